@@ -1,0 +1,153 @@
+"""The prompt cache: Bedrock's documented rules for when a request reads, writes or skips.
+
+Rules (shared/reference/bedrock-prompt-caching.md):
+- An entry's key is the exact bytes of the prefix up to a checkpoint, plus the model id, plus the account.
+  Two accounts never share an entry, even for identical bytes.
+- Read: at each checkpoint, look for an entry an earlier request wrote at that boundary or at up to 20 block
+  boundaries before it (the lookback). The longest prefix found anywhere is read.
+- Write: at every checkpoint after the read point whose cumulative prefix reaches the model's minimum.
+  cacheWriteInputTokens = tokens from the read point to the last written checkpoint; inputTokens = the rest.
+- Below the minimum nothing is written and nothing fails.
+- TTL: 5m unless the checkpoint says 1h; a hit refreshes the entries it read; an expired entry is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .catalog import ModelInfo
+from .prompt import TTL_SECONDS, Prompt
+from .records import BELOW_MINIMUM, BEYOND_LOOKBACK, COVERED, EXPIRED, NEW_PREFIX, OTHER_ACCOUNT, CheckpointOutcome
+
+LOOKBACK_BLOCKS = 20
+
+
+@dataclass
+class Entry:
+    ttl: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class CacheResult:
+    """What one request did to the cache, in tokens, with the outcome of each checkpoint."""
+
+    read_tokens: int
+    write_tokens: int
+    input_tokens: int
+    write_1h_tokens: int
+    write_5m_tokens: int
+    read_position: int
+    checkpoints: tuple[CheckpointOutcome, ...]
+
+
+def prefix_digests(prompt: Prompt) -> list[str]:
+    """digests[i] identifies the first i blocks: a hash chain, so each prefix costs one step."""
+    digests = [hashlib.sha256(b"").hexdigest()]
+    for block in prompt.blocks:
+        digests.append(hashlib.sha256(digests[-1].encode() + b"\x00" + block.data).hexdigest())
+    return digests
+
+
+class PromptCache:
+    """Entries per (account, model id, prefix digest), with expiry on an injectable clock."""
+
+    def __init__(self, clock: Callable[[], float], lookback: int = LOOKBACK_BLOCKS) -> None:
+        self.clock = clock
+        self.lookback = lookback
+        self._entries: dict[tuple[str, str, str], Entry] = {}
+
+    def __len__(self) -> int:
+        now = self.clock()
+        return sum(1 for entry in self._entries.values() if entry.expires_at > now)
+
+    def apply(self, prompt: Prompt, model: ModelInfo, model_id: str, account: str) -> CacheResult:
+        """Read, write and refresh entries for one request; return the tokens of each kind."""
+        now = self.clock()
+        digests = prefix_digests(prompt)
+
+        def live(position: int) -> bool:
+            entry = self._entries.get((account, model_id, digests[position]))
+            return entry is not None and entry.expires_at > now
+
+        # 1. Each checkpoint looks at its own boundary, then back over up to `lookback` earlier boundaries.
+        found: dict[int, int] = {}
+        for index, point in enumerate(prompt.checkpoints):
+            for position in range(point.position, max(0, point.position - self.lookback - 1), -1):
+                if position > 0 and live(position):
+                    found[index] = position
+                    break
+        read_position = max(found.values(), default=0)
+        read_tokens = prompt.tokens_before(read_position)
+
+        # 2. Refresh what was read: the entry itself and this request's own checkpoints inside it.
+        if read_position:
+            for position in {read_position, *(p.position for p in prompt.checkpoints if p.position <= read_position)}:
+                entry = self._entries.get((account, model_id, digests[position]))
+                if entry is not None and entry.expires_at > now:
+                    entry.expires_at = now + TTL_SECONDS[entry.ttl]
+
+        # 3. Write at every checkpoint past the read point that reaches the model's minimum.
+        reader = next((i for i, p in found.items() if p == read_position), None) if read_position else None
+        outcomes: list[CheckpointOutcome] = []
+        last_write = {"1h": 0, "5m": 0}
+        for index, point in enumerate(prompt.checkpoints):
+            tokens = prompt.tokens_before(point.position)
+            reads = index == reader
+            action, reason, miss, detail = ("read" if reads else "skip"), ("" if reads else COVERED), "", ""
+            if point.position > read_position:
+                if not reads:
+                    miss, detail = self._why_missed(point.position, digests, account, model_id, now)
+                if tokens < model.min_tokens:
+                    reason, detail = BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
+                else:
+                    key = (account, model_id, digests[point.position])
+                    self._entries[key] = Entry(point.ttl, now + TTL_SECONDS[point.ttl])
+                    last_write[point.ttl] = point.position
+                    action, reason = ("read+write" if reads else "write"), ""
+            distance = point.position - read_position if reads else -1
+            outcomes.append(
+                CheckpointOutcome(
+                    point.where, point.position, tokens, point.ttl, action, reason, miss, distance, detail
+                )
+            )
+
+        # 4. Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
+        end_1h = max(last_write["1h"], read_position)
+        end = max(end_1h, last_write["5m"])
+        write_1h = prompt.tokens_before(end_1h) - read_tokens
+        write_5m = prompt.tokens_before(end) - prompt.tokens_before(end_1h)
+        write_tokens = write_1h + write_5m
+        return CacheResult(
+            read_tokens=read_tokens,
+            write_tokens=write_tokens,
+            input_tokens=prompt.total_tokens - read_tokens - write_tokens,
+            write_1h_tokens=write_1h,
+            write_5m_tokens=write_5m,
+            read_position=read_position,
+            checkpoints=tuple(outcomes),
+        )
+
+    def _why_missed(
+        self, position: int, digests: list[str], account: str, model_id: str, now: float
+    ) -> tuple[str, str]:
+        """Why no entry was read at this checkpoint: the nearest explanation, with details."""
+        window = range(position, max(0, position - self.lookback - 1), -1)
+        for p in window:
+            entry = self._entries.get((account, model_id, digests[p]))
+            if p > 0 and entry is not None and entry.expires_at <= now:
+                ago = now - entry.expires_at + TTL_SECONDS[entry.ttl]
+                return EXPIRED, f"{entry.ttl} entry {position - p} blocks back expired; last used {ago:.0f}s ago"
+        for p in range(position - self.lookback - 1, 0, -1):
+            entry = self._entries.get((account, model_id, digests[p]))
+            if entry is not None and entry.expires_at > now:
+                return BEYOND_LOOKBACK, f"cached prefix {position - p} blocks before this checkpoint"
+        for p in window:
+            if p > 0 and any(
+                key[1:] == (model_id, digests[p]) and key[0] != account and entry.expires_at > now
+                for key, entry in self._entries.items()
+            ):
+                return OTHER_ACCOUNT, "the same prefix is cached for another account"
+        return NEW_PREFIX, ""

@@ -1,0 +1,109 @@
+"""The offline Bedrock: one engine behind the in-process session and the loopback server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .cache import LOOKBACK_BLOCKS, PromptCache
+from .catalog import Catalog
+from .clock import system_clock
+from .prompt import RequestRejected, linearize
+from .records import CallRecord
+from .replies import reply
+from .service import HttpAnswer, handle
+from .tokens import block_tokens
+
+if TYPE_CHECKING:
+    import boto3
+
+DEFAULT_ACCESS_KEY = "AKIAOFFLINEEXAMPLE01"
+
+
+class Emulator:
+    """An offline Bedrock Runtime answering Converse, ConverseStream and CountTokens with Bedrock's caching rules.
+
+    Args:
+        clock: seconds now; pass a `ManualClock` to jump past a TTL without sleeping.
+        catalog: the models known, with their minimums and 1h support.
+        lookback: how many block boundaries before a checkpoint a read may look (Bedrock: about 20).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = system_clock,
+        catalog: Catalog | None = None,
+        lookback: int = LOOKBACK_BLOCKS,
+    ) -> None:
+        self.clock = clock
+        self.catalog = catalog or Catalog()
+        self.cache = PromptCache(clock, lookback)
+        self.records: list[CallRecord] = []
+        self._lock = threading.Lock()
+
+    def converse(
+        self, model_id: str, request: dict[str, Any], account: str, operation: str = "Converse"
+    ) -> dict[str, Any]:
+        """Answer one Converse request body; raises RequestRejected for what Bedrock would refuse."""
+        started = time.perf_counter()
+        model = self.catalog.find(model_id)
+        if model is None:
+            raise RequestRejected("The provided model identifier is invalid.")
+        prompt = linearize(request, model)
+        content, stop_reason = reply(request)
+        output_tokens = sum(block_tokens(block) for block in content)
+        with self._lock:
+            result = self.cache.apply(prompt, model, model_id, account)
+            details = [
+                {"ttl": ttl, "inputTokens": tokens}
+                for ttl, tokens in (("1h", result.write_1h_tokens), ("5m", result.write_5m_tokens))
+                if tokens
+            ]
+            usage: dict[str, Any] = {
+                "inputTokens": result.input_tokens,
+                "outputTokens": output_tokens,
+                "totalTokens": result.input_tokens + result.read_tokens + result.write_tokens + output_tokens,
+                "cacheReadInputTokens": result.read_tokens,
+                "cacheWriteInputTokens": result.write_tokens,
+                "cacheDetails": details,
+            }
+            self.records.append(
+                CallRecord(
+                    number=len(self.records) + 1,
+                    operation=operation,
+                    model_id=model_id,
+                    account=account,
+                    at=self.clock(),
+                    request=request,
+                    usage=usage,
+                    checkpoints=result.checkpoints,
+                    read_position=result.read_position,
+                    total_tokens=prompt.total_tokens,
+                )
+            )
+        latency_ms = max(1, round((time.perf_counter() - started) * 1000))
+        return {
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": stop_reason,
+            "usage": usage,
+            "metrics": {"latencyMs": latency_ms},
+        }
+
+    def count_tokens(self, model_id: str, request: dict[str, Any]) -> int:
+        """What CountTokens answers: the prompt's tokens, by the same estimate Converse uses."""
+        model = self.catalog.find(model_id)
+        if model is None:
+            raise RequestRejected("The provided model identifier is invalid.")
+        return linearize(request, model).total_tokens
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
+        """Answer a raw HTTP request (used by both the in-process session and the loopback server)."""
+        return handle(self, method, path, headers, body)
+
+    def session(self, access_key_id: str = DEFAULT_ACCESS_KEY, region: str = "us-east-1") -> boto3.Session:
+        """A boto3 Session whose bedrock-runtime clients this emulator answers; the key id names the account."""
+        from .session import offline_session
+
+        return offline_session(self, access_key_id=access_key_id, region=region)

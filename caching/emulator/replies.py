@@ -1,0 +1,129 @@
+"""The offline model: deterministic replies, so agents run end to end without Claude.
+
+It is not a language model. It routes by keywords (documented below), calls the tools it is offered, and answers
+from tool results or from a small local knowledge set. Every reply is marked as coming from the offline emulator.
+Same request, same reply.
+
+Routing of the last user question, when tools are offered:
+- code words (write, code, function, script, implement, program, snippet, debug, fix, hello world) -> the tool whose
+  name or description mentions "code";
+- explanation words (what, why, how, explain, describe, compare, difference, tell, overview) -> the tool whose name
+  or description mentions "research" (or "explain", "search", "knowledge");
+- both kinds of words -> both tools, in one reply. No match -> an answer without tools.
+After tool results arrive, it answers from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from .knowledge import CODE_TEMPLATES, DEFAULT_CODE, GENERAL, TOPICS
+from .tokens import canonical_json
+
+MARK = "[offline emulator]"
+CODE_WORDS = ("write", "code", "function", "script", "implement", "program", "snippet", "debug", "fix", "hello world")
+EXPLAIN_WORDS = ("what", "why", "how", "explain", "describe", "compare", "difference", "tell", "overview")
+CODE_TOOL_WORDS = ("code",)
+EXPLAIN_TOOL_WORDS = ("research", "explain", "search", "knowledge")
+
+
+def _has_word(text: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(word)}\b", text) for word in words)
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message["role"] == "user":
+            texts = [block["text"] for block in message["content"] if "text" in block]
+            if texts:
+                return " ".join(texts)
+    return ""
+
+
+def _pending_tool_results(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(tool name, result text) for the tool results after the last user question, in order."""
+    names: dict[str, str] = {}
+    results: list[tuple[str, str]] = []
+    for message in messages:
+        for block in message["content"]:
+            if "toolUse" in block:
+                names[block["toolUse"]["toolUseId"]] = block["toolUse"]["name"]
+            elif "toolResult" in block:
+                result = block["toolResult"]
+                parts = [p["text"] if "text" in p else canonical_json(p.get("json")) for p in result.get("content", [])]
+                results.append((names.get(result["toolUseId"], "tool"), "\n".join(parts)))
+            elif "text" in block and message["role"] == "user":
+                results = []
+    return results
+
+
+def _pick_tool(tools: list[dict[str, Any]], words: tuple[str, ...]) -> dict[str, Any] | None:
+    for field in ("name", "description"):
+        for tool in tools:
+            if any(word in tool.get(field, "").lower() for word in words):
+                return tool
+    return None
+
+
+def _tool_input(spec: dict[str, Any], question: str) -> dict[str, Any]:
+    schema = spec.get("inputSchema", {}).get("json", {})
+    properties: dict[str, Any] = schema.get("properties", {})
+    required = schema.get("required", [])
+    strings = [name for name, prop in properties.items() if prop.get("type") == "string"]
+    chosen = [name for name in required if name in strings] or strings[:1]
+    values: dict[str, Any] = dict.fromkeys(chosen, question)
+    for name in required:
+        if name not in values:
+            kind = properties.get(name, {}).get("type")
+            values[name] = {"integer": 1, "number": 1, "boolean": False, "array": [], "object": {}}.get(kind, question)
+    return values
+
+
+def knowledge_answer(question: str) -> str:
+    """An answer from the local knowledge set: code when code is asked for, else the best-matching topic."""
+    lowered = question.lower()
+    if _has_word(lowered, CODE_WORDS):
+        language, code = next(
+            ((lang, code) for words, lang, code in CODE_TEMPLATES if _has_word(lowered, words)), DEFAULT_CODE
+        )
+        fence = f"```{language}\n{code}\n```"
+        return f"{MARK} Here is a short {language} example for: {question}\n\n{fence}\n\nAdapt the names to your case."
+    for words, text in TOPICS:
+        if _has_word(lowered, words):
+            return f"{MARK} {text}"
+    subject = question.strip().rstrip("?.!") or "nothing in particular"
+    return f"{MARK} {GENERAL.format(subject=repr(subject))}"
+
+
+def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """The assistant content blocks and the stop reason for a Converse request."""
+    messages: list[dict[str, Any]] = request["messages"]
+    tools = [t["toolSpec"] for t in request.get("toolConfig", {}).get("tools", []) if "toolSpec" in t]
+    question = _last_user_text(messages)
+
+    results = _pending_tool_results(messages)
+    if results:
+        body = "\n\n".join(f"From {name}:\n{text.strip()[:1500]}" for name, text in results)
+        return [{"text": f"{MARK} Here is what I found for: {question}\n\n{body}"}], "end_turn"
+
+    lowered = question.lower()
+    wanted = []
+    if _has_word(lowered, EXPLAIN_WORDS):
+        wanted.append(_pick_tool(tools, EXPLAIN_TOOL_WORDS))
+    if _has_word(lowered, CODE_WORDS):
+        wanted.append(_pick_tool(tools, CODE_TOOL_WORDS))
+    calls = [tool for tool in dict.fromkeys(t["name"] for t in wanted if t)]  # unique, in order
+    if not calls:
+        return [{"text": knowledge_answer(question)}], "end_turn"
+
+    seed = canonical_json(messages)
+    blocks: list[dict[str, Any]] = [{"text": f"{MARK} I will ask {' and '.join(calls)}."}]
+    for index, name in enumerate(calls):
+        spec = next(t for t in tools if t["name"] == name)
+        digest = hashlib.sha256(f"{seed}|{index}|{name}".encode()).hexdigest()[:24]
+        blocks.append(
+            {"toolUse": {"toolUseId": f"tooluse_{digest}", "name": name, "input": _tool_input(spec, question)}}
+        )
+    return blocks, "tool_use"

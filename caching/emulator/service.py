@@ -1,0 +1,112 @@
+"""Bedrock Runtime over HTTP: routes, request bodies, responses and errors, shared by both ways in.
+
+The in-process session and the loopback server both hand raw HTTP (method, path, headers, body) to `handle`, so the
+same bytes come back either way. Converse answers JSON; ConverseStream answers event-stream bytes; errors answer
+status 400/403/404 with `x-amzn-ErrorType`, which botocore turns into a real `ClientError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from .eventstream import encode_event
+from .prompt import RequestRejected
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+ROUTE = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|count-tokens)$")
+OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream", "count-tokens": "CountTokens"}
+CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/")
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error(status: int, code: str, message: str) -> HttpAnswer:
+    """An AWS JSON error response."""
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/"}
+    return HttpAnswer(status, json.dumps({"message": message}).encode(), headers)
+
+
+def too_large(size: int) -> HttpAnswer:
+    return error(400, "ValidationException", f"The request body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,}.")
+
+
+def account_of(headers: dict[str, str]) -> str | None:
+    """The caller's access key id from the SigV4 Authorization header, or a stand-in for a bearer API key."""
+    auth = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
+    if match := CREDENTIAL.search(auth):
+        return match.group("key")
+    if auth.lower().startswith("bearer ") and len(auth) > 7:
+        return "bearer-key"
+    return None
+
+
+def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
+    """Answer one HTTP request the way Bedrock Runtime would."""
+    route = ROUTE.match(path.split("?")[0])
+    if method != "POST" or route is None:
+        return error(404, "UnknownOperationException", f"No Bedrock Runtime operation at {method} {path}.")
+    account = account_of(headers)
+    if account is None:
+        return error(
+            403, "AccessDeniedException", "Missing Authentication Token: sign the request (any key id works offline)."
+        )
+    if len(body) > MAX_BODY_BYTES:
+        return error(
+            400, "ValidationException", f"The request body is {len(body):,} bytes; the limit is {MAX_BODY_BYTES:,}."
+        )
+    try:
+        request = json.loads(body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return error(400, "ValidationException", f"The request body is not valid JSON: {exc}.")
+    if not isinstance(request, dict):
+        return error(400, "ValidationException", "The request body must be a JSON object.")
+
+    model_id, operation = unquote(route.group("model")), OPERATIONS[route.group("op")]
+    try:
+        if operation == "CountTokens":
+            converse = request.get("input", {}).get("converse")
+            if not isinstance(converse, dict):
+                raise RequestRejected("CountTokens needs input.converse with the Converse request to count.")
+            payload: dict[str, Any] = {"inputTokens": emulator.count_tokens(model_id, converse)}
+            return HttpAnswer(200, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+        response = emulator.converse(model_id, request, account, operation)
+    except RequestRejected as exc:
+        return error(400, "ValidationException", str(exc))
+    except (KeyError, TypeError, AttributeError) as exc:
+        return error(400, "ValidationException", f"The request is malformed ({type(exc).__name__}: {exc}).")
+    if operation == "Converse":
+        return HttpAnswer(200, json.dumps(response).encode(), {"Content-Type": "application/json"})
+    return HttpAnswer(200, stream_bytes(response), {"Content-Type": "application/vnd.amazon.eventstream"})
+
+
+def stream_bytes(response: dict[str, Any]) -> bytes:
+    """A Converse response replayed as the ConverseStream events Bedrock sends."""
+    message = response["output"]["message"]
+    out = encode_event("messageStart", {"role": message["role"]})
+    for index, block in enumerate(message["content"]):
+        if "toolUse" in block:
+            use = block["toolUse"]
+            start = {"toolUse": {"toolUseId": use["toolUseId"], "name": use["name"]}}
+            out += encode_event("contentBlockStart", {"start": start, "contentBlockIndex": index})
+            delta = {"toolUse": {"input": json.dumps(use["input"])}}
+            out += encode_event("contentBlockDelta", {"delta": delta, "contentBlockIndex": index})
+        else:
+            text = block["text"]
+            for chunk in (text[i : i + 80] for i in range(0, len(text), 80)):
+                out += encode_event("contentBlockDelta", {"delta": {"text": chunk}, "contentBlockIndex": index})
+        out += encode_event("contentBlockStop", {"contentBlockIndex": index})
+    out += encode_event("messageStop", {"stopReason": response["stopReason"]})
+    out += encode_event("metadata", {"usage": response["usage"], "metrics": response["metrics"]})
+    return out
