@@ -58,6 +58,28 @@ class Prompt:
         return self.tokens_before(len(self.blocks))
 
 
+def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> list[tuple[str, str]]:
+    """The (where, ttl) of every cachePoint in tools -> system -> messages order, after Bedrock's checkpoint rules.
+
+    Checks the count, the ttl values, 1h support (when `model` is given) and the non-increasing TTL order.
+    """
+    points: list[Checkpoint] = []
+    sections = [
+        ("tools", request.get("toolConfig", {}).get("tools", [])),
+        ("system", request.get("system", [])),
+        *(
+            (f"messages[{m}].content", message.get("content", []))
+            for m, message in enumerate(request.get("messages", []))
+        ),
+    ]
+    for name, blocks in sections:
+        for i, block in enumerate(blocks):
+            if isinstance(block, dict) and "cachePoint" in block:
+                points.append(_checkpoint(f"{name}[{i}]", block["cachePoint"], len(points) + 1, model))
+    _check_checkpoints(points)
+    return [(point.where, point.ttl) for point in points]
+
+
 def linearize(request: dict[str, Any], model: ModelInfo) -> Prompt:
     """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules."""
     _check_conversation(request.get("messages"))
@@ -85,11 +107,11 @@ def linearize(request: dict[str, Any], model: ModelInfo) -> Prompt:
             label = f"{message['role']}|{'open' if opens else 'cont'}"
             visit(f"messages[{m}].content[{c}]", block, label, MESSAGE_FRAMING_TOKENS if opens else 0)
 
-    _check_checkpoints(checkpoints, model)
+    _check_checkpoints(checkpoints)
     return Prompt(tuple(blocks), tuple(checkpoints))
 
 
-def _checkpoint(where: str, point: Any, position: int, model: ModelInfo) -> Checkpoint:
+def _checkpoint(where: str, point: Any, position: int, model: ModelInfo | None) -> Checkpoint:
     if not isinstance(point, dict) or point.get("type") != "default":
         raise RequestRejected(
             f"1 validation error detected: Value {point!r} at '{where}.cachePoint' failed to satisfy constraint: "
@@ -101,7 +123,7 @@ def _checkpoint(where: str, point: Any, position: int, model: ModelInfo) -> Chec
             f"1 validation error detected: Value '{ttl}' at '{where}.cachePoint.ttl' failed to satisfy constraint: "
             "Member must satisfy enum value set: [5m, 1h]"
         )
-    if ttl == "1h" and not model.supports_1h:
+    if ttl == "1h" and model is not None and not model.supports_1h:
         raise RequestRejected(
             f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {where}). Use ttl 5m."
         )
@@ -110,7 +132,7 @@ def _checkpoint(where: str, point: Any, position: int, model: ModelInfo) -> Chec
     return Checkpoint(where, position, ttl)
 
 
-def _check_checkpoints(checkpoints: list[Checkpoint], model: ModelInfo) -> None:
+def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
     if len(checkpoints) > MAX_CHECKPOINTS:
         raise RequestRejected(
             f"A maximum of {MAX_CHECKPOINTS} blocks with cachePoint may be provided. Found {len(checkpoints)}."

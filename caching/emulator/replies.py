@@ -108,13 +108,15 @@ def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         body = "\n\n".join(f"From {name}:\n{text.strip()[:1500]}" for name, text in results)
         return [{"text": f"{MARK} Here is what I found for: {question}\n\n{body}"}], "end_turn"
 
-    lowered = question.lower()
-    wanted = []
-    if _has_word(lowered, EXPLAIN_WORDS):
-        wanted.append(_pick_tool(tools, EXPLAIN_TOOL_WORDS))
-    if _has_word(lowered, CODE_WORDS):
-        wanted.append(_pick_tool(tools, CODE_TOOL_WORDS))
-    calls = [tool for tool in dict.fromkeys(t["name"] for t in wanted if t)]  # unique, in order
+    # Each tool gets the part of the question meant for it: "Explain X and write Y" -> "Explain X", "write Y".
+    clauses = [c.strip() for c in re.split(r"\band\b|[.;?!]", question) if c.strip()] or [question]
+    briefs: dict[str, str] = {}
+    for words, tool_words in ((EXPLAIN_WORDS, EXPLAIN_TOOL_WORDS), (CODE_WORDS, CODE_TOOL_WORDS)):
+        tool = _pick_tool(tools, tool_words) if _has_word(question.lower(), words) else None
+        if tool is not None:
+            mine = [c for c in clauses if _has_word(c.lower(), words)]
+            briefs.setdefault(tool["name"], question if len(mine) == len(clauses) else " and ".join(mine))
+    calls = list(briefs)
     if not calls:
         return [{"text": knowledge_answer(question)}], "end_turn"
 
@@ -124,6 +126,6 @@ def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         spec = next(t for t in tools if t["name"] == name)
         digest = hashlib.sha256(f"{seed}|{index}|{name}".encode()).hexdigest()[:24]
         blocks.append(
-            {"toolUse": {"toolUseId": f"tooluse_{digest}", "name": name, "input": _tool_input(spec, question)}}
+            {"toolUse": {"toolUseId": f"tooluse_{digest}", "name": name, "input": _tool_input(spec, briefs[name])}}
         )
     return blocks, "tool_use"

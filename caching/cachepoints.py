@@ -1,0 +1,44 @@
+"""Cache points: builders for the places Bedrock accepts them, and a check of a whole request before it is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strands.types.content import SystemContentBlock
+
+from .emulator.catalog import Catalog
+from .emulator.prompt import RequestRejected, check_layout
+from .errors import LayoutError
+
+TTLS = ("5m", "1h")
+
+
+def cache_point(ttl: str | None = None) -> dict[str, Any]:
+    """A `{"cachePoint": ...}` block; ttl None means Bedrock's default (5m)."""
+    if ttl is not None and ttl not in TTLS:
+        raise LayoutError(f"A cache TTL must be '5m' or '1h', got {ttl!r}: pass ttl='5m' or ttl='1h'.")
+    return {"cachePoint": {"type": "default", **({"ttl": ttl} if ttl else {})}}
+
+
+def cached_system_prompt(text: str, ttl: str | None = None) -> list[SystemContentBlock]:
+    """A system prompt followed by a cachePoint: everything before it (tools, then this text) is cacheable."""
+    if not text.strip():
+        raise LayoutError("The system prompt is empty: there is nothing to cache before the cachePoint.")
+    return [SystemContentBlock(text=text), SystemContentBlock(cachePoint=cache_point(ttl)["cachePoint"])]
+
+
+def cached_tools(tools: list[dict[str, Any]], ttl: str | None = None) -> list[dict[str, Any]]:
+    """A Converse `toolConfig.tools` list with a cachePoint after the tool specs."""
+    return [*tools, cache_point(ttl)]
+
+
+def validate_layout(request: dict[str, Any]) -> list[tuple[str, str]]:
+    """Check a Converse request's cache points before sending: count, ttl values, 1h support, TTL order.
+
+    Returns (where, ttl) for each cachePoint; raises LayoutError with Bedrock's reason.
+    """
+    model = Catalog().find(str(request.get("modelId", "")))
+    try:
+        return check_layout(request, model)
+    except RequestRejected as exc:
+        raise LayoutError(str(exc)) from None

@@ -1,0 +1,109 @@
+"""Rich renderables: per-call and per-turn tables, a session summary, and a bar chart comparing approaches.
+
+They render into any Console; tests use Console(file=io.StringIO(), width=100, color_system=None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .tracking import CallUsage, Turn
+
+
+def usd(amount: Decimal) -> str:
+    return f"${amount:.6f}"
+
+
+def pct(fraction: float) -> str:
+    return f"{fraction:+.1%}"
+
+
+def calls_table(calls: Sequence[CallUsage], title: str = "Model calls") -> Table:
+    """One row per model call: agent, call number, tokens read/written/regular/output, cost, outcome, reason."""
+    table = Table(title=title, title_justify="left")
+    for column in ("agent", "call", "read", "write", "regular", "output", "cost"):
+        table.add_column(column, justify="right" if column not in ("agent",) else "left")
+    table.add_column("cache")
+    table.add_column("why")
+    for call in calls:
+        u = call.usage
+        table.add_row(
+            call.agent,
+            str(call.number),
+            f"{u.cacheReadInputTokens:,}",
+            f"{u.cacheWriteInputTokens:,}",
+            f"{u.inputTokens:,}",
+            f"{u.outputTokens:,}",
+            usd(call.cost.total),
+            call.outcome,
+            call.reason,
+        )
+    return table
+
+
+def turn_line(turn: Turn) -> Text:
+    """The turn's totals in one line: tokens, cost, and savings against no caching."""
+    u, c = turn.usage, turn.cost
+    return Text(
+        f"Turn {turn.number}: read {u.cacheReadInputTokens:,} | write {u.cacheWriteInputTokens:,} | "
+        f"regular {u.inputTokens:,} | output {u.outputTokens:,} | cost {usd(c.total)} "
+        f"(uncached {usd(c.uncached_input + c.output)}) | input savings {pct(c.input_savings)}, "
+        f"total {pct(c.total_savings)}"
+    )
+
+
+def session_line(turns: Sequence[Turn]) -> Text:
+    """The running session total in one line."""
+    cost = sum((t.cost for t in turns[1:]), turns[0].cost) if turns else None
+    if cost is None:
+        return Text("Session: no model calls yet.")
+    calls = sum(len(t.calls) for t in turns)
+    return Text(
+        f"Session: {len(turns)} turns, {calls} calls, cost {usd(cost.total)}, "
+        f"saved {usd(cost.uncached_input - cost.input)} on input ({pct(cost.input_savings)})"
+    )
+
+
+def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
+    """One row per turn: calls, tokens of each kind, cost, input and total savings."""
+    table = Table(title=title, title_justify="left")
+    for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input savings", "total savings"):
+        table.add_column(column, justify="right")
+    for turn in turns:
+        u, c = turn.usage, turn.cost
+        table.add_row(
+            str(turn.number),
+            str(len(turn.calls)),
+            f"{u.cacheReadInputTokens:,}",
+            f"{u.cacheWriteInputTokens:,}",
+            f"{u.inputTokens:,}",
+            f"{u.outputTokens:,}",
+            usd(c.total),
+            pct(c.input_savings),
+            pct(c.total_savings),
+        )
+    return table
+
+
+def session_summary(turns: Sequence[Turn]) -> Group:
+    """The per-turn table followed by the session's totals."""
+    return Group(turns_table(turns, "Session summary"), session_line(turns))
+
+
+def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Group:
+    """Cost per approach as horizontal bars, with each approach's savings against no caching."""
+    totals = {name: sum((t.cost for t in turns[1:]), turns[0].cost) for name, turns in results.items() if turns}
+    biggest = max((c.total for c in totals.values()), default=Decimal(0))
+    lines = [Text("Total cost by approach (input + output)")]
+    label = max((len(name) for name in totals), default=0)
+    for name, cost in totals.items():
+        filled = 0 if not biggest else round(width * cost.total / biggest)
+        lines.append(
+            Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(cost.total)}  {pct(cost.total_savings)}")
+        )
+    return Group(*lines)

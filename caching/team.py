@@ -1,0 +1,81 @@
+"""The orchestrator and its two specialists, each a Strands Agent with its own cached system prompt.
+
+The specialists are exposed to the orchestrator as tools. All three are created once and reused across turns, so
+each keeps its own conversation and its own cache entries. One UsageTracker watches all three, so a turn's usage
+includes the specialists' calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from strands import Agent, tool
+from strands.tools.executors import SequentialToolExecutor
+
+from .approaches import setup
+from .tracking import UsageTracker
+
+
+def prompt(name: str) -> str:
+    """The system prompt text of `name` (orchestrator, research_assistant, code_assistant)."""
+    return files("caching").joinpath("prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
+
+
+@dataclass
+class Team:
+    orchestrator: Agent
+    research: Agent
+    code: Agent
+    tracker: UsageTracker
+
+    def ask(self, question: str) -> str:
+        """One user turn: the orchestrator's answer as text."""
+        return str(self.orchestrator(question)).strip()
+
+
+def build_team(
+    model_id: str,
+    tracker: UsageTracker,
+    approach: str = "combined",
+    ttl: str = "5m",
+    **client: Any,
+) -> Team:
+    """The orchestrator with research_assistant and code_assistant as tools; `client` goes to each BedrockModel."""
+
+    def agent(name: str, tools: list[Any] | None = None) -> Agent:
+        settings = setup(approach, prompt(name), ttl)
+        return Agent(
+            name=name,
+            model=settings.model(model_id, **client),
+            system_prompt=settings.system_prompt,
+            tools=tools or [],
+            hooks=[tracker],
+            callback_handler=None,
+            # One tool after another: the per-call tables read in the order the work happened.
+            tool_executor=SequentialToolExecutor(),
+        )
+
+    research, code = agent("research_assistant"), agent("code_assistant")
+
+    @tool
+    def research_assistant(query: str) -> str:
+        """Research specialist: explains concepts, compares technologies and summarises topics.
+
+        Args:
+            query: a self-contained research request.
+        """
+        return str(research(query)).strip()
+
+    @tool
+    def code_assistant(request: str) -> str:
+        """Code specialist: writes, fixes, reviews and tests code.
+
+        Args:
+            request: a self-contained coding request, with any code and errors included.
+        """
+        return str(code(request)).strip()
+
+    orchestrator = agent("orchestrator", [research_assistant, code_assistant])
+    return Team(orchestrator, research, code, tracker)

@@ -1,0 +1,139 @@
+"""Per-call and per-turn usage, captured through Strands hooks, sub-agents included.
+
+Attach one `UsageTracker` to the orchestrator AND to every sub-agent (`Agent(hooks=[tracker])`). An invocation that
+starts while no other is running opens a turn; invocations nested inside it (a sub-agent called as a tool) belong
+to that turn. Each model call's usage comes from the response itself (`message["metadata"]["usage"]`), never from
+Strands' `accumulated_usage`, which is a lifetime running total of one agent only.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import Any
+
+from strands.hooks import AfterInvocationEvent, AfterModelCallEvent, BeforeInvocationEvent, HookRegistry
+
+from .pricing import Cost, cost_of
+from .usage import Usage
+
+
+@dataclass(frozen=True)
+class CallUsage:
+    """One model call: which agent made it, its number in the turn, its model id, usage and timings."""
+
+    agent: str
+    number: int
+    model_id: str
+    usage: Usage
+    requested_ttl: str = "5m"
+    latency_ms: int = 0
+    first_token_ms: int | None = None
+    reason: str = ""
+
+    @property
+    def cost(self) -> Cost:
+        return cost_of(self.usage, self.model_id, self.requested_ttl)
+
+    @property
+    def outcome(self) -> str:
+        read, write = self.usage.cacheReadInputTokens > 0, self.usage.cacheWriteInputTokens > 0
+        return {(True, True): "READ+WRITE", (True, False): "READ", (False, True): "WRITE"}.get((read, write), "NONE")
+
+
+@dataclass
+class Turn:
+    """Every model call made while answering one user message."""
+
+    number: int
+    prompt: str
+    calls: list[CallUsage] = field(default_factory=list)
+
+    @property
+    def usage(self) -> Usage:
+        return reduce(lambda a, b: a + b, (c.usage for c in self.calls), Usage())
+
+    @property
+    def cost(self) -> Cost:
+        return reduce(lambda a, b: a + b, (c.cost for c in self.calls), Cost())
+
+
+def requested_ttl(agent: Any) -> str:
+    """The TTL this agent asks for: its CacheConfig ttl, else a ttl on its system cachePoint, else 5m."""
+    config = agent.model.config.get("cache_config")
+    if config is not None and config.ttl:
+        return str(config.ttl)
+    for block in getattr(agent, "system_prompt_content", None) or []:
+        ttl = block.get("cachePoint", {}).get("ttl")
+        if ttl:
+            return str(ttl)
+    return "5m"
+
+
+class UsageTracker:
+    """A Strands hook provider that records every model call into turns.
+
+    Args:
+        explain: optional function (agent name, usage dict) -> reason text, for the reason column.
+    """
+
+    def __init__(self, explain: Any = None) -> None:
+        self.turns: list[Turn] = []
+        self.explain = explain
+        self._depth = 0
+        self._lock = threading.Lock()
+
+    def register_hooks(self, registry: HookRegistry, **_: Any) -> None:
+        registry.add_callback(BeforeInvocationEvent, self._before_invocation)
+        registry.add_callback(AfterInvocationEvent, self._after_invocation)
+        registry.add_callback(AfterModelCallEvent, self._after_model_call)
+
+    def _before_invocation(self, event: BeforeInvocationEvent) -> None:
+        with self._lock:
+            if self._depth == 0:
+                texts = [b.get("text", "") for m in event.messages or [] for b in m.get("content", [])]
+                self.turns.append(Turn(len(self.turns) + 1, " ".join(t for t in texts if t)))
+            self._depth += 1
+
+    def _after_invocation(self, event: AfterInvocationEvent) -> None:
+        with self._lock:
+            self._depth = max(0, self._depth - 1)
+
+    def _after_model_call(self, event: AfterModelCallEvent) -> None:
+        if event.stop_response is None:
+            return
+        metadata = event.stop_response.message.get("metadata", {})
+        raw = metadata.get("usage", {})
+        metrics = metadata.get("metrics", {})
+        agent = event.agent
+        with self._lock:
+            if not self.turns:  # a model call outside any invocation still belongs somewhere
+                self.turns.append(Turn(1, ""))
+            turn = self.turns[-1]
+            name = str(getattr(agent, "name", None) or "agent")
+            turn.calls.append(
+                CallUsage(
+                    agent=name,
+                    number=len(turn.calls) + 1,
+                    model_id=str(getattr(agent.model, "config", {}).get("model_id", "")),
+                    usage=Usage.from_bedrock(raw),
+                    requested_ttl=requested_ttl(agent),
+                    latency_ms=int(metrics.get("latencyMs", 0)),
+                    first_token_ms=metrics.get("timeToFirstByteMs"),
+                    reason=self.explain(name, raw) if self.explain else "",
+                )
+            )
+
+    @property
+    def calls(self) -> list[CallUsage]:
+        return [call for turn in self.turns for call in turn.calls]
+
+    @property
+    def lifetime(self) -> Usage:
+        """The sum of every turn."""
+        return reduce(lambda a, b: a + b, (t.usage for t in self.turns), Usage())
+
+    @property
+    def lifetime_cost(self) -> Cost:
+        return reduce(lambda a, b: a + b, (t.cost for t in self.turns), Cost())

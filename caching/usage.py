@@ -1,0 +1,83 @@
+"""One model call's token usage, with Bedrock's own field names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UsageError
+
+COUNTS = ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
+TTLS = ("5m", "1h")
+
+
+def _count(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(
+            f"{name} must be a whole number of tokens, got {value!r}: pass the usage dict Bedrock returned."
+        )
+    if value < 0:
+        raise UsageError(f"{name} cannot be negative, got {value}: pass the usage dict Bedrock returned.")
+    return value
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts of one model call (or a sum of calls), as Bedrock reports them.
+
+    `inputTokens` excludes cached tokens: the prompt is inputTokens + cacheReadInputTokens + cacheWriteInputTokens.
+    `cacheDetails` splits the written tokens by TTL, as ((ttl, tokens), ...).
+    """
+
+    inputTokens: int = 0
+    outputTokens: int = 0
+    cacheReadInputTokens: int = 0
+    cacheWriteInputTokens: int = 0
+    cacheDetails: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def from_bedrock(cls, usage: Mapping[str, Any]) -> Usage:
+        """Build from any Bedrock usage dict: missing keys count 0; negative or non-integer values are rejected."""
+        if not isinstance(usage, Mapping):
+            raise UsageError(f"A usage record must be a dict of token counts, got {usage!r}: pass response['usage'].")
+        counts = {name: _count(usage.get(name), name) for name in COUNTS}
+        details = usage.get("cacheDetails") or []
+        if not isinstance(details, list):
+            raise UsageError(f"cacheDetails must be a list of {{ttl, inputTokens}}, got {details!r}.")
+        parsed = []
+        for detail in details:
+            ttl = detail.get("ttl") if isinstance(detail, Mapping) else None
+            if ttl not in TTLS:
+                raise UsageError(f"cacheDetails entries need ttl '5m' or '1h', got {detail!r}.")
+            parsed.append((ttl, _count(detail.get("inputTokens"), f"cacheDetails[{ttl}].inputTokens")))
+        return cls(**counts, cacheDetails=tuple(parsed))
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every input token of the prompt: regular + read + written."""
+        return self.inputTokens + self.cacheReadInputTokens + self.cacheWriteInputTokens
+
+    @property
+    def totalTokens(self) -> int:
+        return self.prompt_tokens + self.outputTokens
+
+    def written(self, ttl: str, requested_ttl: str = "5m") -> int:
+        """Tokens written with `ttl`: from cacheDetails when present, else all of them at the requested TTL."""
+        if self.cacheDetails:
+            return sum(tokens for detail_ttl, tokens in self.cacheDetails if detail_ttl == ttl)
+        return self.cacheWriteInputTokens if ttl == requested_ttl else 0
+
+    def __add__(self, other: Usage) -> Usage:
+        merged: dict[str, int] = {}
+        for ttl, tokens in (*self.cacheDetails, *other.cacheDetails):
+            merged[ttl] = merged.get(ttl, 0) + tokens
+        return Usage(
+            inputTokens=self.inputTokens + other.inputTokens,
+            outputTokens=self.outputTokens + other.outputTokens,
+            cacheReadInputTokens=self.cacheReadInputTokens + other.cacheReadInputTokens,
+            cacheWriteInputTokens=self.cacheWriteInputTokens + other.cacheWriteInputTokens,
+            cacheDetails=tuple((ttl, merged[ttl]) for ttl in ("1h", "5m") if ttl in merged),
+        )
