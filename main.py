@@ -1,50 +1,79 @@
-"""Offline write-then-read demonstration on the emulator (the interactive orchestrator replaces this later).
+"""Chat with an orchestrator and two specialists; after every turn, see what each model call cached and cost.
 
-Run: make run   (or: .venv/bin/python main.py)
-Look for: the first call WRITES the system prompt to the cache, the second identical call READS it back.
+Run:  make run                 (offline, on the local Bedrock emulator; no AWS needed)
+      .venv/bin/python main.py --live [--model ID] [--region R] [--ttl 5m|1h] [--approach combined]
+Script it:  printf 'What is Python?\\nWrite hello world in Python\\nquit\\n' | .venv/bin/python main.py
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from rich.console import Console
-from rich.table import Table
-from strands import Agent
-from strands.models import BedrockModel
 
-from caching.emulator import DEFAULT_MODEL_ID, Emulator
+from caching import build_team, calls_table, session_line, session_summary, turn_line
+from caching.backend import connect
+from caching.cli import console_for, run
+from caching.live import explain_error
+from caching.settings import Settings, load
 
-# A system prompt long enough to pass Sonnet 4.6's 2,048-token minimum, with a cachePoint after it.
-GUIDE = " ".join(
-    f"Rule {n}: answer questions about prompt caching precisely, name the usage field you rely on, and say when a "
-    "number is an estimate rather than a measurement."
-    for n in range(1, 61)
-)
+CONTROLS = "Type a question and press Enter. quit, exit, Ctrl-D or Ctrl-C ends the chat with a session summary."
 
 
-def main(console: Console) -> int:
-    emulator = Emulator()
-    model = BedrockModel(boto_session=emulator.session(), model_id=DEFAULT_MODEL_ID)
-    system = [{"text": GUIDE}, {"cachePoint": {"type": "default"}}]
-    console.print(f"Offline: every call below is answered by the local Bedrock emulator ({DEFAULT_MODEL_ID}).")
-    table = Table("call", "outcome", "read", "write", "regular input", "output")
-    for call in (1, 2):
-        agent = Agent(model=model, system_prompt=system, callback_handler=None)  # a fresh conversation each time
-        agent("What does a cache read cost?")
-        record = emulator.records[-1]
-        usage = record.usage
-        table.add_row(
-            str(call),
-            record.outcome,
-            f"{usage['cacheReadInputTokens']:,}",
-            f"{usage['cacheWriteInputTokens']:,}",
-            f"{usage['inputTokens']:,}",
-            f"{usage['outputTokens']:,}",
-        )
-    console.print(table)
-    return 0
+def read_question(stream: TextIO, out: Console) -> str | None:
+    """The next question, or None at the end of input; piped input is echoed so the transcript reads naturally."""
+    interactive = stream.isatty()
+    try:
+        line = out.input("you> ") if interactive else stream.readline()
+    except EOFError:
+        return None
+    if not line and not interactive:
+        return None
+    if not interactive:
+        out.print(f"you> {line.strip()}", markup=False, highlight=False)
+    return line.strip()
+
+
+def main(argv: list[str] | None = None, console: Console | None = None, stdin: TextIO | None = None) -> int:
+    out = console_for(console)
+    stream = stdin or sys.stdin
+
+    def body(settings: Settings) -> int:
+        backend = connect(settings)
+        tracker = backend.tracker()
+        team = build_team(settings.model_id, tracker, settings.approach, settings.ttl, **backend.client)
+        out.print(backend.banner)
+        out.print(f"Model {settings.model_id}, approach {settings.approach}, ttl {settings.ttl}. {CONTROLS}")
+        while True:
+            try:
+                question = read_question(stream, out)
+                if question is None or question.lower() in ("quit", "exit"):
+                    break
+                if not question:
+                    continue
+                answer = team.ask(question)
+            except KeyboardInterrupt:
+                out.print()
+                break
+            except Exception as exc:
+                message = explain_error(exc, settings)
+                if message is None:
+                    raise
+                out.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
+                continue
+            out.print(f"assistant> {answer}", markup=False, highlight=False)
+            turn = tracker.turns[-1]
+            out.print(calls_table(turn.calls, f"Turn {turn.number}: model calls", first_token=settings.live))
+            out.print(turn_line(turn))
+            out.print(session_line(tracker.turns))
+        if tracker.turns:
+            out.print(session_summary(tracker.turns))
+        out.print("Bye.")
+        return 0
+
+    return run(body, out, lambda: load(__doc__ or "", argv, approach=True, ttl=True)[0])
 
 
 if __name__ == "__main__":
-    sys.exit(main(Console()))
+    sys.exit(main())

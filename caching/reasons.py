@@ -9,24 +9,30 @@ from .emulator import CallRecord, Emulator
 from .emulator.records import BELOW_MINIMUM, NEW_PREFIX
 
 
+def place(where: str) -> str:
+    """A checkpoint's place, short: "system[1]" -> "system", "messages[2].content[1]" -> "messages[2]"."""
+    return where.split(".")[0] if where.startswith("messages") else where.split("[")[0]
+
+
 def describe(record: CallRecord) -> str:
-    """One line: what was read and written where, and the reason for each miss or skip."""
+    """One line: where the read hit, what was written, and the reason for each miss or skip."""
     points = record.checkpoints
     if not points:
         return "no cachePoint in the request"
     parts: list[str] = []
     reader = next((p for p in points if p.action in ("read", "read+write")), None)
     if reader is not None:
-        back = f", found {reader.read_distance} blocks back" if reader.read_distance else ""
-        parts.append(f"read to {record.usage['cacheReadInputTokens']:,} tokens{back}")
+        distance = reader.read_distance
+        parts.append(f"hit {distance} blocks back" if distance else f"hit at {place(reader.where)}")
     writes = [p for p in points if p.action in ("write", "read+write")]
     if writes:
         miss = writes[0].miss if reader is None else ""
-        cause = f"{miss}" + (f" ({writes[0].detail})" if writes[0].detail and miss != NEW_PREFIX else "")
-        parts.append((f"{cause}: " if cause else "") + f"wrote to {writes[-1].where}")
+        if miss and writes[0].detail and miss != NEW_PREFIX:
+            miss = f"{miss} ({writes[0].detail})"
+        parts.append(f"{miss + ', ' if miss else ''}wrote to {place(writes[-1].where)}")
     for point in points:
         if point.reason == BELOW_MINIMUM:
-            parts.append(f"{point.where} below minimum ({point.detail})")
+            parts.append(f"{place(point.where)} below minimum ({point.prefix_tokens:,} < {point.minimum:,})")
     return "; ".join(parts)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -19,29 +20,40 @@ def usd(amount: Decimal) -> str:
     return f"${amount:.6f}"
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def pct(fraction: float) -> str:
     return f"{fraction:+.1%}"
 
 
-def calls_table(calls: Sequence[CallUsage], title: str = "Model calls") -> Table:
-    """One row per model call: agent, call number, tokens read/written/regular/output, cost, outcome, reason."""
-    table = Table(title=title, title_justify="left")
-    for column in ("agent", "call", "read", "write", "regular", "output", "cost"):
-        table.add_column(column, justify="right" if column not in ("agent",) else "left")
-    table.add_column("cache")
-    table.add_column("why")
+def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_token: bool = False) -> Table:
+    """One row per model call (turn.call): agent, tokens read/written/regular/output, cost, cache outcome and why.
+
+    With `first_token`, a column shows each call's time to first token (measured on live calls).
+    """
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("call", justify="right", no_wrap=True)
+    table.add_column("agent", no_wrap=True)
+    for column in ("read", "write", "regular", "output", "cost"):
+        table.add_column(column, justify="right", no_wrap=True)
+    if first_token:
+        table.add_column("1st token", justify="right", no_wrap=True)
+    table.add_column("cache: why", ratio=1, overflow="fold")
     for call in calls:
         u = call.usage
+        timing = [f"{call.first_token_ms:,} ms" if call.first_token_ms is not None else "-"] if first_token else []
         table.add_row(
+            f"{call.turn}.{call.number}",
             call.agent,
-            str(call.number),
             f"{u.cacheReadInputTokens:,}",
             f"{u.cacheWriteInputTokens:,}",
             f"{u.inputTokens:,}",
             f"{u.outputTokens:,}",
             usd(call.cost.total),
-            call.outcome,
-            call.reason,
+            *timing,
+            f"{call.outcome}: {call.reason}" if call.reason else call.outcome,
         )
     return table
 
@@ -64,14 +76,14 @@ def session_line(turns: Sequence[Turn]) -> Text:
         return Text("Session: no model calls yet.")
     calls = sum(len(t.calls) for t in turns)
     return Text(
-        f"Session: {len(turns)} turns, {calls} calls, cost {usd(cost.total)}, "
+        f"Session: {plural(len(turns), 'turn')}, {plural(calls, 'call')}, cost {usd(cost.total)}, "
         f"saved {usd(cost.uncached_input - cost.input)} on input ({pct(cost.input_savings)})"
     )
 
 
 def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
     """One row per turn: calls, tokens of each kind, cost, input and total savings."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input savings", "total savings"):
         table.add_column(column, justify="right")
     for turn in turns:

@@ -34,18 +34,27 @@ class Team:
         """One user turn: the orchestrator's answer as text."""
         return str(self.orchestrator(question)).strip()
 
+    def ask_all(self, questions: list[str]) -> list[str]:
+        """Several turns in order."""
+        return [self.ask(question) for question in questions]
+
 
 def build_team(
     model_id: str,
     tracker: UsageTracker,
     approach: str = "combined",
     ttl: str = "5m",
+    tag: str = "",
     **client: Any,
 ) -> Team:
-    """The orchestrator with research_assistant and code_assistant as tools; `client` goes to each BedrockModel."""
+    """The orchestrator with research_assistant and code_assistant as tools; `client` goes to each BedrockModel.
+
+    A `tag` starts every system prompt, so runs with different tags never share cache entries (useful on live
+    Bedrock, where every run of the same prompt shares your account's cache).
+    """
 
     def agent(name: str, tools: list[Any] | None = None) -> Agent:
-        settings = setup(approach, prompt(name), ttl)
+        settings = setup(approach, (f"[{tag} run]\n" if tag else "") + prompt(name), ttl)
         return Agent(
             name=name,
             model=settings.model(model_id, **client),

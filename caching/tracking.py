@@ -27,6 +27,7 @@ class CallUsage:
     number: int
     model_id: str
     usage: Usage
+    turn: int = 1
     requested_ttl: str = "5m"
     latency_ms: int = 0
     first_token_ms: int | None = None
@@ -117,6 +118,7 @@ class UsageTracker:
                     agent=name,
                     number=len(turn.calls) + 1,
                     model_id=str(getattr(agent.model, "config", {}).get("model_id", "")),
+                    turn=turn.number,
                     usage=Usage.from_bedrock(raw),
                     requested_ttl=requested_ttl(agent),
                     latency_ms=int(metrics.get("latencyMs", 0)),

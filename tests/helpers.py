@@ -38,3 +38,42 @@ def usage_of(response: dict[str, Any]) -> tuple[int, int, int]:
     """(read, write, input) from a Converse response."""
     u = response["usage"]
     return u["cacheReadInputTokens"], u["cacheWriteInputTokens"], u["inputTokens"]
+
+
+def render_with(run: Any, width: int = 100, expect: int = 0) -> str:
+    """Call `run(console)` with a plain 100-column console, check its exit code, and return what it printed."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None)
+    assert run(console) == expect
+    return str(console.file.getvalue())  # type: ignore[attr-defined]
+
+
+def call_rows(text: str) -> list[list[str]]:
+    """Rows of every per-call table in `text`: [call, agent, read, write, regular, output, cost, cache: why (1st line)]."""
+    import re
+
+    rows = []
+    for line in text.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if cells and re.fullmatch(r"\d+\.\d+", cells[0]):
+            rows.append(cells)
+    return rows
+
+
+def number(cell: str) -> int:
+    return int(cell.replace(",", ""))
+
+
+def turn_rows(text: str) -> list[list[int]]:
+    """[turn, calls, read, write, regular, output] of every per-turn table row in `text`."""
+    import re
+
+    rows = []
+    for line in text.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) == 9 and cells[0].isdigit() and cells[6].startswith("$"):
+            rows.append([number(c) for c in cells[:6]])
+    return rows

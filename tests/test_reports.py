@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 
@@ -19,8 +20,9 @@ def render(renderable: object) -> str:
 
 
 def rows(text: str) -> list[list[str]]:
-    """The body rows of a rendered table, as stripped cells."""
-    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in text.splitlines() if line.startswith("│")]
+    """The body rows of a rendered table (cells are 2+ spaces apart): lines that start with a number."""
+    cells = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()]
+    return [row for row in cells if re.fullmatch(r"\d+(\.\d+)?", row[0])]
 
 
 def sample_turn() -> Turn:
@@ -31,8 +33,8 @@ def sample_turn() -> Turn:
 
 def test_calls_table_rows() -> None:
     assert rows(render(calls_table(sample_turn().calls))) == [
-        ["orchestrator", "1", "0", "2,000", "100", "50", "$0.008550", "WRITE", "new prefix"],
-        ["research_assistant", "2", "2,000", "0", "100", "50", "$0.001650", "READ", "read 2,000"],
+        ["1.1", "orchestrator", "0", "2,000", "100", "50", "$0.008550", "WRITE: new prefix"],
+        ["1.2", "research_assistant", "2,000", "0", "100", "50", "$0.001650", "READ: read 2,000"],
     ]
 
 

@@ -57,9 +57,5 @@ def test_three_turns_every_call_and_turn_including_sub_agents() -> None:
     assert orchestrator_only["cacheWriteInputTokens"] < tracker.lifetime.cacheWriteInputTokens
 
     # The reason column comes from the emulator's record of each call.
-    assert tracker.turns[0].calls[0].reason == (
-        "new prefix: wrote to messages[0].content[1]; tools[2] below minimum (127 < 2,048 tokens for claude-sonnet-4-6)"
-    )
-    assert (
-        tracker.turns[0].calls[2].reason == "read to 2,275 tokens, found 3 blocks back; wrote to messages[2].content[1]"
-    )
+    assert tracker.turns[0].calls[0].reason == ("new prefix, wrote to messages[0]; tools below minimum (127 < 2,048)")
+    assert tracker.turns[0].calls[2].reason == "hit 3 blocks back; wrote to messages[2]"

@@ -3,7 +3,7 @@
 In process: `BedrockModel(boto_session=offline_session())`. Over loopback: `python -m caching.emulator serve`.
 """
 
-from .cache import LOOKBACK_BLOCKS
+from .cache import LOOKBACK_BLOCKS, cache_keys
 from .catalog import DEFAULT_MODEL_ID, MODELS, Catalog, ModelInfo
 from .clock import ManualClock
 from .emulator import DEFAULT_ACCESS_KEY, Emulator
@@ -30,6 +30,7 @@ __all__ = [
     "ModelInfo",
     "RequestRejected",
     "block_tokens",
+    "cache_keys",
     "linearize",
     "offline_session",
     "running_server",

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from .catalog import ModelInfo
-from .prompt import TTL_SECONDS, Prompt
+from .catalog import DEFAULT_MODEL_ID, ModelInfo
+from .prompt import TTL_SECONDS, Prompt, linearize
 from .records import BELOW_MINIMUM, BEYOND_LOOKBACK, COVERED, EXPIRED, NEW_PREFIX, OTHER_ACCOUNT, CheckpointOutcome
 
 LOOKBACK_BLOCKS = 20
@@ -49,6 +50,21 @@ def prefix_digests(prompt: Prompt) -> list[str]:
     for block in prompt.blocks:
         digests.append(hashlib.sha256(digests[-1].encode() + b"\x00" + block.data).hexdigest())
     return digests
+
+
+def cache_keys(request: dict[str, Any], model_id: str, account: str) -> dict[str, str]:
+    """The key of each checkpoint's prefix in a Converse request: {where: hex digest of account, model and bytes}."""
+    from .catalog import Catalog
+
+    model = Catalog().find(model_id)
+    if model is None:
+        raise ValueError(f"Unknown model id {model_id!r}: use one of the catalog's ids, e.g. {DEFAULT_MODEL_ID}.")
+    prompt = linearize(request, model)
+    digests = prefix_digests(prompt)
+    return {
+        p.where: hashlib.sha256(f"{account}|{model_id}|{digests[p.position]}".encode()).hexdigest()
+        for p in prompt.checkpoints
+    }
 
 
 class PromptCache:
@@ -108,11 +124,8 @@ class PromptCache:
                     last_write[point.ttl] = point.position
                     action, reason = ("read+write" if reads else "write"), ""
             distance = point.position - read_position if reads else -1
-            outcomes.append(
-                CheckpointOutcome(
-                    point.where, point.position, tokens, point.ttl, action, reason, miss, distance, detail
-                )
-            )
+            outcome = CheckpointOutcome(point.where, point.position, tokens, point.ttl, action, reason, miss, distance)
+            outcomes.append(replace(outcome, detail=detail, minimum=model.min_tokens))
 
         # 4. Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
         end_1h = max(last_write["1h"], read_position)
@@ -138,8 +151,9 @@ class PromptCache:
         for p in window:
             entry = self._entries.get((account, model_id, digests[p]))
             if p > 0 and entry is not None and entry.expires_at <= now:
-                ago = now - entry.expires_at + TTL_SECONDS[entry.ttl]
-                return EXPIRED, f"{entry.ttl} entry {position - p} blocks back expired; last used {ago:.0f}s ago"
+                idle = round(now - entry.expires_at + TTL_SECONDS[entry.ttl])
+                where = f", {position - p} blocks back" if p != position else ""
+                return EXPIRED, f"{entry.ttl} entry last used {idle // 60}m{idle % 60:02d}s ago{where}"
         for p in range(position - self.lookback - 1, 0, -1):
             entry = self._entries.get((account, model_id, digests[p]))
             if entry is not None and entry.expires_at > now:
@@ -149,5 +163,5 @@ class PromptCache:
                 key[1:] == (model_id, digests[p]) and key[0] != account and entry.expires_at > now
                 for key, entry in self._entries.items()
             ):
-                return OTHER_ACCOUNT, "the same prefix is cached for another account"
+                return OTHER_ACCOUNT, ""
         return NEW_PREFIX, ""

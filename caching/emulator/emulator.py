@@ -41,7 +41,21 @@ class Emulator:
         self.catalog = catalog or Catalog()
         self.cache = PromptCache(clock, lookback)
         self.records: list[CallRecord] = []
+        self.throttled = 0  # the next N Converse/ConverseStream requests get a ThrottlingException
         self._lock = threading.Lock()
+
+    def throttle(self, count: int) -> None:
+        """Answer the next `count` model calls with ThrottlingException, to exercise retry paths."""
+        with self._lock:
+            self.throttled = count
+
+    def take_throttle(self) -> bool:
+        """True (and one fewer left) while throttled requests remain."""
+        with self._lock:
+            if self.throttled <= 0:
+                return False
+            self.throttled -= 1
+            return True
 
     def converse(
         self, model_id: str, request: dict[str, Any], account: str, operation: str = "Converse"

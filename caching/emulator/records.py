@@ -33,6 +33,7 @@ class CheckpointOutcome:
     miss: str = ""
     read_distance: int = -1
     detail: str = ""
+    minimum: int = 0
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,8 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
         return error(400, "ValidationException", "The request body must be a JSON object.")
 
     model_id, operation = unquote(route.group("model")), OPERATIONS[route.group("op")]
+    if operation != "CountTokens" and emulator.take_throttle():
+        return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     try:
         if operation == "CountTokens":
             converse = request.get("input", {}).get("converse")

@@ -1,0 +1,90 @@
+"""Settings in one place: `.env`, then environment variables, then command-line flags (which win).
+
+Every key is listed in .env.example. Offline is the default; `--live` or CACHING_BACKEND=live goes to real Bedrock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from dotenv import dotenv_values
+
+from .approaches import APPROACHES
+from .emulator.catalog import DEFAULT_MODEL_ID
+from .errors import CachingError
+
+BACKENDS = ("offline", "live")
+ENV_FILE_VARIABLE = "CACHING_ENV_FILE"
+
+
+class SettingsError(CachingError):
+    """A setting with a value the project cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "offline"
+    model_id: str = DEFAULT_MODEL_ID
+    region: str = "us-east-1"
+    ttl: str = "5m"
+    approach: str = "combined"
+    endpoint_url: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.backend == "live"
+
+
+def parser(description: str, *, approach: bool = False, ttl: bool = False) -> argparse.ArgumentParser:
+    """The shared flags: --live, --model, --region; --ttl and --approach where the program uses them."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--live", action="store_true", default=None, help="call real Bedrock (default: offline emulator)")
+    p.add_argument("--model", help=f"Bedrock model id (default {DEFAULT_MODEL_ID})")
+    p.add_argument("--region", help="AWS region for live calls (default us-east-1)")
+    if ttl:
+        p.add_argument("--ttl", help="cache entry lifetime: 5m (default) or 1h")
+    if approach:
+        p.add_argument("--approach", help=f"caching approach: {', '.join(APPROACHES)} (default combined)")
+    return p
+
+
+def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge .env, the environment and parsed flags into validated Settings."""
+    environ = os.environ if environ is None else environ
+    env_file = environ.get(ENV_FILE_VARIABLE, ".env")
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if os.path.isfile(env_file) else {}
+    values.update(environ)
+
+    def pick(flag: str, key: str, default: str | None) -> str | None:
+        given = getattr(args, flag, None)
+        return str(given) if given is not None else values.get(key) or default
+
+    backend = "live" if getattr(args, "live", None) else (values.get("CACHING_BACKEND") or "offline").lower()
+    settings = Settings(
+        backend=backend,
+        model_id=pick("model", "CACHING_MODEL", DEFAULT_MODEL_ID) or DEFAULT_MODEL_ID,
+        region=pick("region", "CACHING_REGION", values.get("AWS_REGION") or "us-east-1") or "us-east-1",
+        ttl=pick("ttl", "CACHING_TTL", "5m") or "5m",
+        approach=pick("approach", "CACHING_APPROACH", "combined") or "combined",
+        endpoint_url=values.get("CACHING_ENDPOINT_URL") or None,
+    )
+    if settings.backend not in BACKENDS:
+        raise SettingsError(f"CACHING_BACKEND must be 'offline' or 'live', got {settings.backend!r}: fix it in .env.")
+    if settings.ttl not in ("5m", "1h"):
+        raise SettingsError(f"The cache TTL must be 5m or 1h, got {settings.ttl!r}: pass --ttl 5m or --ttl 1h.")
+    if settings.approach not in APPROACHES:
+        raise SettingsError(
+            f"Unknown caching approach {settings.approach!r}: pass --approach with one of {', '.join(APPROACHES)}."
+        )
+    return settings
+
+
+def load(
+    description: str, argv: Sequence[str] | None = None, *, approach: bool = False, ttl: bool = False
+) -> tuple[Settings, argparse.Namespace]:
+    """Parse flags for a program and resolve its settings."""
+    args = parser(description, approach=approach, ttl=ttl).parse_args(argv)
+    return resolve(args), args

@@ -1,0 +1,49 @@
+"""02 · Write, then read: the same request twice.
+
+Run:  .venv/bin/python examples/02_write_then_read.py      (offline; add --live for real Bedrock)
+Look for: call 1 WRITES the system prompt to the cache at 1.25x the input price; call 2 sends the same bytes and
+READS them at 0.1x. Only the short question is regular input both times.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from strands import Agent
+
+from caching import calls_table, prompt, setup
+from caching.backend import connect
+from caching.cli import console_for, run
+from caching.reports import usd
+from caching.settings import Settings, load
+
+
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
+    out = console_for(console)
+
+    def body(settings: Settings) -> int:
+        backend = connect(settings)
+        out.print(backend.banner)
+        tracker = backend.tracker()
+        explicit = setup("explicit", prompt("research_assistant"))  # a cachePoint right after the system prompt
+        for _ in range(2):
+            # A new Agent each time: no history, so both requests are byte-for-byte the same.
+            model = explicit.model(settings.model_id, **backend.client)
+            agent = Agent(
+                name="agent", model=model, system_prompt=explicit.system_prompt, hooks=[tracker], callback_handler=None
+            )
+            agent("What does a cache read cost compared to normal input?")
+        out.print(calls_table(tracker.calls, "Two identical requests"))
+        first, second = tracker.calls
+        out.print(
+            f"Input cost: call 1 {usd(first.cost.input)} ({first.cost.input_savings:+.1%} vs uncached: the write "
+            f"premium), call 2 {usd(second.cost.input)} ({second.cost.input_savings:+.1%})."
+        )
+        return 0
+
+    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""04 · Multi-turn: explicit caching vs combined over four turns, per turn (never running totals).
+
+Run:  .venv/bin/python examples/04_multi_turn.py      (offline; add --live for real Bedrock)
+Look for: with explicit caching every turn reads the same system prompt and pays full price for the growing
+history (regular climbs); combined also caches the history, so each turn reads the last turn's prefix and writes
+only the new exchange.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from strands import Agent
+
+from caching import prompt, setup, turns_table
+from caching.backend import connect
+from caching.cli import console_for, run
+from caching.reports import usd
+from caching.settings import Settings, load
+
+QUESTIONS = [
+    "What is prompt caching?",
+    "Explain why the system prompt should not contain a timestamp",
+    "How does the TTL work?",
+    "Compare the 5m and 1h TTL",
+]
+
+
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
+    out = console_for(console)
+
+    def body(settings: Settings) -> int:
+        backend = connect(settings)
+        out.print(backend.banner)
+        for approach in ("explicit", "combined"):
+            tracker = backend.tracker()
+            # A tag per run keeps the two runs' cache entries apart (on live Bedrock they share your account's cache).
+            chosen = setup(approach, f"[{approach} run]\n" + prompt("research_assistant"))
+            model = chosen.model(settings.model_id, **backend.client)
+            agent = Agent(
+                name="assistant",
+                model=model,
+                system_prompt=chosen.system_prompt,
+                hooks=[tracker],
+                callback_handler=None,
+            )
+            for question in QUESTIONS:
+                agent(question)
+            out.print(turns_table(tracker.turns, f"{approach}: four turns"))
+            cost = tracker.lifetime_cost
+            out.print(f"{approach}: {usd(cost.total)} in all, input {cost.input_savings:+.1%} against no caching.\n")
+        return 0
+
+    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""07 · TTL: a six-minute pause expires a 5m entry, while a 1h entry still hits.
+
+Run:  .venv/bin/python examples/07_ttl.py      (offline: the emulator's clock jumps; --live really waits 6 minutes)
+Look for: both prompts WRITE first (the 1h write costs 2x input, the 5m one 1.25x); after the pause the 5m prompt
+must WRITE again (expired) while the 1h prompt READS. Whether 1h pays off depends on how long your pauses are.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import track
+from strands import Agent
+
+from caching import ManualClock, calls_table, prompt, setup
+from caching.backend import connect
+from caching.cli import console_for, run
+from caching.reports import usd
+from caching.settings import Settings, load
+
+PAUSE_SECONDS = 6 * 60
+
+
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
+    out = console_for(console)
+
+    def body(settings: Settings) -> int:
+        clock = ManualClock()
+        backend = connect(settings, clock=clock)
+        out.print(backend.banner)
+        tracker = backend.tracker()
+        prompts = {
+            "5m": setup("explicit", prompt("research_assistant"), "5m"),
+            "1h": setup("explicit", prompt("code_assistant"), "1h"),
+        }
+
+        def ask_both() -> None:
+            for ttl, chosen in prompts.items():
+                model = chosen.model(settings.model_id, **backend.client)
+                Agent(
+                    name=f"ttl {ttl}",
+                    model=model,
+                    system_prompt=chosen.system_prompt,
+                    hooks=[tracker],
+                    callback_handler=None,
+                )("Hi")
+
+        ask_both()
+        if settings.live:
+            for _ in track(range(PAUSE_SECONDS), description="Waiting 6 minutes on the real clock...", console=out):
+                time.sleep(1)
+        else:
+            clock.advance(PAUSE_SECONDS)
+            out.print(f"(The emulator's clock jumped {PAUSE_SECONDS // 60} minutes.)")
+        ask_both()
+        out.print(calls_table(tracker.calls, "Before and after a six-minute pause"))
+        five = sum(c.cost.input for c in tracker.calls if c.agent == "ttl 5m")
+        hour = sum(c.cost.input for c in tracker.calls if c.agent == "ttl 1h")
+        out.print(f"Input cost over both calls: 5m entry {usd(five)}, 1h entry {usd(hour)}.")
+        return 0
+
+    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

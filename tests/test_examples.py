@@ -1,0 +1,140 @@
+"""Every example runs offline with no AWS credentials, and prints the numbers its lesson is about."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from caching import prompt
+from caching.emulator import text_tokens
+
+from .helpers import call_rows, render_with, turn_rows
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def example(name: str) -> ModuleType:
+    path = next(EXAMPLES.glob(f"{name}_*.py"))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def output(name: str, *argv: str) -> str:
+    return render_with(lambda console: example(name).main(list(argv), console))
+
+
+def test_every_example_is_a_short_lesson_with_its_run_command() -> None:
+    paths = sorted(EXAMPLES.glob("0*.py"))
+    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06", "07"]
+    for path in paths:
+        text = path.read_text()
+        assert len(text.splitlines()) <= 80, path.name
+        assert f"Run:  .venv/bin/python examples/{path.name}" in "\n".join(text.splitlines()[:5]), path.name
+
+
+def test_01_hash_basics() -> None:
+    text = output("01")
+    hashes = re.findall(r"'You are a great developer\.?'[\s│]+(\w{16})…", text)
+    assert hashes[0] == hashes[1] != hashes[2]
+    keys = re.findall(r"time in (system prompt|user message)[\s│]+at 10:4\d[\s│]+(\w{16})…", text)
+    assert [layout for layout, _ in keys] == ["system prompt", "user message"] * 2
+    assert keys[0][1] != keys[2][1]  # a timestamp before the checkpoint: a new key every minute
+    assert keys[1][1] == keys[3][1]  # the same timestamp after it: the key does not change
+
+
+def test_02_write_then_read() -> None:
+    rows = call_rows(output("02"))
+    system = text_tokens(prompt("research_assistant"))
+    assert [(r[2], r[3]) for r in rows] == [("0", f"{system:,}"), (f"{system:,}", "0")]
+    assert [r[7].split(":")[0] for r in rows] == ["WRITE", "READ"]
+
+
+def test_03_two_prompts_and_two_accounts() -> None:
+    text = output("03")
+    rows = call_rows(text)
+    assert [(r[1], r[7].split(":")[0]) for r in rows] == [
+        ("prompt A", "WRITE"),
+        ("prompt B", "WRITE"),
+        ("prompt A", "READ"),
+        ("prompt B", "READ"),
+        ("prompt A", "READ"),
+        ("prompt A, account 2", "WRITE"),
+    ]
+    assert rows[-1][7].startswith("WRITE: other account")
+    assert rows[0][3] == rows[2][2] == rows[-1][3]
+
+
+def test_04_multi_turn_per_turn_not_running_totals() -> None:
+    text = output("04")
+    explicit_text, combined_text = text.split("combined: four turns")
+    explicit, combined = turn_rows(explicit_text), turn_rows(combined_text)
+    assert len(explicit) == len(combined) == 4
+    system = explicit[0][3]
+    assert [row[2] for row in explicit] == [0, system, system, system]  # reads the system prompt every turn...
+    assert explicit[1][4] < explicit[2][4] < explicit[3][4]  # ...and pays full price for the growing history
+    assert [row[4] for row in combined] == [0, 0, 0, 0]  # combined: nothing left uncached
+    for before, after in itertools.pairwise(combined):
+        assert after[2] == before[2] + before[3]  # each turn reads what the turns before it wrote
+
+
+def test_05_agent_loop_counts_the_sub_agent() -> None:
+    text = output("05")
+    rows = call_rows(text)
+    assert [r[1] for r in rows] == ["orchestrator", "research_assistant", "orchestrator"]
+    assert rows[2][2] == rows[0][3]  # the orchestrator's second call reads what its first wrote
+    assert "The orchestrator's own metrics cover 2 of 3 calls; counting only them would miss $" in text.replace(
+        "\n", " "
+    )
+
+
+def test_06_compare_approaches() -> None:
+    text = output("06")
+    costs = dict(re.findall(r"│ (none|explicit|automatic|combined)\s+│ (.*?) │ [+-]", text))
+    assert costs["automatic"] == costs["combined"]
+    assert re.search(r"│ none\s+│ none\s+│", text)
+    assert "Combined differs from automatic only by tools[2] with 127 tokens before it" in text.replace("\n", " ")
+    assert re.search(r"none\s+█{40} \$\d\.\d{6}  \+0\.0%", text)
+
+
+def test_07_ttl() -> None:
+    text = output("07")
+    rows = call_rows(text)
+    assert [(r[1], r[7].split(":")[0]) for r in rows] == [
+        ("ttl 5m", "WRITE"),
+        ("ttl 1h", "WRITE"),
+        ("ttl 5m", "WRITE"),
+        ("ttl 1h", "READ"),
+    ]
+    assert re.search(r"WRITE: expired \(5m entry last used\s+6m00s ago\)", text)
+
+
+@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07"])
+def test_examples_run_as_scripts_offline(name: str, tmp_path: Path) -> None:
+    path = next(EXAMPLES.glob(f"{name}_*.py"))
+    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith(("Offline:", "No model calls here"))
+
+
+def test_an_unknown_model_is_one_clear_line() -> None:
+    text = render_with(lambda console: example("02").main(["--model", "acme.x"], console), expect=1)
+    assert text == (
+        "Error: The offline emulator does not know model 'acme.x': use one of anthropic.claude-sonnet-4-6, "
+        "anthropic.claude-sonnet-4-5-20250929-v1:0, anthropic.claude-opus-4-6-v1, "
+        "anthropic.claude-opus-4-5-20251101-v1:0, anthropic.claude-haiku-4-5-20251001-v1:0, "
+        "anthropic.claude-3-7-sonnet-20250219-v1:0, anthropic.claude-3-5-haiku-20241022-v1:0, with an optional "
+        "global., us. or eu. prefix.\n"
+    )
