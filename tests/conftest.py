@@ -26,13 +26,24 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Clear AWS_* variables, point the config files nowhere, and block non-loopback sockets."""
+def offline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Clear AWS_* variables, point the config files nowhere, and block non-loopback sockets.
+
+    Tests marked `live` are the exception: they run only with CACHING_LIVE_TESTS=1 and real AWS credentials.
+    """
+    if request.node.get_closest_marker("live"):
+        import boto3
+
+        if os.environ.get("CACHING_LIVE_TESTS") != "1" or boto3.Session().get_credentials() is None:
+            pytest.skip("live test: set CACHING_LIVE_TESTS=1 with AWS credentials that can call Bedrock")
+        yield
+        return
     for name in list(os.environ):
         if name.startswith("AWS_") or name.startswith("CACHING_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("CACHING_ENV_FILE", os.devnull)  # a developer's .env must not change what tests see
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     yield

@@ -1,0 +1,68 @@
+"""Regenerate the program output shown in README.md, so the README never drifts from the code.
+
+Run:  .venv/bin/python scripts/update_readme.py        (offline; rewrites README.md in place)
+      .venv/bin/python scripts/update_readme.py --check  (exit 1 if README.md is out of date)
+
+Each block between `<!-- output: PROGRAM [ARGS] [| head -N] -->` and `<!-- /output -->` is replaced by what PROGRAM
+prints offline at 100 columns (its first N lines with `| head -N`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(r"(<!-- output: (?P<spec>.+?) -->\n)(?P<body>.*?)(<!-- /output -->)", re.S)
+CHAT_INPUT = "What is Python?\nWrite hello world in Python\nquit\n"
+
+
+def run_program(spec: str) -> str:
+    command, _, head = spec.partition("| head -")
+    path, *argv = command.split()
+    module_spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    if path == "main.py":
+        code = module.main(argv, console, io.StringIO(CHAT_INPUT))
+    else:
+        code = module.main(argv, console)
+    if code != 0:
+        raise SystemExit(f"{spec} exited with {code}; fix it before updating the README.")
+    lines = [line.rstrip() for line in console.file.getvalue().splitlines()]
+    if head:
+        lines = lines[: int(head)] + ["..."]
+    return "\n".join(lines)
+
+
+def updated(readme: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        return f"{match.group(1)}```text\n{run_program(match.group('spec'))}\n```\n{match.group(4)}"
+
+    return BLOCK.sub(replace, readme)
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    readme_path = ROOT / "README.md"
+    current = readme_path.read_text()
+    fresh = updated(current)
+    if "--check" in argv:
+        if fresh != current:
+            print("README.md is out of date: run .venv/bin/python scripts/update_readme.py")
+            return 1
+        return 0
+    readme_path.write_text(fresh)
+    print(f"Updated {len(BLOCK.findall(fresh))} output blocks in README.md.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
