@@ -30,15 +30,13 @@ def run_program(spec: str) -> str:
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     console = Console(file=io.StringIO(), width=100, color_system=None)
-    if path == "main.py":
-        code = module.main(argv, console, io.StringIO(CHAT_INPUT))
-    else:
-        code = module.main(argv, console)
+    extra = [io.StringIO(CHAT_INPUT)] if path == "main.py" else []  # the chat reads its questions from a stream
+    code = module.main(argv, console, *extra)
     if code != 0:
         raise SystemExit(f"{spec} exited with {code}; fix it before updating the README.")
     lines = [line.rstrip() for line in console.file.getvalue().splitlines()]
     if head:
-        lines = lines[: int(head)] + ["..."]
+        lines = [*lines[: int(head)], "..."]
     return "\n".join(lines)
 
 
