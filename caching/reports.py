@@ -75,17 +75,21 @@ def session_line(turns: Sequence[Turn]) -> Text:
     if cost is None:
         return Text("Session: no model calls yet.")
     calls = sum(len(t.calls) for t in turns)
+    saved = cost.uncached_input - cost.input
+    effect = f"saved {usd(saved)} on input" if saved >= 0 else f"paid {usd(-saved)} more for input than uncached"
     return Text(
         f"Session: {plural(len(turns), 'turn')}, {plural(calls, 'call')}, cost {usd(cost.total)}, "
-        f"saved {usd(cost.uncached_input - cost.input)} on input ({pct(cost.input_savings)})"
+        f"{effect} ({pct(cost.input_savings)})"
     )
 
 
 def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
     """One row per turn: calls, tokens of each kind, cost, input and total savings."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input savings", "total savings"):
-        table.add_column(column, justify="right")
+    caption = "input %, total %: saved against no caching (negative while the write premium is not repaid)"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, caption=caption)
+    table.caption_justify = "left"
+    for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input %", "total %"):
+        table.add_column(column, justify="right", no_wrap=True)
     for turn in turns:
         u, c = turn.usage, turn.cost
         table.add_row(
