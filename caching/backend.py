@@ -5,6 +5,7 @@ Everything that calls Bedrock gets its boto3 session (and the BedrockModel clien
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,8 @@ import boto3
 from .emulator import MODELS, Catalog, Emulator
 from .emulator.clock import system_clock
 from .pricing import prices_for
-from .reasons import EmulatorReasons
+from .reasons import DoctorReasons, EmulatorReasons
+from .recorder import CallRecorder
 from .settings import Settings, SettingsError
 from .tracking import UsageTracker
 
@@ -26,6 +28,7 @@ class Backend:
     settings: Settings
     emulator: Emulator | None
     client: dict[str, Any] = field(default_factory=dict)
+    recorder: CallRecorder | None = None
 
     @property
     def live(self) -> bool:
@@ -40,8 +43,14 @@ class Backend:
         return f"Live: calls go to {where} as {self.settings.model_id}; they are billed to your AWS account."
 
     def tracker(self) -> UsageTracker:
-        """A UsageTracker; offline its reason column comes from the emulator's records."""
-        return UsageTracker(explain=EmulatorReasons(self.emulator) if self.emulator else None)
+        """A UsageTracker whose reason column comes from the emulator's records offline, from the doctor live."""
+        if self.emulator is not None:
+            return UsageTracker(explain=EmulatorReasons(self.emulator))
+        return UsageTracker(explain=DoctorReasons(self.recorder) if self.recorder else None)
+
+    def bedrock_client(self) -> Any:
+        """A plain boto3 bedrock-runtime client on this backend, for code that calls Converse directly."""
+        return self.client["boto_session"].client("bedrock-runtime", endpoint_url=self.client.get("endpoint_url"))
 
     def session(self, access_key_id: str | None = None, profile: str | None = None) -> boto3.Session:
         """Another session on this backend: offline a second account by key id, live a named AWS profile."""
@@ -75,10 +84,13 @@ def connect(settings: Settings, clock: Callable[[], float] = system_clock) -> Ba
             "global., us. or eu. prefix."
         )
     prices_for(settings.model_id)
-    if not settings.live:
-        emulator = Emulator(clock=clock)
-        return Backend(settings, emulator, {"boto_session": emulator.session(region=settings.region)})
-    client: dict[str, Any] = {"boto_session": live_session(settings)}
-    if settings.endpoint_url:
+    emulator = None if settings.live else Emulator(clock=clock)
+    session = live_session(settings) if emulator is None else emulator.session(region=settings.region)
+    client: dict[str, Any] = {"boto_session": session}
+    if settings.live and settings.endpoint_url:
         client["endpoint_url"] = settings.endpoint_url
-    return Backend(settings, None, client)
+    # Live, the doctor needs every request as sent; offline, recording is only on request (--record).
+    recorder = None
+    if settings.live or settings.record:
+        recorder = CallRecorder(settings.record, clock=time.time if emulator is None else clock).attach(session)
+    return Backend(settings, emulator, client, recorder)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .doctor import Diagnosis, Doctor
 from .emulator import CallRecord, Emulator
 from .emulator.records import BELOW_MINIMUM, NEW_PREFIX
+from .recorder import CallRecorder, ObservedCall
 
 
 def place(where: str) -> str:
@@ -50,4 +52,27 @@ class EmulatorReasons:
                 if record.number not in self._claimed and record.usage == usage:
                     self._claimed.add(record.number)
                     return describe(record)
+        return ""
+
+
+class DoctorReasons:
+    """The `explain` function of a UsageTracker, live: the cache doctor's diagnosis of each recorded call."""
+
+    def __init__(self, recorder: CallRecorder, doctor: Doctor | None = None) -> None:
+        self.recorder = recorder
+        self.doctor = doctor or Doctor()
+        self._seen = 0
+        self._diagnosed: list[tuple[ObservedCall, Diagnosis]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, agent: str, usage: dict[str, Any]) -> str:
+        with self._lock:
+            for call in self.recorder.calls[self._seen :]:  # the doctor reads calls once each, in order
+                self._diagnosed.append((call, self.doctor.observe(call)))
+            self._seen = len(self.recorder.calls)
+            for index in range(len(self._diagnosed) - 1, -1, -1):
+                call, diagnosis = self._diagnosed[index]
+                if call.agent == agent and call.usage == usage:
+                    del self._diagnosed[index]
+                    return diagnosis.message
         return ""

@@ -1,29 +1,178 @@
-"""Watch the Converse requests a boto3 session really sends, through botocore's event system (nothing patched)."""
+"""Record every Converse call a client makes (request, usage, time) through botocore's event system.
+
+Attach to a Strands Agent, a boto3 bedrock-runtime client or a boto3 Session in one line; nothing is patched:
+
+    recorder = CallRecorder("calls.jsonl")
+    recorder.attach(agent)          # then: python -m caching doctor calls.jsonl
+
+A recording holds requests and usage, never credentials (botocore adds those later, when it signs).
+"""
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
-
-import boto3
 
 OPERATIONS = ("Converse", "ConverseStream")
 
+# The name of the Strands agent whose model call is being sent. UsageTracker sets it before each model call;
+# Strands sends from a worker thread that inherits this context, so the recorder can label each request.
+calling_agent: ContextVar[str | None] = ContextVar("calling_agent", default=None)
 
-class RequestLog:
-    """Keeps a copy of every Converse/ConverseStream request made by clients of the sessions it is attached to."""
 
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class ObservedCall:
+    """One model call as a client saw it: who sent it, when, the request body, and the usage or the error."""
+
+    agent: str
+    at: float
+    model_id: str
+    request: dict[str, Any]
+    usage: dict[str, Any] | None = None
+    error: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+
+class _StreamTap:
+    """Passes a ConverseStream's events through unchanged and hands the metadata usage to `done`."""
+
+    def __init__(self, stream: Any, done: Callable[[dict[str, Any]], None]) -> None:
+        self._stream, self._done = stream, done
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for event in self._stream:
+            if "metadata" in event:
+                self._done(event["metadata"].get("usage", {}))
+            yield event
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class CallRecorder:
+    """Keeps each observed call in `calls`, appends it to a JSONL file if given, and tells `on_call`."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        on_call: Callable[[ObservedCall], None] | None = None,
+    ) -> None:
+        self.calls: list[ObservedCall] = []
+        self.path = Path(path) if path else None
+        self.clock = clock
+        self.on_call = on_call
+        self._pending = threading.local()
         self._lock = threading.Lock()
+        if self.path:
+            self.path.write_text("")
 
-    def attach(self, session: boto3.Session) -> RequestLog:
-        """Observe `session`; attach before its bedrock-runtime clients are created."""
-        session.events.register("before-parameter-build.bedrock-runtime", self._seen)
+    def attach(self, target: Any, label: str | None = None) -> CallRecorder:
+        """Observe a Strands Agent (its model's client), a bedrock-runtime client, or a boto3 Session."""
+        if hasattr(target, "model") and hasattr(target.model, "client"):
+            return self.attach(target.model.client, label or str(getattr(target, "name", None) or "agent"))
+        events = target.meta.events if hasattr(target, "meta") else target.events
+        name = label or "client"
+        events.register(
+            "before-parameter-build.bedrock-runtime", lambda params, model, **_: self._start(name, params, model)
+        )
+        events.register("after-call.bedrock-runtime", self._after_call)
+        events.register("after-call-error.bedrock-runtime", self._after_error)
         return self
 
-    def _seen(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+    def _start(self, label: str, params: dict[str, Any], model: Any) -> None:
         if model.name in OPERATIONS:
-            with self._lock:
-                self.requests.append(copy.deepcopy(params))
+            request = {k: copy.deepcopy(v) for k, v in params.items() if k != "modelId"}
+            agent = calling_agent.get() or label
+            self._pending.call = (agent, self.clock(), str(params.get("modelId", "")), request)
+
+    def _take(self) -> tuple[str, float, str, dict[str, Any]] | None:
+        pending = getattr(self._pending, "call", None)
+        self._pending.call = None
+        return pending
+
+    def _after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        pending = self._take() if model.name in OPERATIONS else None
+        if pending is None:
+            return
+        if "Error" in parsed:  # an error answer (status >= 300) still arrives here, before botocore raises it
+            self._finish(ObservedCall(*pending, error=str(parsed["Error"].get("Message", parsed["Error"]))))
+        elif model.name == "Converse":
+            self._finish(ObservedCall(*pending, usage=dict(parsed.get("usage", {}))))
+        else:
+            parsed["stream"] = _StreamTap(
+                parsed["stream"], lambda usage: self._finish(ObservedCall(*pending, usage=usage))
+            )
+
+    def _after_error(self, exception: BaseException, **_: Any) -> None:
+        pending = self._take()  # a call that never got an answer (a connection error, for example)
+        if pending is not None:
+            self._finish(ObservedCall(*pending, error=str(exception)))
+
+    def _finish(self, call: ObservedCall) -> None:
+        with self._lock:
+            self.calls.append(call)
+            if self.path:
+                with self.path.open("a") as out:
+                    out.write(call.to_json() + "\n")
+        if self.on_call:
+            self.on_call(call)
+
+
+FIELDS: dict[str, tuple[type, ...]] = {
+    "agent": (str,),
+    "at": (int, float),
+    "model_id": (str,),
+    "request": (dict,),
+    "usage": (dict, type(None)),
+    "error": (str, type(None)),
+}
+
+
+def read_recording(path: str | Path) -> tuple[list[ObservedCall], list[str]]:
+    """The calls in a JSONL recording, and one line for each damaged record (which is skipped, not fatal)."""
+    calls: list[ObservedCall] = []
+    problems: list[str] = []
+    with Path(path).open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line.strip())
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {number}: not valid JSON near column {exc.colno} ({exc.msg}); skipped it.")
+                continue
+            if not isinstance(data, dict):
+                problems.append(f"line {number}: expected a JSON object, got {type(data).__name__}; skipped it.")
+                continue
+            wrong = [
+                name
+                for name, kinds in FIELDS.items()
+                if not isinstance(data.get(name), kinds) or isinstance(data.get(name), bool)
+            ]
+            if wrong:
+                problems.append(
+                    f"line {number}: missing or wrong {', '.join(wrong)} (a call needs agent, at, model_id, request, "
+                    "usage or error); skipped it."
+                )
+                continue
+            calls.append(
+                ObservedCall(
+                    data["agent"],
+                    float(data["at"]),
+                    data["model_id"],
+                    data["request"],
+                    data.get("usage"),
+                    data.get("error"),
+                )
+            )
+    return calls, problems

@@ -13,6 +13,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from .doctor import Diagnosis
+from .recorder import ObservedCall
 from .tracking import CallUsage, Turn
 
 
@@ -123,3 +125,23 @@ def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Gro
             Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(cost.total)}  {pct(cost.total_savings)}")
         )
     return Group(*lines)
+
+
+def doctor_table(diagnosed: Sequence[tuple[ObservedCall, Diagnosis]], title: str = "Cache doctor") -> Table:
+    """One row per recorded call: its agent, tokens read and written, and the doctor's diagnosis."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("call", justify="right", no_wrap=True)
+    table.add_column("agent", no_wrap=True)
+    table.add_column("read", justify="right", no_wrap=True)
+    table.add_column("write", justify="right", no_wrap=True)
+    table.add_column("diagnosis", ratio=1, overflow="fold")
+    for number, (call, diagnosis) in enumerate(diagnosed, start=1):
+        usage = call.usage or {}
+        table.add_row(
+            str(number),
+            call.agent,
+            f"{usage.get('cacheReadInputTokens', 0):,}" if call.usage is not None else "-",
+            f"{usage.get('cacheWriteInputTokens', 0):,}" if call.usage is not None else "-",
+            f"{diagnosis.kind.upper()}: {diagnosis.message}",
+        )
+    return table

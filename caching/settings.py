@@ -32,6 +32,7 @@ class Settings:
     ttl: str = "5m"
     approach: str = "combined"
     endpoint_url: str | None = None
+    record: str | None = None
 
     @property
     def live(self) -> bool:
@@ -44,6 +45,7 @@ def parser(description: str, *, approach: bool = False, ttl: bool = False) -> ar
     p.add_argument("--live", action="store_true", default=None, help="call real Bedrock (default: offline emulator)")
     p.add_argument("--model", help=f"Bedrock model id (default {DEFAULT_MODEL_ID})")
     p.add_argument("--region", help="AWS region for live calls (default us-east-1)")
+    p.add_argument("--record", metavar="FILE.jsonl", help="record every model call for `python -m caching doctor`")
     if ttl:
         p.add_argument("--ttl", help="cache entry lifetime: 5m (default) or 1h")
     if approach:
@@ -70,6 +72,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         ttl=pick("ttl", "CACHING_TTL", "5m") or "5m",
         approach=pick("approach", "CACHING_APPROACH", "combined") or "combined",
         endpoint_url=values.get("CACHING_ENDPOINT_URL") or None,
+        record=pick("record", "CACHING_RECORD", None),
     )
     if settings.backend not in BACKENDS:
         raise SettingsError(f"CACHING_BACKEND must be 'offline' or 'live', got {settings.backend!r}: fix it in .env.")

@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any
 
-from strands.hooks import AfterInvocationEvent, AfterModelCallEvent, BeforeInvocationEvent, HookRegistry
+from strands.hooks import (
+    AfterInvocationEvent,
+    AfterModelCallEvent,
+    BeforeInvocationEvent,
+    BeforeModelCallEvent,
+    HookRegistry,
+)
 
 from .pricing import Cost, cost_of
+from .recorder import calling_agent
 from .usage import Usage
 
 
@@ -88,7 +95,11 @@ class UsageTracker:
     def register_hooks(self, registry: HookRegistry, **_: Any) -> None:
         registry.add_callback(BeforeInvocationEvent, self._before_invocation)
         registry.add_callback(AfterInvocationEvent, self._after_invocation)
+        registry.add_callback(BeforeModelCallEvent, self._before_model_call)
         registry.add_callback(AfterModelCallEvent, self._after_model_call)
+
+    def _before_model_call(self, event: BeforeModelCallEvent) -> None:
+        calling_agent.set(str(getattr(event.agent, "name", None) or "agent"))  # labels the recorded request
 
     def _before_invocation(self, event: BeforeInvocationEvent) -> None:
         with self._lock:

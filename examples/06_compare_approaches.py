@@ -16,7 +16,7 @@ from rich.table import Table
 from caching import APPROACHES, build_team, comparison_chart, request_layout
 from caching.backend import connect
 from caching.cli import console_for, run
-from caching.recorder import RequestLog
+from caching.recorder import CallRecorder
 from caching.reports import pct, usd
 from caching.settings import Settings, load
 
@@ -31,11 +31,12 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         costs = Table("approach", *(f"turn {n}" for n in range(1, 5)), "total", "input saved", title="Cost per turn")
         for approach in APPROACHES:
             backend = connect(settings)  # offline: a fresh emulator, so no approach reads another's entries
-            log = RequestLog().attach(backend.client["boto_session"])
+            log = CallRecorder().attach(backend.client["boto_session"])
             tracker = backend.tracker()
             build_team(settings.model_id, tracker, approach, tag=approach, **backend.client).ask_all(SCRIPT)
             results[approach] = tracker.turns
-            layouts[approach] = request_layout(log.requests[len(tracker.turns[0].calls)])  # turn 2's first request
+            second = log.calls[len(tracker.turns[0].calls)]  # turn 2's first request
+            layouts[approach] = request_layout({**second.request, "modelId": second.model_id})
             cost = tracker.lifetime_cost
             costs.add_row(
                 approach, *(usd(t.cost.total) for t in tracker.turns), usd(cost.total), pct(cost.input_savings)

@@ -35,7 +35,7 @@ def output(name: str, *argv: str) -> str:
 
 def test_every_example_is_a_short_lesson_with_its_run_command() -> None:
     paths = sorted(EXAMPLES.glob("0*.py"))
-    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06", "07"]
+    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06", "07", "08"]
     for path in paths:
         text = path.read_text()
         assert len(text.splitlines()) <= 80, path.name
@@ -118,7 +118,23 @@ def test_07_ttl() -> None:
     assert re.search(r"WRITE: expired \(5m entry last used\s+6m00s ago\)", text)
 
 
-@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07"])
+def test_08_cache_doctor() -> None:
+    text = " ".join(output("08").split())
+    for diagnosis in (
+        "3 timestamp 0 2,168 NEW PREFIX: prefix changed in system block 0 at character 29: '2026-11-29 10:42' looks "
+        "like a timestamp; move it after the checkpoint",
+        "4 timestamp moved 2,152 16 HIT: read 2,152 cached tokens, wrote 16 more",
+        "5 too short 0 0 BELOW MINIMUM: prefix below minimum: 1,018 < 2,048 tokens for claude-sonnet-4-6; add about "
+        "1,030 tokens or move the checkpoint later",
+        "7 whole prompt 2,140 0 HIT: read 2,140 cached tokens",
+        "but the previous cached prefix is 24 blocks before this checkpoint, beyond the 20-block lookback; add a "
+        "checkpoint",
+        "11 fan-out rolling 2,166 202 HIT: read 2,166 cached tokens, wrote 202 more",
+    ):
+        assert diagnosis in text
+
+
+@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08"])
 def test_examples_run_as_scripts_offline(name: str, tmp_path: Path) -> None:
     path = next(EXAMPLES.glob(f"{name}_*.py"))
     env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path)}

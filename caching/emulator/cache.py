@@ -109,13 +109,19 @@ class PromptCache:
         reader = next((i for i, p in found.items() if p == read_position), None) if read_position else None
         outcomes: list[CheckpointOutcome] = []
         last_write = {"1h": 0, "5m": 0}
+        # Why each checkpoint missed, judged on the cache as it was before this request wrote anything.
+        misses = {
+            i: self._why_missed(p.position, digests, account, model_id, now)
+            for i, p in enumerate(prompt.checkpoints)
+            if p.position > read_position and i != reader
+        }
         for index, point in enumerate(prompt.checkpoints):
             tokens = prompt.tokens_before(point.position)
             reads = index == reader
             action, reason, miss, detail = ("read" if reads else "skip"), ("" if reads else COVERED), "", ""
             if point.position > read_position:
                 if not reads:
-                    miss, detail = self._why_missed(point.position, digests, account, model_id, now)
+                    miss, detail = misses[index]
                 if tokens < model.min_tokens:
                     reason, detail = BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
                 else:

@@ -21,7 +21,11 @@ TTL_SECONDS = {"5m": 300, "1h": 3600}
 
 
 class RequestRejected(Exception):
-    """A request Bedrock would refuse with a ValidationException."""
+    """A request Bedrock would refuse with a ValidationException; `advice` is a short diagnosis with the fix."""
+
+    def __init__(self, message: str, advice: str = "") -> None:
+        super().__init__(message)
+        self.advice = advice or message
 
 
 @dataclass(frozen=True)
@@ -134,15 +138,19 @@ def _checkpoint(where: str, point: Any, position: int, model: ModelInfo | None) 
 
 def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
     if len(checkpoints) > MAX_CHECKPOINTS:
+        found = len(checkpoints)
         raise RequestRejected(
-            f"A maximum of {MAX_CHECKPOINTS} blocks with cachePoint may be provided. Found {len(checkpoints)}."
+            f"A maximum of {MAX_CHECKPOINTS} blocks with cachePoint may be provided. Found {found}.",
+            f"{found} checkpoints: Bedrock allows {MAX_CHECKPOINTS}; remove {found - MAX_CHECKPOINTS}",
         )
     for earlier, later in itertools.pairwise(checkpoints):
         if TTL_SECONDS[later.ttl] > TTL_SECONDS[earlier.ttl]:
             raise RequestRejected(
                 f"A cachePoint with ttl '{later.ttl}' ({later.where}) must not come after one with ttl "
                 f"'{earlier.ttl}' ({earlier.where}): blocks are processed in the order tools, system, messages, "
-                "and TTLs must not increase along it."
+                "and TTLs must not increase along it.",
+                f"TTL {earlier.ttl} before {later.ttl} is rejected: {later.where} comes after {earlier.where}; "
+                "put the 1h checkpoints first",
             )
 
 
