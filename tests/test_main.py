@@ -99,6 +99,9 @@ def test_live_path_over_loopback_matches_offline(monkeypatch: pytest.MonkeyPatch
     assert all(r[7].endswith(" ms") for r in live_rows)
     assert {r.account for r in served.records} == {"AKIALOOPBACKTEST0001"}
     assert "1st token" in text
+    # Live, the why column is the cache doctor's inference from the recorded requests and usage.
+    assert "READ+WRITE: read 2,275 cached tokens, wrote 209 more" in flat
+    assert "WRITE: first request like this: 2,275 tokens written for the next one to read" in flat
 
 
 def test_live_throttling_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .catalog import DEFAULT_MODEL_ID, ModelInfo
@@ -68,55 +68,65 @@ def cache_keys(request: dict[str, Any], model_id: str, account: str) -> dict[str
 
 
 class PromptCache:
-    """Entries per (account, model id, prefix digest), with expiry on an injectable clock."""
+    """Entries per (model id, prefix digest) and account, with expiry on an injectable clock."""
 
     def __init__(self, clock: Callable[[], float], lookback: int = LOOKBACK_BLOCKS) -> None:
         self.clock = clock
         self.lookback = lookback
-        self._entries: dict[tuple[str, str, str], Entry] = {}
+        self._entries: dict[tuple[str, str], dict[str, Entry]] = {}
 
     def __len__(self) -> int:
         now = self.clock()
-        return sum(1 for entry in self._entries.values() if entry.expires_at > now)
+        return sum(1 for by_account in self._entries.values() for e in by_account.values() if e.expires_at > now)
 
-    def apply(self, prompt: Prompt, model: ModelInfo, model_id: str, account: str) -> CacheResult:
-        """Read, write and refresh entries for one request; return the tokens of each kind."""
+    def apply(
+        self, prompt: Prompt, model: ModelInfo, model_id: str, account: str, digests: list[str] | None = None
+    ) -> CacheResult:
+        """Read, write and refresh entries for one request; return the tokens of each kind.
+
+        `digests` (from `prefix_digests`) may be passed in by a caller that extends prompts block by block.
+        """
         now = self.clock()
-        digests = prefix_digests(prompt)
+        digests = digests or prefix_digests(prompt)
+        tokens_before = prompt.cumulative
+
+        def entry(position: int) -> Entry | None:
+            return self._entries.get((model_id, digests[position]), {}).get(account)
 
         def live(position: int) -> bool:
-            entry = self._entries.get((account, model_id, digests[position]))
-            return entry is not None and entry.expires_at > now
+            found = entry(position)
+            return found is not None and found.expires_at > now
 
         # 1. Each checkpoint looks at its own boundary, then back over up to `lookback` earlier boundaries.
         found: dict[int, int] = {}
         for index, point in enumerate(prompt.checkpoints):
             for position in range(point.position, max(0, point.position - self.lookback - 1), -1):
-                if position > 0 and live(position):
+                if live(position):
                     found[index] = position
                     break
         read_position = max(found.values(), default=0)
-        read_tokens = prompt.tokens_before(read_position)
-
-        # 2. Refresh what was read: the entry itself and this request's own checkpoints inside it.
-        if read_position:
-            for position in {read_position, *(p.position for p in prompt.checkpoints if p.position <= read_position)}:
-                entry = self._entries.get((account, model_id, digests[position]))
-                if entry is not None and entry.expires_at > now:
-                    entry.expires_at = now + TTL_SECONDS[entry.ttl]
-
-        # 3. Write at every checkpoint past the read point that reaches the model's minimum.
+        read_tokens = tokens_before[read_position]
         reader = next((i for i, p in found.items() if p == read_position), None) if read_position else None
-        outcomes: list[CheckpointOutcome] = []
-        last_write = {"1h": 0, "5m": 0}
-        # Why each checkpoint missed, judged on the cache as it was before this request wrote anything.
+
+        # 2. Why each other checkpoint missed, judged on the cache as it was before this request changed it.
         misses = {
             i: self._why_missed(p.position, digests, account, model_id, now)
             for i, p in enumerate(prompt.checkpoints)
             if p.position > read_position and i != reader
         }
+
+        # 3. Refresh what was read: the entry itself and this request's own checkpoints inside it.
+        if read_position:
+            for position in {read_position, *(p.position for p in prompt.checkpoints if p.position <= read_position)}:
+                refreshed = entry(position)
+                if refreshed is not None and refreshed.expires_at > now:
+                    refreshed.expires_at = now + TTL_SECONDS[refreshed.ttl]
+
+        # 4. Write at every checkpoint past the read point that reaches the model's minimum.
+        outcomes: list[CheckpointOutcome] = []
+        last_write = {"1h": 0, "5m": 0}
         for index, point in enumerate(prompt.checkpoints):
-            tokens = prompt.tokens_before(point.position)
+            tokens = tokens_before[point.position]
             reads = index == reader
             action, reason, miss, detail = ("read" if reads else "skip"), ("" if reads else COVERED), "", ""
             if point.position > read_position:
@@ -125,24 +135,34 @@ class PromptCache:
                 if tokens < model.min_tokens:
                     reason, detail = BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
                 else:
-                    key = (account, model_id, digests[point.position])
-                    self._entries[key] = Entry(point.ttl, now + TTL_SECONDS[point.ttl])
+                    by_account = self._entries.setdefault((model_id, digests[point.position]), {})
+                    by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl])
                     last_write[point.ttl] = point.position
                     action, reason = ("read+write" if reads else "write"), ""
-            distance = point.position - read_position if reads else -1
-            outcome = CheckpointOutcome(point.where, point.position, tokens, point.ttl, action, reason, miss, distance)
-            outcomes.append(replace(outcome, detail=detail, minimum=model.min_tokens))
+            outcomes.append(
+                CheckpointOutcome(
+                    where=point.where,
+                    position=point.position,
+                    prefix_tokens=tokens,
+                    ttl=point.ttl,
+                    action=action,
+                    reason=reason,
+                    miss=miss,
+                    read_distance=point.position - read_position if reads else -1,
+                    detail=detail,
+                    minimum=model.min_tokens,
+                )
+            )
 
-        # 4. Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
+        # 5. Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
         end_1h = max(last_write["1h"], read_position)
         end = max(end_1h, last_write["5m"])
-        write_1h = prompt.tokens_before(end_1h) - read_tokens
-        write_5m = prompt.tokens_before(end) - prompt.tokens_before(end_1h)
-        write_tokens = write_1h + write_5m
+        write_1h = tokens_before[end_1h] - read_tokens
+        write_5m = tokens_before[end] - tokens_before[end_1h]
         return CacheResult(
             read_tokens=read_tokens,
-            write_tokens=write_tokens,
-            input_tokens=prompt.total_tokens - read_tokens - write_tokens,
+            write_tokens=write_1h + write_5m,
+            input_tokens=prompt.total_tokens - read_tokens - write_1h - write_5m,
             write_1h_tokens=write_1h,
             write_5m_tokens=write_5m,
             read_position=read_position,
@@ -155,19 +175,17 @@ class PromptCache:
         """Why no entry was read at this checkpoint: the nearest explanation, with details."""
         window = range(position, max(0, position - self.lookback - 1), -1)
         for p in window:
-            entry = self._entries.get((account, model_id, digests[p]))
-            if p > 0 and entry is not None and entry.expires_at <= now:
+            entry = self._entries.get((model_id, digests[p]), {}).get(account)
+            if entry is not None and entry.expires_at <= now:
                 idle = round(now - entry.expires_at + TTL_SECONDS[entry.ttl])
                 where = f", {position - p} blocks back" if p != position else ""
                 return EXPIRED, f"{entry.ttl} entry last used {idle // 60}m{idle % 60:02d}s ago{where}"
         for p in range(position - self.lookback - 1, 0, -1):
-            entry = self._entries.get((account, model_id, digests[p]))
+            entry = self._entries.get((model_id, digests[p]), {}).get(account)
             if entry is not None and entry.expires_at > now:
                 return BEYOND_LOOKBACK, f"cached prefix {position - p} blocks before this checkpoint"
         for p in window:
-            if p > 0 and any(
-                key[1:] == (model_id, digests[p]) and key[0] != account and entry.expires_at > now
-                for key, entry in self._entries.items()
-            ):
+            others = self._entries.get((model_id, digests[p]), {})
+            if any(who != account and e.expires_at > now for who, e in others.items()):
                 return OTHER_ACCOUNT, ""
         return NEW_PREFIX, ""

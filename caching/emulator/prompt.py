@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .catalog import ModelInfo
@@ -53,13 +54,18 @@ class Prompt:
     blocks: tuple[Block, ...]
     checkpoints: tuple[Checkpoint, ...]
 
+    @cached_property
+    def cumulative(self) -> list[int]:
+        """cumulative[i] = tokens of the first i blocks."""
+        return [0, *itertools.accumulate(block.tokens for block in self.blocks)]
+
     def tokens_before(self, position: int) -> int:
         """Tokens of the first `position` blocks."""
-        return sum(block.tokens for block in self.blocks[:position])
+        return self.cumulative[position]
 
     @property
     def total_tokens(self) -> int:
-        return self.tokens_before(len(self.blocks))
+        return self.cumulative[-1]
 
 
 def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> list[tuple[str, str]]:
