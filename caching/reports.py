@@ -23,7 +23,7 @@ def usd(amount: Decimal) -> str:
 
 
 def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def pct(fraction: float) -> str:
@@ -113,18 +113,25 @@ def session_summary(turns: Sequence[Turn]) -> Group:
     return Group(turns_table(turns, "Session summary"), session_line(turns))
 
 
+def bar_chart(values: dict[str, Decimal], title: str, notes: dict[str, str] | None = None, width: int = 40) -> Group:
+    """Horizontal bars scaled to the largest value, each with its amount and an optional note."""
+    biggest = max(values.values(), default=Decimal(0))
+    label = max((len(name) for name in values), default=0)
+    lines = [Text(title)]
+    for name, amount in values.items():
+        filled = 0 if not biggest else round(width * amount / biggest)
+        note = f"  {notes[name]}" if notes and name in notes else ""
+        lines.append(Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(amount)}{note}"))
+    return Group(*lines)
+
+
 def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Group:
     """Cost per approach as horizontal bars, with each approach's savings against no caching."""
     totals = {name: sum((t.cost for t in turns[1:]), turns[0].cost) for name, turns in results.items() if turns}
-    biggest = max((c.total for c in totals.values()), default=Decimal(0))
-    lines = [Text("Total cost by approach (input + output)")]
-    label = max((len(name) for name in totals), default=0)
-    for name, cost in totals.items():
-        filled = 0 if not biggest else round(width * cost.total / biggest)
-        lines.append(
-            Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(cost.total)}  {pct(cost.total_savings)}")
-        )
-    return Group(*lines)
+    notes = {name: pct(cost.total_savings) for name, cost in totals.items()}
+    return bar_chart(
+        {name: c.total for name, c in totals.items()}, "Total cost by approach (input + output)", notes, width
+    )
 
 
 def doctor_table(diagnosed: Sequence[tuple[ObservedCall, Diagnosis]], title: str = "Cache doctor") -> Table:

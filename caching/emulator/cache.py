@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalog import DEFAULT_MODEL_ID, ModelInfo
-from .prompt import TTL_SECONDS, Prompt, linearize
+from .prompt import TTL_SECONDS, Block, Prompt, linearize
 from .records import BELOW_MINIMUM, BEYOND_LOOKBACK, COVERED, EXPIRED, NEW_PREFIX, OTHER_ACCOUNT, CheckpointOutcome
 
 LOOKBACK_BLOCKS = 20
@@ -31,8 +31,7 @@ class Entry:
     expires_at: float
 
 
-@dataclass(frozen=True)
-class CacheResult:
+class CacheResult(NamedTuple):
     """What one request did to the cache, in tokens, with the outcome of each checkpoint."""
 
     read_tokens: int
@@ -44,11 +43,16 @@ class CacheResult:
     checkpoints: tuple[CheckpointOutcome, ...]
 
 
+def next_digest(previous: str, block: Block) -> str:
+    """The digest of a prefix one block longer than the prefix whose digest is `previous`."""
+    return hashlib.sha256(previous.encode() + b"\x00" + block.data).hexdigest()
+
+
 def prefix_digests(prompt: Prompt) -> list[str]:
     """digests[i] identifies the first i blocks: a hash chain, so each prefix costs one step."""
     digests = [hashlib.sha256(b"").hexdigest()]
     for block in prompt.blocks:
-        digests.append(hashlib.sha256(digests[-1].encode() + b"\x00" + block.data).hexdigest())
+        digests.append(next_digest(digests[-1], block))
     return digests
 
 
@@ -80,44 +84,62 @@ class PromptCache:
         return sum(1 for by_account in self._entries.values() for e in by_account.values() if e.expires_at > now)
 
     def apply(
-        self, prompt: Prompt, model: ModelInfo, model_id: str, account: str, digests: list[str] | None = None
+        self,
+        prompt: Prompt,
+        model: ModelInfo,
+        model_id: str,
+        account: str,
+        digests: list[str] | None = None,
+        explain: bool = True,
     ) -> CacheResult:
         """Read, write and refresh entries for one request; return the tokens of each kind.
 
         `digests` (from `prefix_digests`) may be passed in by a caller that extends prompts block by block.
+        With `explain=False` (the traffic planner) the per-checkpoint outcomes and miss reasons are not built.
         """
         now = self.clock()
         digests = digests or prefix_digests(prompt)
         tokens_before = prompt.cumulative
+        entries, points, lookback = self._entries, prompt.checkpoints, self.lookback
 
         def entry(position: int) -> Entry | None:
-            return self._entries.get((model_id, digests[position]), {}).get(account)
+            by_account = entries.get((model_id, digests[position]))
+            return by_account.get(account) if by_account else None
 
-        def live(position: int) -> bool:
-            found = entry(position)
-            return found is not None and found.expires_at > now
-
-        # 1. Each checkpoint looks at its own boundary, then back over up to `lookback` earlier boundaries.
-        found: dict[int, int] = {}
-        for index, point in enumerate(prompt.checkpoints):
-            for position in range(point.position, max(0, point.position - self.lookback - 1), -1):
-                if live(position):
-                    found[index] = position
+        # 1. Each checkpoint looks at its own boundary, then back over up to `lookback` earlier boundaries; the
+        # longest prefix found is read. Later checkpoints look first: once one finds an entry, no earlier one can
+        # find a longer prefix, since its whole window lies at or before the later one's find.
+        read_position = 0
+        for point in reversed(points):
+            for position in range(point.position, max(0, point.position - lookback - 1), -1):
+                found = entry(position)
+                if found is not None and found.expires_at > now:
+                    read_position = position
                     break
-        read_position = max(found.values(), default=0)
+            if read_position:
+                break
         read_tokens = tokens_before[read_position]
-        reader = next((i for i, p in found.items() if p == read_position), None) if read_position else None
+        # The read is credited to the first checkpoint whose window holds it (its own boundary, or up to 20 back).
+        reader = (
+            next((i for i, p in enumerate(points) if p.position >= read_position >= p.position - lookback), None)
+            if read_position
+            else None
+        )
 
         # 2. Why each other checkpoint missed, judged on the cache as it was before this request changed it.
-        misses = {
-            i: self._why_missed(p.position, digests, account, model_id, now)
-            for i, p in enumerate(prompt.checkpoints)
-            if p.position > read_position and i != reader
-        }
+        misses = (
+            {
+                i: self._why_missed(p.position, digests, account, model_id, now)
+                for i, p in enumerate(points)
+                if p.position > read_position and i != reader
+            }
+            if explain
+            else {}
+        )
 
         # 3. Refresh what was read: the entry itself and this request's own checkpoints inside it.
         if read_position:
-            for position in {read_position, *(p.position for p in prompt.checkpoints if p.position <= read_position)}:
+            for position in {read_position, *(p.position for p in points if p.position <= read_position)}:
                 refreshed = entry(position)
                 if refreshed is not None and refreshed.expires_at > now:
                     refreshed.expires_at = now + TTL_SECONDS[refreshed.ttl]
@@ -130,7 +152,7 @@ class PromptCache:
             reads = index == reader
             action, reason, miss, detail = ("read" if reads else "skip"), ("" if reads else COVERED), "", ""
             if point.position > read_position:
-                if not reads:
+                if explain and not reads:
                     miss, detail = misses[index]
                 if tokens < model.min_tokens:
                     reason, detail = BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
@@ -139,20 +161,21 @@ class PromptCache:
                     by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl])
                     last_write[point.ttl] = point.position
                     action, reason = ("read+write" if reads else "write"), ""
-            outcomes.append(
-                CheckpointOutcome(
-                    where=point.where,
-                    position=point.position,
-                    prefix_tokens=tokens,
-                    ttl=point.ttl,
-                    action=action,
-                    reason=reason,
-                    miss=miss,
-                    read_distance=point.position - read_position if reads else -1,
-                    detail=detail,
-                    minimum=model.min_tokens,
+            if explain:
+                outcomes.append(
+                    CheckpointOutcome(
+                        where=point.where,
+                        position=point.position,
+                        prefix_tokens=tokens,
+                        ttl=point.ttl,
+                        action=action,
+                        reason=reason,
+                        miss=miss,
+                        read_distance=point.position - read_position if reads else -1,
+                        detail=detail,
+                        minimum=model.min_tokens,
+                    )
                 )
-            )
 
         # 5. Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
         end_1h = max(last_write["1h"], read_position)
@@ -168,6 +191,11 @@ class PromptCache:
             read_position=read_position,
             checkpoints=tuple(outcomes),
         )
+
+    def forget(self, model_id: str, digests: list[str]) -> None:
+        """Drop the entries of these prefixes (the traffic planner forgets a finished conversation)."""
+        for digest in digests:
+            self._entries.pop((model_id, digest), None)
 
     def _why_missed(
         self, position: int, digests: list[str], account: str, model_id: str, now: float

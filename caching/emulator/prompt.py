@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalog import ModelInfo
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
@@ -29,8 +28,7 @@ class RequestRejected(Exception):
         self.advice = advice or message
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """One unit of prompt content: a tool spec, a system block or a message content block."""
 
     where: str
@@ -38,8 +36,7 @@ class Block:
     data: bytes
 
 
-@dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(NamedTuple):
     """A cachePoint: `position` blocks come before it."""
 
     where: str
@@ -49,15 +46,17 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class Prompt:
-    """The linearized prompt with its checkpoints, in order."""
+    """The linearized prompt with its checkpoints, in order; `cumulative[i]` = tokens of the first i blocks."""
 
     blocks: tuple[Block, ...]
     checkpoints: tuple[Checkpoint, ...]
+    cumulative: tuple[
+        int, ...
+    ] = ()  # computed from the blocks unless a caller that builds prompts block by block passes it
 
-    @cached_property
-    def cumulative(self) -> list[int]:
-        """cumulative[i] = tokens of the first i blocks."""
-        return [0, *itertools.accumulate(block.tokens for block in self.blocks)]
+    def __post_init__(self) -> None:
+        if not self.cumulative:
+            object.__setattr__(self, "cumulative", (0, *itertools.accumulate(block.tokens for block in self.blocks)))
 
     def tokens_before(self, position: int) -> int:
         """Tokens of the first `position` blocks."""

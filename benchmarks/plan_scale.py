@@ -1,0 +1,48 @@
+"""How fast the traffic planner simulates, and that its cost grows linearly with traffic.
+
+Run:  .venv/bin/python benchmarks/plan_scale.py            (10k, 100k and 1M calls; about two minutes)
+      .venv/bin/python benchmarks/plan_scale.py --quick    (10k and 100k)
+Target (issue 6): 1,000,000 simulated calls in under 60 s on this project's 2-core machines. One simulation of an
+approach and TTL runs on one core while the oracle (the best possible cost) runs on the other, as `plan` does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+
+from caching.planner import BUILTIN, PlanResult, Tally, Workload, oracle, simulate
+
+# 200-users traffic scaled by the number of users: 60 calls per user (5 sessions x 6 turns x 2 calls).
+BASE = BUILTIN["200-users"]
+
+
+def timed(job: tuple[str, Workload]) -> tuple[float, PlanResult | Tally]:
+    kind, workload = job
+    started = time.perf_counter()
+    outcome = oracle(workload) if kind == "oracle" else simulate(workload, "combined", "5m")
+    return time.perf_counter() - started, outcome
+
+
+def main(argv: list[str]) -> int:
+    sizes = (10_000, 100_000) if "--quick" in argv else (10_000, 100_000, 1_000_000)
+    per_user = BASE.sessions_per_user * BASE.turns_per_session * BASE.calls_per_turn
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; workload {BASE.name} scaled by users; combined 5m")
+    print(f"{'calls':>10} {'wall s':>7} {'calls/s':>9} {'sim s':>6} {'oracle s':>8} {'cost':>12} {'per 1k calls':>13}")
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        for calls in sizes:
+            workload = replace(BASE, users=calls // per_user)
+            started = time.perf_counter()
+            (sim_s, result), (oracle_s, _) = pool.map(timed, [("simulate", workload), ("oracle", workload)])
+            wall = time.perf_counter() - started
+            assert isinstance(result, PlanResult)
+            n, cost = result.tally.calls, result.cost.total
+            print(f"{n:>10,} {wall:>7.1f} {n / wall:>9,.0f} {sim_s:>6.1f} {oracle_s:>8.1f} ${cost:>11,.2f} ${cost / n * 1000:>12.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,87 @@
+"""What the planner prints: a table per approach and TTL, a bar chart, and the break-even points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from ..reports import bar_chart, pct, plural, usd
+from .simulate import PlanResult
+from .workload import Workload
+
+
+def describe(workload: Workload) -> Text:
+    """The workload in two lines."""
+    w = workload
+    return Text(
+        f"Workload {w.name}: {w.model}; {plural(w.users, 'user')} x {plural(w.sessions_per_user, 'session')} x "
+        f"{plural(w.turns_per_session, 'turn')} x {plural(w.calls_per_turn, 'call')} = {w.calls:,} model calls "
+        f"(seed {w.seed}).\n"
+        f"Tokens: system {w.system_tokens:,}, tools {w.tool_tokens:,}, user message {w.user_message_tokens:,}, tool "
+        f"result {w.tool_result_tokens:,}, reply {w.reply_tokens:,}; pauses: {w.pause_between_turns} between turns, "
+        f"{w.pause_between_sessions} between sessions."
+    )
+
+
+def plan_table(results: Sequence[PlanResult]) -> Table:
+    """One row per approach and TTL: cost, savings, share of the best possible savings, hits, where writes go."""
+    caption = (
+        "best %: share of the input savings the rules allow (an oracle that knows every reuse). "
+        "hits: calls that read the cache. writes: to the shared prefix (tools + system) / to conversation history."
+    )
+    table = Table(title="Cost by approach and TTL", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.caption, table.caption_justify = caption, "left"
+    for name in ("approach", "ttl", "total cost", "input cost", "input saved", "best %", "hits", "writes"):
+        table.add_column(name, justify="left" if name in ("approach", "ttl") else "right", no_wrap=True)
+    for result in results:
+        cost, tally = result.cost, result.tally
+        writes = tally.write_5m + tally.write_1h
+        table.add_row(
+            result.approach,
+            "-" if result.approach == "none" else result.ttl,
+            usd(cost.total),
+            usd(cost.input),
+            pct(cost.input_savings),
+            f"{result.share_of_best:.0%}",
+            f"{tally.hits / tally.calls:.0%}" if tally.calls else "-",
+            f"{tally.write_shared:,} / {writes - tally.write_shared:,}",
+        )
+    return table
+
+
+def plan_report(results: Sequence[PlanResult], break_even: tuple[str, float | None] | None) -> Group:
+    """The table, a bar chart of total cost, and what the numbers mean for the choice of approach and TTL."""
+    first = results[0]
+    oracle = first.oracle_cost
+    lines: list[Text | Table | Group] = [describe(first.workload), plan_table(results)]
+    costs = {f"{r.approach} {r.ttl}" if r.approach != "none" else "none": r.cost.total for r in results}
+    lines.append(bar_chart(costs, "Total cost (input + output)"))
+    lines.append(
+        Text(f"Best possible input cost (oracle): {usd(oracle.input)}, {pct(oracle.input_savings)} against no caching.")
+    )
+    cheapest = min(results, key=lambda r: r.cost.total)
+    lines.append(Text(f"Cheapest here: {cheapest.approach} {cheapest.ttl} at {usd(cheapest.cost.total)}."))
+    turn = cheapest.pays_from_turn() if cheapest.approach != "none" else None
+    if turn is not None:
+        lines.append(
+            Text(
+                f"With {cheapest.approach} {cheapest.ttl}, the first session costs less than no caching from turn {turn} on."
+            )
+        )
+    if break_even is not None:
+        approach, minutes = break_even
+        if minutes is None:
+            lines.append(
+                Text(f"With {approach}, 5m stays cheaper than 1h at every pause between turns up to 90 minutes.")
+            )
+        else:
+            lines.append(
+                Text(
+                    f"With {approach}, 1h beats 5m once pauses between turns reach about {minutes:g} minutes (sweep on a sample)."
+                )
+            )
+    return Group(*lines)

@@ -1,0 +1,276 @@
+"""Simulate a workload's traffic on the emulator's cache engine: no Strands, no network, reproducible from a seed.
+
+Each user runs sessions one after another; each session's turns are spaced by the workload's pauses, and users
+interleave on one timeline, sharing the tools and system prompt (one account). A turn is a user message, then
+`calls_per_turn` model calls: every call but the last replies with a tool call and gets a tool result back; the last
+replies with text. Cache points go where Strands 1.62 puts them for the approach (see caching/approaches.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import heapq
+import itertools
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from ..emulator.cache import PromptCache, prefix_digests
+from ..emulator.catalog import Catalog
+from ..emulator.prompt import Block, Checkpoint, Prompt
+from ..emulator.tokens import MESSAGE_FRAMING_TOKENS
+from ..pricing import Cost, cost_of, prices_for
+from ..usage import Usage
+from .oracle import Chain, Path
+from .workload import Workload
+
+ACCOUNT = "planner"
+
+
+@dataclass
+class Tally:
+    """Token totals of many calls, by kind, and how many calls read something."""
+
+    calls: int = 0
+    hits: int = 0
+    regular: int = 0
+    read: int = 0
+    write_5m: int = 0
+    write_1h: int = 0
+    output: int = 0
+    write_shared: int = 0
+
+    @property
+    def prompt(self) -> int:
+        return self.regular + self.read + self.write_5m + self.write_1h
+
+    def add_path(self, path: Path) -> None:
+        """Add the token counts of an oracle chain's best path."""
+        _, regular, read, write_5m, write_1h = path
+        self.regular += regular
+        self.read += read
+        self.write_5m += write_5m
+        self.write_1h += write_1h
+
+    def usage(self) -> Usage:
+        details = tuple((ttl, n) for ttl, n in (("1h", self.write_1h), ("5m", self.write_5m)) if n)
+        return Usage(self.regular, self.output, self.read, self.write_5m + self.write_1h, details)
+
+
+@dataclass
+class PlanResult:
+    """One approach and TTL on one workload: its token tally, the oracle's, and the first session turn by turn."""
+
+    workload: Workload
+    approach: str
+    ttl: str
+    tally: Tally
+    oracle: Tally | None = None
+    first_session: list[Tally] = field(default_factory=list)
+
+    @property
+    def cost(self) -> Cost:
+        return cost_of(self.tally.usage(), self.workload.model)
+
+    @property
+    def oracle_cost(self) -> Cost:
+        if self.oracle is None:
+            raise ValueError("This result has no oracle tally: compute one with planner.oracle(workload).")
+        return cost_of(self.oracle.usage(), self.workload.model)
+
+    @property
+    def share_of_best(self) -> float:
+        """This approach's input savings as a fraction of the best the rules allow."""
+        best = self.oracle_cost.uncached_input - self.oracle_cost.input
+        return float((self.cost.uncached_input - self.cost.input) / best) if best > 0 else 0.0
+
+    def pays_from_turn(self) -> int | None:
+        """The first turn of the first session after which caching has cost less in all than no caching."""
+        spent = uncached = Decimal(0)
+        for number, turn in enumerate(self.first_session, start=1):
+            cost = cost_of(turn.usage(), self.workload.model)
+            spent, uncached = spent + cost.total, uncached + cost.uncached_input + cost.output
+            if spent < uncached:
+                return number
+        return None
+
+
+@dataclass
+class _User:
+    """One user's current conversation: its blocks, the key of each prefix, and cumulative token counts."""
+
+    key: int
+    rng: random.Random
+    session: int = 0
+    turn: int = 0
+    blocks: list[Block] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    cumulative: list[int] = field(default_factory=list)
+    history: Chain | None = None
+
+    def add(self, tokens: int, tag: str) -> None:
+        # A session's blocks are its own, so "user/session/length" names each of its prefixes uniquely: the cache
+        # needs a key per prefix, and this one costs no hashing.
+        self.blocks.append(Block(tag, tokens + MESSAGE_FRAMING_TOKENS, b""))
+        self.digests.append(f"{self.key}/{self.session}/{len(self.blocks)}")
+        self.cumulative.append(self.cumulative[-1] + tokens + MESSAGE_FRAMING_TOKENS)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """The prefix every call starts with: the tools (if any) and the system prompt."""
+
+    blocks: list[Block]
+    digests: list[str]
+
+    @classmethod
+    def of(cls, workload: Workload) -> _Shared:
+        blocks = [Block("tools", workload.tool_tokens, b"tools")] if workload.tool_tokens else []
+        blocks.append(Block("system", workload.system_tokens, b"system"))
+        return cls(blocks, prefix_digests(Prompt(tuple(blocks), ())))
+
+    @property
+    def tokens(self) -> int:
+        return sum(block.tokens for block in self.blocks)
+
+
+class _Call(NamedTuple):
+    at: float
+    user: _User
+    starts_session: bool
+    ends_turn: bool
+    ends_session: bool
+    watched: bool  # part of the first user's first session, reported turn by turn
+
+
+def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None] | None = None) -> Iterator[_Call]:
+    """Every model call of the workload in time order, with the caller's conversation as it is at that call.
+
+    Users arrive at random within `arrivals_over`; sessions follow each other after a pause, turns likewise. Each
+    user draws from its own random stream, so the timeline is the same whatever is done with it.
+    """
+    users = [_User(u, random.Random(f"{workload.seed}/{u}")) for u in range(workload.users)]
+    queue = [(user.rng.uniform(0, workload.arrivals_over), u) for u, user in enumerate(users)]
+    heapq.heapify(queue)
+    pending = 0
+    while queue:
+        now, u = heapq.heappop(queue)
+        user = users[u]
+        starts_session = user.turn == 0
+        if starts_session:  # a fresh conversation after the shared prefix
+            user.blocks, user.digests = list(shared.blocks), list(shared.digests)
+            user.cumulative = [0, *itertools.accumulate(block.tokens for block in shared.blocks)]
+        user.add(workload.user_message_tokens, "user")
+        ends_session = user.turn + 1 == workload.turns_per_session
+        watched = user.session == 0 and u == 0
+        for call in range(workload.calls_per_turn):
+            last = call + 1 == workload.calls_per_turn
+            yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched)
+            if not last:  # the reply was a tool call; its result comes back as the next user message
+                user.add(workload.reply_tokens, "assistant")
+                user.add(workload.tool_result_tokens, "user")
+        user.add(workload.reply_tokens, "assistant")
+        if ends_session:
+            user.session, user.turn = user.session + 1, 0
+            if user.session < workload.sessions_per_user:
+                heapq.heappush(queue, (now + workload.pause_between_sessions.draw(user.rng), u))
+        else:
+            user.turn += 1
+            heapq.heappush(queue, (now + workload.pause_between_turns.draw(user.rng), u))
+        pending += workload.calls_per_turn
+        if progress is not None and pending >= 1_000:
+            progress(pending)
+            pending = 0
+    if progress is not None and pending:
+        progress(pending)
+
+
+def _layout(approach: str, ttl: str, tools: int, shared: int, end: int) -> tuple[Checkpoint, ...]:
+    """Where Strands 1.62 puts cache points for `approach`: after tools, after system, end of last user message."""
+    points = []
+    if approach in ("explicit", "combined") and tools:
+        points.append(Checkpoint("tools", tools, ttl))
+    if approach != "none":
+        points.append(Checkpoint("system", shared, ttl))
+    if approach in ("automatic", "combined"):
+        points.append(Checkpoint("messages", end, ttl))
+    return tuple(points)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: the simulation makes millions of small objects and no cycles, and without
+    this the collector's passes over every live object make a long run slower per call as it grows."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_no_cycle_collection()
+def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[int], None] | None = None) -> PlanResult:
+    """Run every call of `workload` through a PromptCache; `progress(n)` is told after every n calls."""
+    model = Catalog().find(workload.model)
+    assert model is not None, "Workload.check guarantees a known model"
+    now = [0.0]
+    cache = PromptCache(lambda: now[0])
+    shared = _Shared.of(workload)
+    tools, ends_shared, shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
+    tally, first_session, turn_tally = Tally(), [], Tally()
+    for call in traffic(workload, shared, progress):
+        now[0], user = call.at, call.user
+        points = _layout(approach, ttl, tools, ends_shared, len(user.blocks))
+        prompt = Prompt(tuple(user.blocks), points, tuple(user.cumulative))
+        result = cache.apply(prompt, model, workload.model, ACCOUNT, user.digests, explain=False)
+        for counts in (tally, turn_tally) if call.watched else (tally,):
+            counts.calls += 1
+            counts.hits += result.read_tokens > 0
+            counts.regular += result.input_tokens
+            counts.read += result.read_tokens
+            counts.write_5m += result.write_5m_tokens
+            counts.write_1h += result.write_1h_tokens
+            counts.output += workload.reply_tokens
+            counts.write_shared += max(
+                0, min(shared_tokens, result.read_tokens + result.write_tokens) - result.read_tokens
+            )
+        if call.watched and call.ends_turn:
+            first_session.append(turn_tally)
+            turn_tally = Tally()
+        if call.ends_session:  # nothing will read this conversation again: drop its entries
+            cache.forget(workload.model, user.digests[ends_shared + 1 :])  # digests[i] is the prefix of i blocks
+    return PlanResult(workload, approach, ttl, tally, first_session=first_session)
+
+
+@_no_cycle_collection()
+def oracle(workload: Workload, progress: Callable[[int], None] | None = None) -> Tally:
+    """The same traffic sent the cheapest way the rules allow (see oracle.py); the same for every approach."""
+    model = Catalog().find(workload.model)
+    assert model is not None, "Workload.check guarantees a known model"
+    prices = prices_for(workload.model)
+    shared = _Shared.of(workload)
+    shared_tokens = shared.tokens
+    # The oracle caches the shared prefix on its own when it can; otherwise it rides along with each history.
+    own_chain = shared_tokens >= model.min_tokens
+    shared_chain, histories, tally = Chain(model.min_tokens, prices), {}, Tally()
+    for call in traffic(workload, shared, progress):
+        if call.starts_session:
+            histories[call.user.key] = Chain(model.min_tokens, prices)
+        history = histories[call.user.key]
+        total = call.user.cumulative[-1]
+        if own_chain:
+            shared_chain.use(call.at, shared_tokens)
+            history.use(call.at, total - shared_tokens, shared_tokens, call.ends_session)
+        else:
+            history.use(call.at, total, 0, call.ends_session)
+        tally.calls += 1
+        tally.output += workload.reply_tokens
+        if call.ends_session:
+            tally.add_path(histories.pop(call.user.key).best())
+    tally.add_path(shared_chain.best())
+    return tally

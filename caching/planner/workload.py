@@ -1,0 +1,212 @@
+"""A workload: who talks to the model, how much, and how long they pause; from flags, a TOML file or a built-in."""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ..approaches import APPROACHES
+from ..emulator.catalog import DEFAULT_MODEL_ID, Catalog
+from ..errors import CachingError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)\s*$")
+UNITS = {"s": 1, "m": 60, "h": 3600}
+DURATION_HELP = (
+    "a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' (exponential), "
+    "or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}"
+)
+
+
+class WorkloadError(CachingError):
+    """A workload field with a value the planner cannot use."""
+
+
+def seconds(value: Any, name: str) -> float:
+    """'90s', '5m', '1h' or a number of seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise WorkloadError(f"{name} must be {DURATION_HELP}; got {value!r}.")
+    return float(match[1]) * UNITS[match[2]]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A pause length: fixed, uniform between two bounds, or exponential with a mean (seconds)."""
+
+    kind: str = "fixed"
+    low: float = 0.0
+    high: float = 0.0
+
+    @classmethod
+    def parse(cls, value: Any, name: str) -> Distribution:
+        if isinstance(value, dict) and len(value) == 1:
+            ((kind, spec),) = value.items()
+            if kind == "uniform" and isinstance(spec, list) and len(spec) == 2:
+                low, high = seconds(spec[0], name), seconds(spec[1], name)
+                if low <= high:
+                    return cls("uniform", low, high)
+            if kind == "exponential":
+                return cls("exponential", seconds(spec, name))
+            raise WorkloadError(f"{name} must be {DURATION_HELP}; got {value!r}.")
+        if isinstance(value, str) and ".." in value:
+            return cls.parse({"uniform": value.split("..", 1)}, name)
+        if isinstance(value, str) and value.startswith("exp:"):
+            return cls.parse({"exponential": value[4:]}, name)
+        try:
+            return cls("fixed", seconds(value, name))
+        except WorkloadError:
+            raise WorkloadError(f"{name} must be {DURATION_HELP}; got {value!r}.") from None
+
+    def draw(self, rng: random.Random) -> float:
+        if self.kind == "uniform":
+            return rng.uniform(self.low, self.high)
+        if self.kind == "exponential":
+            return rng.expovariate(1 / self.low) if self.low else 0.0
+        return self.low
+
+    def __str__(self) -> str:
+        def show(s: float) -> str:
+            return f"{s / 3600:g}h" if s >= 3600 and s % 3600 == 0 else f"{s / 60:g}m" if s >= 60 else f"{s:g}s"
+
+        if self.kind == "uniform":
+            return f"{show(self.low)}-{show(self.high)}"
+        return f"~{show(self.low)} (exp)" if self.kind == "exponential" else show(self.low)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Traffic to plan for. Token sizes are per block, as the emulator counts them (message framing excluded)."""
+
+    name: str = "custom"
+    model: str = DEFAULT_MODEL_ID
+    system_tokens: int = 2_500
+    tool_tokens: int = 300
+    users: int = 1
+    sessions_per_user: int = 1
+    turns_per_session: int = 4
+    calls_per_turn: int = 2
+    user_message_tokens: int = 50
+    tool_result_tokens: int = 400
+    reply_tokens: int = 200
+    pause_between_turns: Distribution = field(default_factory=lambda: Distribution("fixed", 30.0))
+    pause_between_sessions: Distribution = field(default_factory=lambda: Distribution("fixed", 3600.0))
+    arrivals_over: float = 3600.0
+    approaches: tuple[str, ...] = APPROACHES
+    ttls: tuple[str, ...] = ("5m", "1h")
+    seed: int = 1
+
+    @property
+    def calls(self) -> int:
+        return self.users * self.sessions_per_user * self.turns_per_session * self.calls_per_turn
+
+    def changed(self, **values: Any) -> Workload:
+        """A copy with some fields set from raw values (strings, numbers, lists), each checked."""
+        return check(replace(self, **{name: convert(name, value) for name, value in values.items()}))
+
+
+COUNTS = {
+    "system_tokens": 0,
+    "tool_tokens": 0,
+    "users": 1,
+    "sessions_per_user": 1,
+    "turns_per_session": 1,
+    "calls_per_turn": 1,
+    "user_message_tokens": 1,
+    "tool_result_tokens": 1,
+    "reply_tokens": 1,
+    "seed": 0,
+}
+
+
+def convert(name: str, value: Any) -> Any:
+    """One field's raw value as the Workload holds it, or a WorkloadError naming the field and what is allowed."""
+    allowed = [f.name for f in fields(Workload)]
+    if name not in allowed:
+        raise WorkloadError(f"Unknown workload field {name!r}: allowed fields are {', '.join(allowed)}.")
+    if name in COUNTS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < COUNTS[name]:
+            raise WorkloadError(f"{name} must be a whole number of at least {COUNTS[name]}; got {value!r}.")
+        return value
+    if name in ("pause_between_turns", "pause_between_sessions"):
+        return Distribution.parse(value, name)
+    if name == "arrivals_over":
+        return seconds(value, name)
+    if name in ("approaches", "ttls"):
+        choices = APPROACHES if name == "approaches" else ("5m", "1h")
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items or any(item not in choices for item in items):
+            raise WorkloadError(f"{name} must be a list drawn from {', '.join(choices)}; got {value!r}.")
+        return tuple(items)
+    if not isinstance(value, str) or not value:
+        raise WorkloadError(f"{name} must be a non-empty string; got {value!r}.")
+    return value
+
+
+def check(workload: Workload) -> Workload:
+    """The workload itself, once the fields that depend on each other agree."""
+    if Catalog().find(workload.model) is None:
+        known = ", ".join(m.base_id for m in Catalog().models)
+        raise WorkloadError(
+            f"model {workload.model!r} is not in the catalog: use one of {known} (optionally global./us./eu.)."
+        )
+    return workload
+
+
+def load_workload(path: str | Path) -> Workload:
+    """A workload from a TOML file of field = value lines (see README)."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise WorkloadError(f"Cannot read workload file {str(path)!r} ({exc.strerror}): check the path.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkloadError(f"Workload file {str(path)!r} is not valid TOML ({exc}).") from None
+    return Workload(name=Path(path).stem).changed(**raw)
+
+
+BUILTIN: dict[str, Workload] = {
+    # The blog's demo: one user, a ~2,500-token orchestrator prompt, two tools, four turns of tool use.
+    "blog-chat": Workload(
+        name="blog-chat",
+        system_tokens=2_500,
+        tool_tokens=300,
+        turns_per_session=4,
+        calls_per_turn=2,
+        user_message_tokens=40,
+        tool_result_tokens=350,
+        reply_tokens=180,
+    ),
+    # A long, tool-heavy coding session: big tool results, four model calls a turn, short pauses.
+    "coding-session": Workload(
+        name="coding-session",
+        system_tokens=4_000,
+        tool_tokens=1_500,
+        turns_per_session=30,
+        calls_per_turn=4,
+        user_message_tokens=120,
+        tool_result_tokens=1_500,
+        reply_tokens=350,
+        pause_between_turns=Distribution("uniform", 10.0, 120.0),
+    ),
+    # Many users sharing one prompt, pausing 1 to 15 minutes between turns.
+    "200-users": Workload(
+        name="200-users",
+        users=200,
+        sessions_per_user=5,
+        turns_per_session=6,
+        calls_per_turn=2,
+        pause_between_turns=Distribution("uniform", 60.0, 900.0),
+        pause_between_sessions=Distribution("uniform", 3_600.0, 4 * 3_600.0),
+        arrivals_over=3_600.0,
+    ),
+}
