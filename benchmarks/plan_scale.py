@@ -40,7 +40,9 @@ def main(argv: list[str]) -> int:
             wall = time.perf_counter() - started
             assert isinstance(result, PlanResult)
             n, cost = result.tally.calls, result.cost.total
-            print(f"{n:>10,} {wall:>7.1f} {n / wall:>9,.0f} {sim_s:>6.1f} {oracle_s:>8.1f} ${cost:>11,.2f} ${cost / n * 1000:>12.4f}")
+            print(
+                f"{n:>10,} {wall:>7.1f} {n / wall:>9,.0f} {sim_s:>6.1f} {oracle_s:>8.1f} ${cost:>11,.2f} ${cost / n * 1000:>12.4f}"
+            )
     return 0
 
 

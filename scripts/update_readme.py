@@ -9,6 +9,7 @@ prints offline at 100 columns (its first N lines with `| head -N`).
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import io
 import re
@@ -25,13 +26,17 @@ CHAT_INPUT = "What is Python?\nWrite hello world in Python\nquit\n"
 def run_program(spec: str) -> str:
     command, _, head = spec.partition("| head -")
     path, *argv = command.split()
-    module_spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
-    assert module_spec is not None and module_spec.loader is not None
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
     console = Console(file=io.StringIO(), width=100, color_system=None)
-    extra = [io.StringIO(CHAT_INPUT)] if path == "main.py" else []  # the chat reads its questions from a stream
-    code = module.main(argv, console, *extra)
+    if path == "-m":  # python -m caching ...
+        module, argv = importlib.import_module(f"{argv[0]}.__main__"), argv[1:]
+        code = module.main(argv, console)
+    else:
+        module_spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        extra = [io.StringIO(CHAT_INPUT)] if path == "main.py" else []  # the chat reads its questions from a stream
+        code = module.main(argv, console, *extra)
     if code != 0:
         raise SystemExit(f"{spec} exited with {code}; fix it before updating the README.")
     lines = [line.rstrip() for line in console.file.getvalue().splitlines()]

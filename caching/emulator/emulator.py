@@ -29,6 +29,7 @@ class Emulator:
         clock: seconds now; pass a `ManualClock` to jump past a TTL without sleeping.
         catalog: the models known, with their minimums and 1h support.
         lookback: how many block boundaries before a checkpoint a read may look (Bedrock: about 20).
+        replies: request -> (content blocks, stop reason); the offline model by default. A test can script its own.
     """
 
     def __init__(
@@ -36,8 +37,10 @@ class Emulator:
         clock: Callable[[], float] = system_clock,
         catalog: Catalog | None = None,
         lookback: int = LOOKBACK_BLOCKS,
+        replies: Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]] = reply,
     ) -> None:
         self.clock = clock
+        self.replies = replies
         self.catalog = catalog or Catalog()
         self.cache = PromptCache(clock, lookback)
         self.records: list[CallRecord] = []
@@ -66,7 +69,7 @@ class Emulator:
         if model is None:
             raise RequestRejected("The provided model identifier is invalid.")
         prompt = linearize(request, model)
-        content, stop_reason = reply(request)
+        content, stop_reason = self.replies(request)
         output_tokens = sum(block_tokens(block) for block in content)
         with self._lock:
             result = self.cache.apply(prompt, model, model_id, account)

@@ -1,0 +1,182 @@
+"""The traffic planner: it agrees with the full stack, its oracle is a floor, and bad workloads get one line."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from strands import Agent, tool
+
+from caching import Usage, setup
+from caching.__main__ import main as cli
+from caching.emulator import Emulator, ManualClock, block_tokens
+from caching.planner import BUILTIN, Distribution, Workload, WorkloadError, load_workload, oracle, simulate
+
+from .helpers import SONNET, render_with, text_of
+
+USER, RESULT, REPLY, SYSTEM = 30, 200, 60, 2_100  # tokens of a user message, a tool result, a reply, the system prompt
+
+
+def scripted(calls_per_turn: int) -> Any:
+    """Replies of exact sizes: a tool call of REPLY tokens until the turn's last call, then REPLY tokens of text."""
+
+    def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+        messages = request["messages"]
+        asked = max(i for i, m in enumerate(messages) if m["role"] == "user" and "text" in m["content"][0])
+        call = 1 + sum(1 for m in messages[asked:] if m["role"] == "user" and "toolResult" in m["content"][0])
+        if call < calls_per_turn:
+            # 4 (tool framing) + 2 ("lookup") + ceil(len('{"q":"..."}') / 4) = REPLY tokens
+            use = {"toolUseId": f"t{len(messages)}", "name": "lookup", "input": {"q": "x" * (4 * (REPLY - 6) - 8)}}
+            assert block_tokens({"toolUse": use}) == REPLY
+            return [{"toolUse": use}], "tool_use"
+        return [{"text": text_of(REPLY)}], "end_turn"
+
+    return reply
+
+
+@tool
+def lookup(q: str) -> str:
+    """Look something up."""
+    return text_of(RESULT - 4)  # a tool result block counts 4 tokens of framing plus its text
+
+
+def full_stack(approach: str, ttl: str, turns: int, pause: float, calls_per_turn: int) -> tuple[Usage, int]:
+    """The same conversation through Strands on the emulator: the total usage and the tool spec's tokens."""
+    clock = ManualClock()
+    emulator = Emulator(clock=clock, replies=scripted(calls_per_turn))
+    chosen = setup(approach, text_of(SYSTEM), ttl)
+    model = chosen.model(SONNET, boto_session=emulator.session())
+    agent = Agent(model=model, system_prompt=chosen.system_prompt, tools=[lookup], callback_handler=None)
+    for turn in range(turns):
+        if turn:
+            clock.advance(pause)
+        agent(text_of(USER, f"q{turn:03d}"))
+    total = sum(
+        (Usage.from_bedrock(r.usage) for r in emulator.records[1:]), Usage.from_bedrock(emulator.records[0].usage)
+    )
+    tools = sum(block_tokens(t) for t in emulator.records[0].request["toolConfig"]["tools"] if "toolSpec" in t)
+    return total, tools
+
+
+@pytest.mark.parametrize(
+    ("approach", "ttl", "pause"),
+    [
+        ("combined", "5m", 30.0),
+        ("combined", "5m", 400.0),
+        ("combined", "1h", 400.0),
+        ("explicit", "5m", 30.0),
+        ("automatic", "5m", 30.0),
+        ("none", "5m", 30.0),
+    ],
+)
+def test_planner_totals_equal_the_full_stack(approach: str, ttl: str, pause: float) -> None:
+    turns, calls_per_turn = 3, 2
+    stack, tools = full_stack(approach, ttl, turns, pause, calls_per_turn)
+    workload = Workload(
+        system_tokens=SYSTEM,
+        tool_tokens=tools,
+        turns_per_session=turns,
+        calls_per_turn=calls_per_turn,
+        user_message_tokens=USER,
+        tool_result_tokens=RESULT,
+        reply_tokens=REPLY,
+        pause_between_turns=Distribution("fixed", pause),
+    )
+    planned = simulate(workload, approach, ttl).tally
+    assert (planned.regular, planned.read, planned.write_5m, planned.write_1h, planned.output) == (
+        stack.inputTokens,
+        stack.cacheReadInputTokens,
+        stack.written("5m", ttl),
+        stack.written("1h", ttl),
+        stack.outputTokens,
+    )
+    assert planned.calls == turns * calls_per_turn
+
+
+@pytest.mark.parametrize("name", list(BUILTIN))
+def test_oracle_is_a_floor_for_every_approach(name: str) -> None:
+    workload = replace(BUILTIN[name], users=min(BUILTIN[name].users, 20))
+    best = oracle(workload)
+    for approach in workload.approaches:
+        for ttl in workload.ttls:
+            result = simulate(workload, approach, ttl)
+            result.oracle = best
+            assert result.oracle_cost.input <= result.cost.input
+            assert result.tally.prompt == best.prompt  # the same tokens, sent differently
+            assert 0.0 <= result.share_of_best <= 1.0
+
+
+def test_reproducible_from_a_seed() -> None:
+    workload = replace(BUILTIN["200-users"], users=10)
+    first, again = simulate(workload, "combined", "5m"), simulate(workload, "combined", "5m")
+    other = simulate(replace(workload, seed=2), "combined", "5m")
+    assert first.tally == again.tally
+    assert other.tally != first.tally
+
+
+def test_pause_beyond_the_ttl_rewrites_and_1h_pays_back() -> None:
+    quick = Workload(turns_per_session=4, pause_between_turns=Distribution("fixed", 60.0))
+    slow = replace(quick, pause_between_turns=Distribution("fixed", 600.0))
+    assert simulate(quick, "combined", "5m").cost.total < simulate(quick, "combined", "1h").cost.total
+    assert simulate(slow, "combined", "1h").cost.total < simulate(slow, "combined", "5m").cost.total
+    assert simulate(slow, "combined", "5m").tally.hits == 4  # within each turn only: the second call reads the first
+
+
+BAD = [
+    ("userz = 3", "Unknown workload field 'userz': allowed fields are name, model, system_tokens, tool_tokens, "),
+    ("users = 0", "users must be a whole number of at least 1; got 0."),
+    ("users = 'many'", "users must be a whole number of at least 1; got 'many'."),
+    (
+        "pause_between_turns = 'soon'",
+        "pause_between_turns must be a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' "
+        "(exponential), or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}; got 'soon'.",
+    ),
+    ("pause_between_sessions = {uniform = ['9m', '1m']}", "pause_between_sessions must be a duration like"),
+    (
+        "approaches = ['cached']",
+        "approaches must be a list drawn from none, explicit, automatic, combined; got ['cached'].",
+    ),
+    ("ttls = ['10m']", "ttls must be a list drawn from 5m, 1h; got ['10m']."),
+    ("model = 'acme.x'", "model 'acme.x' is not in the catalog: use one of anthropic.claude-sonnet-4-6, "),
+    ("users = ", "Workload file"),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), BAD)
+def test_bad_workload_file_is_one_line(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "app.toml"
+    path.write_text(f"name = 'app'\n{line}\n")
+    with pytest.raises(WorkloadError) as caught:
+        load_workload(path)
+    assert str(caught.value).startswith(message)  # the whole sentence where it is given whole
+    text = render_with(lambda console: cli(["plan", str(path)], console), expect=1)
+    assert text.startswith("Error: ") and text.count("\n") == 1
+
+
+def test_workload_file_and_flags(tmp_path: Path) -> None:
+    path = tmp_path / "support.toml"
+    path.write_text(
+        "users = 3\nturns_per_session = 2\npause_between_turns = {uniform = ['1m', '3m']}\n"
+        "approaches = ['none', 'combined']\nttls = ['5m']\n"
+    )
+    workload = load_workload(path)
+    assert (workload.name, workload.users, workload.pause_between_turns) == (
+        "support",
+        3,
+        Distribution("uniform", 60, 180),
+    )
+    text = render_with(lambda console: cli(["plan", str(path), "--users", "2", "--reply-tokens", "90"], console))
+    assert "Workload support: global.anthropic.claude-sonnet-4-6; 2 users x 1 session x 2 turns x 2 calls = 8" in text
+    assert "reply 90;" in text
+    assert [line.split()[0] for line in text.splitlines() if line.startswith((" none", " combined"))] == [
+        "none",
+        "combined",
+    ]
+
+
+def test_unknown_builtin_is_one_line() -> None:
+    assert render_with(lambda console: cli(["plan", "huge"], console), expect=1) == (
+        "Error: Unknown workload 'huge': use a built-in (blog-chat, coding-session, 200-users) or a .toml file.\n"
+    )
