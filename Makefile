@@ -10,7 +10,7 @@ run: $(READY)
 	$(BIN)/python main.py $(ARGS)
 
 test: $(READY)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2  # two workers: the suite is mostly Python-bound
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy caching
