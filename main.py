@@ -12,11 +12,19 @@ from typing import TextIO
 
 from rich.console import Console
 
-from caching import build_team, calls_table, session_line, session_summary, turn_line
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.live import explain_error
-from caching.settings import Settings, load
+from caching import (
+    Settings,
+    build_team,
+    calls_table,
+    connect,
+    console_for,
+    explain_error,
+    load,
+    run,
+    session_line,
+    session_summary,
+    turn_line,
+)
 
 CONTROLS = "Type a question and press Enter. quit, exit, Ctrl-D or Ctrl-C ends the chat with a session summary."
 

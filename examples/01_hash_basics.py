@@ -13,8 +13,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from caching.cli import console_for
-from caching.emulator import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID, cache_keys
+from caching import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID, cache_keys, console_for, parser
 
 SYSTEM = "You are a support agent for ExampleCorp. Answer from the policy below. " * 3
 
@@ -28,6 +27,7 @@ def request(system: str, question: str) -> dict:
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     out = console_for(console)
+    parser(__doc__ or "").parse_args(argv)  # --help; the usual flags are accepted and change nothing here
     out.print("No model calls here: this example only computes keys, offline and live alike.\n")
 
     table = Table("text", "sha256", title="Same bytes, same hash; one character more, a new hash", title_justify="left")

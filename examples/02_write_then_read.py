@@ -12,11 +12,7 @@ import sys
 from rich.console import Console
 from strands import Agent
 
-from caching import calls_table, prompt, setup
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.reports import usd
-from caching.settings import Settings, load
+from caching import Settings, calls_table, connect, console_for, load, prompt, run, setup, usd
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

@@ -12,10 +12,7 @@ import sys
 from rich.console import Console
 from strands import Agent
 
-from caching import calls_table, prompt, setup
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.settings import Settings, parser, resolve
+from caching import Settings, calls_table, connect, console_for, parser, prompt, resolve, run, setup
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

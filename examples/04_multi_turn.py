@@ -13,11 +13,7 @@ import sys
 from rich.console import Console
 from strands import Agent
 
-from caching import prompt, setup, turns_table
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.reports import usd
-from caching.settings import Settings, load
+from caching import Settings, connect, console_for, load, prompt, run, setup, turns_table, usd
 
 QUESTIONS = [
     "What is prompt caching?",

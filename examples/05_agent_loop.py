@@ -12,12 +12,7 @@ import sys
 
 from rich.console import Console
 
-from caching import Usage, build_team, calls_table, turn_line
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.pricing import cost_of
-from caching.reports import usd
-from caching.settings import Settings, load
+from caching import Settings, Usage, build_team, calls_table, connect, console_for, cost_of, load, run, turn_line, usd
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

@@ -13,12 +13,20 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from caching import APPROACHES, build_team, comparison_chart, request_layout
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.recorder import CallRecorder
-from caching.reports import pct, usd
-from caching.settings import Settings, load
+from caching import (
+    APPROACHES,
+    CallRecorder,
+    Settings,
+    build_team,
+    comparison_chart,
+    connect,
+    console_for,
+    load,
+    pct,
+    request_layout,
+    run,
+    usd,
+)
 
 SCRIPT = ["What is Python?", "Write hello world in Python", "Explain recursion", "Write a factorial function"]
 

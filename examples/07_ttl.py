@@ -14,11 +14,7 @@ from rich.console import Console
 from rich.progress import track
 from strands import Agent
 
-from caching import ManualClock, calls_table, prompt, setup
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.reports import usd
-from caching.settings import Settings, load
+from caching import ManualClock, Settings, calls_table, connect, console_for, load, prompt, run, setup, usd
 
 PAUSE_SECONDS = 6 * 60
 

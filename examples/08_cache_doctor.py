@@ -12,13 +12,7 @@ import sys
 
 from rich.console import Console
 
-from caching import prompt
-from caching.backend import connect
-from caching.cli import console_for, run
-from caching.doctor import Doctor
-from caching.recorder import CallRecorder
-from caching.reports import doctor_table
-from caching.settings import Settings, load
+from caching import CallRecorder, Doctor, Settings, connect, console_for, doctor_table, load, prompt, run
 
 CP = {"cachePoint": {"type": "default"}}
 TOOLS = {"tools": [{"toolSpec": {"name": "lookup", "description": "Find orders.", "inputSchema": {"json": {}}}}]}
