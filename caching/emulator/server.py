@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .emulator import Emulator
-from .service import MAX_BODY_BYTES, error
+from .service import MAX_BODY_BYTES, HttpAnswer, error, too_large
 
 LOOPBACK = "127.0.0.1"
 
@@ -42,22 +42,17 @@ class _Handler(BaseHTTPRequestHandler):
             answer = error(400, "ValidationException", "The request needs a valid Content-Length header.")
             self.close_connection = True
         elif length > MAX_BODY_BYTES:
-            answer = error(
-                400, "ValidationException", f"The request body is {length:,} bytes; the limit is {MAX_BODY_BYTES:,}."
-            )
+            answer = too_large(length)
             self.close_connection = True  # the body is not read, so the connection cannot be reused
         else:
             body = self.rfile.read(length)
             answer = self.server.emulator.handle("POST", self.path, dict(self.headers.items()), body)
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
+        self._send(answer)
 
     def do_GET(self) -> None:
-        answer = self.server.emulator.handle("GET", self.path, dict(self.headers.items()), b"")
+        self._send(self.server.emulator.handle("GET", self.path, dict(self.headers.items()), b""))
+
+    def _send(self, answer: HttpAnswer) -> None:
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)

@@ -63,9 +63,7 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
             403, "AccessDeniedException", "Missing Authentication Token: sign the request (any key id works offline)."
         )
     if len(body) > MAX_BODY_BYTES:
-        return error(
-            400, "ValidationException", f"The request body is {len(body):,} bytes; the limit is {MAX_BODY_BYTES:,}."
-        )
+        return too_large(len(body))
     try:
         request = json.loads(body or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
