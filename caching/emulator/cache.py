@@ -107,8 +107,9 @@ class PromptCache:
             return by_account.get(account) if by_account else None
 
         # 1. Each checkpoint looks at its own boundary, then back over up to `lookback` earlier boundaries; the
-        # longest prefix found is read. Later checkpoints look first: once one finds an entry, no earlier one can
-        # find a longer prefix, since its whole window lies at or before the later one's find.
+        # longest prefix found is read. Later checkpoints look first: once one finds an entry, an earlier one cannot
+        # find a longer prefix, because any boundary past that find and before the earlier checkpoint also lies in
+        # the later checkpoint's window, which was searched from the top down.
         read_position = 0
         for point in reversed(points):
             for position in range(point.position, max(0, point.position - lookback - 1), -1):

@@ -50,9 +50,8 @@ class Prompt:
 
     blocks: tuple[Block, ...]
     checkpoints: tuple[Checkpoint, ...]
-    cumulative: tuple[
-        int, ...
-    ] = ()  # computed from the blocks unless a caller that builds prompts block by block passes it
+    # Computed from the blocks, unless a caller that builds prompts block by block (the planner) passes it.
+    cumulative: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.cumulative:
