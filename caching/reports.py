@@ -19,7 +19,8 @@ from .tracking import CallUsage, Turn
 
 
 def usd(amount: Decimal) -> str:
-    return f"${amount:.6f}"
+    """Dollars: to the micro-dollar below $1 (single calls cost fractions of a cent), to the cent from $1."""
+    return f"${amount:.6f}" if abs(amount) < 1 else f"${amount:,.2f}"
 
 
 def plural(count: int, noun: str) -> str:
