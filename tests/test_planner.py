@@ -180,3 +180,21 @@ def test_unknown_builtin_is_one_line() -> None:
     assert render_with(lambda console: cli(["plan", "huge"], console), expect=1) == (
         "Error: Unknown workload 'huge': use a built-in (blog-chat, coding-session, 200-users) or a .toml file.\n"
     )
+
+
+def test_parallel_runs_match_sequential_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from caching.planner import run
+
+    workload = replace(BUILTIN["200-users"], users=5, ttls=("5m",))
+    console = Console(file=io.StringIO())
+    sequential = run.run_plan(workload, console, jobs=1)
+    monkeypatch.setattr(run, "PARALLEL_FROM_CALLS", 0)
+    parallel = run.run_plan(workload, console, jobs=2)
+    assert [(r.approach, r.ttl, r.tally, r.oracle) for r in parallel] == [
+        (r.approach, r.ttl, r.tally, r.oracle) for r in sequential
+    ]
+    assert [r.approach for r in parallel] == ["none", "explicit", "automatic", "combined"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
+import queue
 from concurrent.futures import ProcessPoolExecutor
+from queue import Queue
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -22,9 +26,18 @@ def runs(workload: Workload) -> list[tuple[str, str]]:
     return [(a, t) for a in workload.approaches for t in (workload.ttls[:1] if a == "none" else workload.ttls)]
 
 
+_progress: Queue[int] | None = None  # in a worker process: where it reports the calls it has simulated
+
+
+def _start_worker(progress: Queue[int]) -> None:
+    global _progress
+    _progress = progress
+
+
 def _job(args: tuple[Workload, str, str]) -> PlanResult | Tally:
     workload, approach, ttl = args
-    return oracle(workload) if approach == ORACLE else simulate(workload, approach, ttl)
+    report = _progress.put if _progress is not None else None
+    return oracle(workload, report) if approach == ORACLE else simulate(workload, approach, ttl, report)
 
 
 def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> list[PlanResult]:
@@ -35,11 +48,14 @@ def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> l
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("plan", total=workload.calls * len(pairs))
         if jobs > 1 and workload.calls * len(pairs) >= PARALLEL_FROM_CALLS:
-            outcomes: list[PlanResult | Tally] = []
-            with ProcessPoolExecutor(max_workers=min(jobs, len(pairs))) as pool:
-                for outcome in pool.map(_job, [(workload, a, t) for a, t in pairs]):
-                    progress.advance(task, workload.calls)
-                    outcomes.append(outcome)
+            with multiprocessing.Manager() as manager:
+                done: Queue[int] = manager.Queue()
+                with ProcessPoolExecutor(min(jobs, len(pairs)), initializer=_start_worker, initargs=(done,)) as pool:
+                    futures = [pool.submit(_job, (workload, a, t)) for a, t in pairs]
+                    while not all(future.done() for future in futures):
+                        with contextlib.suppress(queue.Empty):
+                            progress.advance(task, done.get(timeout=0.2))
+                    outcomes: list[PlanResult | Tally] = [future.result() for future in futures]
         else:
             step = lambda n: progress.advance(task, n)  # noqa: E731
             outcomes = [oracle(workload, step), *(simulate(workload, a, t, step) for a, t in pairs[1:])]

@@ -109,7 +109,6 @@ class _User:
     blocks: list[Block] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     cumulative: list[int] = field(default_factory=list)
-    history: Chain | None = None
 
     def add(self, tokens: int, tag: str) -> None:
         # A session's blocks are its own, so "user/session/length" names each of its prefixes uniquely: the cache
