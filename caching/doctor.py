@@ -124,13 +124,17 @@ class Doctor:
             missed = self._missed_entry(call, later, entry, live, after=read_at) if later else None
             diagnosis = Diagnosis(HIT, message + (f"; but {missed.message}" if missed else ""))
         elif not write:
-            last = prompt.checkpoints[-1]
-            have = tokens(last.position)
-            diagnosis = Diagnosis(
-                BELOW_MINIMUM,
-                f"prefix below minimum: {have:,} < {model.min_tokens:,} tokens for {model.short}; add about "
-                f"{max(1, model.min_tokens - have):,} tokens or move the checkpoint later",
-            )
+            have, need = tokens(prompt.checkpoints[-1].position), model.min_tokens
+            if have < need:
+                message = (
+                    f"prefix below minimum: {have:,} < {need:,} tokens for {model.short}; add about {need - have:,}"
+                )
+            else:  # the prefix looks big enough, yet nothing was cached: the real minimum must be higher
+                message = (
+                    f"prefix below minimum: nothing was cached although the prefix is about {have:,} tokens, so "
+                    f"Bedrock's minimum for {model.short} is above the {need:,} assumed here; add more"
+                )
+            diagnosis = Diagnosis(BELOW_MINIMUM, f"{message} tokens or move the checkpoint later")
         else:
             diagnosis = self._miss(call, prompt, entry, live, write)
 
