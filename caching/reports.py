@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .doctor import Diagnosis
+from .pricing import Cost
 from .recorder import ObservedCall
 from .tracking import CallUsage, Turn
 
@@ -74,9 +75,9 @@ def turn_line(turn: Turn) -> Text:
 
 def session_line(turns: Sequence[Turn]) -> Text:
     """The running session total in one line."""
-    cost = sum((t.cost for t in turns[1:]), turns[0].cost) if turns else None
-    if cost is None:
+    if not turns:
         return Text("Session: no model calls yet.")
+    cost = sum((t.cost for t in turns), Cost())
     calls = sum(len(t.calls) for t in turns)
     saved = cost.uncached_input - cost.input
     effect = f"saved {usd(saved)} on input" if saved >= 0 else f"paid {usd(-saved)} more for input than uncached"
@@ -128,7 +129,7 @@ def bar_chart(values: dict[str, Decimal], title: str, notes: dict[str, str] | No
 
 def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Group:
     """Cost per approach as horizontal bars, with each approach's savings against no caching."""
-    totals = {name: sum((t.cost for t in turns[1:]), turns[0].cost) for name, turns in results.items() if turns}
+    totals = {name: sum((t.cost for t in turns), Cost()) for name, turns in results.items() if turns}
     notes = {name: pct(cost.total_savings) for name, cost in totals.items()}
     return bar_chart(
         {name: c.total for name, c in totals.items()}, "Total cost by approach (input + output)", notes, width

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from functools import reduce
 from typing import Any
 
 from strands.hooks import (
@@ -21,6 +20,7 @@ from strands.hooks import (
     HookRegistry,
 )
 
+from .emulator.records import outcome
 from .pricing import Cost, cost_of
 from .recorder import calling_agent
 from .usage import Usage
@@ -46,8 +46,7 @@ class CallUsage:
 
     @property
     def outcome(self) -> str:
-        read, write = self.usage.cacheReadInputTokens > 0, self.usage.cacheWriteInputTokens > 0
-        return {(True, True): "READ+WRITE", (True, False): "READ", (False, True): "WRITE"}.get((read, write), "NONE")
+        return outcome(self.usage.cacheReadInputTokens, self.usage.cacheWriteInputTokens)
 
 
 @dataclass
@@ -60,11 +59,11 @@ class Turn:
 
     @property
     def usage(self) -> Usage:
-        return reduce(lambda a, b: a + b, (c.usage for c in self.calls), Usage())
+        return sum((c.usage for c in self.calls), Usage())
 
     @property
     def cost(self) -> Cost:
-        return reduce(lambda a, b: a + b, (c.cost for c in self.calls), Cost())
+        return sum((c.cost for c in self.calls), Cost())
 
 
 def requested_ttl(agent: Any) -> str:
@@ -145,8 +144,8 @@ class UsageTracker:
     @property
     def lifetime(self) -> Usage:
         """The sum of every turn."""
-        return reduce(lambda a, b: a + b, (t.usage for t in self.turns), Usage())
+        return sum((t.usage for t in self.turns), Usage())
 
     @property
     def lifetime_cost(self) -> Cost:
-        return reduce(lambda a, b: a + b, (t.cost for t in self.turns), Cost())
+        return sum((t.cost for t in self.turns), Cost())

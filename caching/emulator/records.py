@@ -14,6 +14,13 @@ OTHER_ACCOUNT = "other account"
 COVERED = "covered by the read"
 
 
+def outcome(read: int, write: int) -> str:
+    """READ, WRITE, READ+WRITE or NONE: what a call did to the cache, from its read and written tokens."""
+    return {(True, True): "READ+WRITE", (True, False): "READ", (False, True): "WRITE"}.get(
+        (read > 0, write > 0), "NONE"
+    )
+
+
 @dataclass(frozen=True)
 class CheckpointOutcome:
     """What happened at one cachePoint of a request.
@@ -54,7 +61,4 @@ class CallRecord:
     @property
     def outcome(self) -> str:
         """READ, WRITE, READ+WRITE or NONE, from the usage."""
-        read, write = self.usage.get("cacheReadInputTokens", 0), self.usage.get("cacheWriteInputTokens", 0)
-        return {(True, True): "READ+WRITE", (True, False): "READ", (False, True): "WRITE"}.get(
-            (read > 0, write > 0), "NONE"
-        )
+        return outcome(self.usage.get("cacheReadInputTokens", 0), self.usage.get("cacheWriteInputTokens", 0))
