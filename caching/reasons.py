@@ -11,7 +11,7 @@ from .emulator.records import BELOW_MINIMUM, NEW_PREFIX
 from .recorder import CallRecorder, ObservedCall
 
 
-def place(where: str) -> str:
+def section_of(where: str) -> str:
     """A checkpoint's place, short: "system[1]" -> "system", "messages[2].content[1]" -> "messages[2]"."""
     return where.split(".")[0] if where.startswith("messages") else where.split("[")[0]
 
@@ -25,16 +25,16 @@ def describe(record: CallRecord) -> str:
     reader = next((p for p in points if p.action in ("read", "read+write")), None)
     if reader is not None:
         distance = reader.read_distance
-        parts.append(f"hit {distance} blocks back" if distance else f"hit at {place(reader.where)}")
+        parts.append(f"hit {distance} blocks back" if distance else f"hit at {section_of(reader.where)}")
     writes = [p for p in points if p.action in ("write", "read+write")]
     if writes:
         miss = writes[0].miss if reader is None else ""
         if miss and writes[0].detail and miss != NEW_PREFIX:
             miss = f"{miss} ({writes[0].detail})"
-        parts.append(f"{miss + ', ' if miss else ''}wrote to {place(writes[-1].where)}")
+        parts.append(f"{miss + ', ' if miss else ''}wrote to {section_of(writes[-1].where)}")
     for point in points:
         if point.reason == BELOW_MINIMUM:
-            parts.append(f"{place(point.where)} below minimum ({point.prefix_tokens:,} < {point.minimum:,})")
+            parts.append(f"{section_of(point.where)} below minimum ({point.prefix_tokens:,} < {point.minimum:,})")
     return "; ".join(parts)
 
 
