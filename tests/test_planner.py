@@ -198,3 +198,11 @@ def test_parallel_runs_match_sequential_ones(monkeypatch: pytest.MonkeyPatch) ->
         (r.approach, r.ttl, r.tally, r.oracle) for r in sequential
     ]
     assert [r.approach for r in parallel] == ["none", "explicit", "automatic", "combined"]
+
+
+def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire() -> None:
+    from caching.planner.sweep import one_hour_break_even
+
+    # An entry is gone at its TTL, so pauses of exactly 5 minutes already expire every 5m entry.
+    assert one_hour_break_even(BUILTIN["blog-chat"], "combined") == 5
+    assert one_hour_break_even(BUILTIN["blog-chat"], "none") is None  # no cache, no difference

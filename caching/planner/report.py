@@ -53,7 +53,7 @@ def plan_table(results: Sequence[PlanResult]) -> Table:
     return table
 
 
-def plan_report(results: Sequence[PlanResult], break_even: tuple[str, float | None] | None) -> Group:
+def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None] | None) -> Group:
     """The table, a bar chart of total cost, and what the numbers mean for the choice of approach and TTL."""
     first = results[0]
     oracle = first.oracle_cost

@@ -74,6 +74,6 @@ def plan(workload: Workload, console: Console, jobs: int | None = None) -> int:
     break_even = None
     if caching and {"5m", "1h"} <= set(workload.ttls):
         approach = "combined" if "combined" in caching else caching[0]
-        break_even = (approach, one_hour_break_even(workload, approach)[0])
+        break_even = (approach, one_hour_break_even(workload, approach))
     console.print(plan_report(results, break_even))
     return 0

@@ -15,14 +15,12 @@ def sample(workload: Workload) -> Workload:
     return replace(workload, users=min(workload.users, 20), sessions_per_user=min(workload.sessions_per_user, 2))
 
 
-def one_hour_break_even(workload: Workload, approach: str) -> tuple[float | None, list[tuple[int, float]]]:
-    """The shortest fixed pause between turns (minutes) at which a 1h TTL costs less than 5m, and the sweep itself
-    as (minutes, 1h cost / 5m cost)."""
+def one_hour_break_even(workload: Workload, approach: str) -> int | None:
+    """The shortest fixed pause between turns, in minutes, at which a 1h TTL costs less than 5m (None up to 90)."""
     small = sample(workload)
-    ratios = []
     for minutes in PAUSES_MINUTES:
         paused = replace(small, pause_between_turns=Distribution("fixed", minutes * 60.0))
         five, hour = (simulate(paused, approach, ttl).cost.total for ttl in ("5m", "1h"))
-        ratios.append((minutes, float(hour / five) if five else 1.0))
-    first = next((float(minutes) for minutes, ratio in ratios if ratio < 1.0), None)
-    return first, ratios
+        if hour < five:
+            return minutes
+    return None

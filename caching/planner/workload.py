@@ -186,7 +186,7 @@ BUILTIN: dict[str, Workload] = {
         tool_result_tokens=350,
         reply_tokens=180,
     ),
-    # A long, tool-heavy coding session: big tool results, four model calls a turn, short pauses.
+    # A long, tool-heavy coding session: four model calls a turn, growing to ~100k tokens by turn 30, short pauses.
     "coding-session": Workload(
         name="coding-session",
         system_tokens=4_000,
@@ -194,8 +194,8 @@ BUILTIN: dict[str, Workload] = {
         turns_per_session=30,
         calls_per_turn=4,
         user_message_tokens=120,
-        tool_result_tokens=1_500,
-        reply_tokens=350,
+        tool_result_tokens=600,
+        reply_tokens=300,
         pause_between_turns=Distribution("uniform", 10.0, 120.0),
     ),
     # Many users sharing one prompt, pausing 1 to 15 minutes between turns.
