@@ -12,19 +12,9 @@ from typing import TextIO
 
 from rich.console import Console
 
-from caching import (
-    Settings,
-    build_team,
-    calls_table,
-    connect,
-    console_for,
-    explain_error,
-    load,
-    run,
-    session_line,
-    session_summary,
-    turn_line,
-)
+from caching import Settings, build_team, connect
+from caching.cli import console_for, explain_error, load, run
+from caching.reports import calls_table, session_line, session_summary, turn_line
 
 CONTROLS = "Type a question and press Enter. quit, exit, Ctrl-D or Ctrl-C ends the chat with a session summary."
 
@@ -50,7 +40,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
     def body(settings: Settings) -> int:
         backend = connect(settings)
         tracker = backend.tracker()
-        team = build_team(settings.model_id, tracker, settings.approach, settings.ttl, **backend.client)
+        team = build_team(backend.model, tracker, settings.approach, settings.ttl)
         out.print(backend.banner)
         out.print(f"Model {settings.model_id}, approach {settings.approach}, ttl {settings.ttl}. {CONTROLS}")
         while True:
@@ -80,7 +70,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
         out.print("Bye.")
         return 0
 
-    return run(body, out, lambda: load(__doc__ or "", argv, approach=True, ttl=True)[0])
+    return run(body, out, lambda: load(__doc__ or "", argv, approach=True, ttl=True))
 
 
 if __name__ == "__main__":

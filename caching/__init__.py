@@ -1,41 +1,53 @@
-"""Prompt caching with Strands Agents on AWS Bedrock: approaches, exact usage, pricing and reports.
+"""Prompt caching with Strands Agents on AWS Bedrock: approaches, exact usage, pricing, reports and the doctor.
 
-Everything runs offline on `caching.emulator` by default; pass a real boto3 session to go live.
+Everything runs offline on `caching.emulator` by default; `connect(settings)` with `--live` goes to real Bedrock.
+Names load on first use, so `import caching.rules` or `caching.planner` does not pull in Strands or boto3.
 """
 
-from .approaches import APPROACHES, ApproachSetup, setup
-from .backend import Backend, connect
-from .cachepoints import cache_point, cached_system_prompt, cached_tools, validate_layout
-from .cli import console_for, run
-from .doctor import Diagnosis, Doctor
-from .emulator import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID, Emulator, ManualClock, cache_keys, offline_session
-from .errors import CachingError, LayoutError, PricingError, UsageError
-from .layout import LayoutPoint, request_layout
-from .live import explain_error
-from .pricing import Cost, Prices, cost_of, prices_for
-from .reasons import DoctorReasons, EmulatorReasons, describe
-from .recorder import CallRecorder, ObservedCall, read_recording
-from .reports import (
-    bar_chart,
-    calls_table,
-    comparison_chart,
-    doctor_table,
-    pct,
-    session_line,
-    session_summary,
-    turn_line,
-    turns_table,
-    usd,
-)
-from .settings import Settings, SettingsError, load, parser, resolve
-from .team import Team, build_team, prompt
-from .tracking import CallUsage, Turn, UsageTracker
-from .usage import Usage
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name -> the module that defines it
+_HOMES = {
+    "APPROACHES": "approaches",
+    "ApproachSetup": "approaches",
+    "setup": "approaches",
+    "Backend": "backend",
+    "connect": "backend",
+    "cache_point": "cachepoints",
+    "cached_system_prompt": "cachepoints",
+    "validate_layout": "cachepoints",
+    "Doctor": "doctor",
+    "Emulator": "emulator",
+    "CachingError": "errors",
+    "LayoutError": "errors",
+    "PricingError": "errors",
+    "UsageError": "errors",
+    "LayoutPoint": "layout",
+    "request_layout": "layout",
+    "Cost": "pricing",
+    "cost_of": "pricing",
+    "prices_for": "pricing",
+    "CallRecorder": "recorder",
+    "ObservedCall": "recorder",
+    "read_recording": "recorder",
+    "Diagnosis": "rules",
+    "ManualClock": "rules",
+    "cache_keys": "rules",
+    "Settings": "settings",
+    "Team": "team",
+    "build_team": "team",
+    "prompt": "team",
+    "CallUsage": "tracking",
+    "Turn": "tracking",
+    "UsageTracker": "tracking",
+    "Usage": "usage",
+}
 
 __all__ = [
     "APPROACHES",
-    "DEFAULT_ACCESS_KEY",
-    "DEFAULT_MODEL_ID",
     "ApproachSetup",
     "Backend",
     "CachingError",
@@ -44,51 +56,58 @@ __all__ = [
     "Cost",
     "Diagnosis",
     "Doctor",
-    "DoctorReasons",
     "Emulator",
-    "EmulatorReasons",
     "LayoutError",
     "LayoutPoint",
     "ManualClock",
     "ObservedCall",
-    "Prices",
     "PricingError",
     "Settings",
-    "SettingsError",
     "Team",
     "Turn",
     "Usage",
     "UsageError",
     "UsageTracker",
-    "bar_chart",
     "build_team",
     "cache_keys",
     "cache_point",
     "cached_system_prompt",
-    "cached_tools",
-    "calls_table",
-    "comparison_chart",
     "connect",
-    "console_for",
     "cost_of",
-    "describe",
-    "doctor_table",
-    "explain_error",
-    "load",
-    "offline_session",
-    "parser",
-    "pct",
     "prices_for",
     "prompt",
     "read_recording",
     "request_layout",
-    "resolve",
-    "run",
-    "session_line",
-    "session_summary",
     "setup",
-    "turn_line",
-    "turns_table",
-    "usd",
     "validate_layout",
 ]
+
+
+if TYPE_CHECKING:
+    from .approaches import APPROACHES, ApproachSetup, setup
+    from .backend import Backend, connect
+    from .cachepoints import cache_point, cached_system_prompt, validate_layout
+    from .doctor import Doctor
+    from .emulator import Emulator
+    from .errors import CachingError, LayoutError, PricingError, UsageError
+    from .layout import LayoutPoint, request_layout
+    from .pricing import Cost, cost_of, prices_for
+    from .recorder import CallRecorder, ObservedCall, read_recording
+    from .rules import Diagnosis, ManualClock, cache_keys
+    from .settings import Settings
+    from .team import Team, build_team, prompt
+    from .tracking import CallUsage, Turn, UsageTracker
+    from .usage import Usage
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'caching' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
-
-from strands.models import BedrockModel, CacheConfig, CacheToolsConfig
-from strands.types.content import SystemContentBlock
+from typing import TYPE_CHECKING, Any
 
 from .cachepoints import cached_system_prompt
 from .errors import LayoutError
+
+if TYPE_CHECKING:  # Strands loads only when an approach is used, so the approach names cost nothing to import
+    from strands.models import BedrockModel
+    from strands.types.content import SystemContentBlock
 
 APPROACHES = ("none", "explicit", "automatic", "combined")
 
@@ -35,6 +36,8 @@ class ApproachSetup:
 
     def model(self, model_id: str, **client: Any) -> BedrockModel:
         """A BedrockModel for this approach; `client` takes boto_session, endpoint_url or region_name."""
+        from strands.models import BedrockModel
+
         with warnings.catch_warnings():
             # Strands 1.62 deprecates cache_tools, yet it is the only way to cache the tools WITHOUT also letting
             # CacheConfig place message cache points. The explicit approach needs exactly that, so it keeps it.
@@ -48,8 +51,10 @@ def setup(approach: str, system_text: str, ttl: str = "5m") -> ApproachSetup:
         raise LayoutError(f"Unknown caching approach {approach!r}: choose one of {', '.join(APPROACHES)}.")
     if ttl not in ("5m", "1h"):
         raise LayoutError(f"A cache TTL must be '5m' or '1h', got {ttl!r}: pass --ttl 5m or --ttl 1h.")
+    from strands.models import CacheConfig, CacheToolsConfig
+
     point_ttl = None if ttl == "5m" else ttl  # 5m is Bedrock's default: send what most code sends
-    plain: list[SystemContentBlock] = [SystemContentBlock(text=system_text)]
+    plain: list[SystemContentBlock] = [{"text": system_text}]
     if approach == "none":
         return ApproachSetup(approach, ttl, {}, plain)
     if approach == "explicit":

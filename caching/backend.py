@@ -1,34 +1,39 @@
 """The one seam to the network: an offline emulator by default, real Bedrock with --live.
 
-Everything that calls Bedrock gets its boto3 session (and the BedrockModel client settings) from `connect`.
+Everything that calls Bedrock gets its model or client from a `Backend` made by `connect`; every client it hands out
+has the call recorder attached, offline and live, so the doctor can read any run.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from .emulator import MODELS, Catalog, Emulator
-from .emulator.clock import system_clock
+from .emulator import MODELS, SECOND_ACCESS_KEY, Catalog, Emulator
 from .pricing import prices_for
-from .reasons import DoctorReasons, EmulatorReasons
 from .recorder import CallRecorder
+from .rules import system_clock
 from .settings import Settings, SettingsError
-from .tracking import UsageTracker
+from .tracking import DoctorReasons, EmulatorReasons, UsageTracker
+
+if TYPE_CHECKING:
+    from strands.models import BedrockModel
+
+    from .approaches import ApproachSetup
 
 
 @dataclass
 class Backend:
-    """Where model calls go: `client` holds the BedrockModel keyword settings (boto_session, endpoint_url)."""
+    """Where model calls go: a boto3 session on the emulator or on AWS, with a recorder on every client."""
 
     settings: Settings
     emulator: Emulator | None
-    client: dict[str, Any] = field(default_factory=dict)
-    recorder: CallRecorder | None = None
+    session: boto3.Session
+    recorder: CallRecorder
 
     @property
     def live(self) -> bool:
@@ -42,29 +47,54 @@ class Backend:
         where = self.settings.endpoint_url or f"Bedrock in {self.settings.region}"
         return f"Live: calls go to {where} as {self.settings.model_id}; they are billed to your AWS account."
 
+    @property
+    def _endpoint(self) -> str | None:
+        return self.settings.endpoint_url if self.live else None
+
     def tracker(self) -> UsageTracker:
         """A UsageTracker whose reason column comes from the emulator's records offline, from the doctor live."""
         if self.emulator is not None:
             return UsageTracker(explain=EmulatorReasons(self.emulator))
-        return UsageTracker(explain=DoctorReasons(self.recorder) if self.recorder else None)
+        return UsageTracker(explain=DoctorReasons(self.recorder))
 
-    def bedrock_client(self) -> Any:
-        """A plain boto3 bedrock-runtime client on this backend, for code that calls Converse directly."""
-        return self.client["boto_session"].client("bedrock-runtime", endpoint_url=self.client.get("endpoint_url"))
+    def model(self, approach: ApproachSetup) -> BedrockModel:
+        """A Strands BedrockModel for `approach` (from `setup`) on this backend, with the recorder attached."""
+        model = approach.model(self.settings.model_id, boto_session=self.session, endpoint_url=self._endpoint)
+        self.recorder.attach(model.client)
+        return model
 
-    def session(self, access_key_id: str | None = None, profile: str | None = None) -> boto3.Session:
-        """Another session on this backend: offline a second account by key id, live a named AWS profile."""
+    def client(self, label: str | None = None) -> Any:
+        """A plain boto3 bedrock-runtime client on this backend, for code that calls Converse directly; `label`
+        names its calls in the recording."""
+        client = self.session.client("bedrock-runtime", endpoint_url=self._endpoint)
+        self.recorder.attach(client, label)
+        return client
+
+    def second_account(self) -> Backend:
+        """The same backend as seen from another AWS account: offline a second key id on the same emulator, live
+        the profile named by --second-profile."""
         if self.emulator is not None:
-            return self.emulator.session(access_key_id or "AKIAOFFLINEEXAMPLE02", self.settings.region)
-        return live_session(self.settings, profile)
+            session = self.emulator.session(SECOND_ACCESS_KEY, self.settings.region)
+        elif self.settings.second_profile:
+            session = live_session(self.settings, self.settings.second_profile)
+        else:
+            raise SettingsError(
+                "No second AWS account is set: pass --second-profile NAME (a profile of another account)."
+            )
+        return Backend(self.settings, self.emulator, session, self.recorder)
 
 
 def live_session(settings: Settings, profile: str | None = None) -> boto3.Session:
     """A boto3 session from the default credential chain, or a clear error when there are no credentials."""
+    from botocore.exceptions import ProfileNotFound
+
     try:
         session = boto3.Session(region_name=settings.region, profile_name=profile)
-    except Exception as exc:  # botocore raises ProfileNotFound for an unknown profile
-        raise SettingsError(f"AWS profile {profile!r} is not configured ({exc}): check ~/.aws/config.") from None
+    except ProfileNotFound:
+        name = profile or "from AWS_PROFILE"
+        raise SettingsError(
+            f"The AWS profile {name!r} is not configured: check ~/.aws/config or pick another."
+        ) from None
     if session.get_credentials() is None:
         raise SettingsError(
             "No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or drop --live to use the offline emulator."
@@ -72,8 +102,8 @@ def live_session(settings: Settings, profile: str | None = None) -> boto3.Sessio
     return session
 
 
-def connect(settings: Settings, clock: Callable[[], float] = system_clock) -> Backend:
-    """The backend for `settings`: a fresh offline emulator, or a live session.
+def connect(settings: Settings, clock: Callable[[], float] = system_clock, emulator: Emulator | None = None) -> Backend:
+    """The backend for `settings`: a fresh offline emulator (or the one given), or a live session.
 
     Fails early, with one clear line, on a model the emulator does not know (offline) or that cannot be priced.
     """
@@ -83,14 +113,12 @@ def connect(settings: Settings, clock: Callable[[], float] = system_clock) -> Ba
             f"The offline emulator does not know model {settings.model_id!r}: use one of {known}, with an optional "
             "global., us. or eu. prefix."
         )
-    prices_for(settings.model_id)
-    emulator = None if settings.live else Emulator(clock=clock)
-    session = live_session(settings) if emulator is None else emulator.session(region=settings.region)
-    client: dict[str, Any] = {"boto_session": session}
-    if settings.live and settings.endpoint_url:
-        client["endpoint_url"] = settings.endpoint_url
-    # Live, the doctor needs every request as sent; offline, recording is only on request (--record).
-    recorder = None
-    if settings.live or settings.record:
-        recorder = CallRecorder(settings.record, clock=time.time if emulator is None else clock).attach(session)
-    return Backend(settings, emulator, client, recorder)
+    prices_for(settings.model_id, settings.prices_file)
+    if settings.live:
+        session, emulator = live_session(settings), None
+    else:
+        emulator = emulator or Emulator(clock=clock)
+        session = emulator.session(region=settings.region)
+        clock = emulator.clock
+    recorder = CallRecorder(settings.record, clock=time.time if settings.live else clock)
+    return Backend(settings, emulator, session, recorder)

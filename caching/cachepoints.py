@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from strands.types.content import SystemContentBlock
-
-from .emulator.catalog import Catalog
-from .emulator.prompt import RequestRejected, check_layout
 from .errors import LayoutError
+from .rules import TTLS, Catalog, RequestRejected, check_layout
 
-TTLS = ("5m", "1h")
+if TYPE_CHECKING:
+    from strands.types.content import SystemContentBlock
 
 
 def cache_point(ttl: str | None = None) -> dict[str, Any]:
@@ -24,12 +22,7 @@ def cached_system_prompt(text: str, ttl: str | None = None) -> list[SystemConten
     """A system prompt followed by a cachePoint: everything before it (tools, then this text) is cacheable."""
     if not text.strip():
         raise LayoutError("The system prompt is empty: there is nothing to cache before the cachePoint.")
-    return [SystemContentBlock(text=text), SystemContentBlock(cachePoint=cache_point(ttl)["cachePoint"])]
-
-
-def cached_tools(tools: list[dict[str, Any]], ttl: str | None = None) -> list[dict[str, Any]]:
-    """A Converse `toolConfig.tools` list with a cachePoint after the tool specs."""
-    return [*tools, cache_point(ttl)]
+    return [{"text": text}, {"cachePoint": cache_point(ttl)["cachePoint"]}]
 
 
 def validate_layout(request: dict[str, Any]) -> list[tuple[str, str]]:
@@ -39,6 +32,6 @@ def validate_layout(request: dict[str, Any]) -> list[tuple[str, str]]:
     """
     model = Catalog().find(str(request.get("modelId", "")))
     try:
-        return check_layout(request, model)
+        return [(str(point.place), point.ttl) for point in check_layout(request, model)]
     except RequestRejected as exc:
         raise LayoutError(str(exc)) from None

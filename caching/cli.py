@@ -1,4 +1,7 @@
-"""What every runnable program here shares: one clear line instead of a traceback for a user's mistake."""
+"""What every runnable program here shares: flags, a console, and one clear line instead of a traceback.
+
+An example is one line: `return lesson(__doc__, show, argv, console)`, where `show(backend, out)` is the lesson.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,13 @@ from collections.abc import Callable
 
 from rich.console import Console
 
+from .backend import Backend, connect
 from .errors import CachingError
 from .live import explain_error
-from .settings import Settings
+from .rules import system_clock
+from .settings import Settings, load, parser
+
+__all__ = ["console_for", "explain_error", "lesson", "load", "parser", "run"]
 
 
 def run(body: Callable[[Settings], int], console: Console, settings: Callable[[], Settings]) -> int:
@@ -41,3 +48,25 @@ def run(body: Callable[[Settings], int], console: Console, settings: Callable[[]
 def console_for(console: Console | None) -> Console:
     """The console to print to: the caller's (tests pass one), else the terminal."""
     return console or Console(file=sys.stdout)
+
+
+def lesson(
+    doc: str | None,
+    show: Callable[[Backend, Console], None],
+    argv: list[str] | None = None,
+    console: Console | None = None,
+    *,
+    clock: Callable[[], float] = system_clock,
+    second_account: bool = False,
+) -> int:
+    """Run an example: parse the usual flags (its docstring is the --help), connect offline or live, say where
+    calls go, then `show(backend, out)`. Returns the exit code."""
+    out = console_for(console)
+
+    def body(settings: Settings) -> int:
+        backend = connect(settings, clock)
+        out.print(backend.banner)
+        show(backend, out)
+        return 0
+
+    return run(body, out, lambda: load(doc or "", argv, second_account=second_account))

@@ -5,18 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .emulator.catalog import DEFAULT_MODEL_ID, Catalog
-from .emulator.prompt import RequestRejected, linearize
 from .errors import LayoutError
+from .rules import DEFAULT_MODEL_ID, Catalog, Place, RequestRejected, linearize
 
 
 @dataclass(frozen=True)
 class LayoutPoint:
-    """One cachePoint: its place (e.g. "system[1]"), its ttl, and the tokens before it (an offline estimate)."""
+    """One cachePoint: its place, its ttl, and the tokens before it (an offline estimate)."""
 
-    where: str
+    place: Place
     ttl: str
     tokens_before: int
+
+    @property
+    def where(self) -> str:
+        """The place as Bedrock spells it: "system[1]", "messages[2].content[1]"."""
+        return str(self.place)
 
 
 def request_layout(request: dict[str, Any]) -> list[LayoutPoint]:
@@ -28,4 +32,4 @@ def request_layout(request: dict[str, Any]) -> list[LayoutPoint]:
         prompt = linearize(request, model)
     except RequestRejected as exc:
         raise LayoutError(str(exc)) from None
-    return [LayoutPoint(p.where, p.ttl, prompt.tokens_before(p.position)) for p in prompt.checkpoints]
+    return [LayoutPoint(p.place, p.ttl, prompt.tokens_before(p.position)) for p in prompt.checkpoints]

@@ -1,14 +1,13 @@
 """What a call cost, split by kind of token, priced by genai-prices (offline, provider "aws").
 
 A model is priced as the id it was called with: the `us.` profile of Sonnet 4.6 costs 10% more than `global.`.
-A model genai-prices lacks can be priced from a JSON file named by CACHING_PRICES_FILE:
+A model genai-prices lacks can be priced from a JSON file named by CACHING_PRICES_FILE (in .env or the environment):
 {"my-model-id": {"input": 3.0, "output": 15.0, "write_5m": 3.75, "write_1h": 6.0, "read": 0.3}}  (USD per 1M tokens)
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -18,9 +17,9 @@ from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
 from .errors import PricingError
+from .settings import PRICES_FILE_VARIABLE, setting
 from .usage import Usage
 
-PRICES_FILE_VARIABLE = "CACHING_PRICES_FILE"
 PRICE_KEYS = ("input", "output", "write_5m", "write_1h", "read")
 MILLION = Decimal(1_000_000)
 
@@ -78,8 +77,7 @@ class Cost:
         )
 
 
-def _from_file(model_id: str) -> Prices | None:
-    path = os.environ.get(PRICES_FILE_VARIABLE)
+def _from_file(model_id: str, path: str | None) -> Prices | None:
     if not path:
         return None
     try:
@@ -119,9 +117,10 @@ def _from_genai_prices(model_id: str) -> Prices | None:
     )
 
 
-def prices_for(model_id: str) -> Prices:
-    """The prices of `model_id`: the prices file first, then genai-prices; a clear error when neither knows it."""
-    prices = _from_file(model_id) or _from_genai_prices(model_id)
+def prices_for(model_id: str, prices_file: str | None = None) -> Prices:
+    """The prices of `model_id`: the prices file first (`prices_file`, else the CACHING_PRICES_FILE setting), then
+    genai-prices; a clear error when neither knows it."""
+    prices = _from_file(model_id, prices_file or setting(PRICES_FILE_VARIABLE)) or _from_genai_prices(model_id)
     if prices is None:
         raise PricingError(
             f"No price is known for model {model_id!r}: genai-prices has no AWS price for it; add it to a JSON prices "

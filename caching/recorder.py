@@ -59,18 +59,12 @@ class _StreamTap:
 
 
 class CallRecorder:
-    """Keeps each observed call in `calls`, appends it to a JSONL file if given, and tells `on_call`."""
+    """Keeps each observed call in `calls`, and appends it to a JSONL file if given."""
 
-    def __init__(
-        self,
-        path: str | Path | None = None,
-        clock: Callable[[], float] = time.time,
-        on_call: Callable[[ObservedCall], None] | None = None,
-    ) -> None:
+    def __init__(self, path: str | Path | None = None, clock: Callable[[], float] = time.time) -> None:
         self.calls: list[ObservedCall] = []
         self.path = Path(path) if path else None
         self.clock = clock
-        self.on_call = on_call
         self._pending = threading.local()
         self._lock = threading.Lock()
         if self.path:
@@ -124,8 +118,6 @@ class CallRecorder:
             if self.path:
                 with self.path.open("a") as out:
                     out.write(call.to_json() + "\n")
-        if self.on_call:
-            self.on_call(call)
 
 
 FIELDS: dict[str, tuple[type, ...]] = {

@@ -13,10 +13,24 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .doctor import Diagnosis
 from .pricing import Cost
 from .recorder import ObservedCall
+from .rules import Diagnosis
 from .tracking import CallUsage, Turn
+
+__all__ = [
+    "bar_chart",
+    "calls_table",
+    "comparison_chart",
+    "doctor_table",
+    "pct",
+    "plural",
+    "session_line",
+    "session_summary",
+    "turn_line",
+    "turns_table",
+    "usd",
+]
 
 
 def usd(amount: Decimal) -> str:

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from dotenv import dotenv_values
 
 from .approaches import APPROACHES
-from .emulator.catalog import DEFAULT_MODEL_ID
 from .errors import CachingError
+from .rules import DEFAULT_MODEL_ID
 
 BACKENDS = ("offline", "live")
 ENV_FILE_VARIABLE = "CACHING_ENV_FILE"
+PRICES_FILE_VARIABLE = "CACHING_PRICES_FILE"
 
 
 class SettingsError(CachingError):
@@ -33,14 +34,19 @@ class Settings:
     approach: str = "combined"
     endpoint_url: str | None = None
     record: str | None = None
+    prices_file: str | None = None
+    second_profile: str | None = None
 
     @property
     def live(self) -> bool:
         return self.backend == "live"
 
 
-def parser(description: str, *, approach: bool = False, ttl: bool = False) -> argparse.ArgumentParser:
-    """The shared flags: --live, --model, --region; --ttl and --approach where the program uses them."""
+def parser(
+    description: str, *, approach: bool = False, ttl: bool = False, second_account: bool = False
+) -> argparse.ArgumentParser:
+    """The shared flags: --live, --model, --region, --record; --ttl, --approach and --second-profile where the
+    program uses them."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--live", action="store_true", default=None, help="call real Bedrock (default: offline emulator)")
     p.add_argument("--model", help=f"Bedrock model id (default {DEFAULT_MODEL_ID})")
@@ -50,15 +56,28 @@ def parser(description: str, *, approach: bool = False, ttl: bool = False) -> ar
         p.add_argument("--ttl", help="cache entry lifetime: 5m (default) or 1h")
     if approach:
         p.add_argument("--approach", help=f"caching approach: {', '.join(APPROACHES)} (default combined)")
+    if second_account:
+        p.add_argument("--second-profile", help="live only: an AWS profile of a second account")
     return p
 
 
-def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
-    """Merge .env, the environment and parsed flags into validated Settings."""
+def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The settings' sources merged: the .env file (CACHING_ENV_FILE names another), overridden by the environment."""
     environ = os.environ if environ is None else environ
     env_file = environ.get(ENV_FILE_VARIABLE, ".env")
     values = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if os.path.isfile(env_file) else {}
     values.update(environ)
+    return values
+
+
+def setting(key: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """One setting from .env or the environment (empty counts as unset)."""
+    return environment(environ).get(key) or None
+
+
+def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge .env, the environment and parsed flags into validated Settings."""
+    values = environment(environ)
 
     def pick(flag: str, key: str, default: str | None) -> str | None:
         given = getattr(args, flag, None)
@@ -73,6 +92,8 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         approach=pick("approach", "CACHING_APPROACH", "combined") or "combined",
         endpoint_url=values.get("CACHING_ENDPOINT_URL") or None,
         record=pick("record", "CACHING_RECORD", None),
+        prices_file=values.get(PRICES_FILE_VARIABLE) or None,
+        second_profile=pick("second_profile", "CACHING_SECOND_PROFILE", None),
     )
     if settings.backend not in BACKENDS:
         raise SettingsError(f"CACHING_BACKEND must be 'offline' or 'live', got {settings.backend!r}: fix it in .env.")
@@ -86,8 +107,12 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
 
 
 def load(
-    description: str, argv: Sequence[str] | None = None, *, approach: bool = False, ttl: bool = False
-) -> tuple[Settings, argparse.Namespace]:
+    description: str,
+    argv: Sequence[str] | None = None,
+    *,
+    approach: bool = False,
+    ttl: bool = False,
+    second_account: bool = False,
+) -> Settings:
     """Parse flags for a program and resolve its settings."""
-    args = parser(description, approach=approach, ttl=ttl).parse_args(argv)
-    return resolve(args), args
+    return resolve(parser(description, approach=approach, ttl=ttl, second_account=second_account).parse_args(argv))

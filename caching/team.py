@@ -7,14 +7,16 @@ includes the specialists' calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
 from strands import Agent, tool
+from strands.models import BedrockModel
 from strands.tools.executors import SequentialToolExecutor
 
-from .approaches import setup
+from .approaches import ApproachSetup, setup
 from .tracking import UsageTracker
 
 
@@ -40,14 +42,14 @@ class Team:
 
 
 def build_team(
-    model_id: str,
+    models: Callable[[ApproachSetup], BedrockModel],
     tracker: UsageTracker,
     approach: str = "combined",
     ttl: str = "5m",
     tag: str = "",
-    **client: Any,
 ) -> Team:
-    """The orchestrator with research_assistant and code_assistant as tools; `client` goes to each BedrockModel.
+    """The orchestrator with research_assistant and code_assistant as tools; `models` makes each agent's
+    BedrockModel (pass `backend.model`).
 
     A `tag` starts every system prompt, so runs with different tags never share cache entries (useful on live
     Bedrock, where every run of the same prompt shares your account's cache).
@@ -57,7 +59,7 @@ def build_team(
         settings = setup(approach, (f"[{tag} run]\n" if tag else "") + prompt(name), ttl)
         return Agent(
             name=name,
-            model=settings.model(model_id, **client),
+            model=models(settings),
             system_prompt=settings.system_prompt,
             tools=tools or [],
             hooks=[tracker],

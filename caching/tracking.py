@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strands.hooks import (
     AfterInvocationEvent,
@@ -20,10 +20,14 @@ from strands.hooks import (
     HookRegistry,
 )
 
-from .emulator.records import outcome
+from .doctor import Doctor
 from .pricing import Cost, cost_of
-from .recorder import calling_agent
+from .recorder import CallRecorder, ObservedCall, calling_agent
+from .rules import CallOutcome, Diagnosis
 from .usage import Usage
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,6 @@ class CallUsage:
     usage: Usage
     turn: int = 1
     requested_ttl: str = "5m"
-    latency_ms: int = 0
     first_token_ms: int | None = None
     reason: str = ""
 
@@ -45,8 +48,8 @@ class CallUsage:
         return cost_of(self.usage, self.model_id, self.requested_ttl)
 
     @property
-    def outcome(self) -> str:
-        return outcome(self.usage.cacheReadInputTokens, self.usage.cacheWriteInputTokens)
+    def outcome(self) -> CallOutcome:
+        return CallOutcome.of(self.usage.cacheReadInputTokens, self.usage.cacheWriteInputTokens)
 
 
 @dataclass
@@ -131,7 +134,6 @@ class UsageTracker:
                     turn=turn.number,
                     usage=Usage.from_bedrock(raw),
                     requested_ttl=requested_ttl(agent),
-                    latency_ms=int(metrics.get("latencyMs", 0)),
                     first_token_ms=metrics.get("timeToFirstByteMs"),
                     reason=self.explain(name, raw) if self.explain else "",
                 )
@@ -149,3 +151,43 @@ class UsageTracker:
     @property
     def lifetime_cost(self) -> Cost:
         return sum((t.cost for t in self.turns), Cost())
+
+
+class EmulatorReasons:
+    """The `explain` function of a UsageTracker, offline: the diagnosis in the emulator's record of each call."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self._claimed: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, agent: str, usage: dict[str, Any]) -> str:
+        with self._lock:
+            for record in reversed(self.emulator.records):
+                if record.number not in self._claimed and record.usage == usage:
+                    self._claimed.add(record.number)
+                    return record.diagnosis.message if record.diagnosis else ""
+        return ""
+
+
+class DoctorReasons:
+    """The `explain` function of a UsageTracker, live: the cache doctor's diagnosis of each recorded call."""
+
+    def __init__(self, recorder: CallRecorder, doctor: Doctor | None = None) -> None:
+        self.recorder = recorder
+        self.doctor = doctor or Doctor()
+        self._seen = 0
+        self._diagnosed: list[tuple[ObservedCall, Diagnosis]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, agent: str, usage: dict[str, Any]) -> str:
+        with self._lock:
+            for call in self.recorder.calls[self._seen :]:  # the doctor reads calls once each, in order
+                self._diagnosed.append((call, self.doctor.observe(call)))
+            self._seen = len(self.recorder.calls)
+            for index in range(len(self._diagnosed) - 1, -1, -1):
+                call, diagnosis = self._diagnosed[index]
+                if call.agent == agent and call.usage == usage:
+                    del self._diagnosed[index]
+                    return diagnosis.message
+        return ""

@@ -13,7 +13,9 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from caching import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID, cache_keys, console_for, parser
+from caching import cache_keys
+from caching.cli import console_for, parser
+from caching.emulator import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID
 
 SYSTEM = "You are a support agent for ExampleCorp. Answer from the policy below. " * 3
 

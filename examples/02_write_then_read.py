@@ -12,33 +12,34 @@ import sys
 from rich.console import Console
 from strands import Agent
 
-from caching import Settings, calls_table, connect, console_for, load, prompt, run, setup, usd
+from caching import Backend, prompt, setup
+from caching.cli import lesson
+from caching.reports import calls_table, usd
+
+
+def show(backend: Backend, out: Console) -> None:
+    tracker = backend.tracker()
+    explicit = setup("explicit", prompt("research_assistant"))  # a cachePoint right after the system prompt
+    for _ in range(2):
+        # A new Agent each time: no history, so both requests are byte-for-byte the same.
+        agent = Agent(
+            name="agent",
+            model=backend.model(explicit),
+            system_prompt=explicit.system_prompt,
+            hooks=[tracker],
+            callback_handler=None,
+        )
+        agent("What does a cache read cost compared to normal input?")
+    out.print(calls_table(tracker.calls, "Two identical requests"))
+    first, second = tracker.calls
+    out.print(
+        f"Input cost: call 1 {usd(first.cost.input)} ({first.cost.input_savings:+.1%} vs uncached: the write "
+        f"premium), call 2 {usd(second.cost.input)} ({second.cost.input_savings:+.1%})."
+    )
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    out = console_for(console)
-
-    def body(settings: Settings) -> int:
-        backend = connect(settings)
-        out.print(backend.banner)
-        tracker = backend.tracker()
-        explicit = setup("explicit", prompt("research_assistant"))  # a cachePoint right after the system prompt
-        for _ in range(2):
-            # A new Agent each time: no history, so both requests are byte-for-byte the same.
-            model = explicit.model(settings.model_id, **backend.client)
-            agent = Agent(
-                name="agent", model=model, system_prompt=explicit.system_prompt, hooks=[tracker], callback_handler=None
-            )
-            agent("What does a cache read cost compared to normal input?")
-        out.print(calls_table(tracker.calls, "Two identical requests"))
-        first, second = tracker.calls
-        out.print(
-            f"Input cost: call 1 {usd(first.cost.input)} ({first.cost.input_savings:+.1%} vs uncached: the write "
-            f"premium), call 2 {usd(second.cost.input)} ({second.cost.input_savings:+.1%})."
-        )
-        return 0
-
-    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+    return lesson(__doc__, show, argv, console)
 
 
 if __name__ == "__main__":

@@ -12,47 +12,43 @@ import sys
 from rich.console import Console
 from strands import Agent
 
-from caching import Settings, calls_table, connect, console_for, parser, prompt, resolve, run, setup
+from caching import Backend, UsageTracker, prompt, setup
+from caching.cli import lesson
+from caching.reports import calls_table
+
+PROMPTS = {"A": "research_assistant", "B": "code_assistant"}
+
+
+def ask(backend: Backend, tracker: UsageTracker, name: str, label: str) -> None:
+    chosen = setup("explicit", prompt(PROMPTS[name]))
+    agent = Agent(
+        name=label,
+        model=backend.model(chosen),
+        system_prompt=chosen.system_prompt,
+        hooks=[tracker],
+        callback_handler=None,
+    )
+    agent("Where to start?")
+
+
+def show(backend: Backend, out: Console) -> None:
+    tracker = backend.tracker()
+    for name in "ABABA":
+        ask(backend, tracker, name, f"prompt {name}")
+    out.print(calls_table(tracker.calls, "One account: prompts A, B, A, B, A"))
+
+    if backend.live and not backend.settings.second_profile:
+        out.print("Skipped part 2: pass --second-profile NAME (a profile of another AWS account) to see isolation.")
+        return
+    ask(backend.second_account(), tracker, "A", "prompt A, account 2")
+    out.print(calls_table(tracker.calls[-1:], "A second account sends prompt A"))
+    out.print(
+        "Same bytes, different account: a miss. Anyone else's cache never serves you, and yours never serves them."
+    )
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    out = console_for(console)
-    flags = parser(__doc__ or "")
-    flags.add_argument("--second-profile", help="live only: an AWS profile of a second account")
-    args = flags.parse_args(argv)
-
-    def body(settings: Settings) -> int:
-        backend = connect(settings)
-        out.print(backend.banner)
-        tracker = backend.tracker()
-        prompts = {
-            "A": setup("explicit", prompt("research_assistant")),
-            "B": setup("explicit", prompt("code_assistant")),
-        }
-
-        def ask(name: str, label: str, client: dict) -> None:
-            model = prompts[name].model(settings.model_id, **client)
-            system = prompts[name].system_prompt
-            Agent(name=label, model=model, system_prompt=system, hooks=[tracker], callback_handler=None)(
-                "Where to start?"
-            )
-
-        for name in "ABABA":
-            ask(name, f"prompt {name}", backend.client)
-        out.print(calls_table(tracker.calls, "One account: prompts A, B, A, B, A"))
-
-        if settings.live and not args.second_profile:
-            out.print("Skipped part 2: pass --second-profile NAME (a profile of another AWS account) to see isolation.")
-            return 0
-        second = backend.session("AKIAOFFLINEEXAMPLE02", args.second_profile)
-        ask("A", "prompt A, account 2", {**backend.client, "boto_session": second})
-        out.print(calls_table(tracker.calls[-1:], "A second account sends prompt A"))
-        out.print(
-            "Same bytes, different account: a miss. Anyone else's cache never serves you, and yours never serves them."
-        )
-        return 0
-
-    return run(body, out, lambda: resolve(args))
+    return lesson(__doc__, show, argv, console, second_account=True)
 
 
 if __name__ == "__main__":

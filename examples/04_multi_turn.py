@@ -13,7 +13,9 @@ import sys
 from rich.console import Console
 from strands import Agent
 
-from caching import Settings, connect, console_for, load, prompt, run, setup, turns_table, usd
+from caching import Backend, prompt, setup
+from caching.cli import lesson
+from caching.reports import turns_table, usd
 
 QUESTIONS = [
     "What is prompt caching?",
@@ -23,32 +25,27 @@ QUESTIONS = [
 ]
 
 
+def show(backend: Backend, out: Console) -> None:
+    for approach in ("explicit", "combined"):
+        tracker = backend.tracker()
+        # A tag per run keeps the two runs' cache entries apart (on live Bedrock they share your account's cache).
+        chosen = setup(approach, f"[{approach} run]\n" + prompt("research_assistant"))
+        agent = Agent(
+            name="assistant",
+            model=backend.model(chosen),
+            system_prompt=chosen.system_prompt,
+            hooks=[tracker],
+            callback_handler=None,
+        )
+        for question in QUESTIONS:
+            agent(question)
+        out.print(turns_table(tracker.turns, f"{approach}: four turns"))
+        cost = tracker.lifetime_cost
+        out.print(f"{approach}: {usd(cost.total)} in all, input {cost.input_savings:+.1%} against no caching.\n")
+
+
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    out = console_for(console)
-
-    def body(settings: Settings) -> int:
-        backend = connect(settings)
-        out.print(backend.banner)
-        for approach in ("explicit", "combined"):
-            tracker = backend.tracker()
-            # A tag per run keeps the two runs' cache entries apart (on live Bedrock they share your account's cache).
-            chosen = setup(approach, f"[{approach} run]\n" + prompt("research_assistant"))
-            model = chosen.model(settings.model_id, **backend.client)
-            agent = Agent(
-                name="assistant",
-                model=model,
-                system_prompt=chosen.system_prompt,
-                hooks=[tracker],
-                callback_handler=None,
-            )
-            for question in QUESTIONS:
-                agent(question)
-            out.print(turns_table(tracker.turns, f"{approach}: four turns"))
-            cost = tracker.lifetime_cost
-            out.print(f"{approach}: {usd(cost.total)} in all, input {cost.input_savings:+.1%} against no caching.\n")
-        return 0
-
-    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+    return lesson(__doc__, show, argv, console)
 
 
 if __name__ == "__main__":

@@ -12,32 +12,30 @@ import sys
 
 from rich.console import Console
 
-from caching import Settings, Usage, build_team, calls_table, connect, console_for, cost_of, load, run, turn_line, usd
+from caching import Backend, Usage, build_team, cost_of
+from caching.cli import lesson
+from caching.reports import calls_table, turn_line, usd
+
+
+def show(backend: Backend, out: Console) -> None:
+    tracker = backend.tracker()
+    team = build_team(backend.model, tracker)
+    team.ask("Explain what prompt caching is")
+    turn = tracker.turns[0]
+    out.print(calls_table(turn.calls, "One user turn"))
+    out.print(turn_line(turn))
+
+    # What the blog measured: only the orchestrator's own lifetime totals, so the specialist's call is missing.
+    own = Usage.from_bedrock(dict(team.orchestrator.event_loop_metrics.accumulated_usage))
+    missed = turn.cost.total - cost_of(own, backend.settings.model_id).total
+    out.print(
+        f"The orchestrator's own metrics cover {len([c for c in turn.calls if c.agent == 'orchestrator'])} of "
+        f"{len(turn.calls)} calls; counting only them would miss {usd(missed)} of this turn's {usd(turn.cost.total)}."
+    )
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    out = console_for(console)
-
-    def body(settings: Settings) -> int:
-        backend = connect(settings)
-        out.print(backend.banner)
-        tracker = backend.tracker()
-        team = build_team(settings.model_id, tracker, **backend.client)
-        team.ask("Explain what prompt caching is")
-        turn = tracker.turns[0]
-        out.print(calls_table(turn.calls, "One user turn"))
-        out.print(turn_line(turn))
-
-        # What the blog measured: only the orchestrator's own lifetime totals, so the specialist's call is missing.
-        own = Usage.from_bedrock(dict(team.orchestrator.event_loop_metrics.accumulated_usage))
-        missed = turn.cost.total - cost_of(own, settings.model_id).total
-        out.print(
-            f"The orchestrator's own metrics cover {len([c for c in turn.calls if c.agent == 'orchestrator'])} of "
-            f"{len(turn.calls)} calls; counting only them would miss {usd(missed)} of this turn's {usd(turn.cost.total)}."
-        )
-        return 0
-
-    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+    return lesson(__doc__, show, argv, console)
 
 
 if __name__ == "__main__":

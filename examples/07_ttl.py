@@ -14,50 +14,47 @@ from rich.console import Console
 from rich.progress import track
 from strands import Agent
 
-from caching import ManualClock, Settings, calls_table, connect, console_for, load, prompt, run, setup, usd
+from caching import Backend, ManualClock, prompt, setup
+from caching.cli import lesson
+from caching.reports import calls_table, usd
 
 PAUSE_SECONDS = 6 * 60
 
 
+def show(backend: Backend, out: Console) -> None:
+    tracker = backend.tracker()
+    prompts = {
+        "5m": setup("explicit", prompt("research_assistant"), "5m"),
+        "1h": setup("explicit", prompt("code_assistant"), "1h"),
+    }
+
+    def ask_both() -> None:
+        for ttl, chosen in prompts.items():
+            agent = Agent(
+                name=f"ttl {ttl}",
+                model=backend.model(chosen),
+                system_prompt=chosen.system_prompt,
+                hooks=[tracker],
+                callback_handler=None,
+            )
+            agent("Hi")
+
+    ask_both()
+    if backend.emulator is not None and isinstance(backend.emulator.clock, ManualClock):
+        backend.emulator.clock.advance(PAUSE_SECONDS)
+        out.print(f"(The emulator's clock jumped {PAUSE_SECONDS // 60} minutes.)")
+    else:
+        for _ in track(range(PAUSE_SECONDS), description="Waiting 6 minutes on the real clock...", console=out):
+            time.sleep(1)
+    ask_both()
+    out.print(calls_table(tracker.calls, "Before and after a six-minute pause"))
+    five = sum(c.cost.input for c in tracker.calls if c.agent == "ttl 5m")
+    hour = sum(c.cost.input for c in tracker.calls if c.agent == "ttl 1h")
+    out.print(f"Input cost over both calls: 5m entry {usd(five)}, 1h entry {usd(hour)}.")
+
+
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    out = console_for(console)
-
-    def body(settings: Settings) -> int:
-        clock = ManualClock()
-        backend = connect(settings, clock=clock)
-        out.print(backend.banner)
-        tracker = backend.tracker()
-        prompts = {
-            "5m": setup("explicit", prompt("research_assistant"), "5m"),
-            "1h": setup("explicit", prompt("code_assistant"), "1h"),
-        }
-
-        def ask_both() -> None:
-            for ttl, chosen in prompts.items():
-                model = chosen.model(settings.model_id, **backend.client)
-                Agent(
-                    name=f"ttl {ttl}",
-                    model=model,
-                    system_prompt=chosen.system_prompt,
-                    hooks=[tracker],
-                    callback_handler=None,
-                )("Hi")
-
-        ask_both()
-        if settings.live:
-            for _ in track(range(PAUSE_SECONDS), description="Waiting 6 minutes on the real clock...", console=out):
-                time.sleep(1)
-        else:
-            clock.advance(PAUSE_SECONDS)
-            out.print(f"(The emulator's clock jumped {PAUSE_SECONDS // 60} minutes.)")
-        ask_both()
-        out.print(calls_table(tracker.calls, "Before and after a six-minute pause"))
-        five = sum(c.cost.input for c in tracker.calls if c.agent == "ttl 5m")
-        hour = sum(c.cost.input for c in tracker.calls if c.agent == "ttl 1h")
-        out.print(f"Input cost over both calls: 5m entry {usd(five)}, 1h entry {usd(hour)}.")
-        return 0
-
-    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+    return lesson(__doc__, show, argv, console, clock=ManualClock())
 
 
 if __name__ == "__main__":

@@ -9,10 +9,13 @@ then python -m caching doctor calls.jsonl.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from rich.console import Console
 
-from caching import CallRecorder, Doctor, Settings, connect, console_for, doctor_table, load, prompt, run
+from caching import Backend, Doctor, prompt
+from caching.cli import lesson
+from caching.reports import doctor_table
 
 CP = {"cachePoint": {"type": "default"}}
 TOOLS = {"tools": [{"toolSpec": {"name": "lookup", "description": "Find orders.", "inputSchema": {"json": {}}}}]}
@@ -37,37 +40,32 @@ def fan_out(question: str, width: int, rolling: bool) -> list[dict]:
     ]
 
 
+def show(backend: Backend, out: Console) -> None:
+    clients: dict[str, Any] = {}
+
+    def ask(case: str, system: str, messages: list[dict]) -> None:
+        if case not in clients:  # one client per case, so the recording is labelled with the case
+            clients[case] = backend.client(case)
+        clients[case].converse(
+            modelId=backend.settings.model_id, system=[{"text": system}, CP], messages=messages, toolConfig=TOOLS
+        )
+
+    research, code, orchestrator = map(prompt, ("research_assistant", "code_assistant", "orchestrator"))
+    for minute in ("10:41", "10:42"):
+        ask("timestamp", f"Current time: 2026-11-29 {minute}.\n{research}", [user("Where is my order?")])
+        ask("timestamp moved", research, [user(f"Current time: 2026-11-29 {minute}.", "Where is my order?")])
+    ask("too short", code[:4000], [user("Is my refund done?")])
+    for _ in range(2):
+        ask("whole prompt", code, [user("Is my refund done?")])
+    for case in ("fan-out", "fan-out rolling"):
+        ask(case, f"[{case}]\n{orchestrator}", [user("Where are orders 0 to 11?")])
+        ask(case, f"[{case}]\n{orchestrator}", fan_out("Where are orders 0 to 11?", 12, case.endswith("rolling")))
+    doctor = Doctor()
+    out.print(doctor_table([(call, doctor.observe(call)) for call in backend.recorder.calls], "What the doctor says"))
+
+
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    out = console_for(console)
-
-    def body(settings: Settings) -> int:
-        backend = connect(settings)
-        out.print(backend.banner)
-        recorder, clients = CallRecorder(), {}
-
-        def ask(case: str, system: str, messages: list[dict]) -> None:
-            if case not in clients:  # one client per case, so the recording is labelled with the case
-                clients[case] = backend.bedrock_client()
-                recorder.attach(clients[case], case)
-            clients[case].converse(
-                modelId=settings.model_id, system=[{"text": system}, CP], messages=messages, toolConfig=TOOLS
-            )
-
-        research, code, orchestrator = map(prompt, ("research_assistant", "code_assistant", "orchestrator"))
-        for minute in ("10:41", "10:42"):
-            ask("timestamp", f"Current time: 2026-11-29 {minute}.\n{research}", [user("Where is my order?")])
-            ask("timestamp moved", research, [user(f"Current time: 2026-11-29 {minute}.", "Where is my order?")])
-        ask("too short", code[:4000], [user("Is my refund done?")])
-        for _ in range(2):
-            ask("whole prompt", code, [user("Is my refund done?")])
-        for case in ("fan-out", "fan-out rolling"):
-            ask(case, f"[{case}]\n{orchestrator}", [user("Where are orders 0 to 11?")])
-            ask(case, f"[{case}]\n{orchestrator}", fan_out("Where are orders 0 to 11?", 12, case.endswith("rolling")))
-        doctor = Doctor()
-        out.print(doctor_table([(call, doctor.observe(call)) for call in recorder.calls], "What the doctor says"))
-        return 0
-
-    return run(body, out, lambda: load(__doc__ or "", argv)[0])
+    return lesson(__doc__, show, argv, console)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from caching.emulator import block_tokens
+from caching.emulator import CallRecord
+from caching.rules import Kind, block_tokens
 
 SONNET = "global.anthropic.claude-sonnet-4-6"
 CP: dict[str, Any] = {"cachePoint": {"type": "default"}}
@@ -77,3 +78,16 @@ def turn_rows(text: str) -> list[list[int]]:
         if len(cells) == 9 and cells[0].isdigit() and cells[6].startswith("$"):
             rows.append([number(c) for c in cells[:6]])
     return rows
+
+
+def kind_of(record: CallRecord) -> str:
+    """The kind of outcome the emulator recorded for a call, from its usage and checkpoints: the truth the doctor's
+    inference is checked against."""
+    if record.usage["cacheReadInputTokens"]:
+        return Kind.HIT
+    if not record.checkpoints:
+        return Kind.NO_CACHE_POINT
+    if not record.usage["cacheWriteInputTokens"]:
+        return Kind.BELOW_MINIMUM
+    misses = {point.miss for point in record.checkpoints}
+    return next((kind for kind in (Kind.EXPIRED, Kind.BEYOND_LOOKBACK) if kind in misses), Kind.NEW_PREFIX)

@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from caching.doctor import BELOW_MINIMUM, BEYOND_LOOKBACK, EXPIRED, HIT, NEW_PREFIX, REJECTED, Doctor, kind_of
+from caching.doctor import Doctor
 from caching.emulator import Emulator, ManualClock
 from caching.recorder import CallRecorder
+from caching.rules import Kind
 
-from .helpers import CP, SONNET, cp, text_of, user
+from .helpers import CP, SONNET, cp, kind_of, text_of, user
 
 GUIDE = text_of(2_100)
 
@@ -33,7 +34,7 @@ class Lab:
             self.client.converse(modelId=SONNET, **request)
             truth = kind_of(self.emulator.records[-1])
         except ClientError:
-            truth = REJECTED
+            truth = Kind.REJECTED
             assert len(self.emulator.records) == before
         diagnosis = self.doctor.observe(self.recorder.calls[-1])
         return diagnosis.kind, diagnosis.message, truth
@@ -42,20 +43,24 @@ class Lab:
 def test_first_write_then_hit() -> None:
     lab = Lab()
     assert lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")]) == (
-        NEW_PREFIX,
+        Kind.NEW_PREFIX,
         "first request like this: 2,100 tokens written for the next one to read",
-        NEW_PREFIX,
+        Kind.NEW_PREFIX,
     )
-    assert lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hello")]) == (HIT, "read 2,100 cached tokens", HIT)
+    assert lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hello")]) == (
+        Kind.HIT,
+        "read 2,100 cached tokens",
+        Kind.HIT,
+    )
 
 
 def test_prefix_below_minimum() -> None:
     lab = Lab()
     assert lab.send(system=[{"text": text_of(1_980)}, CP], messages=[user("Hi")]) == (
-        BELOW_MINIMUM,
+        Kind.BELOW_MINIMUM,
         "prefix below minimum: 1,980 < 2,048 tokens for claude-sonnet-4-6; add about 68 tokens or move the "
         "checkpoint later",
-        BELOW_MINIMUM,
+        Kind.BELOW_MINIMUM,
     )
 
 
@@ -63,10 +68,10 @@ def test_timestamp_in_the_system_prompt() -> None:
     lab = Lab()
     lab.send(system=[{"text": "Now: 2026-11-29 10:41. " + GUIDE}, CP], messages=[user("Hi")])
     assert lab.send(system=[{"text": "Now: 2026-11-29 10:42. " + GUIDE}, CP], messages=[user("Hi")]) == (
-        NEW_PREFIX,
+        Kind.NEW_PREFIX,
         "prefix changed in system block 0 at character 20: '2026-11-29 10:42' looks like a timestamp; move it after "
         "the checkpoint",
-        NEW_PREFIX,
+        Kind.NEW_PREFIX,
     )
 
 
@@ -76,9 +81,9 @@ def test_wide_tool_fan_out_beyond_the_lookback() -> None:
     lab.send(system=[{"text": GUIDE}], messages=[head])
     wide = {"role": "user", "content": [head["content"][0], *({"text": f"result {i}"} for i in range(25)), CP]}
     assert lab.send(system=[{"text": GUIDE}], messages=[wide]) == (
-        BEYOND_LOOKBACK,
+        Kind.BEYOND_LOOKBACK,
         "the previous cached prefix is 25 blocks before this checkpoint, beyond the 20-block lookback; add a checkpoint",
-        BEYOND_LOOKBACK,
+        Kind.BEYOND_LOOKBACK,
     )
 
 
@@ -87,9 +92,9 @@ def test_ttl_expired_during_a_pause() -> None:
     lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")])
     lab.clock.advance(372)
     assert lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")]) == (
-        EXPIRED,
+        Kind.EXPIRED,
         "6m12s since the last hit: the 5m entry expired; consider ttl 1h",
-        EXPIRED,
+        Kind.EXPIRED,
     )
 
 
@@ -102,9 +107,9 @@ def test_tool_definitions_changed() -> None:
 
     lab.send(toolConfig=tools("Find an order."), system=[{"text": GUIDE}, CP], messages=[user("Hi")])
     assert lab.send(toolConfig=tools("Find an order by id."), system=[{"text": GUIDE}, CP], messages=[user("Hi")]) == (
-        NEW_PREFIX,
+        Kind.NEW_PREFIX,
         "tool definitions changed: every cached level was invalidated",
-        NEW_PREFIX,
+        Kind.NEW_PREFIX,
     )
 
 
@@ -124,7 +129,7 @@ def test_tool_definitions_changed() -> None:
 def test_rejected_layouts_are_named_before_sending(system: list[dict[str, Any]], message: str) -> None:
     lab = Lab()
     assert lab.doctor.check({"system": system, "messages": [user("Hi")]}, SONNET) is not None
-    assert lab.send(system=system, messages=[user("Hi")]) == (REJECTED, message, REJECTED)
+    assert lab.send(system=system, messages=[user("Hi")]) == (Kind.REJECTED, message, Kind.REJECTED)
     assert lab.recorder.calls[-1].error is not None
 
 
@@ -196,13 +201,13 @@ def test_live_counts_that_differ_from_the_estimate() -> None:
     # Live, token counts come from Bedrock: the offline estimate of each prefix is scaled to the reported total.
     short = doctor.observe(ObservedCall("app", 0.0, SONNET, request, {"inputTokens": 1_900}))
     assert (short.kind, short.message) == (
-        BELOW_MINIMUM,
+        Kind.BELOW_MINIMUM,
         "prefix below minimum: 1,896 < 2,048 tokens for claude-sonnet-4-6; add about 152 tokens or move the "
         "checkpoint later",
     )
     odd = doctor.observe(ObservedCall("app", 0.0, SONNET, request, {"inputTokens": 2_500}))
     assert (odd.kind, odd.message) == (
-        BELOW_MINIMUM,
+        Kind.BELOW_MINIMUM,
         "prefix below minimum: nothing was cached although the prefix is about 2,495 tokens, so Bedrock's minimum "
         "for claude-sonnet-4-6 is above the 2,048 assumed here; add more tokens or move the checkpoint later",
     )
@@ -210,4 +215,4 @@ def test_live_counts_that_differ_from_the_estimate() -> None:
         ObservedCall("app", 1.0, SONNET, request, {"inputTokens": 5, "cacheWriteInputTokens": 2_300})
     )
     again = doctor.observe(ObservedCall("app", 2.0, SONNET, request, {"inputTokens": 5, "cacheReadInputTokens": 2_300}))
-    assert (first.kind, again.kind, again.message) == (NEW_PREFIX, HIT, "read 2,300 cached tokens")
+    assert (first.kind, again.kind, again.message) == (Kind.NEW_PREFIX, Kind.HIT, "read 2,300 cached tokens")

@@ -8,11 +8,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caching.doctor import REJECTED, Doctor, kind_of
+from caching.doctor import Doctor
 from caching.emulator import Emulator, ManualClock, RequestRejected
 from caching.recorder import ObservedCall
+from caching.rules import Kind
 
-from .helpers import SONNET, text_of
+from .helpers import SONNET, kind_of, text_of
 
 EDITS = st.sampled_from(["same", "turn", "fan_out", "edit_system", "pause", "ttl", "tools", "shorten", "move_point"])
 
@@ -86,7 +87,7 @@ def test_inference_never_contradicts_the_emulator(system_tokens: int, edits: lis
             emulator.converse(SONNET, request, "AKIAPROPERTY")
         except RequestRejected as exc:
             call = ObservedCall("agent", clock(), SONNET, request, error=str(exc))
-            assert doctor.observe(call).kind == REJECTED
+            assert doctor.observe(call).kind == Kind.REJECTED
             continue
         record = emulator.records[-1]
         call = ObservedCall("agent", clock(), SONNET, request, usage=record.usage)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from caching.emulator import Catalog, Emulator, ManualClock, text_tokens
-from caching.emulator.records import BELOW_MINIMUM, BEYOND_LOOKBACK, COVERED, EXPIRED, NEW_PREFIX, OTHER_ACCOUNT
+from caching.emulator import Catalog, Emulator, ManualClock
+from caching.rules import Kind, text_tokens
 
 from .helpers import CP, FRAMING, SONNET, assistant, cp, text_of, usage_of, user
 
@@ -46,7 +46,7 @@ def test_write_then_read_exact_tokens(client: Any, emu: Emulator) -> None:
     out = second["usage"]["outputTokens"]
     assert second["usage"]["totalTokens"] == SYSTEM + Q + out
     assert [r.outcome for r in emu.records] == ["WRITE", "READ"]
-    assert emu.records[0].checkpoints[0].miss == NEW_PREFIX
+    assert emu.records[0].checkpoints[0].miss == Kind.NEW_PREFIX
 
 
 def test_stream_reports_the_same_usage_as_converse(client: Any) -> None:
@@ -73,7 +73,7 @@ def test_below_minimum_caches_nothing_and_does_not_fail(client: Any, emu: Emulat
     point = emu.records[0].checkpoints[0]
     assert (point.action, point.reason, point.detail) == (
         "skip",
-        BELOW_MINIMUM,
+        Kind.BELOW_MINIMUM,
         "2,047 < 2,048 tokens for claude-sonnet-4-6",
     )
 
@@ -90,7 +90,7 @@ def test_one_changed_character_is_a_new_prefix(client: Any, emu: Emulator) -> No
     ask(client, [{"text": text_of(SYSTEM)}, CP])
     changed = text_of(SYSTEM)[:-1] + "!"
     assert usage_of(ask(client, [{"text": changed}, CP])) == (0, SYSTEM, Q)
-    assert emu.records[1].checkpoints[0].miss == NEW_PREFIX
+    assert emu.records[1].checkpoints[0].miss == Kind.NEW_PREFIX
 
 
 def test_order_is_tools_then_system_then_messages(client: Any) -> None:
@@ -111,7 +111,7 @@ def test_accounts_never_share_an_entry(emu: Emulator) -> None:
     assert usage_of(ask(alice, system)) == (0, SYSTEM, Q)
     assert usage_of(ask(bob, system)) == (0, SYSTEM, Q)
     assert usage_of(ask(alice, system)) == (SYSTEM, 0, Q)
-    assert (emu.records[1].account, emu.records[1].checkpoints[0].miss) == ("AKIABOB0000000000001", OTHER_ACCOUNT)
+    assert (emu.records[1].account, emu.records[1].checkpoints[0].miss) == ("AKIABOB0000000000001", Kind.OTHER_ACCOUNT)
 
 
 def conversation(blocks_after: int) -> list[dict[str, Any]]:
@@ -134,7 +134,7 @@ def test_lookback_reaches_20_blocks_back(client: Any, emu: Emulator, blocks_afte
     else:
         assert usage_of(second) == (0, written + 5 * blocks_after, 0)
         point = emu.records[1].checkpoints[0]
-        assert (point.miss, point.detail) == (BEYOND_LOOKBACK, "cached prefix 21 blocks before this checkpoint")
+        assert (point.miss, point.detail) == (Kind.BEYOND_LOOKBACK, "cached prefix 21 blocks before this checkpoint")
 
 
 def test_five_minute_entry_expires_and_a_hit_refreshes_it(client: Any, emu: Emulator, clock: ManualClock) -> None:
@@ -147,7 +147,7 @@ def test_five_minute_entry_expires_and_a_hit_refreshes_it(client: Any, emu: Emul
     clock.advance(372)
     assert usage_of(ask(client, system)) == (0, SYSTEM, Q)
     point = emu.records[-1].checkpoints[0]
-    assert (point.miss, point.detail) == (EXPIRED, "5m entry last used 6m12s ago")
+    assert (point.miss, point.detail) == (Kind.EXPIRED, "5m entry last used 6m12s ago")
 
 
 def test_one_hour_entry_survives_a_six_minute_pause(client: Any, clock: ManualClock) -> None:
@@ -181,7 +181,7 @@ def test_a_later_checkpoint_reads_and_extends_the_prefix(client: Any, emu: Emula
     assert [(p.action, p.reason) for p in emu.records[1].checkpoints] == [("read", ""), ("write", "")]
     again = ask(client, system, longer)
     assert usage_of(again) == (SYSTEM + history, 0, 0)
-    assert [(p.action, p.reason) for p in emu.records[2].checkpoints] == [("skip", COVERED), ("read", "")]
+    assert [(p.action, p.reason) for p in emu.records[2].checkpoints] == [("skip", Kind.COVERED), ("read", "")]
 
 
 REJECTIONS = [

@@ -8,7 +8,8 @@ import boto3
 from strands import Agent, tool
 from strands.models import BedrockModel, CacheConfig
 
-from caching.emulator import MARK, Emulator, ManualClock, block_tokens, running_server
+from caching.emulator import MARK, Emulator, ManualClock, running_server
+from caching.rules import block_tokens
 
 from .helpers import CP, SONNET, message_tokens, text_of
 

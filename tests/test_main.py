@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from caching import Emulator, ManualClock, UsageTracker, build_team
+from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect
 from caching.emulator import Catalog, running_server
 from caching.reports import usd
 
@@ -37,7 +37,7 @@ def test_three_lines_whole_transcript_and_totals() -> None:
     # The totals it prints are those of the same two turns run directly on the library.
     emu = Emulator(clock=ManualClock())
     tracker = UsageTracker()
-    team = build_team(SONNET, tracker, boto_session=emu.session())
+    team = build_team(connect(Settings(), emulator=emu).model, tracker)
     team.ask_all(["What is Python?", "Write hello world in Python"])
     assert f"Session: 2 turns, 6 calls, cost {usd(tracker.lifetime_cost.total)}," in text
     for turn in tracker.turns:

@@ -11,8 +11,9 @@ from strands import Agent, tool
 
 from caching import Usage, setup
 from caching.__main__ import main as cli
-from caching.emulator import Emulator, ManualClock, block_tokens
+from caching.emulator import Emulator, ManualClock
 from caching.planner import BUILTIN, Distribution, Workload, WorkloadError, load_workload, oracle, simulate
+from caching.rules import block_tokens
 
 from .helpers import SONNET, render_with, text_of
 

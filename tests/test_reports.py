@@ -7,7 +7,8 @@ import re
 
 from rich.console import Console
 
-from caching import CallUsage, Turn, Usage, calls_table, comparison_chart, session_line, session_summary, turn_line
+from caching import CallUsage, Turn, Usage
+from caching.reports import calls_table, comparison_chart, session_line, session_summary, turn_line
 
 from .helpers import SONNET
 

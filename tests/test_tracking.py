@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from caching import Emulator, EmulatorReasons, ManualClock, Usage, UsageTracker, build_team
-
-from .helpers import SONNET
+from caching import Emulator, ManualClock, Settings, Usage, UsageTracker, build_team, connect
+from caching.tracking import EmulatorReasons
 
 QUESTIONS = ["What is Python?", "Write hello world in Python", "Explain recursion and write a factorial function"]
 
@@ -12,7 +11,7 @@ QUESTIONS = ["What is Python?", "Write hello world in Python", "Explain recursio
 def test_three_turns_every_call_and_turn_including_sub_agents() -> None:
     emu = Emulator(clock=ManualClock())
     tracker = UsageTracker(explain=EmulatorReasons(emu))
-    team = build_team(SONNET, tracker, boto_session=emu.session())
+    team = build_team(connect(Settings(), emulator=emu).model, tracker)
     for question in QUESTIONS:
         team.ask(question)
 
@@ -56,6 +55,11 @@ def test_three_turns_every_call_and_turn_including_sub_agents() -> None:
     orchestrator_only = team.orchestrator.event_loop_metrics.accumulated_usage
     assert orchestrator_only["cacheWriteInputTokens"] < tracker.lifetime.cacheWriteInputTokens
 
-    # The reason column comes from the emulator's record of each call.
-    assert tracker.turns[0].calls[0].reason == ("new prefix, wrote to messages[0]; tools below minimum (127 < 2,048)")
-    assert tracker.turns[0].calls[2].reason == "hit 3 blocks back; wrote to messages[2]"
+    # The reason column comes from the emulator's record of each call, in the doctor's words.
+    first, _, third = tracker.turns[0].calls
+    assert first.reason == (
+        f"first request like this: {first.usage.cacheWriteInputTokens:,} tokens written for the next one to read"
+    )
+    assert third.reason == (
+        f"read {first.usage.cacheWriteInputTokens:,} cached tokens, wrote {third.usage.cacheWriteInputTokens:,} more"
+    )

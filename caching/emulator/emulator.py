@@ -7,19 +7,27 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .cache import LOOKBACK_BLOCKS, PromptCache
-from .catalog import Catalog
-from .clock import system_clock
-from .prompt import RequestRejected, linearize
+from ..rules import (
+    LOOKBACK_BLOCKS,
+    Catalog,
+    History,
+    PromptCache,
+    RequestRejected,
+    block_tokens,
+    diagnose,
+    linearize,
+    prefix_digests,
+    system_clock,
+)
 from .records import CallRecord
 from .replies import reply
 from .service import HttpAnswer, handle
-from .tokens import block_tokens
 
 if TYPE_CHECKING:
     import boto3
 
 DEFAULT_ACCESS_KEY = "AKIAOFFLINEEXAMPLE01"
+SECOND_ACCESS_KEY = "AKIAOFFLINEEXAMPLE02"  # another account, for lessons on isolation
 
 
 class Emulator:
@@ -43,6 +51,7 @@ class Emulator:
         self.replies = replies
         self.catalog = catalog or Catalog()
         self.cache = PromptCache(clock, lookback)
+        self.history = History()  # recent requests per model and account: what changed, when a prefix is new
         self.records: list[CallRecord] = []
         self.throttled = 0  # the next N Converse/ConverseStream requests get a ThrottlingException
         self._lock = threading.Lock()
@@ -72,7 +81,18 @@ class Emulator:
         content, stop_reason = self.replies(request)
         output_tokens = sum(block_tokens(block) for block in content)
         with self._lock:
-            result = self.cache.apply(prompt, model, model_id, account)
+            digests = prefix_digests(prompt)
+            result = self.cache.apply(prompt, model, model_id, account, digests)
+            written = result.write_tokens
+            diagnosis = diagnose(
+                prompt,
+                model,
+                result.read_tokens,
+                written,
+                result.miss,
+                lambda: self.history.what_changed(model_id, account, prompt, digests, request, written),
+            )
+            self.history.remember(model_id, account, prompt, digests, request)
             details = [
                 {"ttl": ttl, "inputTokens": tokens}
                 for ttl, tokens in (("1h", result.write_1h_tokens), ("5m", result.write_5m_tokens))
@@ -98,6 +118,7 @@ class Emulator:
                     checkpoints=result.checkpoints,
                     read_position=result.read_position,
                     total_tokens=prompt.total_tokens,
+                    diagnosis=diagnosis,
                 )
             )
         latency_ms = max(1, round((time.perf_counter() - started) * 1000))

@@ -37,9 +37,3 @@ def encode_event(event_type: str, payload: dict[str, Any]) -> bytes:
     """A ConverseStream event such as messageStart or metadata."""
     headers = {":event-type": event_type, ":content-type": "application/json", ":message-type": "event"}
     return encode_message(headers, json.dumps(payload, separators=(",", ":")).encode())
-
-
-def encode_exception(error_type: str, message: str) -> bytes:
-    """An error delivered inside the stream, as Bedrock does for failures after the stream has started."""
-    headers = {":exception-type": error_type, ":content-type": "application/json", ":message-type": "exception"}
-    return encode_message(headers, json.dumps({"message": message}).encode())

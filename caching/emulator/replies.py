@@ -19,8 +19,8 @@ import hashlib
 import re
 from typing import Any
 
+from ..rules.tokens import canonical_json
 from .knowledge import CODE_TEMPLATES, DEFAULT_CODE, GENERAL, TOPICS
-from .tokens import canonical_json
 
 MARK = "[offline emulator]"
 CODE_WORDS = ("write", "code", "function", "script", "implement", "program", "snippet", "debug", "fix", "hello world")

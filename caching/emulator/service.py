@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from ..rules import RequestRejected
 from .eventstream import encode_event
-from .prompt import RequestRejected
 
 if TYPE_CHECKING:
     from .emulator import Emulator

@@ -10,8 +10,8 @@ limit of four. The lookback limit does not bind it: it can always place a checkp
 
 from __future__ import annotations
 
-from ..emulator.prompt import TTL_SECONDS
 from ..pricing import Prices
+from ..rules import TTL_SECONDS
 
 # A path is (cost, regular, read, write_5m, write_1h): its price so far, in units of one input token, and its tokens.
 Path = tuple[float, int, int, int, int]

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from ..emulator.cache import PromptCache, prefix_digests
-from ..emulator.catalog import Catalog
-from ..emulator.prompt import Block, Checkpoint, Prompt
-from ..emulator.tokens import MESSAGE_FRAMING_TOKENS
 from ..pricing import Cost, cost_of, prices_for
+from ..rules import Block, Catalog, Checkpoint, Place, Prompt, PromptCache, prefix_digests
+from ..rules.tokens import MESSAGE_FRAMING_TOKENS
 from ..usage import Usage
 from .oracle import Chain, Path
 from .workload import Workload
@@ -109,11 +107,14 @@ class _User:
     blocks: list[Block] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     cumulative: list[int] = field(default_factory=list)
+    messages: int = 0
 
-    def add(self, tokens: int, tag: str) -> None:
+    def add(self, tokens: int) -> None:
+        """Add one message of one block (user and assistant take turns)."""
         # A session's blocks are its own, so "user/session/length" names each of its prefixes uniquely: the cache
         # needs a key per prefix, and this one costs no hashing.
-        self.blocks.append(Block(tag, tokens + MESSAGE_FRAMING_TOKENS, b""))
+        self.blocks.append(Block(Place.content(self.messages, 0), tokens + MESSAGE_FRAMING_TOKENS, b""))
+        self.messages += 1
         self.digests.append(f"{self.key}/{self.session}/{len(self.blocks)}")
         self.cumulative.append(self.cumulative[-1] + tokens + MESSAGE_FRAMING_TOKENS)
 
@@ -127,8 +128,8 @@ class _Shared:
 
     @classmethod
     def of(cls, workload: Workload) -> _Shared:
-        blocks = [Block("tools", workload.tool_tokens, b"tools")] if workload.tool_tokens else []
-        blocks.append(Block("system", workload.system_tokens, b"system"))
+        blocks = [Block(Place.tool(0), workload.tool_tokens, b"tools")] if workload.tool_tokens else []
+        blocks.append(Block(Place.system(0), workload.system_tokens, b"system"))
         return cls(blocks, prefix_digests(Prompt(tuple(blocks), ())))
 
     @property
@@ -162,16 +163,17 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
         if starts_session:  # a fresh conversation after the shared prefix
             user.blocks, user.digests = list(shared.blocks), list(shared.digests)
             user.cumulative = [0, *itertools.accumulate(block.tokens for block in shared.blocks)]
-        user.add(workload.user_message_tokens, "user")
+            user.messages = 0
+        user.add(workload.user_message_tokens)
         ends_session = user.turn + 1 == workload.turns_per_session
         watched = user.session == 0 and u == 0
         for call in range(workload.calls_per_turn):
             last = call + 1 == workload.calls_per_turn
             yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched)
             if not last:  # the reply was a tool call; its result comes back as the next user message
-                user.add(workload.reply_tokens, "assistant")
-                user.add(workload.tool_result_tokens, "user")
-        user.add(workload.reply_tokens, "assistant")
+                user.add(workload.reply_tokens)
+                user.add(workload.tool_result_tokens)
+        user.add(workload.reply_tokens)
         if ends_session:
             user.session, user.turn = user.session + 1, 0
             if user.session < workload.sessions_per_user:
@@ -187,15 +189,15 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
         progress(pending)
 
 
-def _layout(approach: str, ttl: str, tools: int, shared: int, end: int) -> tuple[Checkpoint, ...]:
+def _layout(approach: str, ttl: str, tools: int, shared: int, user: _User) -> tuple[Checkpoint, ...]:
     """Where Strands 1.62 puts cache points for `approach`: after tools, after system, end of last user message."""
     points = []
     if approach in ("explicit", "combined") and tools:
-        points.append(Checkpoint("tools", tools, ttl))
+        points.append(Checkpoint(Place.tool(1), tools, ttl))
     if approach != "none":
-        points.append(Checkpoint("system", shared, ttl))
+        points.append(Checkpoint(Place.system(1), shared, ttl))
     if approach in ("automatic", "combined"):
-        points.append(Checkpoint("messages", end, ttl))
+        points.append(Checkpoint(Place.content(user.messages - 1, 1), len(user.blocks), ttl))
     return tuple(points)
 
 
@@ -224,7 +226,7 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
     tally, first_session, turn_tally = Tally(), [], Tally()
     for call in traffic(workload, shared, progress):
         now[0], user = call.at, call.user
-        points = _layout(approach, ttl, tools, ends_shared, len(user.blocks))
+        points = _layout(approach, ttl, tools, ends_shared, user)
         prompt = Prompt(tuple(user.blocks), points, tuple(user.cumulative))
         result = cache.apply(prompt, model, workload.model, ACCOUNT, user.digests, explain=False)
         for counts in (tally, turn_tally) if call.watched else (tally,):

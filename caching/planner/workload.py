@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..approaches import APPROACHES
-from ..emulator.catalog import DEFAULT_MODEL_ID, Catalog
 from ..errors import CachingError
+from ..rules import DEFAULT_MODEL_ID, Catalog
 
 if sys.version_info >= (3, 11):
     import tomllib

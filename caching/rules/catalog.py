@@ -1,11 +1,10 @@
-"""The models the emulator knows: each one's caching minimum and whether it offers a 1h TTL."""
+"""The models the rules know: each one's caching minimum and whether it offers a 1h TTL."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 GEO_PREFIXES = ("global.", "us.", "eu.")
-LEGACY = ("", "us.", "eu.")
 
 
 @dataclass(frozen=True)

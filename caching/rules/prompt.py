@@ -9,10 +9,12 @@ raising `RequestRejected` with a Bedrock-like message, before anything touches t
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .catalog import ModelInfo
+from .places import Place
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
 
 MAX_CHECKPOINTS = 4
@@ -31,7 +33,7 @@ class RequestRejected(Exception):
 class Block(NamedTuple):
     """One unit of prompt content: a tool spec, a system block or a message content block."""
 
-    where: str
+    place: Place
     tokens: int
     data: bytes
 
@@ -39,7 +41,7 @@ class Block(NamedTuple):
 class Checkpoint(NamedTuple):
     """A cachePoint: `position` blocks come before it."""
 
-    where: str
+    place: Place
     position: int
     ttl: str
 
@@ -50,7 +52,8 @@ class Prompt:
 
     blocks: tuple[Block, ...]
     checkpoints: tuple[Checkpoint, ...]
-    # Computed from the blocks, unless a caller that builds prompts block by block (the planner) passes it.
+    # Computed from the blocks, unless a caller passes its own counts: the planner (built block by block) and the
+    # doctor (the estimate scaled to the totals Bedrock reported).
     cumulative: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
@@ -66,78 +69,73 @@ class Prompt:
         return self.cumulative[-1]
 
 
-def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> list[tuple[str, str]]:
-    """The (where, ttl) of every cachePoint in tools -> system -> messages order, after Bedrock's checkpoint rules.
+def _sections(request: dict[str, Any]) -> Iterator[tuple[Place, Any, str, int]]:
+    """Every block of the request in prompt order: (place, block, label, framing tokens)."""
+    tool_config = request.get("toolConfig") or {}
+    for i, tool in enumerate(tool_config.get("tools", []) if isinstance(tool_config, dict) else []):
+        yield Place.tool(i), tool, "tools", 0
+    for i, block in enumerate(request.get("system") or []):
+        yield Place.system(i), block, "system", 0
+    for m, message in enumerate(request.get("messages") or []):
+        content = message.get("content") if isinstance(message, dict) else None
+        for c, block in enumerate(content or []):
+            opens = c == 0
+            # The label is part of the bytes: the same text as a tool, in the system prompt, or said by the user or
+            # the assistant (opening a new message or continuing one) is different content.
+            label = f"{message.get('role')}|{'open' if opens else 'cont'}"
+            yield Place.content(m, c), block, label, MESSAGE_FRAMING_TOKENS if opens else 0
 
-    Checks the count, the ttl values, 1h support (when `model` is given) and the non-increasing TTL order.
+
+def _walk(request: dict[str, Any], model: ModelInfo | None) -> tuple[list[Block], list[Checkpoint]]:
+    blocks: list[Block] = []
+    checkpoints: list[Checkpoint] = []
+    for place, block, label, framing in _sections(request):
+        if not isinstance(block, dict) or not block:
+            raise RequestRejected(f"The content block at {place} is malformed: expected a non-empty JSON object.")
+        if "cachePoint" in block:
+            checkpoints.append(_checkpoint(place, block["cachePoint"], len(blocks), model))
+            continue
+        data = f"{label}|{canonical_json(block)}".encode()
+        blocks.append(Block(place, block_tokens(block) + framing, data))
+    _check_checkpoints(checkpoints)
+    return blocks, checkpoints
+
+
+def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> list[Checkpoint]:
+    """Every cachePoint in tools -> system -> messages order, after Bedrock's checkpoint rules.
+
+    Checks the count, the ttl values, 1h support (when `model` is given), content before each point and the
+    non-increasing TTL order; the conversation itself is not checked.
     """
-    points: list[Checkpoint] = []
-    sections = [
-        ("tools", request.get("toolConfig", {}).get("tools", [])),
-        ("system", request.get("system", [])),
-        *(
-            (f"messages[{m}].content", message.get("content", []))
-            for m, message in enumerate(request.get("messages", []))
-        ),
-    ]
-    for name, blocks in sections:
-        for i, block in enumerate(blocks):
-            if isinstance(block, dict) and "cachePoint" in block:
-                points.append(_checkpoint(f"{name}[{i}]", block["cachePoint"], len(points) + 1, model))
-    _check_checkpoints(points)
-    return [(point.where, point.ttl) for point in points]
+    return _walk(request, model)[1]
 
 
 def linearize(request: dict[str, Any], model: ModelInfo) -> Prompt:
     """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules."""
     _check_conversation(request.get("messages"))
-    blocks: list[Block] = []
-    checkpoints: list[Checkpoint] = []
-
-    def visit(where: str, block: Any, label: str, framing: int = 0) -> None:
-        if not isinstance(block, dict) or not block:
-            raise RequestRejected(f"The content block at {where} is malformed: expected a non-empty JSON object.")
-        if "cachePoint" in block:
-            checkpoints.append(_checkpoint(where, block["cachePoint"], len(blocks), model))
-            return
-        # The label is part of the bytes: the same text as a tool, in the system prompt, or said by the user or
-        # the assistant (opening a new message or continuing one) is different content.
-        data = f"{label}|{canonical_json(block)}".encode()
-        blocks.append(Block(where, block_tokens(block) + framing, data))
-
-    for i, tool in enumerate(request.get("toolConfig", {}).get("tools", [])):
-        visit(f"tools[{i}]", tool, "tools")
-    for i, block in enumerate(request.get("system", [])):
-        visit(f"system[{i}]", block, "system")
-    for m, message in enumerate(request["messages"]):
-        for c, block in enumerate(message["content"]):
-            opens = c == 0
-            label = f"{message['role']}|{'open' if opens else 'cont'}"
-            visit(f"messages[{m}].content[{c}]", block, label, MESSAGE_FRAMING_TOKENS if opens else 0)
-
-    _check_checkpoints(checkpoints)
+    blocks, checkpoints = _walk(request, model)
     return Prompt(tuple(blocks), tuple(checkpoints))
 
 
-def _checkpoint(where: str, point: Any, position: int, model: ModelInfo | None) -> Checkpoint:
+def _checkpoint(place: Place, point: Any, position: int, model: ModelInfo | None) -> Checkpoint:
     if not isinstance(point, dict) or point.get("type") != "default":
         raise RequestRejected(
-            f"1 validation error detected: Value {point!r} at '{where}.cachePoint' failed to satisfy constraint: "
+            f"1 validation error detected: Value {point!r} at '{place}.cachePoint' failed to satisfy constraint: "
             "type must be 'default'."
         )
     ttl = point.get("ttl", "5m")
     if ttl not in TTLS:
         raise RequestRejected(
-            f"1 validation error detected: Value '{ttl}' at '{where}.cachePoint.ttl' failed to satisfy constraint: "
+            f"1 validation error detected: Value '{ttl}' at '{place}.cachePoint.ttl' failed to satisfy constraint: "
             "Member must satisfy enum value set: [5m, 1h]"
         )
     if ttl == "1h" and model is not None and not model.supports_1h:
         raise RequestRejected(
-            f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {where}). Use ttl 5m."
+            f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {place}). Use ttl 5m."
         )
     if position == 0:
-        raise RequestRejected(f"The cachePoint at {where} has no content before it: there is nothing to cache.")
-    return Checkpoint(where, position, ttl)
+        raise RequestRejected(f"The cachePoint at {place} has no content before it: there is nothing to cache.")
+    return Checkpoint(place, position, ttl)
 
 
 def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
@@ -150,10 +148,10 @@ def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
     for earlier, later in itertools.pairwise(checkpoints):
         if TTL_SECONDS[later.ttl] > TTL_SECONDS[earlier.ttl]:
             raise RequestRejected(
-                f"A cachePoint with ttl '{later.ttl}' ({later.where}) must not come after one with ttl "
-                f"'{earlier.ttl}' ({earlier.where}): blocks are processed in the order tools, system, messages, "
+                f"A cachePoint with ttl '{later.ttl}' ({later.place}) must not come after one with ttl "
+                f"'{earlier.ttl}' ({earlier.place}): blocks are processed in the order tools, system, messages, "
                 "and TTLs must not increase along it.",
-                f"TTL {earlier.ttl} before {later.ttl} is rejected: {later.where} comes after {earlier.where}; "
+                f"TTL {earlier.ttl} before {later.ttl} is rejected: {later.place} comes after {earlier.place}; "
                 "put the 1h checkpoints first",
             )
 

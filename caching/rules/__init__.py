@@ -1,0 +1,60 @@
+"""Bedrock's prompt-caching rules as plain Python: no HTTP, no boto3, no Strands.
+
+How a request becomes a prompt (`linearize`), where its checkpoints read and write (`PromptCache`), the lookback,
+TTLs, minimums and rejections, and the words for each outcome (`diagnose`). The emulator, the cache doctor and the
+traffic planner all stand on this one implementation.
+"""
+
+from .cache import LOOKBACK_BLOCKS, CacheResult, Entry, PromptCache, cache_keys, prefix_digests
+from .catalog import DEFAULT_MODEL_ID, MODELS, Catalog, ModelInfo
+from .clock import ManualClock, system_clock
+from .diagnosis import Diagnosis, History, diagnose
+from .outcomes import Action, CallOutcome, CheckpointOutcome, Kind, Miss
+from .places import Place
+from .prompt import (
+    MAX_CHECKPOINTS,
+    TTL_SECONDS,
+    TTLS,
+    Block,
+    Checkpoint,
+    Prompt,
+    RequestRejected,
+    check_layout,
+    linearize,
+)
+from .tokens import block_tokens, text_tokens
+
+__all__ = [
+    "DEFAULT_MODEL_ID",
+    "LOOKBACK_BLOCKS",
+    "MAX_CHECKPOINTS",
+    "MODELS",
+    "TTLS",
+    "TTL_SECONDS",
+    "Action",
+    "Block",
+    "CacheResult",
+    "CallOutcome",
+    "Catalog",
+    "Checkpoint",
+    "CheckpointOutcome",
+    "Diagnosis",
+    "Entry",
+    "History",
+    "Kind",
+    "ManualClock",
+    "Miss",
+    "ModelInfo",
+    "Place",
+    "Prompt",
+    "PromptCache",
+    "RequestRejected",
+    "block_tokens",
+    "cache_keys",
+    "check_layout",
+    "diagnose",
+    "linearize",
+    "prefix_digests",
+    "system_clock",
+    "text_tokens",
+]

@@ -1,0 +1,270 @@
+"""The prompt cache: Bedrock's documented rules for when a request reads, writes or skips.
+
+Rules (shared/reference/bedrock-prompt-caching.md):
+- An entry's key is the exact bytes of the prefix up to a checkpoint, plus the model id, plus the account.
+  Two accounts never share an entry, even for identical bytes.
+- Read: at each checkpoint, look for an entry an earlier request wrote at that boundary or at up to 20 block
+  boundaries before it (the lookback). The longest prefix found anywhere is read.
+- Write: at every checkpoint after the read point whose cumulative prefix reaches the model's minimum.
+  cacheWriteInputTokens = tokens from the read point to the last written checkpoint; inputTokens = the rest.
+- Below the minimum nothing is written and nothing fails.
+- TTL: 5m unless the checkpoint says 1h; a hit refreshes the entries it read; an expired entry is a miss.
+
+One request goes through three steps: `lookup` (what the rules let it read), `explain` (why each other checkpoint
+found nothing, judged before the request changes the cache) and `commit` (refresh what was read, write the new
+entries). The emulator runs all three (`apply`); the cache doctor finds the read from the usage Bedrock reported,
+then explains and commits through the same steps; the planner skips `explain`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from .catalog import DEFAULT_MODEL_ID, Catalog, ModelInfo
+from .outcomes import NEW, Action, CheckpointOutcome, Kind, Miss
+from .prompt import TTL_SECONDS, Block, Prompt, linearize
+
+LOOKBACK_BLOCKS = 20
+
+
+@dataclass
+class Entry:
+    ttl: str
+    expires_at: float
+
+
+class CacheResult(NamedTuple):
+    """What one request did to the cache, in tokens, with the outcome of each checkpoint and the call's miss."""
+
+    read_tokens: int
+    write_tokens: int
+    input_tokens: int
+    write_1h_tokens: int
+    write_5m_tokens: int
+    read_position: int
+    checkpoints: tuple[CheckpointOutcome, ...]
+    miss: Miss | None = None
+
+
+def next_digest(previous: str, block: Block) -> str:
+    """The digest of a prefix one block longer than the prefix whose digest is `previous`."""
+    return hashlib.sha256(previous.encode() + b"\x00" + block.data).hexdigest()
+
+
+def prefix_digests(prompt: Prompt) -> list[str]:
+    """digests[i] identifies the first i blocks: a hash chain, so each prefix costs one step."""
+    digests = [hashlib.sha256(b"").hexdigest()]
+    for block in prompt.blocks:
+        digests.append(next_digest(digests[-1], block))
+    return digests
+
+
+def cache_keys(request: dict[str, Any], model_id: str, account: str) -> dict[str, str]:
+    """The key of each checkpoint's prefix in a Converse request: {"system[1]": hex digest of account, model, bytes}."""
+    model = Catalog().find(model_id)
+    if model is None:
+        raise ValueError(f"Unknown model id {model_id!r}: use one of the catalog's ids, e.g. {DEFAULT_MODEL_ID}.")
+    prompt = linearize(request, model)
+    digests = prefix_digests(prompt)
+    return {
+        str(p.place): hashlib.sha256(f"{account}|{model_id}|{digests[p.position]}".encode()).hexdigest()
+        for p in prompt.checkpoints
+    }
+
+
+def call_miss(misses: dict[int, Miss]) -> Miss | None:
+    """The miss that explains a call, from its checkpoints' misses (in checkpoint order): the first expired entry,
+    else the latest checkpoint that had a live entry beyond its lookback, else another account's entry; None for a
+    new prefix."""
+    ordered = [misses[index] for index in sorted(misses)]
+    for kind in (Kind.EXPIRED, Kind.BEYOND_LOOKBACK, Kind.OTHER_ACCOUNT):
+        found = [miss for miss in ordered if miss.kind == kind]
+        if found:
+            return found[0] if kind == Kind.EXPIRED else found[-1]
+    return None
+
+
+class PromptCache:
+    """Entries per (model id, prefix digest) and account, with expiry on an injectable clock."""
+
+    def __init__(self, clock: Callable[[], float], lookback: int = LOOKBACK_BLOCKS) -> None:
+        self.clock = clock
+        self.lookback = lookback
+        self._entries: dict[tuple[str, str], dict[str, Entry]] = {}
+
+    def __len__(self) -> int:
+        now = self.clock()
+        return sum(1 for by_account in self._entries.values() for e in by_account.values() if e.expires_at > now)
+
+    def entry(self, model_id: str, digest: str, account: str) -> Entry | None:
+        """The entry of one prefix for one account, live or expired."""
+        by_account = self._entries.get((model_id, digest))
+        return by_account.get(account) if by_account else None
+
+    def live(self, model_id: str, digest: str, account: str, now: float) -> bool:
+        found = self.entry(model_id, digest, account)
+        return found is not None and found.expires_at > now
+
+    def lookup(self, prompt: Prompt, model_id: str, account: str, digests: list[str], now: float) -> int:
+        """The position of the longest prefix this request reads (0: none)."""
+        entries, lookback = self._entries, self.lookback
+        # Each checkpoint looks at its own boundary, then back over up to `lookback` earlier boundaries; the longest
+        # prefix found is read. Later checkpoints look first: once one finds an entry, an earlier one cannot find a
+        # longer prefix, because any boundary past that find and before the earlier checkpoint also lies in the
+        # later checkpoint's window, which was searched from the top down.
+        for point in reversed(prompt.checkpoints):
+            for position in range(point.position, max(0, point.position - lookback - 1), -1):
+                by_account = entries.get((model_id, digests[position]))
+                found = by_account.get(account) if by_account else None
+                if found is not None and found.expires_at > now:
+                    return position
+        return 0
+
+    def reader(self, prompt: Prompt, read_position: int) -> int | None:
+        """The index of the checkpoint credited with the read: the first whose window holds it."""
+        if not read_position:
+            return None
+        return next(
+            (i for i, p in enumerate(prompt.checkpoints) if p.position >= read_position >= p.position - self.lookback),
+            None,
+        )
+
+    def explain(
+        self, prompt: Prompt, model_id: str, account: str, digests: list[str], now: float, read_position: int
+    ) -> dict[int, Miss]:
+        """Why each checkpoint past the read found nothing (by checkpoint index), on the cache as it is now."""
+        reader = self.reader(prompt, read_position)
+        return {
+            i: self._why_missed(p.position, read_position, digests, model_id, account, now)
+            for i, p in enumerate(prompt.checkpoints)
+            if p.position > read_position and i != reader
+        }
+
+    def commit(
+        self,
+        prompt: Prompt,
+        model: ModelInfo,
+        model_id: str,
+        account: str,
+        digests: list[str],
+        now: float,
+        read_position: int,
+        misses: dict[int, Miss] | None = None,
+        write_limit: int | None = None,
+    ) -> CacheResult:
+        """Refresh what was read and write at every checkpoint past it that reaches the model's minimum.
+
+        `write_limit` (the doctor's) stops writes at checkpoints whose prefix is longer than that many tokens: what
+        the usage says was cached. With `misses` None (the planner) no per-checkpoint outcomes are built.
+        """
+        tokens_before = prompt.cumulative
+        points = prompt.checkpoints
+        reader = self.reader(prompt, read_position)
+        read_tokens = tokens_before[read_position]
+
+        # Refresh what was read: the entry itself and this request's own checkpoints inside it.
+        if read_position:
+            for position in {read_position, *(p.position for p in points if p.position <= read_position)}:
+                refreshed = self.entry(model_id, digests[position], account)
+                if refreshed is not None and refreshed.expires_at > now:
+                    refreshed.expires_at = now + TTL_SECONDS[refreshed.ttl]
+
+        outcomes: list[CheckpointOutcome] = []
+        last_write = {"1h": 0, "5m": 0}
+        for index, point in enumerate(points):
+            tokens = tokens_before[point.position]
+            reads = index == reader
+            action, reason, miss, detail = (
+                (Action.READ if reads else Action.SKIP),
+                ("" if reads else Kind.COVERED),
+                "",
+                "",
+            )
+            if point.position > read_position:
+                if misses is not None and not reads:
+                    miss, detail = misses[index].kind, misses[index].detail
+                if tokens < model.min_tokens:
+                    reason, detail = Kind.BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
+                elif write_limit is None or tokens <= write_limit:
+                    by_account = self._entries.setdefault((model_id, digests[point.position]), {})
+                    by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl])
+                    last_write[point.ttl] = point.position
+                    action, reason = (Action.READ_WRITE if reads else Action.WRITE), ""
+            if misses is not None:
+                outcomes.append(
+                    CheckpointOutcome(
+                        place=point.place,
+                        position=point.position,
+                        prefix_tokens=tokens,
+                        ttl=point.ttl,
+                        action=action,
+                        reason=reason,
+                        miss=miss,
+                        read_distance=point.position - read_position if reads else -1,
+                        detail=detail,
+                        minimum=model.min_tokens,
+                    )
+                )
+
+        # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
+        end_1h = max(last_write["1h"], read_position)
+        end = max(end_1h, last_write["5m"])
+        write_1h = tokens_before[end_1h] - read_tokens
+        write_5m = tokens_before[end] - tokens_before[end_1h]
+        return CacheResult(
+            read_tokens=read_tokens,
+            write_tokens=write_1h + write_5m,
+            input_tokens=prompt.total_tokens - read_tokens - write_1h - write_5m,
+            write_1h_tokens=write_1h,
+            write_5m_tokens=write_5m,
+            read_position=read_position,
+            checkpoints=tuple(outcomes),
+            miss=call_miss(misses) if misses is not None else None,
+        )
+
+    def apply(
+        self,
+        prompt: Prompt,
+        model: ModelInfo,
+        model_id: str,
+        account: str,
+        digests: list[str] | None = None,
+        explain: bool = True,
+    ) -> CacheResult:
+        """Look up, explain and commit one request; return the tokens of each kind.
+
+        `digests` (from `prefix_digests`) may be passed in by a caller that extends prompts block by block.
+        With `explain=False` (the traffic planner) the per-checkpoint outcomes and miss reasons are not built.
+        """
+        now = self.clock()
+        digests = digests or prefix_digests(prompt)
+        read_position = self.lookup(prompt, model_id, account, digests, now)
+        misses = self.explain(prompt, model_id, account, digests, now, read_position) if explain else None
+        return self.commit(prompt, model, model_id, account, digests, now, read_position, misses)
+
+    def forget(self, model_id: str, digests: list[str]) -> None:
+        """Drop the entries of these prefixes (the traffic planner forgets a finished conversation)."""
+        for digest in digests:
+            self._entries.pop((model_id, digest), None)
+
+    def _why_missed(
+        self, position: int, after: int, digests: list[str], model_id: str, account: str, now: float
+    ) -> Miss:
+        """Why no entry longer than `after` blocks was read at this checkpoint: the nearest explanation."""
+        window = range(position, max(after, position - self.lookback - 1), -1)
+        for p in window:
+            entry = self.entry(model_id, digests[p], account)
+            if entry is not None and entry.expires_at <= now:
+                idle = now - entry.expires_at + TTL_SECONDS[entry.ttl]
+                return Miss(Kind.EXPIRED, entry.ttl, idle, position - p)
+        for p in range(position - self.lookback - 1, after, -1):
+            if self.live(model_id, digests[p], account, now):
+                return Miss(Kind.BEYOND_LOOKBACK, distance=position - p)
+        for p in window:
+            others = self._entries.get((model_id, digests[p]), {})
+            if any(who != account and e.expires_at > now for who, e in others.items()):
+                return Miss(Kind.OTHER_ACCOUNT)
+        return NEW

@@ -1,0 +1,159 @@
+"""Why a call read, wrote or skipped the cache, in one sentence: the cause, the place and the fix.
+
+The emulator words its own record of each call with `diagnose`, and the cache doctor words what it inferred from a
+recording with the same function, so one miss reads the same offline and live.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import ModelInfo
+from .outcomes import Kind, Miss, duration
+from .places import SYSTEM, TOOLS
+from .prompt import Prompt
+
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|\b\d{1,2}:\d{2}(?::\d{2})?\b|\b\d{10,13}\b")
+REQUEST_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+REMEMBERED = 16  # earlier requests kept per model and account to find what changed
+SMALL_EDIT_CHARS = 64  # an edit this short (or a tenth of the block) leaves a block recognisably "the same block"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The kind of outcome and one line naming the cause, the place and the fix."""
+
+    kind: Kind
+    message: str
+
+
+def diagnose(
+    prompt: Prompt, model: ModelInfo, read: int, write: int, miss: Miss | None, changed: Callable[[], str]
+) -> Diagnosis:
+    """Word one call: `read` and `write` are the tokens reported, `miss` the engine's explanation of what it could
+    not read, `changed` says what changed since the nearest earlier request (asked only for a new prefix)."""
+    if not prompt.checkpoints:
+        return Diagnosis(Kind.NO_CACHE_POINT, "no cachePoint in the request: add one after the stable prefix")
+    if read:
+        message = f"read {read:,} cached tokens" + (f", wrote {write:,} more" if write else "")
+        return Diagnosis(Kind.HIT, message + (f"; but {miss_words(miss, write)}" if miss else ""))
+    if not write:
+        have, need = prompt.tokens_before(prompt.checkpoints[-1].position), model.min_tokens
+        if have < need:
+            message = f"prefix below minimum: {have:,} < {need:,} tokens for {model.short}; add about {need - have:,}"
+        else:  # the prefix looks big enough, yet nothing was cached: the real minimum must be higher
+            message = (
+                f"prefix below minimum: nothing was cached although the prefix is about {have:,} tokens, so "
+                f"Bedrock's minimum for {model.short} is above the {need:,} assumed here; add more"
+            )
+        return Diagnosis(Kind.BELOW_MINIMUM, f"{message} tokens or move the checkpoint later")
+    if miss is not None:
+        return Diagnosis(miss.kind, miss_words(miss, write))
+    return Diagnosis(Kind.NEW_PREFIX, changed())
+
+
+def miss_words(miss: Miss, write: int) -> str:
+    """An expired entry, one beyond the lookback, or another account's entry, with the fix."""
+    if miss.kind == Kind.EXPIRED:
+        advice = "consider ttl 1h" if miss.ttl == "5m" else "call again within the hour"
+        return f"{duration(miss.idle)} since the last hit: the {miss.ttl} entry expired; {advice}"
+    if miss.kind == Kind.BEYOND_LOOKBACK:
+        return (
+            f"the previous cached prefix is {miss.distance} blocks before this checkpoint, beyond the 20-block "
+            "lookback; add a checkpoint"
+        )
+    return (
+        f"other account: this prefix is cached for another AWS account, and accounts never share entries; "
+        f"{write:,} tokens written for this one"
+    )
+
+
+def _text(request: dict[str, Any], prompt: Prompt, index: int) -> str:
+    block = prompt.blocks[index].place.block_in(request)
+    return str(block.get("text", block)) if isinstance(block, dict) else ""
+
+
+def _small_edit(old: str, new: str) -> bool:
+    """True when `new` is `old` with one short stretch changed (a timestamp, an id, a word)."""
+    start, tail = _common_ends(old, new)
+    longer = max(len(old), len(new))
+    return longer - start - tail <= max(SMALL_EDIT_CHARS, longer // 10)
+
+
+class History:
+    """The last few requests per model and account, to say what changed when a prefix is new."""
+
+    def __init__(self, size: int = REMEMBERED) -> None:
+        self.size = size
+        self._seen: dict[tuple[str, str], deque[tuple[Prompt, list[str], dict[str, Any]]]] = {}
+
+    def remember(
+        self, model_id: str, account: str, prompt: Prompt, digests: list[str], request: dict[str, Any]
+    ) -> None:
+        self._seen.setdefault((model_id, account), deque(maxlen=self.size)).append((prompt, digests, request))
+
+    def what_changed(
+        self, model_id: str, account: str, prompt: Prompt, digests: list[str], request: dict[str, Any], write: int
+    ) -> str:
+        """Compare with the nearest earlier request: the one sharing the most leading blocks and then the most of
+        the first block that differs (the latest on a tie)."""
+        nearest: tuple[int, int, Prompt, dict[str, Any]] | None = None
+        for before, before_digests, before_request in reversed(self._seen.get((model_id, account), ())):
+            shared = _shared_blocks(digests, before_digests)
+            alike = _alike(before, before_request, prompt, request, shared)
+            if nearest is None or (shared, alike) > nearest[:2]:
+                nearest = (shared, alike, before, before_request)
+        first = f"first request like this: {write:,} tokens written for the next one to read"
+        if nearest is None:
+            return first
+        shared, _, before, before_request = nearest
+        if shared >= min(len(before.blocks), len(prompt.blocks)):
+            return f"the conversation moved on: {write:,} tokens written for the next call to read"
+        old, new = _text(before_request, before, shared), _text(request, prompt, shared)
+        place = prompt.blocks[shared].place
+        edited = before.blocks[shared].place == place and _small_edit(old, new)
+        if TOOLS in (place.section, before.blocks[shared].place.section):
+            return "tool definitions changed: every cached level was invalidated" if shared or edited else first
+        if not edited and (shared == 0 or place.section == SYSTEM):
+            return first  # another prompt altogether, not a change to this one
+        at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+        for pattern, looks_like in ((TIMESTAMP, "a timestamp"), (REQUEST_ID, "a request id")):
+            for match in pattern.finditer(new):
+                if match.start() <= at < match.end():
+                    return (
+                        f"prefix changed in {place.words} at character {at}: {match.group()!r} looks like "
+                        f"{looks_like}; move it after the checkpoint"
+                    )
+        return f"prefix changed in {place.words} at character {at}: keep what changes after the last cachePoint"
+
+
+def _alike(before: Prompt, before_request: dict[str, Any], prompt: Prompt, request: dict[str, Any], index: int) -> int:
+    """Characters the two prompts' blocks at `index` share at their start and end (-1: not the same kind of block)."""
+    if index >= min(len(before.blocks), len(prompt.blocks)) or before.blocks[index].place != prompt.blocks[index].place:
+        return -1
+    old, new = _text(before_request, before, index), _text(request, prompt, index)
+    start, tail = _common_ends(old, new)
+    return start + tail
+
+
+def _common_ends(old: str, new: str) -> tuple[int, int]:
+    """The lengths of the common start and of the common end after it."""
+    start = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+    tail = 0
+    while tail < min(len(old), len(new)) - start and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return start, tail
+
+
+def _shared_blocks(digests: list[str], other: list[str]) -> int:
+    """How many leading blocks two prompts share (digests[i] names the prefix of i blocks)."""
+    shared = 0
+    for mine, theirs in zip(digests[1:], other[1:], strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    return shared

@@ -1,0 +1,63 @@
+"""A place in a Converse request: a tool spec, a system block, or one content block of a message.
+
+Built once by the linearizer and passed around as a value, so no module has to parse "messages[2].content[1]" back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TOOLS, SYSTEM, MESSAGES = "tools", "system", "messages"
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """Where a block sits: `section` is tools, system or messages; `message` is set for messages only."""
+
+    section: str
+    index: int
+    message: int | None = None
+
+    @classmethod
+    def tool(cls, index: int) -> Place:
+        return cls(TOOLS, index)
+
+    @classmethod
+    def system(cls, index: int) -> Place:
+        return cls(SYSTEM, index)
+
+    @classmethod
+    def content(cls, message: int, index: int) -> Place:
+        return cls(MESSAGES, index, message)
+
+    def __str__(self) -> str:
+        """Bedrock's spelling in error messages: tools[0], system[1], messages[2].content[1]."""
+        if self.message is None:
+            return f"{self.section}[{self.index}]"
+        return f"{self.section}[{self.message}].content[{self.index}]"
+
+    @property
+    def list_name(self) -> str:
+        """The list the block is in: tools, system, or messages[2]."""
+        return self.section if self.message is None else f"{self.section}[{self.message}]"
+
+    @property
+    def words(self) -> str:
+        """The place for a sentence: tool 0, system block 1, message 2 block 1."""
+        if self.section == TOOLS:
+            return f"tool {self.index}"
+        if self.section == SYSTEM:
+            return f"system block {self.index}"
+        return f"message {self.message} block {self.index}"
+
+    def block_in(self, request: dict[str, Any]) -> Any:
+        """The block at this place in `request`, or None when the request has no such block."""
+        try:
+            if self.section == TOOLS:
+                return request["toolConfig"]["tools"][self.index]
+            if self.section == SYSTEM:
+                return request["system"][self.index]
+            return request["messages"][self.message]["content"][self.index]
+        except (KeyError, IndexError, TypeError):
+            return None
