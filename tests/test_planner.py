@@ -11,7 +11,7 @@ from strands import Agent, tool
 
 from caching import Usage, setup
 from caching.__main__ import main as cli
-from caching.emulator import Emulator, ManualClock
+from caching.emulator import Catalog, Emulator, ManualClock
 from caching.planner import BUILTIN, Distribution, Workload, WorkloadError, load_workload, oracle, simulate
 from caching.rules import block_tokens
 
@@ -207,3 +207,30 @@ def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire() -> None:
     # An entry is gone at its TTL, so pauses of exactly 5 minutes already expire every 5m entry.
     assert one_hour_break_even(BUILTIN["blog-chat"], "combined") == 5
     assert one_hour_break_even(BUILTIN["blog-chat"], "none") is None  # no cache, no difference
+
+
+def test_the_oracle_remembers_an_older_entry_that_is_still_alive() -> None:
+    """A 2,100-token prefix written with ttl 1h; 60 s later a call adds a 20,000-token tool result and writes nothing;
+    600 s later a last call. The 1h entry is still alive for the last call, and the oracle must know it."""
+    from caching.planner.oracle import Chain
+    from caching.pricing import prices_for
+    from caching.rules import Block, Checkpoint, Place, Prompt, PromptCache
+
+    clock = ManualClock()
+    cache, model = PromptCache(clock), Catalog().find(SONNET)
+    assert model is not None
+    sizes = [2_100, 20_000, 50]  # the prefix, the tool result, the last user message
+    blocks = tuple(Block(Place.content(i, 0), tokens, f"block {i}".encode()) for i, tokens in enumerate(sizes))
+    point = (Checkpoint(Place.content(0, 1), 1, "1h"),)  # the policy: cache the 2,100-token prefix for an hour
+    units = 0.0
+    for at, length in ((0, 1), (60, 2), (660, 3)):
+        clock.advance(at - clock())
+        used = cache.apply(Prompt(blocks[:length], point), model, SONNET, "account")
+        units += used.input_tokens + 0.1 * used.read_tokens + 1.25 * used.write_5m_tokens + 2 * used.write_1h_tokens
+    # Derived from the rules: 2,100 x 2 (write 1h), then 2,100 x 0.1 read + 20,000 plain, then 210 + 20,050 plain.
+    assert units == pytest.approx(4_200 + 210 + 20_000 + 210 + 20_050)
+
+    chain = Chain(model.min_tokens, prices_for(SONNET))
+    for at, total, last in ((0, 2_100, False), (60, 22_100, False), (660, 22_150, True)):
+        chain.use(at, total, last=last)
+    assert chain.best()[0] <= units
