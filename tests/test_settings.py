@@ -41,3 +41,18 @@ def test_every_setting_read_is_in_env_example() -> None:
     documented = set(re.findall(r"^#?\s*(CACHING_[A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - {"CACHING_LIVE_TESTS"} <= documented
     assert "AWS_SECRET_ACCESS_KEY=" not in (ROOT / ".env.example").read_text()
+
+
+def test_prices_file_set_in_dot_env_prices_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    from caching import Usage, cost_of, prices_for
+
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"acme.model-x": {"input": 2, "output": 8, "write_5m": 2.5, "write_1h": 4, "read": 0.2}}')
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"CACHING_PRICES_FILE={prices}\n")
+    monkeypatch.setenv("CACHING_ENV_FILE", str(env_file))
+    assert settings([], {"CACHING_ENV_FILE": str(env_file)}).prices_file == str(prices)
+    assert prices_for("acme.model-x").read == Decimal("0.2")
+    assert cost_of(Usage(inputTokens=1_000_000), "acme.model-x").input == Decimal(2)

@@ -1,0 +1,78 @@
+"""`pip install .` gives a working package: every subpackage, the prompts, and the `caching` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+from caching import CallRecorder, Emulator
+
+from .helpers import CP, SONNET, text_of, user
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "COLUMNS": "100", "CACHING_ENV_FILE": os.devnull}
+    return subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_a_wheel_installed_in_a_fresh_venv_runs_plan_and_doctor(tmp_path: Path) -> None:
+    # Build from a copy of the sources, so the build leaves nothing in the working tree.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "caching", source / "caching", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", source)
+    built = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-w",
+        "dist",
+        source,
+        cwd=tmp_path,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+
+    # A fresh venv: the wheel goes in; the dependencies come from this venv's site-packages (no network), added
+    # with a .pth line, which does not run this venv's editable hook, so the source tree stays off the path.
+    venv = tmp_path / "venv"
+    assert run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path).returncode == 0
+    python = venv / "bin" / "python"
+    site = Path(
+        run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).stdout.strip()
+    )
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    installed = run(
+        sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", wheel, cwd=tmp_path
+    )
+    assert installed.returncode == 0, installed.stderr
+
+    where = run(python, "-c", "import caching.planner, caching; print(caching.__file__)", cwd=tmp_path)
+    assert where.stdout.strip().startswith(str(site)), where
+
+    planned = run(venv / "bin" / "caching", "plan", "blog-chat", cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    assert "Cost by approach and TTL" in planned.stdout and "Best possible input cost (oracle)" in planned.stdout
+
+    # A small recording: the same cached request twice, the second one reads.
+    recorder = CallRecorder(tmp_path / "calls.jsonl")
+    client = Emulator().session().client("bedrock-runtime")
+    recorder.attach(client, "app")
+    for _ in range(2):
+        client.converse(modelId=SONNET, system=[{"text": text_of(2_100)}, CP], messages=[user("Hi")])
+    doctored = run(venv / "bin" / "caching", "doctor", "calls.jsonl", cwd=tmp_path)
+    assert doctored.returncode == 0, doctored.stderr
+    flat = " ".join(doctored.stdout.split())
+    assert "1 app 0 2,100 NEW PREFIX: first request like this" in flat
+    assert "2 app 2,100 0 HIT: read 2,100 cached tokens" in flat
