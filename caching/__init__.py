@@ -57,16 +57,11 @@ __all__ = [
     "Diagnosis",
     "Doctor",
     "Emulator",
-    "LayoutError",
-    "LayoutPoint",
     "ManualClock",
     "ObservedCall",
-    "PricingError",
     "Settings",
-    "Team",
     "Turn",
     "Usage",
-    "UsageError",
     "UsageTracker",
     "build_team",
     "cache_keys",
@@ -89,13 +84,13 @@ if TYPE_CHECKING:
     from .cachepoints import cache_point, cached_system_prompt, validate_layout
     from .doctor import Doctor
     from .emulator import Emulator
-    from .errors import CachingError, LayoutError, PricingError, UsageError
-    from .layout import LayoutPoint, request_layout
+    from .errors import CachingError
+    from .layout import request_layout
     from .pricing import Cost, cost_of, prices_for
     from .recorder import CallRecorder, ObservedCall, read_recording
     from .rules import Diagnosis, ManualClock, cache_keys
     from .settings import Settings
-    from .team import Team, build_team, prompt
+    from .team import build_team, prompt
     from .tracking import CallUsage, Turn, UsageTracker
     from .usage import Usage
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from strands import Agent, tool
 
-from caching import APPROACHES, Emulator, LayoutError, ManualClock, request_layout, setup, validate_layout
+from caching import APPROACHES, Emulator, ManualClock, request_layout, setup, validate_layout
+from caching.errors import LayoutError
 
 from .helpers import SONNET, text_of
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from caching import Cost, PricingError, Usage, cost_of, prices_for
+from caching import Cost, Usage, cost_of, prices_for
+from caching.errors import PricingError
 
 GLOBAL = "global.anthropic.claude-sonnet-4-6"
 US = "us.anthropic.claude-sonnet-4-6"

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from caching import Usage, UsageError
+from caching import Usage
+from caching.errors import UsageError
 
 
 def test_from_bedrock_keeps_bedrock_names_and_fills_missing_keys() -> None:
