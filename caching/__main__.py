@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import fields
 
@@ -48,12 +49,19 @@ def workload_from(args: argparse.Namespace) -> Workload:
     for name in PLAN_FLAGS:
         value = getattr(args, name)
         if value is not None:
-            changes[name] = int(value) if value.isdigit() else value
+            changes[name] = int(value) if re.fullmatch(r"[0-9]{1,30}", value) else value
     if args.approach:
         changes["approaches"] = args.approach
     if args.ttl:
         changes["ttls"] = args.ttl
     return workload.changed(**changes)
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1, for --jobs."""
+    if not re.fullmatch(r"[0-9]{1,4}", text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 9999, got {text!r}")
+    return int(text)
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
@@ -67,7 +75,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         planner.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="VALUE")
     planner.add_argument("--approach", action="append", help="limit to this approach (repeatable)")
     planner.add_argument("--ttl", action="append", help="limit to this TTL, 5m or 1h (repeatable)")
-    planner.add_argument("--jobs", type=int, default=None, help="processes to use (default: one per core)")
+    planner.add_argument("--jobs", type=positive, default=None, help="processes to use (default: one per core)")
     args = parser.parse_args(argv)
     out = console or Console()
     if args.command == "doctor":

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -16,6 +15,7 @@ from rich.text import Text
 from .pricing import Cost
 from .recorder import ObservedCall
 from .rules import Diagnosis
+from .tables import NotedTable, table
 from .tracking import CallUsage, Turn
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "plural",
     "session_line",
     "session_summary",
+    "table",
     "turn_line",
     "turns_table",
     "usd",
@@ -46,34 +47,34 @@ def pct(fraction: float) -> str:
     return f"{fraction:+.1%}"
 
 
-def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_token: bool = False) -> Table:
+def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_token: bool = False) -> NotedTable:
     """One row per model call (turn.call): agent, tokens read/written/regular/output, cost, cache outcome and why.
 
-    With `first_token`, a column shows each call's time to first token (measured on live calls).
+    With `first_token`, a column shows each call's time to first token (measured on live calls). Offline token counts
+    are estimates.
     """
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("call", justify="right", no_wrap=True)
-    table.add_column("agent", no_wrap=True)
-    for column in ("read", "write", "regular", "output", "cost"):
-        table.add_column(column, justify="right", no_wrap=True)
+    columns = [("call", "right"), ("agent", "left")]
+    columns += [(name, "right") for name in ("read", "write", "regular", "output", "cost")]
     if first_token:
-        table.add_column("1st token", justify="right", no_wrap=True)
-    table.add_column("cache: why", ratio=1, overflow="fold")
+        columns.append(("1st token", "right"))
+    out = NotedTable(title, columns, "cache: why", movable=("1st token",))
     for call in calls:
         u = call.usage
         timing = [f"{call.first_token_ms:,} ms" if call.first_token_ms is not None else "-"] if first_token else []
-        table.add_row(
-            f"{call.turn}.{call.number}",
-            call.agent,
-            f"{u.cacheReadInputTokens:,}",
-            f"{u.cacheWriteInputTokens:,}",
-            f"{u.inputTokens:,}",
-            f"{u.outputTokens:,}",
-            usd(call.cost.total),
-            *timing,
-            f"{call.outcome}: {call.reason}" if call.reason else call.outcome,
+        out.add_row(
+            [
+                f"{call.turn}.{call.number}",
+                call.agent,
+                f"{u.cacheReadInputTokens:,}",
+                f"{u.cacheWriteInputTokens:,}",
+                f"{u.inputTokens:,}",
+                f"{u.outputTokens:,}",
+                usd(call.cost.total),
+                *timing,
+            ],
+            f"{call.outcome}: {call.reason}" if call.reason else str(call.outcome),
         )
-    return table
+    return out
 
 
 def turn_line(turn: Turn) -> Text:
@@ -104,13 +105,12 @@ def session_line(turns: Sequence[Turn]) -> Text:
 def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
     """One row per turn: calls, tokens of each kind, cost, input and total savings."""
     caption = "input %, total %: saved against no caching (negative while the write premium is not repaid)"
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, caption=caption)
-    table.caption_justify = "left"
+    out = table(title, caption)
     for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input %", "total %"):
-        table.add_column(column, justify="right", no_wrap=True)
+        out.add_column(column, justify="right", no_wrap=True)
     for turn in turns:
         u, c = turn.usage, turn.cost
-        table.add_row(
+        out.add_row(
             str(turn.number),
             str(len(turn.calls)),
             f"{u.cacheReadInputTokens:,}",
@@ -121,7 +121,7 @@ def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
             pct(c.input_savings),
             pct(c.total_savings),
         )
-    return table
+    return out
 
 
 def session_summary(turns: Sequence[Turn]) -> Group:
@@ -150,21 +150,18 @@ def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Gro
     )
 
 
-def doctor_table(diagnosed: Sequence[tuple[ObservedCall, Diagnosis]], title: str = "Cache doctor") -> Table:
+def doctor_table(diagnosed: Sequence[tuple[ObservedCall, Diagnosis]], title: str = "Cache doctor") -> NotedTable:
     """One row per recorded call: its agent, tokens read and written, and the doctor's diagnosis."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("call", justify="right", no_wrap=True)
-    table.add_column("agent", no_wrap=True)
-    table.add_column("read", justify="right", no_wrap=True)
-    table.add_column("write", justify="right", no_wrap=True)
-    table.add_column("diagnosis", ratio=1, overflow="fold")
+    out = NotedTable(title, [("call", "right"), ("agent", "left"), ("read", "right"), ("write", "right")], "diagnosis")
     for number, (call, diagnosis) in enumerate(diagnosed, start=1):
         usage = call.usage or {}
-        table.add_row(
-            str(number),
-            call.agent,
-            f"{usage.get('cacheReadInputTokens', 0):,}" if call.usage is not None else "-",
-            f"{usage.get('cacheWriteInputTokens', 0):,}" if call.usage is not None else "-",
+        out.add_row(
+            [
+                str(number),
+                call.agent,
+                f"{usage.get('cacheReadInputTokens', 0):,}" if call.usage is not None else "-",
+                f"{usage.get('cacheWriteInputTokens', 0):,}" if call.usage is not None else "-",
+            ],
             f"{diagnosis.kind.upper()}: {diagnosis.message}",
         )
-    return table
+    return out

@@ -32,25 +32,24 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     parser(__doc__ or "").parse_args(argv)  # --help; the usual flags are accepted and change nothing here
     out.print("No model calls here: this example only computes keys, offline and live alike.\n")
 
-    table = Table("text", "sha256", title="Same bytes, same hash; one character more, a new hash", title_justify="left")
+    table = Table("text", "sha256 (first 16 hex digits)", title="Same bytes, same hash; one character more, a new hash")
     for text in ("You are a great developer", "You are a great developer", "You are a great developer."):
-        table.add_row(repr(text), hashlib.sha256(text.encode()).hexdigest()[:16] + "…")
+        table.add_row(repr(text), hashlib.sha256(text.encode()).hexdigest()[:16])
     out.print(table)
 
     # The emulator keys a whole prefix: tools -> system -> messages up to the checkpoint, plus model and account.
     stamped = Table(
         "layout",
         "request",
-        "key at system[1]",
+        "key at system[1] (first 16)",
         title="A timestamp before vs after the cachePoint",
-        title_justify="left",
     )
     for minute in ("10:41", "10:42"):
         before = request(f"Current time: 2026-11-29 {minute}. {SYSTEM}", "Where is my order?")
         after = request(SYSTEM, f"Current time: 2026-11-29 {minute}. Where is my order?")
         for layout, body in (("time in system prompt", before), ("time in user message", after)):
             key = cache_keys(body, DEFAULT_MODEL_ID, DEFAULT_ACCESS_KEY)["system[1]"]
-            stamped.add_row(layout, f"at {minute}", key[:16] + "…")
+            stamped.add_row(layout, f"at {minute}", key[:16])
     out.print(stamped)
     out.print("Keep anything that changes per request after the last cachePoint, or every request writes a new entry.")
     return 0

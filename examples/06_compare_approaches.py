@@ -11,18 +11,19 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
-from rich.table import Table
 
 from caching import APPROACHES, Backend, build_team, connect, request_layout
 from caching.cli import lesson
-from caching.reports import comparison_chart, pct, usd
+from caching.reports import comparison_chart, pct, table, usd
 
 SCRIPT = ["What is Python?", "Write hello world in Python", "Explain recursion", "Write a factorial function"]
 
 
 def show(backend: Backend, out: Console) -> None:
     results, layouts = {}, {}
-    costs = Table("approach", *(f"turn {n}" for n in range(1, 5)), "total", "input saved", title="Cost per turn")
+    costs = table("Cost per turn")
+    for name in ("approach", *(f"turn {n}" for n in range(1, 5)), "total", "input saved"):
+        costs.add_column(name, justify="left" if name == "approach" else "right", no_wrap=True)
     for approach in APPROACHES:
         fresh = connect(backend.settings)  # offline: a new emulator, so no approach reads another's entries
         tracker = fresh.tracker()
@@ -35,11 +36,9 @@ def show(backend: Backend, out: Console) -> None:
     out.print(costs)
     out.print(comparison_chart(results))
 
-    sent = Table(
-        "approach",
-        "cache points in turn 2's first orchestrator request (tokens before each)",
-        title="What Strands 1.62 sends",
-    )
+    sent = table("What Strands 1.62 sends: cache points in turn 2's first orchestrator request")
+    sent.add_column("approach", no_wrap=True)
+    sent.add_column("where (tokens before each, estimated offline)")
     for approach, points in layouts.items():
         sent.add_row(approach, ", ".join(f"{p.where} ({p.tokens_before:,})" for p in points) or "none")
     out.print(sent)

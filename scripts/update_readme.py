@@ -4,7 +4,7 @@ Run:  .venv/bin/python scripts/update_readme.py        (offline; rewrites README
       .venv/bin/python scripts/update_readme.py --check  (exit 1 if README.md is out of date)
 
 Each block between `<!-- output: PROGRAM [ARGS] [| head -N] -->` and `<!-- /output -->` is replaced by what PROGRAM
-prints offline at 100 columns (its first N lines with `| head -N`).
+prints offline at 80 columns (an ordinary terminal) (its first N lines with `| head -N`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ CHAT_INPUT = "What is Python?\nWrite hello world in Python\nquit\n"
 def run_program(spec: str) -> str:
     command, _, head = spec.partition("| head -")
     path, *argv = command.split()
-    console = Console(file=io.StringIO(), width=100, color_system=None)
+    console = Console(file=io.StringIO(), width=80, color_system=None)
     if path == "-m":  # python -m caching ...
         module, argv = importlib.import_module(f"{argv[0]}.__main__"), argv[1:]
         code = module.main(argv, console)

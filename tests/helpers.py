@@ -53,14 +53,24 @@ def render_with(run: Any, width: int = 100, expect: int = 0) -> str:
 
 
 def call_rows(text: str) -> list[list[str]]:
-    """Rows of every per-call table in `text`: [call, agent, read, write, regular, output, cost, cache: why (1st line)]."""
+    """Rows of every per-call table in `text`: [call, agent, read, write, regular, output, cost, (1st token,) cache:
+    why (its first line)]. Reads both layouts: the why in a column of its own, or on the line under the row."""
     import re
 
-    rows = []
-    for line in text.splitlines():
+    rows: list[list[str]] = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
         cells = re.split(r"\s{2,}", line.strip())
-        if cells and re.fullmatch(r"\d+\.\d+", cells[0]):
-            rows.append(cells)
+        if not (cells and re.fullmatch(r"\d+\.\d+", cells[0])):
+            continue
+        if len(cells) == 7 and index + 1 < len(lines):  # narrow: the why is the next line
+            note = lines[index + 1].strip()
+            timing = re.match(r"1st token (\S+ ms|-); ", note)
+            if timing:
+                cells.append(timing[1])
+                note = note[timing.end() :]
+            cells.append(note)
+        rows.append(cells)
     return rows
 
 

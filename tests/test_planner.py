@@ -127,8 +127,8 @@ def test_pause_beyond_the_ttl_rewrites_and_1h_pays_back() -> None:
 
 BAD = [
     ("userz = 3", "Unknown workload field 'userz': allowed fields are name, model, system_tokens, tool_tokens, "),
-    ("users = 0", "users must be a whole number of at least 1; got 0."),
-    ("users = 'many'", "users must be a whole number of at least 1; got 'many'."),
+    ("users = 0", "users must be a whole number from 1 to 1,000,000; got 0."),
+    ("users = 'many'", "users must be a whole number from 1 to 1,000,000; got 'many'."),
     (
         "pause_between_turns = 'soon'",
         "pause_between_turns must be a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' "

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 
 from ..reports import bar_chart, pct, plural, usd
+from ..tables import NotedTable
 from .simulate import PlanResult
 from .workload import Workload
 
@@ -27,49 +26,57 @@ def describe(workload: Workload) -> Text:
     )
 
 
-def plan_table(results: Sequence[PlanResult]) -> Table:
+def plan_table(results: Sequence[PlanResult]) -> NotedTable:
     """One row per approach and TTL: cost, savings, share of the best possible savings, hits, where writes go."""
     caption = (
         "best %: share of the input savings the rules allow (an oracle that knows every reuse). "
-        "hits: calls that read the cache. writes: to the shared prefix (tools + system) / to conversation history."
+        "hits: calls that read the cache. writes: tokens written to the shared prefix (tools + system) / to "
+        "conversation history."
     )
-    table = Table(title="Cost by approach and TTL", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.caption, table.caption_justify = caption, "left"
-    for name in ("approach", "ttl", "total cost", "input cost", "input saved", "best %", "hits", "writes"):
-        table.add_column(name, justify="left" if name in ("approach", "ttl") else "right", no_wrap=True)
+    columns = [("approach", "left"), ("ttl", "left")]
+    columns += [(name, "right") for name in ("total cost", "input cost", "input saved", "best %", "hits")]
+    out = NotedTable("Cost by approach and TTL", columns, "writes", caption, note_prefix="writes ")
     for result in results:
         cost, tally = result.cost, result.tally
         writes = tally.write_5m + tally.write_1h
-        table.add_row(
-            result.approach,
-            "-" if result.approach == "none" else result.ttl,
-            usd(cost.total),
-            usd(cost.input),
-            pct(cost.input_savings),
-            f"{result.share_of_best:.0%}",
-            f"{tally.hits / tally.calls:.0%}" if tally.calls else "-",
+        out.add_row(
+            [
+                result.approach,
+                "-" if result.approach == "none" else result.ttl,
+                usd(cost.total),
+                usd(cost.input),
+                pct(cost.input_savings),
+                f"{result.share_of_best:.0%}",
+                f"{tally.hits / tally.calls:.0%}" if tally.calls else "-",
+            ],
             f"{tally.write_shared:,} / {writes - tally.write_shared:,}",
         )
-    return table
+    return out
+
+
+def label(result: PlanResult) -> str:
+    """ "combined 5m", or "none" (no caching has no TTL)."""
+    return result.approach if result.approach == "none" else f"{result.approach} {result.ttl}"
 
 
 def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None] | None) -> Group:
     """The table, a bar chart of total cost, and what the numbers mean for the choice of approach and TTL."""
     first = results[0]
     oracle = first.oracle_cost
-    lines: list[Text | Table | Group] = [describe(first.workload), plan_table(results)]
-    costs = {f"{r.approach} {r.ttl}" if r.approach != "none" else "none": r.cost.total for r in results}
+    lines: list[Text | NotedTable | Group] = [describe(first.workload), plan_table(results)]
+    costs = {label(r): r.cost.total for r in results}
     lines.append(bar_chart(costs, "Total cost (input + output)"))
     lines.append(
         Text(f"Best possible input cost (oracle): {usd(oracle.input)}, {pct(oracle.input_savings)} against no caching.")
     )
     cheapest = min(results, key=lambda r: r.cost.total)
-    lines.append(Text(f"Cheapest here: {cheapest.approach} {cheapest.ttl} at {usd(cheapest.cost.total)}."))
+    lines.append(Text(f"Cheapest here: {label(cheapest)} at {usd(cheapest.cost.total)}."))
     turn = cheapest.pays_from_turn() if cheapest.approach != "none" else None
     if turn is not None:
         lines.append(
             Text(
-                f"With {cheapest.approach} {cheapest.ttl}, the first session costs less than no caching from turn {turn} on."
+                f"With {label(cheapest)}, the first session (on a cold cache) costs less than no caching from turn "
+                f"{turn} on."
             )
         )
     if break_even is not None:

@@ -72,7 +72,7 @@ def plan(workload: Workload, console: Console, jobs: int | None = None) -> int:
     results = run_plan(workload, console, jobs)
     caching = [a for a in workload.approaches if a != "none"]
     break_even = None
-    if caching and {"5m", "1h"} <= set(workload.ttls):
+    if caching and {"5m", "1h"} <= set(workload.ttls) and workload.turns_per_session > 1:
         approach = "combined" if "combined" in caching else caching[0]
         break_even = (approach, one_hour_break_even(workload, approach))
     console.print(plan_report(results, break_even))

@@ -143,7 +143,7 @@ class _Call(NamedTuple):
     starts_session: bool
     ends_turn: bool
     ends_session: bool
-    watched: bool  # part of the first user's first session, reported turn by turn
+    watched: bool  # part of the first session to start (on a cold cache), reported turn by turn
 
 
 def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None] | None = None) -> Iterator[_Call]:
@@ -155,6 +155,7 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
     users = [_User(u, random.Random(f"{workload.seed}/{u}")) for u in range(workload.users)]
     queue = [(user.rng.uniform(0, workload.arrivals_over), u) for u, user in enumerate(users)]
     heapq.heapify(queue)
+    first = queue[0][1]  # the user who arrives first meets a cold cache
     pending = 0
     while queue:
         now, u = heapq.heappop(queue)
@@ -166,7 +167,7 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
             user.messages = 0
         user.add(workload.user_message_tokens)
         ends_session = user.turn + 1 == workload.turns_per_session
-        watched = user.session == 0 and u == 0
+        watched = user.session == 0 and u == first
         for call in range(workload.calls_per_turn):
             last = call + 1 == workload.calls_per_turn
             yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched)

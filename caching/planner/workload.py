@@ -18,8 +18,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)\s*$")
+DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,9})?)\s*(s|m|h)\s*$", re.ASCII)
 UNITS = {"s": 1, "m": 60, "h": 3600}
+LONGEST_PAUSE = 30 * 24 * 3600.0  # thirty days: any longer and every entry has long expired anyway
+MOST_CALLS = 20_000_000  # about seven minutes of simulation on two cores
 DURATION_HELP = (
     "a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' (exponential), "
     "or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}"
@@ -31,13 +33,23 @@ class WorkloadError(CachingError):
 
 
 def seconds(value: Any, name: str) -> float:
-    """'90s', '5m', '1h' or a number of seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    match = DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise WorkloadError(f"{name} must be {DURATION_HELP}; got {value!r}.")
-    return float(match[1]) * UNITS[match[2]]
+    """'90s', '5m', '1h' or a number of seconds, from 0 up to thirty days."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value) if abs(value) < 1e300 else float("inf")
+    else:
+        match = DURATION.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise WorkloadError(f"{name} must be {DURATION_HELP}; got {_short(value)}.")
+        number = float(match[1]) * UNITS[match[2]]
+    if not 0 <= number <= LONGEST_PAUSE:
+        raise WorkloadError(f"{name} must be between 0 and 30 days ({LONGEST_PAUSE:,.0f} s); got {_short(value)}.")
+    return number
+
+
+def _short(value: Any) -> str:
+    """A value for an error message, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -58,15 +70,17 @@ class Distribution:
                     return cls("uniform", low, high)
             if kind == "exponential":
                 return cls("exponential", seconds(spec, name))
-            raise WorkloadError(f"{name} must be {DURATION_HELP}; got {value!r}.")
+            raise WorkloadError(f"{name} must be {DURATION_HELP}; got {_short(value)}.")
         if isinstance(value, str) and ".." in value:
             return cls.parse({"uniform": value.split("..", 1)}, name)
         if isinstance(value, str) and value.startswith("exp:"):
             return cls.parse({"exponential": value[4:]}, name)
         try:
             return cls("fixed", seconds(value, name))
-        except WorkloadError:
-            raise WorkloadError(f"{name} must be {DURATION_HELP}; got {value!r}.") from None
+        except WorkloadError as exc:
+            if "between 0 and 30 days" in str(exc):
+                raise
+            raise WorkloadError(f"{name} must be {DURATION_HELP}; got {_short(value)}.") from None
 
     def draw(self, rng: random.Random) -> float:
         if self.kind == "uniform":
@@ -115,17 +129,18 @@ class Workload:
         return check(replace(self, **{name: convert(name, value) for name, value in values.items()}))
 
 
+# Each count's smallest and largest allowed value.
 COUNTS = {
-    "system_tokens": 0,
-    "tool_tokens": 0,
-    "users": 1,
-    "sessions_per_user": 1,
-    "turns_per_session": 1,
-    "calls_per_turn": 1,
-    "user_message_tokens": 1,
-    "tool_result_tokens": 1,
-    "reply_tokens": 1,
-    "seed": 0,
+    "system_tokens": (0, 10_000_000),
+    "tool_tokens": (0, 10_000_000),
+    "users": (1, 1_000_000),
+    "sessions_per_user": (1, 100_000),
+    "turns_per_session": (1, 100_000),
+    "calls_per_turn": (1, 1_000),
+    "user_message_tokens": (1, 10_000_000),
+    "tool_result_tokens": (1, 10_000_000),
+    "reply_tokens": (1, 10_000_000),
+    "seed": (0, 2**63 - 1),
 }
 
 
@@ -135,8 +150,9 @@ def convert(name: str, value: Any) -> Any:
     if name not in allowed:
         raise WorkloadError(f"Unknown workload field {name!r}: allowed fields are {', '.join(allowed)}.")
     if name in COUNTS:
-        if isinstance(value, bool) or not isinstance(value, int) or value < COUNTS[name]:
-            raise WorkloadError(f"{name} must be a whole number of at least {COUNTS[name]}; got {value!r}.")
+        low, high = COUNTS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise WorkloadError(f"{name} must be a whole number from {low:,} to {high:,}; got {_short(value)}.")
         return value
     if name in ("pause_between_turns", "pause_between_sessions"):
         return Distribution.parse(value, name)
@@ -146,20 +162,31 @@ def convert(name: str, value: Any) -> Any:
         choices = APPROACHES if name == "approaches" else ("5m", "1h")
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items or any(item not in choices for item in items):
-            raise WorkloadError(f"{name} must be a list drawn from {', '.join(choices)}; got {value!r}.")
+            raise WorkloadError(f"{name} must be a list drawn from {', '.join(choices)}; got {_short(value)}.")
         return tuple(items)
     if not isinstance(value, str) or not value:
-        raise WorkloadError(f"{name} must be a non-empty string; got {value!r}.")
+        raise WorkloadError(f"{name} must be a non-empty string; got {_short(value)}.")
     return value
 
 
 def check(workload: Workload) -> Workload:
-    """The workload itself, once the fields that depend on each other agree."""
-    if Catalog().find(workload.model) is None:
+    """The workload itself, once the fields that depend on each other agree; TTLs the model lacks are dropped."""
+    model = Catalog().find(workload.model)
+    if model is None:
         known = ", ".join(m.base_id for m in Catalog().models)
         raise WorkloadError(
-            f"model {workload.model!r} is not in the catalog: use one of {known} (optionally global./us./eu.)."
+            f"model {_short(workload.model)} is not in the catalog: use one of {known} (optionally global./us./eu.)."
         )
+    if workload.calls > MOST_CALLS:
+        raise WorkloadError(
+            f"The workload makes {workload.calls:,} model calls; the planner simulates at most {MOST_CALLS:,}: "
+            "lower users, sessions_per_user, turns_per_session or calls_per_turn."
+        )
+    if not model.supports_1h and "1h" in workload.ttls:
+        offered = tuple(ttl for ttl in workload.ttls if ttl != "1h")
+        if not offered:
+            raise WorkloadError(f"{model.name} has no 1h cache TTL: plan with ttls = ['5m'].")
+        workload = replace(workload, ttls=offered)
     return workload
 
 
@@ -169,8 +196,16 @@ def load_workload(path: str | Path) -> Workload:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise WorkloadError(f"Cannot read workload file {str(path)!r} ({exc.strerror}): check the path.") from None
+    except UnicodeDecodeError as exc:
+        raise WorkloadError(
+            f"Workload file {str(path)!r} is not UTF-8 text (byte {exc.start}): save it as UTF-8 TOML."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise WorkloadError(f"Workload file {str(path)!r} is not valid TOML ({exc}).") from None
+    except RecursionError:
+        raise WorkloadError(
+            f"Workload file {str(path)!r} nests too deeply: a workload is flat field = value lines."
+        ) from None
     return Workload(name=Path(path).stem).changed(**raw)
 
 
