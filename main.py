@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 
 from caching import Settings, build_team, connect
-from caching.cli import console_for, explain_error, load, run
+from caching.cli import console_for, explain_error, is_fatal, load, run
 from caching.reports import calls_table, session_line, session_summary, turn_line
 
 CONTROLS = "Type a question and press Enter. quit, exit, Ctrl-D or Ctrl-C ends the chat with a session summary."
@@ -25,12 +25,15 @@ def read_question(stream: TextIO, out: Console) -> str | None:
     try:
         line = out.input("you> ") if interactive else stream.readline()
     except EOFError:
+        out.print()  # Ctrl-D: the summary starts on a line of its own
         return None
     if not line and not interactive:
         return None
+    # Bytes that are not UTF-8 arrive as lone surrogates: show them as U+FFFD, as any UTF-8 client would send them.
+    line = line.encode("utf-16", "surrogatepass").decode("utf-16", "replace").strip()
     if not interactive:
-        out.print(f"you> {line.strip()}", markup=False, highlight=False)
-    return line.strip()
+        out.print(f"you> {line}", markup=False, highlight=False)
+    return line
 
 
 def main(argv: list[str] | None = None, console: Console | None = None, stdin: TextIO | None = None) -> int:
@@ -43,6 +46,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
         team = build_team(backend.model, tracker, settings.approach, settings.ttl)
         out.print(backend.banner)
         out.print(f"Model {settings.model_id}, approach {settings.approach}, ttl {settings.ttl}. {CONTROLS}")
+        failed = False
         while True:
             try:
                 question = read_question(stream, out)
@@ -59,6 +63,9 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
                 if message is None:
                     raise
                 out.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
+                if is_fatal(exc):  # every later question would fail the same way
+                    failed = True
+                    break
                 continue
             out.print(f"assistant> {answer}", markup=False, highlight=False)
             turn = tracker.turns[-1]
@@ -68,7 +75,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
         if tracker.turns:
             out.print(session_summary(tracker.turns))
         out.print("Bye.")
-        return 0
+        return 1 if failed else 0
 
     return run(body, out, lambda: load(__doc__ or "", argv, approach=True, ttl=True))
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from .emulator import MODELS, SECOND_ACCESS_KEY, Catalog, Emulator
+from .errors import redact
 from .pricing import prices_for
 from .recorder import CallRecorder
 from .rules import system_clock
@@ -44,7 +45,9 @@ class Backend:
         """One line saying where calls go."""
         if not self.live:
             return "Offline: calls go to the local Bedrock emulator (no AWS needed); add --live for real Bedrock."
-        where = self.settings.endpoint_url or f"Bedrock in {self.settings.region}"
+        where = (
+            redact(self.settings.endpoint_url) if self.settings.endpoint_url else f"Bedrock in {self.settings.region}"
+        )
         return f"Live: calls go to {where} as {self.settings.model_id}; they are billed to your AWS account."
 
     @property
@@ -90,10 +93,10 @@ def live_session(settings: Settings, profile: str | None = None) -> boto3.Sessio
 
     try:
         session = boto3.Session(region_name=settings.region, profile_name=profile)
-    except ProfileNotFound:
-        name = profile or "from AWS_PROFILE"
+    except ProfileNotFound as exc:
+        name = exc.kwargs.get("profile") or profile
         raise SettingsError(
-            f"The AWS profile {name!r} is not configured: check ~/.aws/config or pick another."
+            f"The AWS profile {name!r} is not configured: check ~/.aws/config, or set AWS_PROFILE to one that is."
         ) from None
     if session.get_credentials() is None:
         raise SettingsError(
@@ -107,12 +110,15 @@ def connect(settings: Settings, clock: Callable[[], float] = system_clock, emula
 
     Fails early, with one clear line, on a model the emulator does not know (offline) or that cannot be priced.
     """
-    if not settings.live and Catalog().find(settings.model_id) is None:
-        known = ", ".join(model.base_id for model in MODELS)
+    model = Catalog().find(settings.model_id)
+    if not settings.live and model is None:
+        known = ", ".join(m.base_id for m in MODELS)
         raise SettingsError(
             f"The offline emulator does not know model {settings.model_id!r}: use one of {known}, with an optional "
             "global., us. or eu. prefix."
         )
+    if model is not None and settings.ttl == "1h" and not model.supports_1h:
+        raise SettingsError(f"{model.name} has no 1h cache TTL: pass --ttl 5m, or a --model that offers 1h.")
     prices_for(settings.model_id, settings.prices_file)
     if settings.live:
         session, emulator = live_session(settings), None

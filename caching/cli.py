@@ -12,11 +12,11 @@ from rich.console import Console
 
 from .backend import Backend, connect
 from .errors import CachingError
-from .live import explain_error
+from .live import explain_error, is_fatal
 from .rules import system_clock
 from .settings import Settings, load, parser
 
-__all__ = ["console_for", "explain_error", "lesson", "load", "parser", "run"]
+__all__ = ["console_for", "explain_error", "is_fatal", "lesson", "load", "parser", "run"]
 
 
 def run(body: Callable[[Settings], int], console: Console, settings: Callable[[], Settings]) -> int:

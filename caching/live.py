@@ -5,7 +5,16 @@ from __future__ import annotations
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
 from strands.types.exceptions import ModelThrottledException
 
+from .errors import redact
 from .settings import Settings
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """True for a failure that every later call would meet too: no connection, no credentials, no access."""
+    if isinstance(exc, (EndpointConnectionError, NoCredentialsError, NoRegionError)):
+        return True
+    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+    return code in ("AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException")
 
 
 def explain_error(exc: BaseException, settings: Settings) -> str | None:
@@ -16,7 +25,10 @@ def explain_error(exc: BaseException, settings: Settings) -> str | None:
     if isinstance(exc, NoRegionError):
         return "No AWS region is set: pass --region (for example us-east-1) or set CACHING_REGION in .env."
     if isinstance(exc, EndpointConnectionError):
-        return f"Cannot reach Bedrock at {exc.kwargs.get('endpoint_url')}: check --region {region!r} and your network."
+        url = redact(str(exc.kwargs.get("endpoint_url")))
+        if settings.endpoint_url:
+            return f"Cannot reach the endpoint {url}: check that it is running, or fix CACHING_ENDPOINT_URL."
+        return f"Cannot reach Bedrock at {url}: check --region {region!r} and your network."
     if isinstance(exc, ModelThrottledException):
         return (
             f"Bedrock is still throttling {model} after retries with backoff: wait a minute and try again, "

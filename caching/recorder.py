@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,8 @@ from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from .errors import RecordingError, redact
 
 OPERATIONS = ("Converse", "ConverseStream")
 
@@ -68,7 +71,17 @@ class CallRecorder:
         self._pending = threading.local()
         self._lock = threading.Lock()
         if self.path:
-            self.path.write_text("")
+            self._open(os.O_TRUNC)  # start empty; only the owner may read it: requests can hold private text
+
+    def _open(self, mode: int) -> int:
+        assert self.path is not None
+        try:
+            return os.open(self.path, os.O_WRONLY | os.O_CREAT | mode, 0o600)
+        except OSError as exc:
+            raise RecordingError(
+                f"Cannot write the recording {str(self.path)!r} ({exc.strerror}): pass --record a file path in a "
+                "folder that exists."
+            ) from None
 
     def attach(self, target: Any, label: str | None = None) -> CallRecorder:
         """Observe a Strands Agent (its model's client), a bedrock-runtime client, or a boto3 Session."""
@@ -99,7 +112,7 @@ class CallRecorder:
         if pending is None:
             return
         if "Error" in parsed:  # an error answer (status >= 300) still arrives here, before botocore raises it
-            self._finish(ObservedCall(*pending, error=str(parsed["Error"].get("Message", parsed["Error"]))))
+            self._finish(ObservedCall(*pending, error=redact(str(parsed["Error"].get("Message", parsed["Error"])))))
         elif model.name == "Converse":
             self._finish(ObservedCall(*pending, usage=dict(parsed.get("usage", {}))))
         else:
@@ -110,13 +123,13 @@ class CallRecorder:
     def _after_error(self, exception: BaseException, **_: Any) -> None:
         pending = self._take()  # a call that never got an answer (a connection error, for example)
         if pending is not None:
-            self._finish(ObservedCall(*pending, error=str(exception)))
+            self._finish(ObservedCall(*pending, error=redact(str(exception))))
 
     def _finish(self, call: ObservedCall) -> None:
         with self._lock:
             self.calls.append(call)
             if self.path:
-                with self.path.open("a") as out:
+                with os.fdopen(self._open(os.O_APPEND), "a", encoding="utf-8") as out:
                     out.write(call.to_json() + "\n")
 
 

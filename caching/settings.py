@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from .approaches import APPROACHES
-from .errors import CachingError
+from .errors import CachingError, redact
 from .rules import DEFAULT_MODEL_ID
 
 BACKENDS = ("offline", "live")
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}")
 ENV_FILE_VARIABLE = "CACHING_ENV_FILE"
 PRICES_FILE_VARIABLE = "CACHING_PRICES_FILE"
 
@@ -99,11 +102,31 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         raise SettingsError(f"CACHING_BACKEND must be 'offline' or 'live', got {settings.backend!r}: fix it in .env.")
     if settings.ttl not in ("5m", "1h"):
         raise SettingsError(f"The cache TTL must be 5m or 1h, got {settings.ttl!r}: pass --ttl 5m or --ttl 1h.")
+    if not REGION.fullmatch(settings.region):
+        raise SettingsError(
+            f"{settings.region[:60]!r} is not an AWS region name: pass --region like us-east-1 or eu-west-1."
+        )
+    if settings.endpoint_url is not None:
+        check_endpoint(settings.endpoint_url)
     if settings.approach not in APPROACHES:
         raise SettingsError(
             f"Unknown caching approach {settings.approach!r}: pass --approach with one of {', '.join(APPROACHES)}."
         )
     return settings
+
+
+def check_endpoint(url: str) -> None:
+    """An endpoint must be an http(s) URL with a host (and a valid port, if any)."""
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise SettingsError(
+            f"CACHING_ENDPOINT_URL must be an http:// or https:// URL with a host, like http://127.0.0.1:8765; "
+            f"got {redact(url)[:80]!r}."
+        )
 
 
 def load(

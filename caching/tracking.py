@@ -113,6 +113,8 @@ class UsageTracker:
     def _after_invocation(self, event: AfterInvocationEvent) -> None:
         with self._lock:
             self._depth = max(0, self._depth - 1)
+            if self._depth == 0 and self.turns and not self.turns[-1].calls:
+                self.turns.pop()  # the turn failed before any model call answered: it cost nothing, show nothing
 
     def _after_model_call(self, event: AfterModelCallEvent) -> None:
         if event.stop_response is None:

@@ -9,11 +9,18 @@ from .emulator import Emulator
 from .server import EmulatorServer
 
 
+def port(text: str) -> int:
+    """A TCP port number: 0 (pick a free one) to 65535."""
+    if not text.isascii() or not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text[:20]!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m caching.emulator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="answer Bedrock Runtime requests on 127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765, help="TCP port on 127.0.0.1 (default 8765, 0 picks one)")
+    serve.add_argument("--port", type=port, default=8765, help="TCP port on 127.0.0.1 (default 8765, 0 picks one)")
     serve.add_argument("--verbose", action="store_true", help="log each request")
     args = parser.parse_args(argv)
 

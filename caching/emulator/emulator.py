@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ class Emulator:
         catalog: the models known, with their minimums and 1h support.
         lookback: how many block boundaries before a checkpoint a read may look (Bedrock: about 20).
         replies: request -> (content blocks, stop reason); the offline model by default. A test can script its own.
+        keep_records: how many of the latest records `records` keeps (memory stays bounded on a long-running server).
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class Emulator:
         catalog: Catalog | None = None,
         lookback: int = LOOKBACK_BLOCKS,
         replies: Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]] = reply,
+        keep_records: int = 1_000,
     ) -> None:
         self.clock = clock
         self.replies = replies
@@ -53,6 +56,8 @@ class Emulator:
         self.cache = PromptCache(clock, lookback)
         self.history = History()  # recent requests per model and account: what changed, when a prefix is new
         self.records: list[CallRecord] = []
+        self.keep_records = keep_records
+        self._numbers = itertools.count(1)
         self.throttled = 0  # the next N Converse/ConverseStream requests get a ThrottlingException
         self._lock = threading.Lock()
 
@@ -108,7 +113,7 @@ class Emulator:
             }
             self.records.append(
                 CallRecord(
-                    number=len(self.records) + 1,
+                    number=next(self._numbers),
                     operation=operation,
                     model_id=model_id,
                     account=account,
@@ -121,6 +126,8 @@ class Emulator:
                     diagnosis=diagnosis,
                 )
             )
+            if len(self.records) > self.keep_records:
+                del self.records[: len(self.records) - self.keep_records]
         latency_ms = max(1, round((time.perf_counter() - started) * 1000))
         return {
             "output": {"message": {"role": "assistant", "content": content}},

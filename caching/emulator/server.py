@@ -1,4 +1,10 @@
-"""Over loopback HTTP: the same engine for any Bedrock client (boto3 endpoint_url, Strands, the AWS CLI)."""
+"""Over loopback HTTP: the same engine for any Bedrock client (boto3 endpoint_url, Strands, the AWS CLI).
+
+The standard library's threaded HTTP server, configured for this job: it listens on loopback only, answers every
+method, path and body with a 200 or an AWS-style JSON error, drops a connection that stalls for `TIMEOUT_SECONDS`,
+queues bursts of connections (`request_queue_size`), sends each answer in one write with Nagle's algorithm off (no
+delayed-ACK stall), and stops within a twentieth of a second.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ from .emulator import Emulator
 from .service import MAX_BODY_BYTES, HttpAnswer, error, too_large
 
 LOOPBACK = "127.0.0.1"
+TIMEOUT_SECONDS = 10.0  # a client that sends nothing (or less than it announced) for this long is dropped
+POLL_SECONDS = 0.05  # how often serve_forever looks for a shutdown request
 
 
 class EmulatorServer(ThreadingHTTPServer):
     """A threaded HTTP server bound to loopback only, answering with one Emulator."""
 
     daemon_threads = True
+    request_queue_size = 128
 
     def __init__(self, emulator: Emulator, port: int = 0, quiet: bool = True) -> None:
         self.emulator = emulator
@@ -27,17 +36,20 @@ class EmulatorServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.server_address[1]}"
 
+    def serve_forever(self, poll_interval: float = POLL_SECONDS) -> None:
+        super().serve_forever(poll_interval)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     protocol_version = "HTTP/1.1"
+    timeout = TIMEOUT_SECONDS
+    disable_nagle_algorithm = True
+    wbufsize = -1  # buffered: the status line, headers and body leave in one write when the answer is flushed
 
     def do_POST(self) -> None:
         length_text = self.headers.get("Content-Length")
-        try:
-            length = int(length_text) if length_text is not None else -1
-        except ValueError:
-            length = -1
+        length = int(length_text) if length_text is not None and length_text.strip().isdigit() else -1
         if length < 0:
             answer = error(400, "ValidationException", "The request needs a valid Content-Length header.")
             self.close_connection = True
@@ -45,20 +57,45 @@ class _Handler(BaseHTTPRequestHandler):
             answer = too_large(length)
             self.close_connection = True  # the body is not read, so the connection cannot be reused
         else:
-            body = self.rfile.read(length)
+            try:
+                body = self.rfile.read(length)
+            except OSError:  # the client stalled past the timeout, or went away
+                self.close_connection = True
+                return
+            if len(body) < length:  # the client closed before sending all it announced
+                self.close_connection = True
             answer = self.server.emulator.handle("POST", self.path, dict(self.headers.items()), body)
         self._send(answer)
 
-    def do_GET(self) -> None:
-        self._send(self.server.emulator.handle("GET", self.path, dict(self.headers.items()), b""))
+    def _other(self) -> None:
+        self._send(self.server.emulator.handle(self.command, self.path, dict(self.headers.items()), b""))
 
-    def _send(self, answer: HttpAnswer) -> None:
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
+    do_GET = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _other
+
+    def do_HEAD(self) -> None:
+        answer = self.server.emulator.handle("HEAD", self.path, dict(self.headers.items()), b"")
+        self._send(HttpAnswer(answer.status, b"", answer.headers), length=len(answer.body))
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests (a bad request line, an unknown method, oversized headers) get an AWS JSON error."""
+        self.close_connection = True
+        kind = "UnknownOperationException" if code == 501 else "ValidationException"
+        status = 404 if code == 501 else code if 400 <= code < 500 else 400
+        self._send(error(status, kind, f"The HTTP request is malformed: {message or code}."))
+
+    def _send(self, answer: HttpAnswer, length: int | None = None) -> None:
+        try:
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body) if length is None else length))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(answer.body)
+            self.wfile.flush()
+        except OSError:  # the client went away while we answered
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
         if not self.server.quiet:

@@ -56,7 +56,8 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
     """Answer one HTTP request the way Bedrock Runtime would."""
     route = ROUTE.match(path.split("?")[0])
     if method != "POST" or route is None:
-        return error(404, "UnknownOperationException", f"No Bedrock Runtime operation at {method} {path}.")
+        shown = path if len(path) <= 100 else path[:100] + "..."
+        return error(404, "UnknownOperationException", f"No Bedrock Runtime operation at {method} {shown!r}.")
     account = account_of(headers)
     if account is None:
         return error(
@@ -66,8 +67,8 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
         return too_large(len(body))
     try:
         request = json.loads(body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return error(400, "ValidationException", f"The request body is not valid JSON: {exc}.")
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, a number too long, nesting too deep
+        return error(400, "ValidationException", f"The request body is not valid JSON: {str(exc)[:200]}.")
     if not isinstance(request, dict):
         return error(400, "ValidationException", "The request body must be a JSON object.")
 
@@ -84,8 +85,8 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
         response = emulator.converse(model_id, request, account, operation)
     except RequestRejected as exc:
         return error(400, "ValidationException", str(exc))
-    except (KeyError, TypeError, AttributeError) as exc:
-        return error(400, "ValidationException", f"The request is malformed ({type(exc).__name__}: {exc}).")
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
+        return error(400, "ValidationException", f"The request is malformed ({type(exc).__name__}: {str(exc)[:200]}).")
     if operation == "Converse":
         return HttpAnswer(200, json.dumps(response).encode(), {"Content-Type": "application/json"})
     return HttpAnswer(200, stream_bytes(response), {"Content-Type": "application/vnd.amazon.eventstream"})

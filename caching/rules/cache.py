@@ -28,6 +28,8 @@ from .outcomes import NEW, Action, CheckpointOutcome, Kind, Miss
 from .prompt import TTL_SECONDS, Block, Prompt, linearize
 
 LOOKBACK_BLOCKS = 20
+FORGET_AFTER_SECONDS = 3600.0  # an entry expired this long ago is forgotten: it explains no miss any more
+SWEEP_EVERY_CALLS = 1_000  # how often `commit` drops forgotten entries, so memory stays bounded
 
 
 @dataclass
@@ -94,15 +96,26 @@ class PromptCache:
         self.clock = clock
         self.lookback = lookback
         self._entries: dict[tuple[str, str], dict[str, Entry]] = {}
+        self._commits = 0
 
     def __len__(self) -> int:
         now = self.clock()
         return sum(1 for by_account in self._entries.values() for e in by_account.values() if e.expires_at > now)
 
     def entry(self, model_id: str, digest: str, account: str) -> Entry | None:
-        """The entry of one prefix for one account, live or expired."""
+        """The entry of one prefix for one account, live or expired (forgotten an hour after it expired)."""
         by_account = self._entries.get((model_id, digest))
         return by_account.get(account) if by_account else None
+
+    def sweep(self, now: float) -> None:
+        """Drop every entry that expired more than FORGET_AFTER_SECONDS ago."""
+        horizon = now - FORGET_AFTER_SECONDS
+        for key in list(self._entries):
+            by_account = {who: e for who, e in self._entries[key].items() if e.expires_at > horizon}
+            if by_account:
+                self._entries[key] = by_account
+            else:
+                del self._entries[key]
 
     def live(self, model_id: str, digest: str, account: str, now: float) -> bool:
         found = self.entry(model_id, digest, account)
@@ -163,6 +176,9 @@ class PromptCache:
         tokens_before = prompt.cumulative
         points = prompt.checkpoints
         reader = self.reader(prompt, read_position)
+        self._commits += 1
+        if misses is not None and self._commits % SWEEP_EVERY_CALLS == 0:  # the planner forgets on its own
+            self.sweep(now)
         read_tokens = tokens_before[read_position]
 
         # Refresh what was read: the entry itself and this request's own checkpoints inside it.
@@ -257,7 +273,7 @@ class PromptCache:
         window = range(position, max(after, position - self.lookback - 1), -1)
         for p in window:
             entry = self.entry(model_id, digests[p], account)
-            if entry is not None and entry.expires_at <= now:
+            if entry is not None and now - FORGET_AFTER_SECONDS < entry.expires_at <= now:
                 idle = now - entry.expires_at + TTL_SECONDS[entry.ttl]
                 return Miss(Kind.EXPIRED, entry.ttl, idle, position - p)
         for p in range(position - self.lookback - 1, after, -1):

@@ -7,7 +7,7 @@ recording with the same function, so one miss reads the same offline and live.
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +20,7 @@ from .prompt import Prompt
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|\b\d{1,2}:\d{2}(?::\d{2})?\b|\b\d{10,13}\b")
 REQUEST_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 REMEMBERED = 16  # earlier requests kept per model and account to find what changed
+CALLERS = 256  # model and account pairs remembered; the least recently seen is forgotten first
 SMALL_EDIT_CHARS = 64  # an edit this short (or a tenth of the block) leaves a block recognisably "the same block"
 
 
@@ -89,12 +90,16 @@ class History:
 
     def __init__(self, size: int = REMEMBERED) -> None:
         self.size = size
-        self._seen: dict[tuple[str, str], deque[tuple[Prompt, list[str], dict[str, Any]]]] = {}
+        self._seen: OrderedDict[tuple[str, str], deque[tuple[Prompt, list[str], dict[str, Any]]]] = OrderedDict()
 
     def remember(
         self, model_id: str, account: str, prompt: Prompt, digests: list[str], request: dict[str, Any]
     ) -> None:
-        self._seen.setdefault((model_id, account), deque(maxlen=self.size)).append((prompt, digests, request))
+        key = (model_id, account)
+        self._seen.setdefault(key, deque(maxlen=self.size)).append((prompt, digests, request))
+        self._seen.move_to_end(key)
+        if len(self._seen) > CALLERS:
+            self._seen.popitem(last=False)
 
     def what_changed(
         self, model_id: str, account: str, prompt: Prompt, digests: list[str], request: dict[str, Any], write: int

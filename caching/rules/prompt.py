@@ -95,7 +95,12 @@ def _walk(request: dict[str, Any], model: ModelInfo | None) -> tuple[list[Block]
         if "cachePoint" in block:
             checkpoints.append(_checkpoint(place, block["cachePoint"], len(blocks), model))
             continue
-        data = f"{label}|{canonical_json(block)}".encode()
+        try:
+            data = f"{label}|{canonical_json(block)}".encode()
+        except UnicodeEncodeError:
+            raise RequestRejected(
+                f"The content block at {place} is not valid Unicode: it holds a lone surrogate; send UTF-8 text."
+            ) from None
         blocks.append(Block(place, block_tokens(block) + framing, data))
     _check_checkpoints(checkpoints)
     return blocks, checkpoints
