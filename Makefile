@@ -4,12 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 
-.PHONY: run test lint clean
+.PHONY: help run live test lint clean
 
-run: $(READY)
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
+
+run: $(READY)  ## the chat, offline (flags: make run ARGS="--ttl 1h")
 	$(BIN)/python main.py $(ARGS)
 
-test: $(READY)
+live: $(READY)  ## the chat on real Bedrock (needs AWS credentials; flags in ARGS)
+	$(BIN)/python main.py --live $(ARGS)
+
+test: $(READY)  ## pytest on both cores, ruff and mypy
 	$(BIN)/python -m pytest -n 2  # two workers: the suite is mostly Python-bound
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -22,5 +28,5 @@ $(READY): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $(READY)
 
-clean:
+clean:  ## remove .venv and the tool caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

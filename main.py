@@ -7,6 +7,7 @@ Script it:  printf 'What is Python?\\nWrite hello world in Python\\nquit\\n' | .
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import TextIO
 
@@ -39,6 +40,8 @@ def read_question(stream: TextIO, out: Console) -> str | None:
 def main(argv: list[str] | None = None, console: Console | None = None, stdin: TextIO | None = None) -> int:
     out = console_for(console)
     stream = stdin or sys.stdin
+    if isinstance(stream, io.TextIOWrapper):
+        stream.reconfigure(errors="replace")  # bytes that are not UTF-8 become U+FFFD, as a UTF-8 client sends them
 
     def body(settings: Settings) -> int:
         backend = connect(settings)

@@ -1,6 +1,6 @@
 """How fast the traffic planner simulates, and that its cost grows linearly with traffic.
 
-Run:  .venv/bin/python benchmarks/plan_scale.py            (10k, 100k and 1M calls; about two minutes)
+Run:  .venv/bin/python benchmarks/plan_scale.py            (10k, 100k and 1M calls; about half a minute)
       .venv/bin/python benchmarks/plan_scale.py --quick    (10k and 100k)
 Target (issue 6): 1,000,000 simulated calls in under 60 s on this project's 2-core machines. One simulation of an
 approach and TTL runs on one core while the oracle (the best possible cost) runs on the other, as `plan` does.

@@ -32,7 +32,7 @@ _HOMES = {
     "prices_for": "pricing",
     "CallRecorder": "recorder",
     "ObservedCall": "recorder",
-    "read_recording": "recorder",
+    "read_recording": "recording",
     "Diagnosis": "rules",
     "ManualClock": "rules",
     "cache_keys": "rules",
@@ -87,7 +87,8 @@ if TYPE_CHECKING:
     from .errors import CachingError
     from .layout import request_layout
     from .pricing import Cost, cost_of, prices_for
-    from .recorder import CallRecorder, ObservedCall, read_recording
+    from .recorder import CallRecorder, ObservedCall
+    from .recording import read_recording
     from .rules import Diagnosis, ManualClock, cache_keys
     from .settings import Settings
     from .team import build_team, prompt

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from rich.console import Console
 
@@ -13,25 +13,38 @@ from .doctor import Doctor
 from .errors import CachingError
 from .planner import BUILTIN, Workload, load_workload
 from .planner.run import plan
-from .recorder import read_recording
-from .reports import doctor_table
+from .recording import Problem, iter_recording
+from .reports import doctor_table, plural
 
 PLAN_FLAGS = [f.name for f in fields(Workload) if f.name not in ("name", "approaches", "ttls")]
 
 
 def doctor(path: str, console: Console) -> int:
     """Explain every call in a recording made with --record or a CallRecorder."""
+    doc, diagnosed = Doctor(), []
     try:
-        calls, problems = read_recording(path)
+        for item in iter_recording(path):
+            if isinstance(item, Problem):
+                console.print(f"{path}: {item}", markup=False, highlight=False, soft_wrap=True)
+            else:  # the table needs no request: keep only what it shows, so memory stays small
+                diagnosed.append((replace(item, request={}), doc.observe(item)))
     except OSError as exc:
         console.print(
-            f"Error: cannot read {path!r} ({exc.strerror}): record one with --record FILE.jsonl.", soft_wrap=True
+            f"Error: cannot read {path!r} ({exc.strerror}): record one with --record FILE.jsonl.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
         return 1
-    for problem in problems:
-        console.print(f"{path}: {problem}", markup=False, highlight=False, soft_wrap=True)
-    doc = Doctor()
-    console.print(doctor_table([(call, doc.observe(call)) for call in calls], f"{len(calls)} calls in {path}"))
+    if not diagnosed:
+        console.print(
+            f"Error: {path!r} holds no usable call: record one with --record FILE.jsonl.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 1
+    console.print(doctor_table(diagnosed, f"{plural(len(diagnosed), 'call')} in {path}"))
     return 0
 
 

@@ -28,9 +28,9 @@ def plain(text: str) -> Text:
 def table(title: str | None = None, caption: str | None = None) -> Table:
     """An empty table in the project's style."""
     return Table(
-        title=title,
+        title=plain(title) if title else None,
         title_justify="left",
-        caption=caption,
+        caption=plain(caption) if caption else None,
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         padding=(0, 0, 0, 1),
@@ -92,7 +92,7 @@ class NotedTable:
             return plain(" " + "  ".join(parts))
 
         indent = 1 + widths[0] + 2
-        yield Text(self.title)
+        yield plain(self.title)
         yield Text("")
         yield line([name for _, name, _ in kept])
         yield Text(" " + "─" * (sum(widths) + 2 * (len(widths) - 1)))
@@ -106,7 +106,7 @@ class NotedTable:
                 yield Padding(plain(text), (0, 0, 0, indent))
         yield Text("")
         if self.caption:
-            yield Text(self.caption)
+            yield plain(self.caption)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(40, options.max_width), options.max_width)

@@ -11,11 +11,11 @@ import hashlib
 import sys
 
 from rich.console import Console
-from rich.table import Table
 
 from caching import cache_keys
 from caching.cli import console_for, parser
 from caching.emulator import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID
+from caching.reports import table
 
 SYSTEM = "You are a support agent for ExampleCorp. Answer from the policy below. " * 3
 
@@ -29,21 +29,22 @@ def request(system: str, question: str) -> dict:
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     out = console_for(console)
-    parser(__doc__ or "").parse_args(argv)  # --help; the usual flags are accepted and change nothing here
-    out.print("No model calls here: this example only computes keys, offline and live alike.\n")
+    args = parser(__doc__ or "").parse_args(argv)  # --help; the usual flags are accepted and change nothing here
+    out.print("No model calls here: this example only computes keys, offline and live alike.")
+    if args.record:
+        out.print(f"(Nothing to record, so {args.record} was not written.)", markup=False)
 
-    table = Table("text", "sha256 (first 16 hex digits)", title="Same bytes, same hash; one character more, a new hash")
+    hashes = table("Same bytes, same hash; one character more, a new hash")
+    hashes.add_column("text")
+    hashes.add_column("sha256 (first 16 hex digits)")
     for text in ("You are a great developer", "You are a great developer", "You are a great developer."):
-        table.add_row(repr(text), hashlib.sha256(text.encode()).hexdigest()[:16])
-    out.print(table)
+        hashes.add_row(repr(text), hashlib.sha256(text.encode()).hexdigest()[:16])
+    out.print(hashes)
 
     # The emulator keys a whole prefix: tools -> system -> messages up to the checkpoint, plus model and account.
-    stamped = Table(
-        "layout",
-        "request",
-        "key at system[1] (first 16)",
-        title="A timestamp before vs after the cachePoint",
-    )
+    stamped = table("A timestamp before vs after the cachePoint")
+    for column in ("layout", "request", "key at system[1] (first 16)"):
+        stamped.add_column(column)
     for minute in ("10:41", "10:42"):
         before = request(f"Current time: 2026-11-29 {minute}. {SYSTEM}", "Where is my order?")
         after = request(SYSTEM, f"Current time: 2026-11-29 {minute}. Where is my order?")

@@ -79,6 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests (a bad request line, an unknown method, oversized headers) get an AWS JSON error."""
         self.close_connection = True
+        self.request_version = self.protocol_version  # a garbled request line still gets a status line back
         kind = "UnknownOperationException" if code == 501 else "ValidationException"
         status = 404 if code == 501 else code if 400 <= code < 500 else 400
         self._send(error(status, kind, f"The HTTP request is malformed: {message or code}."))

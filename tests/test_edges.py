@@ -1,0 +1,271 @@
+"""What a user can type, pipe, point at or send: each gets one line, never a traceback (issue 10's reproducers)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caching.__main__ import main as cli
+from caching.emulator import Catalog, Emulator, ManualClock, running_server
+
+from .helpers import CP, SONNET, render_with, text_of, user
+from .test_doctor import GUIDE, Lab
+from .test_examples import example
+from .test_main import ROOT, chat, live_env
+
+HAIKU_35 = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+
+
+def chat_with(argv: list[str], lines: str = "quit\n", expect: int = 0) -> str:
+    return render_with(lambda console: chat.main(argv, console, io.StringIO(lines)), expect=expect)
+
+
+def one_line(text: str) -> str:
+    assert "Traceback" not in text
+    errors = [line for line in text.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, text
+    return errors[0]
+
+
+# --- recordings ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["/nonexistent/dir/x.jsonl", "/tmp"])
+def test_record_to_a_path_that_cannot_be_written_is_one_line(where: str) -> None:
+    for text in (
+        chat_with(["--record", where], expect=1),
+        render_with(lambda c: example("02").main(["--record", where], c), expect=1),
+    ):
+        assert one_line(text).startswith(f"Error: Cannot write the recording '{where}' (")
+
+
+def test_recordings_are_private_and_hold_no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "calls.jsonl"
+    with running_server(Emulator(clock=ManualClock())) as server:
+        url = server.url.replace("http://", "http://alice:hunter2@")
+        live_env(monkeypatch, url)
+        text = chat_with(["--live", "--record", str(path)], "What is Python?\nquit\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "hunter2" not in path.read_text() and "hunter2" not in text
+    assert "http://***@127.0.0.1" in " ".join(text.split())
+
+    with running_server(Emulator()) as server:
+        url = server.url.replace("http://", "http://alice:hunter2@")
+    live_env(monkeypatch, url)  # the server is gone now: the connection fails
+    text = chat_with(["--live", "--record", str(path)], "What is Python?\nWhat else?\n", expect=1)
+    assert "hunter2" not in path.read_text() and "hunter2" not in text
+    assert one_line(text).startswith("Error: Cannot reach the endpoint http://***@127.0.0.1:")
+    assert "CACHING_ENDPOINT_URL" in one_line(text) and "--region" not in one_line(text)
+    assert "Session summary" not in text  # the failed turn left no all-zero row behind
+
+
+# --- the chat and its settings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_bytes_that_are_not_utf8_on_stdin(locale: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": os.devnull, "HOME": "/nonexistent", "LC_ALL": locale}
+    result = subprocess.run(
+        [sys.executable, "main.py"], input=b"\xff\xfe x\nquit\n", capture_output=True, cwd=ROOT, env=env, timeout=120
+    )
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert "you> \ufffd\ufffd x" in result.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "argv", "message"),
+    [
+        ({"CACHING_ENDPOINT_URL": "not a url"}, [], "Error: CACHING_ENDPOINT_URL must be an http:// or https:// URL"),
+        (
+            {"CACHING_ENDPOINT_URL": "ftp://host/x"},
+            [],
+            "Error: CACHING_ENDPOINT_URL must be an http:// or https:// URL",
+        ),
+        (
+            {"CACHING_ENDPOINT_URL": "http://host:99999"},
+            [],
+            "Error: CACHING_ENDPOINT_URL must be an http:// or https:// URL",
+        ),
+        ({}, ["--region", "bad region"], "Error: 'bad region' is not an AWS region name: pass --region like us-east-1"),
+        ({}, ["--model", HAIKU_35, "--ttl", "1h"], "Error: Claude 3.5 Haiku has no 1h cache TTL: pass --ttl 5m"),
+    ],
+)
+def test_bad_settings_are_one_line(
+    env: dict[str, str], argv: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert one_line(chat_with(argv, expect=1)).startswith(message)
+
+
+def test_a_profile_that_does_not_exist_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "nonexistent")
+    assert one_line(chat_with(["--live"], expect=1)) == (
+        "Error: The AWS profile 'nonexistent' is not configured: check ~/.aws/config, or set AWS_PROFILE to one that is."
+    )
+
+
+# --- the emulator's command line ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "\uff18\uff10"])
+def test_serve_on_an_impossible_port_is_one_line(port: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "caching.emulator", "serve", "--port", port],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "must be a port number from 0 to 65535" in result.stderr
+
+
+# --- the planner --------------------------------------------------------------------------------------------------
+
+
+def plan(*argv: str, expect: int = 0) -> str:
+    return render_with(lambda console: cli(["plan", *argv], console), expect=expect)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"users = 2\n\xff\xfe\n", "is not UTF-8 text (byte 10): save it as UTF-8 TOML."),
+        (b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nests too deeply"),
+        (b'pause_between_turns = "exp:' + b"9" * 400 + b's"\n', "pause_between_turns must be"),
+        (b"pause_between_turns = inf\n", "pause_between_turns must be between 0 and 30 days"),
+        (b"users = 1000000000000\n", "users must be a whole number from 1 to 1,000,000; got 1000000000000."),
+        (b"calls_per_turn = 1000000000000\n", "calls_per_turn must be a whole number from 1 to 1,000;"),
+        (b"users = 1000000\nsessions_per_user = 100\n", "the planner simulates at most 20,000,000"),
+    ],
+)
+def test_bad_workload_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "w.toml"
+    path.write_bytes(content)
+    assert message in one_line(plan(str(path), expect=1))
+
+
+@pytest.mark.parametrize("argv", [["--users", "²"], ["--users", "1e12"]])
+def test_bad_workload_flags_are_one_line(argv: list[str]) -> None:
+    assert one_line(plan("blog-chat", *argv, expect=1)).startswith("Error: users must be a whole number from 1")
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "x"])
+def test_jobs_must_be_at_least_one(jobs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli(["plan", "blog-chat", "--jobs", jobs])
+    assert stopped.value.code == 2 and "must be a whole number from 1 to 9999" in capsys.readouterr().err
+
+
+def test_a_model_without_1h_is_planned_with_5m_only() -> None:
+    text = plan("blog-chat", "--model", HAIKU_35)
+    assert not re.search(r"^ ?\w+ +1h ", text, re.M) and re.search(r"^ ?combined +5m ", text, re.M)
+    assert "1h beats 5m" not in text and "5m stays cheaper" not in text
+    assert one_line(plan("blog-chat", "--model", HAIKU_35, "--ttl", "1h", expect=1)) == (
+        "Error: Claude 3.5 Haiku has no 1h cache TTL: plan with ttls = ['5m']."
+    )
+
+
+def test_none_has_no_ttl_and_one_turn_has_no_pause_sweep() -> None:
+    text = plan("blog-chat", "--approach", "none", "--turns-per-session", "1", "--calls-per-turn", "1")
+    assert "Cheapest here: none at $" in text
+    assert "none 5m" not in text and "none 1h" not in text and "between turns" not in text
+
+
+# --- the doctor ---------------------------------------------------------------------------------------------------
+
+
+def recorded(lab: Lab) -> list[dict[str, Any]]:
+    return [json.loads(call.to_json()) for call in lab.recorder.calls]
+
+
+def bad_records(good: dict[str, Any]) -> list[tuple[Any, str]]:
+    """(a damaged copy of a good record, the reason the doctor gives for skipping it)."""
+
+    def with_request(**changes: Any) -> dict[str, Any]:
+        return {**good, "request": {**good["request"], **changes}}
+
+    text_block = good["request"]["messages"][0]
+    return [
+        (with_request(messages="hi"), "request.messages is not a list"),
+        (with_request(messages=[{"role": "user", "content": 5}]), "request.messages[0].content is not a list"),
+        (with_request(system=5), "request.system is not a list"),
+        (with_request(toolConfig="tools"), "request.toolConfig is not an object with a tools list"),
+        (
+            with_request(messages=[{"role": "user", "content": [{"text": 5}]}]),
+            "request.messages[0].content[0].text is not text",
+        ),
+        (
+            with_request(messages=[text_block, {"role": "assistant", "content": [{"toolUse": "x"}]}]),
+            "content[0].toolUse is not an object",
+        ),
+        (with_request(messages=[{"role": "user", "content": [{"text": "\ud800"}]}]), "holds a lone surrogate"),
+        ({**good, "usage": {"inputTokens": "abc"}}, "usage: inputTokens must be a whole number of tokens, got 'abc'"),
+        ({**good, "usage": {"inputTokens": -5}}, "usage: inputTokens cannot be negative, got -5"),
+        ({**good, "usage": {"inputTokens": 1.5}}, "usage: inputTokens must be a whole number of tokens, got 1.5"),
+        ({**good, "usage": {"cacheDetails": [{"ttl": "2h"}]}}, "usage: cacheDetails entries need ttl '5m' or '1h'"),
+        ({**good, "usage": None, "error": None}, "the call has neither usage nor error"),
+    ]
+
+
+def test_each_badly_typed_line_is_skipped_and_named_and_the_rest_reported(tmp_path: Path) -> None:
+    lab = Lab()
+    for _ in range(2):
+        lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")])
+    first, second = recorded(lab)
+    bad = bad_records(first)
+    lines = [json.dumps(first), *(json.dumps(record) for record, _ in bad)]
+    lines += ['{"agent": "a", "at": 1' + "0" * 5000 + ', "model_id": "m", "request": {}, "usage": {}}']
+    lines += ['{"a": ' + "[" * 3000 + "]" * 3000 + "}", json.dumps(second)]
+    path = tmp_path / "calls.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    text = render_with(lambda console: cli(["doctor", str(path)], console), width=200)
+    for number, (_, reason) in enumerate(bad, start=2):
+        assert f"{path}: line {number}: " in text and reason in text, reason
+    assert f"{path}: line {len(bad) + 2}: not usable JSON" in text
+    assert f"{path}: line {len(bad) + 3}: not usable JSON" in text or f"line {len(bad) + 3}: not valid JSON" in text
+    assert "2 calls in" in text and "HIT: read 2,100 cached tokens" in text
+
+
+def test_a_file_with_no_usable_call_fails(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    path.write_text("[1]\n\n")
+    text = render_with(lambda console: cli(["doctor", str(path)], console), expect=1)
+    assert one_line(text) == f"Error: {str(path)!r} holds no usable call: record one with --record FILE.jsonl."
+
+
+def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from caching import recording
+
+    monkeypatch.setattr(recording, "LONGEST_LINE", 100_000)
+    text = render_with(lambda console: cli(["doctor", "/dev/zero"], console), expect=1)
+    assert "/dev/zero: line 1: longer than 100,000 characters, so this is not a recording; stopped reading." in text
+
+
+def test_one_client_with_several_prompts_still_finds_the_timestamp() -> None:
+    lab = Lab()  # one boto3 client, one label: the nearest earlier prefix is found across every call
+    lab.send(system=[{"text": "Now: 2026-11-29 10:41. " + GUIDE}, CP], messages=[user("Hi")])
+    lab.send(system=[{"text": text_of(2_300, "othr")}, CP], messages=[user("Hi")])
+    _, message, _ = lab.send(system=[{"text": "Now: 2026-11-29 10:42. " + GUIDE}, CP], messages=[user("Hi")])
+    assert message == (
+        "prefix changed in system block 0 at character 20: '2026-11-29 10:42' looks like a timestamp; move it after "
+        "the checkpoint"
+    )
+
+
+def test_the_catalog_without_sonnet_is_still_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    without = Catalog(tuple(m for m in Catalog().models if m.short != "claude-sonnet-4-6"))
+    with running_server(Emulator(catalog=without)) as server:
+        live_env(monkeypatch, server.url)
+        text = chat_with(["--live"], "What is Python?\nquit\n")
+    assert one_line(text).startswith(f"Error: Model id '{SONNET}' is not offered in us-east-1")
