@@ -108,3 +108,24 @@ def test_the_doctor_command_fits(width: int, tmp_path: Path) -> None:
     text = render_with(lambda console: cli(["doctor", str(path)], console), width=width)
     fits(text, width)
     assert "'2026-11-29 10:42' looks like a timestamp; move it after the checkpoint" in whole(text)
+
+
+def test_an_80_column_terminal_is_honoured_end_to_end() -> None:
+    """COLUMNS=80 in the environment, as a terminal sets it: the chat piped, a plan and an example."""
+    import os
+    import subprocess
+    import sys
+
+    from .test_main import ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": os.devnull, "HOME": "/nonexistent", "COLUMNS": "80"}
+    for command, stdin in (
+        (["main.py"], "What is Python?\nquit\n"),
+        (["-m", "caching", "plan", "coding-session"], ""),
+        (["examples/03_two_prompts.py"], ""),
+    ):
+        result = subprocess.run(
+            [sys.executable, *command], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+        )
+        assert (result.returncode, result.stderr) == (0, ""), command
+        fits(result.stdout, 80)
