@@ -1,7 +1,7 @@
 """08 · The cache doctor: three reasons caching silently does nothing, and the fix for each.
 
 Run:  .venv/bin/python examples/08_cache_doctor.py      (offline; add --live for real Bedrock)
-Look for: a timestamp in the system prompt, a prompt under the minimum, a tool fan-out wider than the 20-block
+Look for: a timestamp in the system prompt, a prompt under the minimum, a tool fan-out wider than the 21-block
 lookback: the doctor names each cause, place and fix; each fixed version READS. Your app: --record calls.jsonl,
 then python -m caching doctor calls.jsonl.
 """
@@ -31,7 +31,7 @@ def fan_out(question: str, width: int, rolling: bool) -> list[dict]:
     results = [
         {"toolResult": {"toolUseId": f"t{i}", "content": [{"text": f"order {i}: shipped"}]}} for i in range(width)
     ]
-    if rolling:  # a second checkpoint halfway keeps each step within the 20-block lookback
+    if rolling:  # a second checkpoint halfway keeps each step within the 21-block lookback
         results = [*results[: width // 2], CP, *results[width // 2 :]]
     return [
         user(question, point=False),

@@ -82,7 +82,7 @@ def test_wide_tool_fan_out_beyond_the_lookback() -> None:
     wide = {"role": "user", "content": [head["content"][0], *({"text": f"result {i}"} for i in range(25)), CP]}
     assert lab.send(system=[{"text": GUIDE}], messages=[wide]) == (
         Kind.BEYOND_LOOKBACK,
-        "the previous cached prefix is 25 blocks before this checkpoint, beyond the 20-block lookback; add a checkpoint",
+        "the previous cached prefix is 25 blocks before this checkpoint, beyond the 21-block lookback; add a checkpoint",
         Kind.BEYOND_LOOKBACK,
     )
 

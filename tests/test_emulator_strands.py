@@ -52,7 +52,7 @@ def test_agent_two_turns_exact_usage_per_call() -> None:
     assert requests[0]["system"] == [{"text": text_of(SYSTEM_TOKENS)}, CP]
 
     # Derived from the rules: call 1 writes tools + system + the question (both checkpoints pass the minimum).
-    # Each later call reads what the call before it wrote (its last checkpoint, within 20 blocks) and writes the
+    # Each later call reads what the call before it wrote (its last checkpoint, within 21 blocks) and writes the
     # messages added since, up to the cachePoint Strands puts at the end of the last user message.
     prefix = [tools + SYSTEM_TOKENS + sum(message_tokens(m) for m in r["messages"]) for r in requests]
     expected = [(0, prefix[0], 0)] + [(prefix[i - 1], prefix[i] - prefix[i - 1], 0) for i in range(1, 4)]

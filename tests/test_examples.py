@@ -127,7 +127,7 @@ def test_08_cache_doctor() -> None:
         "5 too short 0 0 BELOW MINIMUM: prefix below minimum: 1,018 < 2,048 tokens for claude-sonnet-4-6; add about "
         "1,030 tokens or move the checkpoint later",
         "7 whole prompt 2,140 0 HIT: read 2,140 cached tokens",
-        "but the previous cached prefix is 24 blocks before this checkpoint, beyond the 20-block lookback; add a "
+        "but the previous cached prefix is 24 blocks before this checkpoint, beyond the 21-block lookback; add a "
         "checkpoint",
         "11 fan-out rolling 2,166 202 HIT: read 2,166 cached tokens, wrote 202 more",
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..rules import (
@@ -40,6 +40,11 @@ class Emulator:
         lookback: how many block boundaries before a checkpoint a read may look (Bedrock: about 20).
         replies: request -> (content blocks, stop reason); the offline model by default. A test can script its own.
         keep_records: how many of the latest records `records` keeps (memory stays bounded on a long-running server).
+        accounts: credential -> account, for credentials that share one AWS account's cache (an access key id, or
+            "bearer:" and the digest of an API key as `credential_of` names it). Unlisted, each credential is its own
+            account: a rotated temporary key looks like a new account, as it does to anyone who cannot see IAM.
+        prefill_seconds: real seconds a request takes before its response begins. Entries it writes become readable
+            only then, so identical requests sent at the same moment each write (0: requests never overlap).
     """
 
     def __init__(
@@ -49,6 +54,8 @@ class Emulator:
         lookback: int = LOOKBACK_BLOCKS,
         replies: Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]] = reply,
         keep_records: int = 1_000,
+        accounts: Mapping[str, str] | None = None,
+        prefill_seconds: float = 0.0,
     ) -> None:
         self.clock = clock
         self.replies = replies
@@ -57,9 +64,15 @@ class Emulator:
         self.history = History()  # recent requests per model and account: what changed, when a prefix is new
         self.records: list[CallRecord] = []
         self.keep_records = keep_records
+        self.accounts = dict(accounts or {})
+        self.prefill_seconds = prefill_seconds
         self._numbers = itertools.count(1)
         self.throttled = 0  # the next N Converse/ConverseStream requests get a ThrottlingException
         self._lock = threading.Lock()
+
+    def account_for(self, credential: str) -> str:
+        """The account whose cache a credential uses."""
+        return self.accounts.get(credential, credential)
 
     def throttle(self, count: int) -> None:
         """Answer the next `count` model calls with ThrottlingException, to exercise retry paths."""
@@ -87,7 +100,7 @@ class Emulator:
         output_tokens = sum(block_tokens(block) for block in content)
         with self._lock:
             digests = prefix_digests(prompt)
-            result = self.cache.apply(prompt, model, model_id, account, digests)
+            result = self.cache.apply(prompt, model, model_id, account, digests, pending=True)
             written = result.write_tokens
             diagnosis = diagnose(
                 prompt,
@@ -128,6 +141,10 @@ class Emulator:
             )
             if len(self.records) > self.keep_records:
                 del self.records[: len(self.records) - self.keep_records]
+        if self.prefill_seconds:  # the model reads the prompt; its first token, and so its entries, come after
+            time.sleep(self.prefill_seconds)
+        with self._lock:
+            self.cache.release(result.written)
         latency_ms = max(1, round((time.perf_counter() - started) * 1000))
         return {
             "output": {"message": {"role": "assistant", "content": content}},

@@ -7,6 +7,7 @@ status 400/403/404 with `x-amzn-ErrorType`, which botocore turns into a real `Cl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,13 +43,14 @@ def too_large(size: int) -> HttpAnswer:
     return error(400, "ValidationException", f"The request body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,}.")
 
 
-def account_of(headers: dict[str, str]) -> str | None:
-    """The caller's access key id from the SigV4 Authorization header, or a stand-in for a bearer API key."""
+def credential_of(headers: dict[str, str]) -> str | None:
+    """Who signed the request: the access key id of a SigV4 Authorization header, or "bearer:" and a digest of a
+    Bedrock API key (the key itself is never kept)."""
     auth = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
     if match := CREDENTIAL.search(auth):
         return match.group("key")
     if auth.lower().startswith("bearer ") and len(auth) > 7:
-        return "bearer-key"
+        return "bearer:" + hashlib.sha256(auth[7:].strip().encode("utf-8", "replace")).hexdigest()[:16]
     return None
 
 
@@ -58,8 +60,8 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
     if method != "POST" or route is None:
         shown = path if len(path) <= 100 else path[:100] + "..."
         return error(404, "UnknownOperationException", f"No Bedrock Runtime operation at {method} {shown!r}.")
-    account = account_of(headers)
-    if account is None:
+    credential = credential_of(headers)
+    if credential is None:
         return error(
             403, "AccessDeniedException", "Missing Authentication Token: sign the request (any key id works offline)."
         )
@@ -73,6 +75,7 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
         return error(400, "ValidationException", "The request body must be a JSON object.")
 
     model_id, operation = unquote(route.group("model")), OPERATIONS[route.group("op")]
+    account = emulator.account_for(credential)
     if operation != "CountTokens" and emulator.take_throttle():
         return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     try:

@@ -24,7 +24,8 @@ OFFLINE_SECRET = "offline-emulator-secret"  # signing needs a secret; the emulat
 def offline_session(
     emulator: Emulator | None = None, *, access_key_id: str | None = None, region: str = "us-east-1"
 ) -> boto3.Session:
-    """A boto3 Session answered by `emulator` (a new one if None); `access_key_id` names the caller's account."""
+    """A boto3 Session answered by `emulator` (a new one if None); `access_key_id` names the caller's credential
+    (its own account unless the emulator's `accounts` maps it to a shared one)."""
     from .emulator import DEFAULT_ACCESS_KEY, Emulator
 
     emulator = emulator or Emulator()

@@ -3,8 +3,8 @@
 Rules (shared/reference/bedrock-prompt-caching.md):
 - An entry's key is the exact bytes of the prefix up to a checkpoint, plus the model id, plus the account.
   Two accounts never share an entry, even for identical bytes.
-- Read: at each checkpoint, look for an entry an earlier request wrote at that boundary or at up to 20 block
-  boundaries before it (the lookback). The longest prefix found anywhere is read.
+- Read: at each checkpoint, look for an entry an earlier request wrote at that boundary or at up to 21 block
+  boundaries before it (the lookback, as measured live). The longest prefix found anywhere is read.
 - Write: at every checkpoint after the read point whose cumulative prefix reaches the model's minimum.
   cacheWriteInputTokens = tokens from the read point to the last written checkpoint; inputTokens = the rest.
 - Below the minimum nothing is written and nothing fails.
@@ -27,7 +27,9 @@ from .catalog import DEFAULT_MODEL_ID, Catalog, ModelInfo
 from .outcomes import NEW, Action, CheckpointOutcome, Kind, Miss
 from .prompt import TTL_SECONDS, Block, Prompt, linearize
 
-LOOKBACK_BLOCKS = 20
+# Measured live (Sonnet 4.6, Oct 2026): a checkpoint still finds the previous entry when 21 content blocks were added
+# after it (20 in between plus the checkpoint's own block); 22 or more always miss. AWS and Anthropic say "about 20".
+LOOKBACK_BLOCKS = 21
 FORGET_AFTER_SECONDS = 3600.0  # an entry expired this long ago is forgotten: it explains no miss any more
 SWEEP_EVERY_CALLS = 1_000  # how often `commit` drops forgotten entries, so memory stays bounded
 
@@ -36,6 +38,7 @@ SWEEP_EVERY_CALLS = 1_000  # how often `commit` drops forgotten entries, so memo
 class Entry:
     ttl: str
     expires_at: float
+    ready: bool = True  # False while the request that wrote it has not begun its response: nobody can read it yet
 
 
 class CacheResult(NamedTuple):
@@ -49,6 +52,7 @@ class CacheResult(NamedTuple):
     read_position: int
     checkpoints: tuple[CheckpointOutcome, ...]
     miss: Miss | None = None
+    written: tuple[Entry, ...] = ()  # the entries this request wrote, for `release`
 
 
 def next_digest(previous: str, block: Block) -> str:
@@ -57,8 +61,9 @@ def next_digest(previous: str, block: Block) -> str:
 
 
 def prefix_digests(prompt: Prompt) -> list[str]:
-    """digests[i] identifies the first i blocks: a hash chain, so each prefix costs one step."""
-    digests = [hashlib.sha256(b"").hexdigest()]
+    """digests[i] identifies the first i blocks (and the prompt's variant): a hash chain, so each prefix costs one
+    step."""
+    digests = [hashlib.sha256(prompt.variant.encode()).hexdigest()]
     for block in prompt.blocks:
         digests.append(next_digest(digests[-1], block))
     return digests
@@ -119,7 +124,13 @@ class PromptCache:
 
     def live(self, model_id: str, digest: str, account: str, now: float) -> bool:
         found = self.entry(model_id, digest, account)
-        return found is not None and found.expires_at > now
+        return found is not None and found.ready and found.expires_at > now
+
+    @staticmethod
+    def release(entries: tuple[Entry, ...]) -> None:
+        """The request that wrote these entries has begun its response: they can be read from now on."""
+        for entry in entries:
+            entry.ready = True
 
     def lookup(self, prompt: Prompt, model_id: str, account: str, digests: list[str], now: float) -> int:
         """The position of the longest prefix this request reads (0: none)."""
@@ -132,7 +143,7 @@ class PromptCache:
             for position in range(point.position, max(0, point.position - lookback - 1), -1):
                 by_account = entries.get((model_id, digests[position]))
                 found = by_account.get(account) if by_account else None
-                if found is not None and found.expires_at > now:
+                if found is not None and found.ready and found.expires_at > now:
                     return position
         return 0
 
@@ -167,6 +178,7 @@ class PromptCache:
         read_position: int,
         misses: dict[int, Miss] | None = None,
         write_limit: int | None = None,
+        pending: bool = False,
     ) -> CacheResult:
         """Refresh what was read and write at every checkpoint past it that reaches the model's minimum.
 
@@ -189,6 +201,7 @@ class PromptCache:
                     refreshed.expires_at = now + TTL_SECONDS[refreshed.ttl]
 
         outcomes: list[CheckpointOutcome] = []
+        written: list[Entry] = []
         last_write = {"1h": 0, "5m": 0}
         for index, point in enumerate(points):
             tokens = tokens_before[point.position]
@@ -206,7 +219,8 @@ class PromptCache:
                     reason, detail = Kind.BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
                 elif write_limit is None or tokens <= write_limit:
                     by_account = self._entries.setdefault((model_id, digests[point.position]), {})
-                    by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl])
+                    by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl], ready=not pending)
+                    written.append(by_account[account])
                     last_write[point.ttl] = point.position
                     action, reason = (Action.READ_WRITE if reads else Action.WRITE), ""
             if misses is not None:
@@ -239,6 +253,7 @@ class PromptCache:
             read_position=read_position,
             checkpoints=tuple(outcomes),
             miss=call_miss(misses) if misses is not None else None,
+            written=tuple(written),
         )
 
     def apply(
@@ -249,17 +264,19 @@ class PromptCache:
         account: str,
         digests: list[str] | None = None,
         explain: bool = True,
+        pending: bool = False,
     ) -> CacheResult:
         """Look up, explain and commit one request; return the tokens of each kind.
 
         `digests` (from `prefix_digests`) may be passed in by a caller that extends prompts block by block.
         With `explain=False` (the traffic planner) the per-checkpoint outcomes and miss reasons are not built.
+        With `pending`, what it writes stays unreadable until `release(result.written)`.
         """
         now = self.clock()
         digests = digests or prefix_digests(prompt)
         read_position = self.lookup(prompt, model_id, account, digests, now)
         misses = self.explain(prompt, model_id, account, digests, now, read_position) if explain else None
-        return self.commit(prompt, model, model_id, account, digests, now, read_position, misses)
+        return self.commit(prompt, model, model_id, account, digests, now, read_position, misses, pending=pending)
 
     def forget(self, model_id: str, digests: list[str]) -> None:
         """Drop the entries of these prefixes (the traffic planner forgets a finished conversation)."""

@@ -17,6 +17,7 @@ class ModelInfo:
     min_tokens: int
     supports_1h: bool
     profiles: tuple[str, ...] = ("", *GEO_PREFIXES)
+    context_tokens: int = 200_000  # the context window: a longer prompt is rejected
 
     def ids(self) -> tuple[str, ...]:
         """Every model id this model answers to: in-region and each inference profile."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .cache import LOOKBACK_BLOCKS
 from .catalog import ModelInfo
 from .outcomes import Kind, Miss, duration
 from .places import SYSTEM, TOOLS
@@ -64,8 +65,8 @@ def miss_words(miss: Miss, write: int) -> str:
         return f"{duration(miss.idle)} since the last hit: the {miss.ttl} entry expired; {advice}"
     if miss.kind == Kind.BEYOND_LOOKBACK:
         return (
-            f"the previous cached prefix is {miss.distance} blocks before this checkpoint, beyond the 20-block "
-            "lookback; add a checkpoint"
+            f"the previous cached prefix is {miss.distance} blocks before this checkpoint, beyond the "
+            f"{LOOKBACK_BLOCKS}-block lookback; add a checkpoint"
         )
     return (
         f"other account: this prefix is cached for another AWS account, and accounts never share entries; "

@@ -55,6 +55,8 @@ class Prompt:
     # Computed from the blocks, unless a caller passes its own counts: the planner (built block by block) and the
     # doctor (the estimate scaled to the totals Bedrock reported).
     cumulative: tuple[int, ...] = ()
+    # What else keys the cache besides the bytes (see `variant`): a different variant shares no entry.
+    variant: str = ""
 
     def __post_init__(self) -> None:
         if not self.cumulative:
@@ -89,12 +91,25 @@ def _sections(request: dict[str, Any]) -> Iterator[tuple[Place, Any, str, int]]:
 def _walk(request: dict[str, Any], model: ModelInfo | None) -> tuple[list[Block], list[Checkpoint]]:
     blocks: list[Block] = []
     checkpoints: list[Checkpoint] = []
+    before: Any = None  # the block right before this one in the same list (tools, system, or a message's content)
+    content = False  # whether that list has had a content block yet
     for place, block, label, framing in _sections(request):
+        if place.index == 0:
+            before, content = None, False
         if not isinstance(block, dict) or not block:
             raise RequestRejected(f"The content block at {place} is malformed: expected a non-empty JSON object.")
+        if len(block) > 1:
+            members = " and ".join(sorted(block))
+            raise RequestRejected(
+                f"The content block at {place} sets {members}: a content block must set exactly one member.",
+                f"{place} sets {members} in one block; give each its own block",
+            )
         if "cachePoint" in block:
+            _check_point_follows(place, before, content)
             checkpoints.append(_checkpoint(place, block["cachePoint"], len(blocks), model))
+            before = block
             continue
+        before, content = block, True
         try:
             data = f"{label}|{canonical_json(block)}".encode()
         except UnicodeEncodeError:
@@ -115,11 +130,74 @@ def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> lis
     return _walk(request, model)[1]
 
 
+def variant(request: dict[str, Any], api: str = "converse") -> str:
+    """The settings that key the cache besides the prompt's bytes (each measured live as a miss when it changes): the
+    API (Converse and InvokeModel build different prompts), the thinking configuration, output_config.effort (absent
+    means high) and the tool-choice group (auto, none and absent are one group; any and tool another)."""
+    extra = request.get("additionalModelRequestFields") or {}
+    extra = extra if isinstance(extra, dict) else {}
+    thinking = extra.get("thinking") or {}
+    thinking = thinking if isinstance(thinking, dict) else {}
+    mode = thinking.get("type", "disabled")
+    budget = thinking.get("budget_tokens", "") if mode != "disabled" else ""
+    output = extra.get("output_config") or {}
+    effort = output.get("effort", "high") if isinstance(output, dict) else "high"
+    tool_config = request.get("toolConfig") or {}
+    choice = tool_config.get("toolChoice") if isinstance(tool_config, dict) else None
+    forced = isinstance(choice, dict) and ("any" in choice or "tool" in choice)
+    return f"{api}|thinking={'off' if mode == 'disabled' else f'{mode}:{budget}'}|effort={effort}|tools={'forced' if forced else 'auto'}"
+
+
 def linearize(request: dict[str, Any], model: ModelInfo) -> Prompt:
     """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules."""
     _check_conversation(request.get("messages"))
+    _check_inference(request.get("inferenceConfig"))
     blocks, checkpoints = _walk(request, model)
-    return Prompt(tuple(blocks), tuple(checkpoints))
+    prompt = Prompt(tuple(blocks), tuple(checkpoints), variant=variant(request))
+    if prompt.total_tokens > model.context_tokens:
+        raise RequestRejected(
+            f"Input is too long for requested model: about {prompt.total_tokens:,} tokens (estimated offline), the "
+            f"limit of {model.name} is {model.context_tokens:,}."
+        )
+    return prompt
+
+
+def _check_point_follows(place: Place, before: Any, content: bool) -> None:
+    """Bedrock's rules (measured live) on what a cachePoint may follow in its own list. A point right after another
+    point is accepted (and counts toward the four)."""
+    if not content:
+        raise RequestRejected(
+            f"The cachePoint at {place} has no content block before it in its list: There is nothing available to "
+            "cache.",
+            f"the cachePoint at {place} has no block before it in its own list; move it after one",
+        )
+    if "document" in before and str((before["document"] or {}).get("format", "")).lower() != "pdf":
+        raise RequestRejected(
+            f"A cachePoint cannot follow a document that is not a PDF ({place}).",
+            f"the cachePoint at {place} follows a non-PDF document; put it before the document",
+        )
+    if "reasoningContent" in before:
+        raise RequestRejected(
+            f"Cache point cannot be inserted after reasoning block ({place}).",
+            f"the cachePoint at {place} follows a reasoning block; move it",
+        )
+
+
+def _check_inference(config: Any) -> None:
+    """inferenceConfig within Bedrock's ranges (maxTokens is not a cap on the reply: Bedrock ignores it there)."""
+    if config is None:
+        return
+    if not isinstance(config, dict):
+        raise RequestRejected("inferenceConfig must be an object.")
+    max_tokens = config.get("maxTokens")
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
+        raise RequestRejected(f"inferenceConfig.maxTokens must be a whole number of at least 1, got {max_tokens!r}.")
+    for name in ("temperature", "topP"):
+        value = config.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1
+        ):
+            raise RequestRejected(f"inferenceConfig.{name} must be between 0 and 1, got {value!r}.")
 
 
 def _checkpoint(place: Place, point: Any, position: int, model: ModelInfo | None) -> Checkpoint:
@@ -138,8 +216,6 @@ def _checkpoint(place: Place, point: Any, position: int, model: ModelInfo | None
         raise RequestRejected(
             f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {place}). Use ttl 5m."
         )
-    if position == 0:
-        raise RequestRejected(f"The cachePoint at {place} has no content before it: there is nothing to cache.")
     return Checkpoint(place, position, ttl)
 
 
