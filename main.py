@@ -14,7 +14,7 @@ from typing import TextIO
 from rich.console import Console
 
 from caching import Settings, build_team, connect
-from caching.cli import console_for, explain_error, is_fatal, load, run
+from caching.cli import below_minimum, console_for, explain_error, is_fatal, load, run
 from caching.reports import calls_table, session_line, session_summary, turn_line
 
 CONTROLS = "Type a question and press Enter. quit, exit, Ctrl-D or Ctrl-C ends the chat with a session summary."
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
         tracker = backend.tracker()
         team = build_team(backend.model, tracker, settings.approach, settings.ttl)
         out.print(backend.banner)
+        note = below_minimum(settings.model_id)
+        if note:
+            out.print(note, markup=False, highlight=False)
         out.print(f"Model {settings.model_id}, approach {settings.approach}, ttl {settings.ttl}. {CONTROLS}")
         failed = False
         while True:

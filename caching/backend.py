@@ -57,7 +57,7 @@ class Backend:
     def tracker(self) -> UsageTracker:
         """A UsageTracker whose reason column comes from the emulator's records offline, from the doctor live."""
         if self.emulator is not None:
-            return UsageTracker(explain=EmulatorReasons(self.emulator))
+            return UsageTracker(explain=EmulatorReasons(self.emulator), estimated=True)
         return UsageTracker(explain=DoctorReasons(self.recorder))
 
     def model(self, approach: ApproachSetup) -> BedrockModel:

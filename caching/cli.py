@@ -13,10 +13,11 @@ from rich.console import Console
 from .backend import Backend, connect
 from .errors import CachingError
 from .live import explain_error, is_fatal
-from .rules import system_clock
+from .rules import DEFAULT_MODEL_ID, Catalog, system_clock
 from .settings import Settings, load, parser
+from .team import below_minimum
 
-__all__ = ["console_for", "explain_error", "is_fatal", "lesson", "load", "parser", "run"]
+__all__ = ["below_minimum", "console_for", "explain_error", "is_fatal", "lesson", "load", "parser", "run"]
 
 
 def run(body: Callable[[Settings], int], console: Console, settings: Callable[[], Settings]) -> int:
@@ -58,14 +59,25 @@ def lesson(
     *,
     clock: Callable[[], float] = system_clock,
     second_account: bool = False,
+    needs_1h: bool = False,
 ) -> int:
     """Run an example: parse the usual flags (its docstring is the --help), connect offline or live, say where
-    calls go, then `show(backend, out)`. Returns the exit code."""
+    calls go, then `show(backend, out)`. Returns the exit code. A lesson that `needs_1h` says so in one line, and
+    stops, on a model without a 1h TTL."""
     out = console_for(console)
 
     def body(settings: Settings) -> int:
         backend = connect(settings, clock)
         out.print(backend.banner)
+        model = Catalog().find(settings.model_id)
+        if needs_1h and model is not None and not model.supports_1h:
+            out.print(
+                f"Note: {model.name} has no 1h cache TTL, which this lesson compares: try --model {DEFAULT_MODEL_ID}."
+            )
+            return 0
+        note = below_minimum(settings.model_id)
+        if note:
+            out.print(note, markup=False, highlight=False)
         show(backend, out)
         return 0
 

@@ -28,6 +28,7 @@ __all__ = [
     "session_line",
     "session_summary",
     "table",
+    "tokens",
     "turn_line",
     "turns_table",
     "usd",
@@ -37,6 +38,18 @@ __all__ = [
 def usd(amount: Decimal) -> str:
     """Dollars: to the micro-dollar below $1 (single calls cost fractions of a cent), to the cent from $1."""
     return f"${amount:.6f}" if abs(amount) < 1 else f"${amount:,.2f}"
+
+
+ESTIMATE = "~"
+ESTIMATE_LEGEND = (
+    "~ an estimate made offline (prose about 1.11 x characters / 4, code and JSON more); live runs show Bedrock's "
+    "own counts."
+)
+
+
+def tokens(count: int, estimated: bool = False) -> str:
+    """A token count, marked when it is an offline estimate (zero is zero either way)."""
+    return f"{ESTIMATE if estimated and count else ''}{count:,}"
 
 
 def plural(count: int, noun: str) -> str:
@@ -57,7 +70,9 @@ def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_to
     columns += [(name, "right") for name in ("read", "write", "regular", "output", "cost")]
     if first_token:
         columns.append(("1st token", "right"))
-    out = NotedTable(title, columns, "cache: why", movable=("1st token",))
+    estimated = any(call.estimated for call in calls)
+    legend = ESTIMATE_LEGEND if estimated else None
+    out = NotedTable(title, columns, "cache: why", legend, movable=("1st token",))
     for call in calls:
         u = call.usage
         timing = [f"{call.first_token_ms:,} ms" if call.first_token_ms is not None else "-"] if first_token else []
@@ -65,10 +80,10 @@ def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_to
             [
                 f"{call.turn}.{call.number}",
                 call.agent,
-                f"{u.cacheReadInputTokens:,}",
-                f"{u.cacheWriteInputTokens:,}",
-                f"{u.inputTokens:,}",
-                f"{u.outputTokens:,}",
+                tokens(u.cacheReadInputTokens, estimated),
+                tokens(u.cacheWriteInputTokens, estimated),
+                tokens(u.inputTokens, estimated),
+                tokens(u.outputTokens, estimated),
                 usd(call.cost.total),
                 *timing,
             ],
@@ -79,10 +94,10 @@ def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_to
 
 def turn_line(turn: Turn) -> Text:
     """The turn's totals in one line: tokens, cost, and savings against no caching."""
-    u, c = turn.usage, turn.cost
+    u, c, e = turn.usage, turn.cost, any(call.estimated for call in turn.calls)
     return Text(
-        f"Turn {turn.number}: read {u.cacheReadInputTokens:,} | write {u.cacheWriteInputTokens:,} | "
-        f"regular {u.inputTokens:,} | output {u.outputTokens:,} | cost {usd(c.total)} "
+        f"Turn {turn.number}: read {tokens(u.cacheReadInputTokens, e)} | write {tokens(u.cacheWriteInputTokens, e)} | "
+        f"regular {tokens(u.inputTokens, e)} | output {tokens(u.outputTokens, e)} | cost {usd(c.total)} "
         f"(uncached {usd(c.uncached_input + c.output)}) | input savings {pct(c.input_savings)}, "
         f"total {pct(c.total_savings)}"
     )
@@ -105,7 +120,8 @@ def session_line(turns: Sequence[Turn]) -> Text:
 def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
     """One row per turn: calls, tokens of each kind, cost, input and total savings."""
     caption = "input %, total %: saved against no caching (negative while the write premium is not repaid)"
-    out = table(title, caption)
+    estimated = any(call.estimated for turn in turns for call in turn.calls)
+    out = table(title, caption + ("\n" + ESTIMATE_LEGEND if estimated else ""))
     for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input %", "total %"):
         out.add_column(column, justify="right", no_wrap=True)
     for turn in turns:
@@ -113,10 +129,10 @@ def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
         out.add_row(
             str(turn.number),
             str(len(turn.calls)),
-            f"{u.cacheReadInputTokens:,}",
-            f"{u.cacheWriteInputTokens:,}",
-            f"{u.inputTokens:,}",
-            f"{u.outputTokens:,}",
+            tokens(u.cacheReadInputTokens, estimated),
+            tokens(u.cacheWriteInputTokens, estimated),
+            tokens(u.inputTokens, estimated),
+            tokens(u.outputTokens, estimated),
             usd(c.total),
             pct(c.input_savings),
             pct(c.total_savings),

@@ -17,12 +17,28 @@ from strands.models import BedrockModel
 from strands.tools.executors import SequentialToolExecutor
 
 from .approaches import ApproachSetup, setup
+from .rules import DEFAULT_MODEL_ID, Catalog, text_tokens
 from .tracking import UsageTracker
+
+PROMPTS = ("orchestrator", "research_assistant", "code_assistant")
 
 
 def prompt(name: str) -> str:
     """The system prompt text of `name` (orchestrator, research_assistant, code_assistant)."""
     return files("caching").joinpath("prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
+
+
+def below_minimum(model_id: str) -> str | None:
+    """One line when the model caches none of this lab's prompts (its minimum is above their size), else None."""
+    model = Catalog().find(model_id)
+    smallest = min(text_tokens(prompt(name)) for name in PROMPTS)
+    if model is None or smallest >= model.min_tokens:
+        return None
+    return (
+        f"Note: {model.name} caches only prefixes of at least {model.min_tokens:,} tokens, and this lab's system "
+        f"prompts are about {smallest:,} tokens (estimated): a prompt alone is not cached, a conversation only once "
+        f"it grows past the minimum; try --model {DEFAULT_MODEL_ID}."
+    )
 
 
 @dataclass

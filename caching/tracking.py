@@ -42,6 +42,7 @@ class CallUsage:
     requested_ttl: str = "5m"
     first_token_ms: int | None = None
     reason: str = ""
+    estimated: bool = False  # token counts from the offline emulator's estimate, not Bedrock's tokenizer
 
     @property
     def cost(self) -> Cost:
@@ -86,11 +87,13 @@ class UsageTracker:
 
     Args:
         explain: optional function (agent name, usage dict) -> reason text, for the reason column.
+        estimated: whether the counts come from the offline emulator (an estimate), so reports can say so.
     """
 
-    def __init__(self, explain: Any = None) -> None:
+    def __init__(self, explain: Any = None, estimated: bool = False) -> None:
         self.turns: list[Turn] = []
         self.explain = explain
+        self.estimated = estimated
         self._depth = 0
         self._lock = threading.Lock()
 
@@ -138,6 +141,7 @@ class UsageTracker:
                     requested_ttl=requested_ttl(agent),
                     first_token_ms=metrics.get("timeToFirstByteMs"),
                     reason=self.explain(name, raw) if self.explain else "",
+                    estimated=self.estimated,
                 )
             )
 

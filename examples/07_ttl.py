@@ -54,7 +54,7 @@ def show(backend: Backend, out: Console) -> None:
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    return lesson(__doc__, show, argv, console, clock=ManualClock())
+    return lesson(__doc__, show, argv, console, clock=ManualClock(), needs_1h=True)
 
 
 if __name__ == "__main__":

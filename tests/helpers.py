@@ -10,12 +10,14 @@ from caching.rules import Kind, block_tokens
 SONNET = "global.anthropic.claude-sonnet-4-6"
 CP: dict[str, Any] = {"cachePoint": {"type": "default"}}
 FRAMING = 3  # tokens for each message's role framing, as the emulator counts them
+TOOL_PROMPT = 346  # Anthropic's tool-use system prompt for Claude 4 models with auto tool choice (its pricing page)
 
 
 def text_of(tokens: int, word: str = "rule") -> str:
-    """Text the estimator counts as exactly `tokens` tokens (4 characters each)."""
+    """Prose the estimator counts as exactly `tokens` tokens (1.11 x characters / 4, rounded up)."""
     unit = (word + " " * 4)[:4]
-    return unit * tokens
+    characters = tokens * 400 // 111
+    return (unit * (characters // 4 + 1))[:characters]
 
 
 def cp(ttl: str | None = None) -> dict[str, Any]:
@@ -63,6 +65,7 @@ def call_rows(text: str) -> list[list[str]]:
         cells = re.split(r"\s{2,}", line.strip())
         if not (cells and re.fullmatch(r"\d+\.\d+", cells[0])):
             continue
+        cells = [cell.removeprefix("~") for cell in cells]  # offline counts carry the estimate marker
         if len(cells) == 7 and index + 1 < len(lines):  # narrow: the why is the next line
             note = lines[index + 1].strip()
             timing = re.match(r"1st token (\S+ ms|-); ", note)
@@ -75,7 +78,7 @@ def call_rows(text: str) -> list[list[str]]:
 
 
 def number(cell: str) -> int:
-    return int(cell.replace(",", ""))
+    return int(cell.replace(",", "").removeprefix("~"))
 
 
 def turn_rows(text: str) -> list[list[int]]:

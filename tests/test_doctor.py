@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -58,7 +59,7 @@ def test_prefix_below_minimum() -> None:
     lab = Lab()
     assert lab.send(system=[{"text": text_of(1_980)}, CP], messages=[user("Hi")]) == (
         Kind.BELOW_MINIMUM,
-        "prefix below minimum: 1,980 < 2,048 tokens for claude-sonnet-4-6; add about 68 tokens or move the "
+        "prefix below minimum: ~1,980 < 2,048 tokens for claude-sonnet-4-6; add about 68 tokens or move the "
         "checkpoint later",
         Kind.BELOW_MINIMUM,
     )
@@ -161,7 +162,10 @@ def test_recording_from_main_and_the_doctor_command(tmp_path: Any) -> None:
         ["2", "research_assistant"],
         ["3", "orchestrator"],
     ]
-    assert "HIT: read 2,275 cached tokens, wrote 209 more" in text
+    first, _, third = (json.loads(line)["usage"] for line in recorded)
+    assert third["cacheReadInputTokens"] == first["cacheWriteInputTokens"]  # the orchestrator reads what it wrote
+    read, wrote = third["cacheReadInputTokens"], third["cacheWriteInputTokens"]
+    assert f"HIT: read {read:,} cached tokens, wrote {wrote:,} more" in " ".join(text.split())
 
 
 def test_damaged_recording_names_the_line_and_reads_the_rest(tmp_path: Any) -> None:
@@ -202,7 +206,7 @@ def test_live_counts_that_differ_from_the_estimate() -> None:
     short = doctor.observe(ObservedCall("app", 0.0, SONNET, request, {"inputTokens": 1_900}))
     assert (short.kind, short.message) == (
         Kind.BELOW_MINIMUM,
-        "prefix below minimum: 1,896 < 2,048 tokens for claude-sonnet-4-6; add about 152 tokens or move the "
+        "prefix below minimum: ~1,896 < 2,048 tokens for claude-sonnet-4-6; add about 152 tokens or move the "
         "checkpoint later",
     )
     odd = doctor.observe(ObservedCall("app", 0.0, SONNET, request, {"inputTokens": 2_500}))

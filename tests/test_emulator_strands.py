@@ -11,7 +11,7 @@ from strands.models import BedrockModel, CacheConfig
 from caching.emulator import MARK, Emulator, ManualClock, running_server
 from caching.rules import block_tokens
 
-from .helpers import CP, SONNET, message_tokens, text_of
+from .helpers import CP, SONNET, TOOL_PROMPT, message_tokens, text_of
 
 SYSTEM_TOKENS = 2_100
 
@@ -48,7 +48,7 @@ def test_agent_two_turns_exact_usage_per_call() -> None:
     requests = [r.request for r in emu.records]
     assert len(requests) == 4  # per turn: the call that asks the tool, then the call that answers
     assert [r.request["messages"][-1]["content"][-1] for r in emu.records] == [{"cachePoint": {"type": "default"}}] * 4
-    tools = sum(block_tokens(t) for t in requests[0]["toolConfig"]["tools"])
+    tools = TOOL_PROMPT + sum(block_tokens(t) for t in requests[0]["toolConfig"]["tools"])
     assert requests[0]["system"] == [{"text": text_of(SYSTEM_TOKENS)}, CP]
 
     # Derived from the rules: call 1 writes tools + system + the question (both checkpoints pass the minimum).

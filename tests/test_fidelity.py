@@ -3,13 +3,15 @@ from a live measurement, pinned by a test that fails if it breaks."""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from typing import Any
 
 import boto3
 import pytest
 
-from caching.emulator import Emulator, ManualClock, RequestRejected, running_server
+from caching.emulator import Catalog, Emulator, ManualClock, RequestRejected, running_server
 
 from .helpers import CP, SONNET, text_of, usage_of, user
 
@@ -166,3 +168,117 @@ def test_identical_requests_at_the_same_moment_each_write(over_loopback: bool) -
         assert [usage_of(r)[1] for r in results] == [2_100] * 4  # every one wrote: none could read another's entry
         later = client.converse(modelId=SONNET, **body)  # once their responses began, the entry is readable
         assert usage_of(later)[:2] == (2_100, 0)
+
+
+# --- the token estimate -------------------------------------------------------------------------------------------
+
+
+def test_prose_counts_11_percent_above_chars_over_4_and_code_more() -> None:
+    from caching.rules import text_tokens
+
+    prose = "The cache keeps a prefix for five minutes after its last use. " * 10  # 620 characters
+    assert text_tokens(prose) == -(-620 * 111 // 400) == 173  # 620 / 4 = 155, plus about 11%
+    code = "def f(x):\n    return {'a': [x, x * 2]}  # ok\n" * 10  # 450 characters, dense in brackets
+    assert text_tokens(code) == -(-450 * 125 // 400) == 141  # 450 / 4 = 113, plus 25%
+
+
+def png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", 13)
+        + b"IHDR"
+        + header
+        + struct.pack(">I", zlib.crc32(b"IHDR" + header))
+    )
+
+
+@pytest.mark.parametrize(("size", "tokens"), [((750, 400), 400), ((1000, 1000), 1334), ((3136, 1568), 1640)])
+def test_an_image_counts_width_times_height_over_750(size: tuple[int, int], tokens: int) -> None:
+    from caching.rules import block_tokens
+
+    # 750 x 400 / 750 = 400; 1000 x 1000 / 750 = 1,333.3; 3136 x 1568 is resized to 1568 x 784 first.
+    assert block_tokens({"image": {"format": "png", "source": {"bytes": png(*size)}}}) == tokens
+
+
+@pytest.mark.parametrize(
+    ("model", "choice", "extra"),
+    [
+        (SONNET, {"auto": {}}, 346),
+        (SONNET, {"any": {}}, 313),
+        (SONNET, {"tool": {"name": "t"}}, 313),
+        ("us.anthropic.claude-3-5-haiku-20241022-v1:0", {"auto": {}}, 264),
+        ("us.anthropic.claude-3-5-haiku-20241022-v1:0", {"any": {}}, 340),
+    ],
+)
+def test_tools_add_anthropics_tool_use_system_prompt(model: str, choice: dict[str, Any], extra: int) -> None:
+    from caching.rules import Catalog, block_tokens, linearize
+
+    spec = {"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}
+    request = {"toolConfig": {"tools": [spec], "toolChoice": choice}, "messages": [user("Hi")]}
+    without = {"messages": [user("Hi")]}
+    found = Catalog().find(model)
+    assert found is not None
+    assert linearize(request, found).total_tokens - linearize(without, found).total_tokens == extra + block_tokens(spec)
+
+
+def test_count_tokens_answers_the_same_estimate_with_tools() -> None:
+    emulator = Emulator()
+    client = emulator.session().client("bedrock-runtime")
+    tools = {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]}
+    body = {"system": SYSTEM, "messages": [user("Hi")], "toolConfig": tools}
+    counted = client.count_tokens(modelId=SONNET, input={"converse": body})["inputTokens"]
+    usage = client.converse(modelId=SONNET, **body)["usage"]
+    assert counted == usage["inputTokens"] + usage["cacheReadInputTokens"] + usage["cacheWriteInputTokens"]
+
+
+def test_the_lab_prompts_cache_even_if_the_real_count_is_a_quarter_lower() -> None:
+    from caching import prompt
+    from caching.rules import Catalog, text_tokens
+
+    sonnet = Catalog().find(SONNET)
+    assert sonnet is not None
+    for name in ("orchestrator", "research_assistant", "code_assistant"):
+        assert text_tokens(prompt(name)) * 0.75 >= sonnet.min_tokens, name
+
+
+def test_offline_counts_are_marked_and_live_counts_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    from .helpers import render_with
+    from .test_main import chat, live_env
+
+    offline = render_with(lambda console: chat.main([], console, __import__("io").StringIO("What is Python?\nquit\n")))
+    assert "~2," in offline and "~ an estimate made offline" in offline
+    with running_server(Emulator(clock=ManualClock())) as server:
+        live_env(monkeypatch, server.url)
+        live = render_with(
+            lambda console: chat.main(["--live"], console, __import__("io").StringIO("What is Python?\nquit\n"))
+        )
+    assert "~" not in live and "an estimate made offline" not in live
+
+
+MODELS = [
+    model.ids()[1] if len(model.ids()) > 1 else model.ids()[0]
+    for model in __import__("caching.rules", fromlist=["MODELS"]).MODELS
+]
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("name", ["02", "03", "04", "05", "06", "07", "08"])
+def test_every_example_caches_or_says_why_not_with_every_model(name: str, model: str, tmp_path: Any) -> None:
+    from .helpers import render_with
+    from .test_examples import example
+
+    recording = tmp_path / "calls.jsonl"
+    text = " ".join(
+        render_with(lambda console: example(name).main(["--model", model, "--record", str(recording)], console)).split()
+    )
+    usages = [json.loads(line)["usage"] for line in recording.read_text().splitlines()]
+    caches = any(usage["cacheReadInputTokens"] for usage in usages)
+    says_why = re.search(r"Note: .* (a prompt alone is not cached|has no 1h cache TTL)", text) is not None
+    assert caches or says_why, (name, model, text[:300])
+    found = Catalog().find(model)
+    if found is not None and found.min_tokens <= 2_048 and (found.supports_1h or name != "07"):
+        assert caches and not says_why, (name, model)  # the lab's prompts are sized for these models

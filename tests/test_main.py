@@ -100,8 +100,10 @@ def test_live_path_over_loopback_matches_offline(monkeypatch: pytest.MonkeyPatch
     assert {r.account for r in served.records} == {"AKIALOOPBACKTEST0001"}
     assert "1st token" in text
     # Live, the why column is the cache doctor's inference from the recorded requests and usage.
-    assert "READ+WRITE: read 2,275 cached tokens, wrote 209 more" in flat
-    assert "WRITE: first request like this: 2,275 tokens written for the next one to read" in flat
+    first, third = live_rows[0], live_rows[2]
+    assert f"WRITE: first request like this: {first[3]} tokens written for the next one to read" in flat
+    assert third[2] == first[3]  # the orchestrator's second call reads what its first wrote
+    assert f"READ+WRITE: read {third[2]} cached tokens, wrote {third[3]} more" in flat
 
 
 def test_live_throttling_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from caching.emulator import Catalog, Emulator, ManualClock
 from caching.planner import BUILTIN, Distribution, Workload, WorkloadError, load_workload, oracle, simulate
 from caching.rules import block_tokens
 
-from .helpers import SONNET, render_with, text_of
+from .helpers import SONNET, TOOL_PROMPT, render_with, text_of
 
 USER, RESULT, REPLY, SYSTEM = 30, 200, 60, 2_100  # tokens of a user message, a tool result, a reply, the system prompt
 
@@ -28,8 +28,12 @@ def scripted(calls_per_turn: int) -> Any:
         asked = max(i for i, m in enumerate(messages) if m["role"] == "user" and "text" in m["content"][0])
         call = 1 + sum(1 for m in messages[asked:] if m["role"] == "user" and "toolResult" in m["content"][0])
         if call < calls_per_turn:
-            # 4 (tool framing) + 2 ("lookup") + ceil(len('{"q":"..."}') / 4) = REPLY tokens
-            use = {"toolUseId": f"t{len(messages)}", "name": "lookup", "input": {"q": "x" * (4 * (REPLY - 6) - 8)}}
+            # 4 (tool framing) + 2 ("lookup") + ceil(len('{"q":"..."}') x 1.25 / 4) = REPLY tokens (JSON counts as code)
+            use = {
+                "toolUseId": f"t{len(messages)}",
+                "name": "lookup",
+                "input": {"q": "x" * ((REPLY - 6) * 400 // 125 - 8)},
+            }
             assert block_tokens({"toolUse": use}) == REPLY
             return [{"toolUse": use}], "tool_use"
         return [{"text": text_of(REPLY)}], "end_turn"
@@ -57,8 +61,8 @@ def full_stack(approach: str, ttl: str, turns: int, pause: float, calls_per_turn
     total = sum(
         (Usage.from_bedrock(r.usage) for r in emulator.records[1:]), Usage.from_bedrock(emulator.records[0].usage)
     )
-    tools = sum(block_tokens(t) for t in emulator.records[0].request["toolConfig"]["tools"] if "toolSpec" in t)
-    return total, tools
+    specs = emulator.records[0].request["toolConfig"]["tools"]
+    return total, TOOL_PROMPT + sum(block_tokens(t) for t in specs if "toolSpec" in t)
 
 
 @pytest.mark.parametrize(

@@ -4,31 +4,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-GEO_PREFIXES = ("global.", "us.", "eu.")
+# Inference-profile prefixes AWS offers for the Claude 4 family (cross-region and global); "" is the in-region id.
+PROFILES_4 = ("", "global.", "us.", "eu.", "apac.", "jp.", "au.")
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One Claude model as Bedrock exposes it for prompt caching."""
+    """One Claude model as Bedrock exposes it for prompt caching, and where each figure comes from."""
 
     name: str
     base_id: str
     short: str
     min_tokens: int
     supports_1h: bool
-    profiles: tuple[str, ...] = ("", *GEO_PREFIXES)
+    profiles: tuple[str, ...] = PROFILES_4
+    source: str = "minimum and 1h TTL: AWS prompt-caching page and Anthropic's prompt-caching docs (they agree)"
     context_tokens: int = 200_000  # the context window: a longer prompt is rejected
+    # Anthropic's tool-use system prompt, added when a request has tools: (auto or none, any or tool) choice, from
+    # its "tool use pricing and tokens" page.
+    tool_prompt_tokens: tuple[int, int] = (346, 313)
 
     def ids(self) -> tuple[str, ...]:
         """Every model id this model answers to: in-region and each inference profile."""
         return tuple(prefix + self.base_id for prefix in self.profiles)
 
 
-# Defaults from shared/reference/bedrock-prompt-caching.md. Sonnet 4.6's minimum is 2,048: the value measured on
-# Bedrock (no cache at 2,038 tokens, cached at 2,067), although one AWS page says 1,024.
 MODELS: tuple[ModelInfo, ...] = (
-    ModelInfo("Claude Sonnet 4.6", "anthropic.claude-sonnet-4-6", "claude-sonnet-4-6", 2048, True),
-    ModelInfo("Claude Sonnet 4.5", "anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5", 1024, True),
+    ModelInfo(
+        "Claude Sonnet 4.6",
+        "anthropic.claude-sonnet-4-6",
+        "claude-sonnet-4-6",
+        2048,
+        True,
+        source="minimum: measured live (no cache at 2,038 tokens, cached at 2,067) and Anthropic's docs say 2,048; "
+        "one AWS table says 1,024, so the measured value is kept",
+    ),
+    ModelInfo(
+        "Claude Sonnet 4.5",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "claude-sonnet-4-5",
+        1024,
+        True,
+        source="minimum: AWS prompt-caching page and Anthropic's docs (an older AWS page said 4,096)",
+    ),
     ModelInfo("Claude Opus 4.6", "anthropic.claude-opus-4-6-v1", "claude-opus-4-6", 4096, True),
     ModelInfo("Claude Opus 4.5", "anthropic.claude-opus-4-5-20251101-v1:0", "claude-opus-4-5", 4096, True),
     ModelInfo("Claude Haiku 4.5", "anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5", 4096, True),
@@ -38,10 +56,18 @@ MODELS: tuple[ModelInfo, ...] = (
         "claude-3-7-sonnet",
         1024,
         False,
-        ("", "us.", "eu."),
+        ("", "us.", "eu.", "apac."),
+        source="minimum: AWS prompt-caching page; no 1h TTL (Anthropic's docs list 1h for newer models only)",
     ),
     ModelInfo(
-        "Claude 3.5 Haiku", "anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku", 2048, False, ("", "us.")
+        "Claude 3.5 Haiku",
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "claude-3-5-haiku",
+        2048,
+        False,
+        ("", "us."),
+        source="minimum: AWS prompt-caching page (a legacy model); no 1h TTL",
+        tool_prompt_tokens=(264, 340),
     ),
 )
 

@@ -46,7 +46,7 @@ def diagnose(
     if not write:
         have, need = prompt.tokens_before(prompt.checkpoints[-1].position), model.min_tokens
         if have < need:
-            message = f"prefix below minimum: {have:,} < {need:,} tokens for {model.short}; add about {need - have:,}"
+            message = f"prefix below minimum: ~{have:,} < {need:,} tokens for {model.short}; add about {need - have:,}"
         else:  # the prefix looks big enough, yet nothing was cached: the real minimum must be higher
             message = (
                 f"prefix below minimum: nothing was cached although the prefix is about {have:,} tokens, so "

@@ -88,6 +88,16 @@ def _sections(request: dict[str, Any]) -> Iterator[tuple[Place, Any, str, int]]:
             yield Place.content(m, c), block, label, MESSAGE_FRAMING_TOKENS if opens else 0
 
 
+def tool_prompt_tokens(request: dict[str, Any], model: ModelInfo | None) -> int:
+    """Anthropic's tool-use system prompt for this request's model and tool choice (0 without tools)."""
+    tool_config = request.get("toolConfig") or {}
+    if model is None or not isinstance(tool_config, dict) or not tool_config.get("tools"):
+        return 0
+    choice = tool_config.get("toolChoice")
+    forced = isinstance(choice, dict) and ("any" in choice or "tool" in choice)
+    return model.tool_prompt_tokens[1 if forced else 0]
+
+
 def _walk(request: dict[str, Any], model: ModelInfo | None) -> tuple[list[Block], list[Checkpoint]]:
     blocks: list[Block] = []
     checkpoints: list[Checkpoint] = []
@@ -109,6 +119,8 @@ def _walk(request: dict[str, Any], model: ModelInfo | None) -> tuple[list[Block]
             checkpoints.append(_checkpoint(place, block["cachePoint"], len(blocks), model))
             before = block
             continue
+        if place == Place.tool(0):  # the tool-use system prompt comes before the tools: count it with the first
+            framing += tool_prompt_tokens(request, model)
         before, content = block, True
         try:
             data = f"{label}|{canonical_json(block)}".encode()
