@@ -26,8 +26,10 @@ from .rules import (
     diagnose,
     linearize,
     prefix_digests,
+    string_system_note,
 )
 from .rules.cache import call_miss
+from .rules.messages import converse_form
 from .usage import Usage
 
 ACCOUNT = "observed"  # a recording holds one caller's calls: one account
@@ -51,7 +53,11 @@ class Doctor:
 
     def observe(self, call: ObservedCall) -> Diagnosis:
         """Diagnose one call, then remember what it cached."""
-        rejected = self.check(call.request, call.model_id)
+        try:
+            request = converse_form(call.request) if call.api == "invoke" else call.request
+        except RequestRejected as exc:
+            return Diagnosis(Kind.REJECTED, exc.advice)
+        rejected = self.check(request, call.model_id)
         if rejected is not None:
             return rejected
         if call.error is not None:
@@ -59,7 +65,7 @@ class Doctor:
         model = self.catalog.find(call.model_id) or self.catalog.find(DEFAULT_MODEL_ID)
         assert model is not None
         try:
-            estimate = linearize(call.request, model)
+            estimate = linearize(request, model, call.api)
         except RequestRejected as exc:
             return Diagnosis(Kind.REJECTED, exc.advice)
         usage = Usage.from_bedrock(call.usage or {})
@@ -87,9 +93,9 @@ class Doctor:
             read,
             write,
             call_miss(misses),
-            lambda: self.history.what_changed(model_id, ACCOUNT, prompt, digests, call.request, write),
+            lambda: self.history.what_changed(model_id, ACCOUNT, prompt, digests, request, write),
         )
         slack = 0 if scale == 1.0 else 2  # live counts are scaled estimates: allow a token or two of rounding
         self.cache.commit(prompt, model, model_id, ACCOUNT, digests, now, read_at, write_limit=read + write + slack)
-        self.history.remember(model_id, ACCOUNT, prompt, digests, call.request)
-        return diagnosis
+        self.history.remember(model_id, ACCOUNT, prompt, digests, request)
+        return string_system_note(call.request, diagnosis) if call.api == "invoke" else diagnosis

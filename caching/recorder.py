@@ -11,6 +11,7 @@ A recording holds requests and usage, never credentials (botocore adds those lat
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import threading
@@ -21,9 +22,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import RecordingError, redact
+from botocore.response import StreamingBody
 
-OPERATIONS = ("Converse", "ConverseStream")
+from .errors import RecordingError, redact
+from .rules.messages import converse_usage
+
+OPERATIONS = ("Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream")
 
 # The name of the Strands agent whose model call is being sent. UsageTracker sets it before each model call;
 # Strands sends from a worker thread that inherits this context, so the recorder can label each request.
@@ -40,6 +44,7 @@ class ObservedCall:
     request: dict[str, Any]
     usage: dict[str, Any] | None = None
     error: str | None = None
+    api: str = "converse"  # "invoke": InvokeModel with an Anthropic Messages body (usage kept under Converse's names)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -59,6 +64,31 @@ class _StreamTap:
 
     def close(self) -> None:
         self._stream.close()
+
+
+class _InvokeStreamTap(_StreamTap):
+    """Passes an InvokeModelWithResponseStream's chunks through unchanged and hands the usage (from message_start
+    and message_delta, in Converse's names) to `done` at message_stop."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        usage: dict[str, Any] = {}
+        for event in self._stream:
+            data = _chunk_json(event)
+            if data.get("type") == "message_start":
+                usage.update(data.get("message", {}).get("usage", {}))
+            elif data.get("type") == "message_delta":
+                usage.update(data.get("usage", {}))
+            elif data.get("type") == "message_stop":
+                self._done(converse_usage(usage))
+            yield event
+
+
+def _chunk_json(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(event.get("chunk", {}).get("bytes", b"{}"))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class CallRecorder:
@@ -97,33 +127,61 @@ class CallRecorder:
         return self
 
     def _start(self, label: str, params: dict[str, Any], model: Any) -> None:
-        if model.name in OPERATIONS:
+        if model.name not in OPERATIONS:
+            return
+        api = "invoke" if model.name.startswith("InvokeModel") else "converse"
+        if api == "invoke":
+            try:
+                request = json.loads(params.get("body") or b"{}")
+            except ValueError:
+                return  # not a JSON body: not a Messages request this recorder understands
+            if not isinstance(request, dict) or "anthropic_version" not in request:
+                return
+        else:
             request = {k: copy.deepcopy(v) for k, v in params.items() if k != "modelId"}
-            agent = calling_agent.get() or label
-            self._pending.call = (agent, self.clock(), str(params.get("modelId", "")), request)
+        agent = calling_agent.get() or label
+        self._pending.call = (agent, self.clock(), str(params.get("modelId", "")), request, api)
 
-    def _take(self) -> tuple[str, float, str, dict[str, Any]] | None:
+    def _take(self) -> tuple[str, float, str, dict[str, Any], str] | None:
         pending = getattr(self._pending, "call", None)
         self._pending.call = None
         return pending
+
+    @staticmethod
+    def _call(pending: tuple[str, float, str, dict[str, Any], str], **answer: Any) -> ObservedCall:
+        agent, at, model_id, request, api = pending
+        return ObservedCall(agent, at, model_id, request, api=api, **answer)
 
     def _after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         pending = self._take() if model.name in OPERATIONS else None
         if pending is None:
             return
         if "Error" in parsed:  # an error answer (status >= 300) still arrives here, before botocore raises it
-            self._finish(ObservedCall(*pending, error=redact(str(parsed["Error"].get("Message", parsed["Error"])))))
+            self._finish(self._call(pending, error=redact(str(parsed["Error"].get("Message", parsed["Error"])))))
         elif model.name == "Converse":
-            self._finish(ObservedCall(*pending, usage=dict(parsed.get("usage", {}))))
-        else:
+            self._finish(self._call(pending, usage=dict(parsed.get("usage", {}))))
+        elif model.name == "ConverseStream":
             parsed["stream"] = _StreamTap(
-                parsed["stream"], lambda usage: self._finish(ObservedCall(*pending, usage=usage))
+                parsed["stream"], lambda usage: self._finish(self._call(pending, usage=usage))
+            )
+        elif model.name == "InvokeModel":  # read the body for its usage, then hand the caller an unread copy
+            raw = parsed["body"].read()
+            parsed["body"] = StreamingBody(io.BytesIO(raw), len(raw))
+            try:
+                answer = json.loads(raw)
+            except ValueError:
+                answer = {}
+            usage = answer.get("usage", {}) if isinstance(answer, dict) else {}
+            self._finish(self._call(pending, usage=converse_usage(usage if isinstance(usage, dict) else {})))
+        else:
+            parsed["body"] = _InvokeStreamTap(
+                parsed["body"], lambda usage: self._finish(self._call(pending, usage=usage))
             )
 
     def _after_error(self, exception: BaseException, **_: Any) -> None:
         pending = self._take()  # a call that never got an answer (a connection error, for example)
         if pending is not None:
-            self._finish(ObservedCall(*pending, error=redact(str(exception))))
+            self._finish(self._call(pending, error=redact(str(exception))))
 
     def _finish(self, call: ObservedCall) -> None:
         with self._lock:

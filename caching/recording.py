@@ -15,6 +15,8 @@ from typing import Any
 
 from .errors import CachingError
 from .recorder import ObservedCall
+from .rules import RequestRejected
+from .rules.messages import converse_form
 from .rules.tokens import canonical_json
 from .usage import Usage
 
@@ -85,12 +87,14 @@ def parse(line: str, number: int) -> ObservedCall | Problem:
             f"line {number}: missing or wrong {', '.join(wrong)} (a call needs agent, at, model_id, request, "
             "usage or error); skipped it."
         )
+    api = data.get("api", "converse")
+    if api not in ("converse", "invoke"):
+        return Problem(f"line {number}: api must be 'converse' or 'invoke', got {str(api)[:40]!r}; skipped it.")
     problem = _problem(data)
     if problem:
         return Problem(f"line {number}: {problem}; skipped it.")
-    return ObservedCall(
-        data["agent"], float(data["at"]), data["model_id"], data["request"], data["usage"], data["error"]
-    )
+    request, usage, error = data["request"], data["usage"], data["error"]
+    return ObservedCall(data["agent"], float(data["at"]), data["model_id"], request, usage, error, api)
 
 
 def _problem(data: dict[str, Any]) -> str | None:
@@ -113,6 +117,11 @@ def _problem(data: dict[str, Any]) -> str | None:
         return "the record nests too deeply or holds numbers JSON cannot carry"
     if _surrogate(data):
         return "the record holds a lone surrogate, not text"
+    if data.get("api") == "invoke":
+        try:  # a Messages body botocore never checks: one Bedrock refuses is a call to diagnose, not a damaged line
+            return _request_problem(converse_form(data["request"]))
+        except RequestRejected:
+            return None
     return _request_problem(data["request"])
 
 

@@ -72,7 +72,7 @@ def test_unsigned_and_unknown_requests() -> None:
         )
         response.read()
         connection.close()
-        status, answer = post(server.url, "/model/x/invoke", b"{}")
+        status, answer = post(server.url, "/model/x/embed", b"{}")
         assert (status, answer["type"]) == (404, "UnknownOperationException")
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,8 +21,11 @@ from ..rules import (
     diagnose,
     linearize,
     prefix_digests,
+    string_system_note,
     system_clock,
 )
+from ..rules.messages import anthropic_content, anthropic_usage, converse_form
+from ..rules.tokens import canonical_json
 from .records import CallRecord
 from .replies import reply
 from .service import HttpAnswer, handle
@@ -32,7 +38,8 @@ SECOND_ACCESS_KEY = "AKIAOFFLINEEXAMPLE02"  # another account, for lessons on is
 
 
 class Emulator:
-    """An offline Bedrock Runtime answering Converse, ConverseStream and CountTokens with Bedrock's caching rules.
+    """An offline Bedrock Runtime answering Converse, ConverseStream, InvokeModel (with Anthropic Messages bodies),
+    InvokeModelWithResponseStream and CountTokens with Bedrock's caching rules.
 
     Args:
         clock: seconds now; pass a `ManualClock` to jump past a TTL without sleeping.
@@ -92,10 +99,49 @@ class Emulator:
     ) -> dict[str, Any]:
         """Answer one Converse request body; raises RequestRejected for what Bedrock would refuse."""
         started = time.perf_counter()
+        content, stop_reason, usage = self._answer(model_id, request, request, account, operation, "converse")
+        return {
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": stop_reason,
+            "usage": usage,
+            "metrics": {"latencyMs": max(1, round((time.perf_counter() - started) * 1000))},
+        }
+
+    def invoke(
+        self, model_id: str, body: dict[str, Any], account: str, operation: str = "InvokeModel"
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Answer one InvokeModel request with an Anthropic Messages body: (the Messages response, the usage under
+        Converse's names). Raises RequestRejected for what Bedrock would refuse."""
+        request = converse_form(body)
+        content, stop_reason, usage = self._answer(model_id, request, body, account, operation, "invoke")
+        digest = hashlib.sha256(canonical_json(body).encode("utf-8", "replace")).hexdigest()[:24]
+        response = {
+            "id": f"msg_bdrk_{digest}",
+            "type": "message",
+            "role": "assistant",
+            "model": model_id.split(".", 1)[-1] if model_id.count(".") > 1 else model_id,
+            "content": anthropic_content(content),
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": anthropic_usage(usage),
+        }
+        return response, usage
+
+    def _answer(
+        self,
+        model_id: str,
+        request: dict[str, Any],
+        sent: dict[str, Any],
+        account: str,
+        operation: str,
+        api: str,
+    ) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
+        """Run one request (in Converse's shape; `sent` is the body as sent) through the rules and the offline model:
+        (reply content, stop reason, usage)."""
         model = self.catalog.find(model_id)
         if model is None:
             raise RequestRejected("The provided model identifier is invalid.")
-        prompt = linearize(request, model)
+        prompt = linearize(request, model, api)
         content, stop_reason = self.replies(request)
         output_tokens = sum(block_tokens(block) for block in content)
         with self._lock:
@@ -111,6 +157,8 @@ class Emulator:
                 lambda: self.history.what_changed(model_id, account, prompt, digests, request, written),
             )
             self.history.remember(model_id, account, prompt, digests, request)
+            if api == "invoke":
+                diagnosis = string_system_note(sent, diagnosis)
             details = [
                 {"ttl": ttl, "inputTokens": tokens}
                 for ttl, tokens in (("1h", result.write_1h_tokens), ("5m", result.write_5m_tokens))
@@ -131,7 +179,7 @@ class Emulator:
                     model_id=model_id,
                     account=account,
                     at=self.clock(),
-                    request=request,
+                    request=sent,
                     usage=usage,
                     checkpoints=result.checkpoints,
                     read_position=result.read_position,
@@ -145,20 +193,21 @@ class Emulator:
             time.sleep(self.prefill_seconds)
         with self._lock:
             self.cache.release(result.written)
-        latency_ms = max(1, round((time.perf_counter() - started) * 1000))
-        return {
-            "output": {"message": {"role": "assistant", "content": content}},
-            "stopReason": stop_reason,
-            "usage": usage,
-            "metrics": {"latencyMs": latency_ms},
-        }
+        return content, stop_reason, usage
 
-    def count_tokens(self, model_id: str, request: dict[str, Any]) -> int:
-        """What CountTokens answers: the prompt's tokens, by the same estimate Converse uses."""
+    def count_tokens(self, model_id: str, counted: Any) -> int:
+        """What CountTokens answers for its `input` ({"converse": request} or {"invokeModel": {"body": "..."}}): the
+        prompt's tokens, by the same estimate Converse and InvokeModel use."""
         model = self.catalog.find(model_id)
         if model is None:
             raise RequestRejected("The provided model identifier is invalid.")
-        return linearize(request, model).total_tokens
+        counted = counted if isinstance(counted, dict) else {}
+        if isinstance(counted.get("converse"), dict):
+            return linearize(counted["converse"], model).total_tokens
+        invoke = counted.get("invokeModel")
+        if isinstance(invoke, dict) and isinstance(invoke.get("body"), str):  # a blob: base64 in the JSON
+            return linearize(converse_form(json.loads(base64.b64decode(invoke["body"]))), model, "invoke").total_tokens
+        raise RequestRejected("CountTokens needs input.converse or input.invokeModel.body with the request to count.")
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
         """Answer a raw HTTP request (used by both the in-process session and the loopback server)."""

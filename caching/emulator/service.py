@@ -1,7 +1,7 @@
 """Bedrock Runtime over HTTP: routes, request bodies, responses and errors, shared by both ways in.
 
 The in-process session and the loopback server both hand raw HTTP (method, path, headers, body) to `handle`, so the
-same bytes come back either way. Converse answers JSON; ConverseStream answers event-stream bytes; errors answer
+same bytes come back either way. Converse and InvokeModel answer JSON; ConverseStream and InvokeModelWithResponseStream answer event-stream bytes; errors answer
 status 400/403/404 with `x-amzn-ErrorType`, which botocore turns into a real `ClientError`.
 """
 
@@ -10,19 +10,29 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..rules import RequestRejected
-from .eventstream import encode_event
+from .streams import converse_stream_bytes, invoke_stream_bytes
 
 if TYPE_CHECKING:
     from .emulator import Emulator
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
-ROUTE = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|count-tokens)$")
-OPERATIONS = {"converse": "Converse", "converse-stream": "ConverseStream", "count-tokens": "CountTokens"}
+ROUTE = re.compile(
+    r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|count-tokens|invoke|invoke-with-response-stream)$"
+)
+OPERATIONS = {
+    "converse": "Converse",
+    "converse-stream": "ConverseStream",
+    "count-tokens": "CountTokens",
+    "invoke": "InvokeModel",
+    "invoke-with-response-stream": "InvokeModelWithResponseStream",
+}
+EVENT_STREAM = {"Content-Type": "application/vnd.amazon.eventstream"}
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/")
 
 
@@ -79,38 +89,33 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
     if operation != "CountTokens" and emulator.take_throttle():
         return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     try:
-        if operation == "CountTokens":
-            converse = request.get("input", {}).get("converse")
-            if not isinstance(converse, dict):
-                raise RequestRejected("CountTokens needs input.converse with the Converse request to count.")
-            payload: dict[str, Any] = {"inputTokens": emulator.count_tokens(model_id, converse)}
-            return HttpAnswer(200, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-        response = emulator.converse(model_id, request, account, operation)
+        return _answer(emulator, operation, model_id, request, account)
     except RequestRejected as exc:
         return error(400, "ValidationException", str(exc))
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         return error(400, "ValidationException", f"The request is malformed ({type(exc).__name__}: {str(exc)[:200]}).")
+
+
+def _answer(emulator: Emulator, operation: str, model_id: str, request: dict[str, Any], account: str) -> HttpAnswer:
+    if operation == "CountTokens":
+        payload = {"inputTokens": emulator.count_tokens(model_id, request.get("input"))}
+        return HttpAnswer(200, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+    if operation.startswith("InvokeModel"):
+        started = time.perf_counter()
+        response, usage = emulator.invoke(model_id, request, account, operation)
+        latency = max(1, round((time.perf_counter() - started) * 1000))
+        if operation == "InvokeModel":
+            headers = {
+                "Content-Type": "application/json",
+                "X-Amzn-Bedrock-Input-Token-Count": str(usage["inputTokens"]),
+                "X-Amzn-Bedrock-Output-Token-Count": str(usage["outputTokens"]),
+                "X-Amzn-Bedrock-Cache-Read-Input-Token-Count": str(usage["cacheReadInputTokens"]),
+                "X-Amzn-Bedrock-Cache-Write-Input-Token-Count": str(usage["cacheWriteInputTokens"]),
+                "X-Amzn-Bedrock-Invocation-Latency": str(latency),
+            }
+            return HttpAnswer(200, json.dumps(response).encode(), headers)
+        return HttpAnswer(200, invoke_stream_bytes(response, usage, latency), EVENT_STREAM)
+    response = emulator.converse(model_id, request, account, operation)
     if operation == "Converse":
         return HttpAnswer(200, json.dumps(response).encode(), {"Content-Type": "application/json"})
-    return HttpAnswer(200, stream_bytes(response), {"Content-Type": "application/vnd.amazon.eventstream"})
-
-
-def stream_bytes(response: dict[str, Any]) -> bytes:
-    """A Converse response replayed as the ConverseStream events Bedrock sends."""
-    message = response["output"]["message"]
-    out = encode_event("messageStart", {"role": message["role"]})
-    for index, block in enumerate(message["content"]):
-        if "toolUse" in block:
-            use = block["toolUse"]
-            start = {"toolUse": {"toolUseId": use["toolUseId"], "name": use["name"]}}
-            out += encode_event("contentBlockStart", {"start": start, "contentBlockIndex": index})
-            delta = {"toolUse": {"input": json.dumps(use["input"])}}
-            out += encode_event("contentBlockDelta", {"delta": delta, "contentBlockIndex": index})
-        else:
-            text = block["text"]
-            for chunk in (text[i : i + 80] for i in range(0, len(text), 80)):
-                out += encode_event("contentBlockDelta", {"delta": {"text": chunk}, "contentBlockIndex": index})
-        out += encode_event("contentBlockStop", {"contentBlockIndex": index})
-    out += encode_event("messageStop", {"stopReason": response["stopReason"]})
-    out += encode_event("metadata", {"usage": response["usage"], "metrics": response["metrics"]})
-    return out
+    return HttpAnswer(200, converse_stream_bytes(response), EVENT_STREAM)

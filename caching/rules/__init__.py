@@ -8,7 +8,7 @@ traffic planner all stand on this one implementation.
 from .cache import LOOKBACK_BLOCKS, CacheResult, Entry, PromptCache, cache_keys, prefix_digests
 from .catalog import DEFAULT_MODEL_ID, MODELS, Catalog, ModelInfo
 from .clock import ManualClock, system_clock
-from .diagnosis import Diagnosis, History, diagnose
+from .diagnosis import Diagnosis, History, diagnose, string_system_note
 from .outcomes import Action, CallOutcome, CheckpointOutcome, Kind, Miss
 from .places import Place
 from .prompt import (
@@ -55,6 +55,7 @@ __all__ = [
     "diagnose",
     "linearize",
     "prefix_digests",
+    "string_system_note",
     "system_clock",
     "text_tokens",
 ]

@@ -58,6 +58,17 @@ def diagnose(
     return Diagnosis(Kind.NEW_PREFIX, changed())
 
 
+def string_system_note(body: dict[str, Any], diagnosis: Diagnosis) -> Diagnosis:
+    """An InvokeModel call that read nothing while its system prompt is a plain string: say that it cannot be cached."""
+    if diagnosis.kind == Kind.HIT or not isinstance(body.get("system"), str):
+        return diagnosis
+    return Diagnosis(
+        diagnosis.kind,
+        f"{diagnosis.message}; the system prompt is a plain string, which cannot carry cache_control: send it as a "
+        "list of text blocks",
+    )
+
+
 def miss_words(miss: Miss, write: int) -> str:
     """An expired entry, one beyond the lookback, or another account's entry, with the fix."""
     if miss.kind == Kind.EXPIRED:

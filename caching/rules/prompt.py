@@ -160,12 +160,13 @@ def variant(request: dict[str, Any], api: str = "converse") -> str:
     return f"{api}|thinking={'off' if mode == 'disabled' else f'{mode}:{budget}'}|effort={effort}|tools={'forced' if forced else 'auto'}"
 
 
-def linearize(request: dict[str, Any], model: ModelInfo) -> Prompt:
-    """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules."""
+def linearize(request: dict[str, Any], model: ModelInfo, api: str = "converse") -> Prompt:
+    """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules. `api` is
+    "invoke" for a request converted from an InvokeModel body (`messages.converse_form`)."""
     _check_conversation(request.get("messages"))
     _check_inference(request.get("inferenceConfig"))
     blocks, checkpoints = _walk(request, model)
-    prompt = Prompt(tuple(blocks), tuple(checkpoints), variant=variant(request))
+    prompt = Prompt(tuple(blocks), tuple(checkpoints), variant=variant(request, api))
     if prompt.total_tokens > model.context_tokens:
         raise RequestRejected(
             f"Input is too long for requested model: about {prompt.total_tokens:,} tokens (estimated offline), the "
