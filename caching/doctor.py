@@ -71,7 +71,8 @@ class Doctor:
         usage = Usage.from_bedrock(call.usage or {})
         total = estimate.total_tokens
         scale = usage.prompt_tokens / total if usage.prompt_tokens and total else 1.0
-        prompt = Prompt(estimate.blocks, estimate.checkpoints, tuple(round(n * scale) for n in estimate.cumulative))
+        scaled = tuple(round(n * scale) for n in estimate.cumulative)
+        prompt = Prompt(estimate.blocks, estimate.checkpoints, scaled, estimate.variant)
         digests = prefix_digests(estimate)
         model_id, now = call.model_id, call.at
 

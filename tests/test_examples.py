@@ -35,7 +35,7 @@ def output(name: str, *argv: str) -> str:
 
 def test_every_example_is_a_short_lesson_with_its_run_command() -> None:
     paths = sorted(EXAMPLES.glob("0*.py"))
-    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
     for path in paths:
         text = path.read_text()
         assert len(text.splitlines()) <= 80, path.name
@@ -147,7 +147,7 @@ def test_08_cache_doctor() -> None:
     assert short is not None and number(short[1]) + number(short[2]) == 2_048
 
 
-@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08"])
+@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09"])
 def test_examples_run_as_scripts_offline(name: str, tmp_path: Path) -> None:
     path = next(EXAMPLES.glob(f"{name}_*.py"))
     env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path)}
@@ -167,3 +167,12 @@ def test_an_unknown_model_is_one_clear_line() -> None:
         "anthropic.claude-3-7-sonnet-20250219-v1:0, anthropic.claude-3-5-haiku-20241022-v1:0, with an optional "
         "global., us. or eu. prefix.\n"
     )
+
+
+def test_09_invoke_model() -> None:
+    text = " ".join(output("09").split())
+    rows = re.search(r"blocks, 1st (\S+) (\S+) 0 blocks, 2nd \1 0 \2 plain string (\S+) 0 0", text)
+    assert rows is not None  # writes, then reads the same tokens; the plain string caches nothing
+    assert number(rows[3]) == number(rows[1]) + number(rows[2])  # the whole prompt is plain input
+    assert "the system prompt is a plain string, which cannot carry cache_control" in text
+    assert "same content as an earlier request, but it went through another API" in text

@@ -266,7 +266,7 @@ MODELS = [
 
 
 @pytest.mark.parametrize("model", MODELS)
-@pytest.mark.parametrize("name", ["02", "03", "04", "05", "06", "07", "08"])
+@pytest.mark.parametrize("name", ["02", "03", "04", "05", "06", "07", "08", "09"])
 def test_every_example_caches_or_says_why_not_with_every_model(name: str, model: str, tmp_path: Any) -> None:
     from .helpers import render_with
     from .test_examples import example

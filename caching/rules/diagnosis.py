@@ -119,8 +119,8 @@ class History:
         """Compare with the nearest earlier request: the one sharing the most leading blocks and then the most of
         the first block that differs (the latest on a tie)."""
         nearest: tuple[int, int, Prompt, dict[str, Any]] | None = None
-        for before, before_digests, before_request in reversed(self._seen.get((model_id, account), ())):
-            shared = _shared_blocks(digests, before_digests)
+        for before, _, before_request in reversed(self._seen.get((model_id, account), ())):
+            shared = _shared_blocks(prompt, before)
             alike = _alike(before, before_request, prompt, request, shared)
             if nearest is None or (shared, alike) > nearest[:2]:
                 nearest = (shared, alike, before, before_request)
@@ -129,6 +129,11 @@ class History:
             return first
         shared, _, before, before_request = nearest
         if shared >= min(len(before.blocks), len(prompt.blocks)):
+            if before.variant != prompt.variant:
+                return (
+                    f"same content as an earlier request, but {_variant_change(before.variant, prompt.variant)}, "
+                    "and that keys the cache: keep it the same between calls"
+                )
             return f"the conversation moved on: {write:,} tokens written for the next call to read"
         old, new = _text(before_request, before, shared), _text(request, prompt, shared)
         place = prompt.blocks[shared].place
@@ -166,11 +171,36 @@ def _common_ends(old: str, new: str) -> tuple[int, int]:
     return start, tail
 
 
-def _shared_blocks(digests: list[str], other: list[str]) -> int:
-    """How many leading blocks two prompts share (digests[i] names the prefix of i blocks)."""
+def _shared_blocks(prompt: Prompt, other: Prompt) -> int:
+    """How many leading blocks two prompts share, byte for byte."""
     shared = 0
-    for mine, theirs in zip(digests[1:], other[1:], strict=False):
-        if mine != theirs:
+    for mine, theirs in zip(prompt.blocks, other.blocks, strict=False):
+        if mine.data != theirs.data:
             break
         shared += 1
     return shared
+
+
+VARIANT_WORDS = {
+    "api": "it went through another API (Converse and InvokeModel build different prompts)",
+    "thinking": "its thinking settings differ",
+    "effort": "its effort setting differs",
+    "tools": "its tool choice differs (auto or none vs any or a named tool)",
+}
+
+
+def _settings(variant: str) -> dict[str, str]:
+    """"converse|thinking=off|effort=high|tools=auto" -> {"api": "converse", "thinking": "off", ...}."""
+    api, *rest = variant.split("|")
+    settings = {"api": api}
+    for part in rest:
+        name, _, value = part.partition("=")
+        settings[name] = value
+    return settings
+
+
+def _variant_change(before: str, now: str) -> str:
+    """Which of the settings that key the cache (see prompt.variant) differ between two prompts."""
+    old, new = _settings(before), _settings(now)
+    changed = [VARIANT_WORDS[name] for name in VARIANT_WORDS if old.get(name) != new.get(name)]
+    return " and ".join(changed) or "a setting that keys the cache differs"
