@@ -190,7 +190,7 @@ VARIANT_WORDS = {
 
 
 def _settings(variant: str) -> dict[str, str]:
-    """"converse|thinking=off|effort=high|tools=auto" -> {"api": "converse", "thinking": "off", ...}."""
+    """ "converse|thinking=off|effort=high|tools=auto" -> {"api": "converse", "thinking": "off", ...}."""
     api, *rest = variant.split("|")
     settings = {"api": api}
     for part in rest:
