@@ -21,7 +21,7 @@ test: $(READY)  ## pytest on both cores, ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy caching
 
-$(READY): requirements.txt requirements-dev.txt
+$(READY): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed: found " + sys.version.split()[0] + "; set PYTHON=/path/to/python3.10+ and run make again.")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt

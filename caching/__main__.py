@@ -1,16 +1,20 @@
-"""Command line: `python -m caching doctor FILE.jsonl` (and `plan`, the traffic planner)."""
+"""Command line: `caching doctor FILE.jsonl`, `caching lint REQUEST.json`, `caching diff A.json B.json` and
+`caching plan WORKLOAD` (also as `python -m caching ...`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
 
 from rich.console import Console
 
 from .doctor import Doctor
 from .errors import CachingError
+from .lint import ERROR, as_github, diff, lint
+from .lint import load as load_saved
 from .planner import BUILTIN, Workload, load_workload
 from .planner.run import plan
 from .recording import Problem, iter_recording
@@ -48,6 +52,51 @@ def doctor(path: str, console: Console) -> int:
     return 0
 
 
+def lint_command(args: argparse.Namespace, console: Console) -> int:
+    """Exit 0 when every file is clean, 1 on an error-level finding, 2 when a file could not be read."""
+    worst, every = 0, []
+    for path in args.requests:
+        try:
+            saved = load_saved(path, args.model)
+        except CachingError as exc:
+            console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            worst = 2
+            continue
+        findings = lint(saved)
+        every += [{"file": path, **asdict(finding)} for finding in findings]
+        if args.github:
+            console.print(as_github(findings, path), markup=False, highlight=False, soft_wrap=True)
+        elif not args.json:
+            for finding in findings:
+                line = f"{path}: {finding.level}: {finding.place}: {finding.message}"
+                console.print(line, markup=False, highlight=False)
+        if any(f.level == ERROR for f in findings):
+            worst = max(worst, 1)
+    if args.json:
+        console.print(json.dumps(every, indent=2), markup=False, highlight=False, soft_wrap=True)
+    elif not args.github:
+        errors = sum(f["level"] == ERROR for f in every)
+        console.print(
+            f"{plural(errors, 'error')}, {plural(len(every) - errors, 'warning')} (token counts are estimates)."
+        )
+    return worst
+
+
+def diff_command(args: argparse.Namespace, console: Console) -> int:
+    """Exit 0 when B reads all A cached, 1 when it misses some, 2 when a request could not be read."""
+    try:
+        before, after = load_saved(args.first, args.model), load_saved(args.second, args.model)
+    except CachingError as exc:
+        console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    reads, why = diff(before, after)
+    if args.json:
+        console.print(json.dumps({"reads_all": reads, "why": why}), markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(f"{args.second} after {args.first}: {why}", markup=False, highlight=False)
+    return 0 if reads else 1
+
+
 def workload_from(args: argparse.Namespace) -> Workload:
     """The named built-in or TOML file, with any field flags applied on top."""
     if args.workload in BUILTIN:
@@ -82,6 +131,16 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     diagnose = commands.add_parser("doctor", help="explain every cache miss in a recording (--record FILE.jsonl)")
     diagnose.add_argument("recording", help="a JSONL file written by --record or CallRecorder")
+    linter = commands.add_parser("lint", help="check a saved request (Converse or InvokeModel) before sending it")
+    linter.add_argument("requests", nargs="+", metavar="REQUEST.json", help="JSON files, each holding a request body")
+    linter.add_argument("--model", help="the model id to check against (default: the request's modelId)")
+    linter.add_argument("--json", action="store_true", help="print the findings as JSON")
+    linter.add_argument("--github", action="store_true", help="print GitHub Actions annotations")
+    differ = commands.add_parser("diff", help="why request B would miss what request A cached")
+    differ.add_argument("first", help="request A (JSON), sent first")
+    differ.add_argument("second", help="request B (JSON), sent after it")
+    differ.add_argument("--model", help="the model id (default: the requests' modelId)")
+    differ.add_argument("--json", action="store_true", help="print the answer as JSON")
     planner = commands.add_parser("plan", help="what caching will cost for a workload, per approach and TTL")
     planner.add_argument("workload", nargs="?", default="blog-chat", help=f"{', '.join(BUILTIN)}, or FILE.toml")
     for name in PLAN_FLAGS:
@@ -93,6 +152,10 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     out = console or Console()
     if args.command == "doctor":
         return doctor(args.recording, out)
+    if args.command == "lint":
+        return lint_command(args, out)
+    if args.command == "diff":
+        return diff_command(args, out)
     try:
         workload = workload_from(args)
     except CachingError as exc:
