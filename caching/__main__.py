@@ -1,5 +1,5 @@
-"""Command line: `caching doctor FILE.jsonl`, `caching lint REQUEST.json`, `caching diff A.json B.json` and
-`caching plan WORKLOAD` (also as `python -m caching ...`)."""
+"""Command line: `caching doctor FILE.jsonl`, `caching lint REQUEST.json`, `caching diff A.json B.json`,
+`caching audit LOGS...` and `caching plan WORKLOAD` (also as `python -m caching ...`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from .planner import BUILTIN, Workload, load_workload
 from .planner.run import plan
 from .recording import Problem, iter_recording
 from .reports import doctor_table, plural
+from .settings import S3_ENDPOINT_VARIABLE, setting
 
 PLAN_FLAGS = [f.name for f in fields(Workload) if f.name not in ("name", "approaches", "ttls")]
 
@@ -97,6 +98,73 @@ def diff_command(args: argparse.Namespace, console: Console) -> int:
     return 0 if reads else 1
 
 
+def audit_command(args: argparse.Namespace, console: Console) -> int:
+    """Exit 0, 1 when the hit rate is below --min-hit-rate, 2 when the logs could not be read at all."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from .audit.audit import audit
+    from .audit.logs import when
+    from .audit.report import as_json, render
+    from .audit.sources import read
+
+    bounds = {}
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        bounds[name] = when(value) if value else None
+        if value and bounds[name] is None:
+            console.print(
+                f"Error: --{name} must be a date or time like 2026-11-30 or 2026-11-30T12:00:00Z, got {value!r}.",
+                markup=False,
+                highlight=False,
+            )
+            return 2
+
+    def s3_client() -> object:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=setting(S3_ENDPOINT_VARIABLE))
+
+    columns = (SpinnerColumn(), TextColumn("Auditing: {task.completed:,} records read"))
+    try:
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task("audit", total=None)
+            result = audit(
+                read(args.paths, s3_client),
+                args.show_text,
+                bounds["since"],
+                bounds["until"],
+                lambda n: progress.advance(task, n),
+            )
+    except CachingError as exc:
+        console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    if not result.total.calls and not result.errors:
+        for problem in result.problems[:20]:
+            console.print(problem, markup=False, highlight=False)
+        console.print("Error: no model invocation log record was found: point at the S3 prefix or files of your logs.")
+        return 2
+    if args.json:
+        console.print(json.dumps(as_json(result), indent=2), markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(render(result))
+    if args.min_hit_rate is not None and result.total.hit_rate < args.min_hit_rate:
+        if not args.json:
+            console.print(f"Hit rate {result.total.hit_rate:.1%} is below the required {args.min_hit_rate:.1%}.")
+        return 1
+    return 0
+
+
+def rate(text: str) -> float:
+    """A share from 0 to 1, for --min-hit-rate (0.8 or 80%)."""
+    try:
+        value = float(text.removesuffix("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1 (or a percentage), got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1 (or 0% to 100%), got {text!r}")
+    return value
+
+
 def workload_from(args: argparse.Namespace) -> Workload:
     """The named built-in or TOML file, with any field flags applied on top."""
     if args.workload in BUILTIN:
@@ -141,6 +209,15 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     differ.add_argument("second", help="request B (JSON), sent after it")
     differ.add_argument("--model", help="the model id (default: the requests' modelId)")
     differ.add_argument("--json", action="store_true", help="print the answer as JSON")
+    auditor = commands.add_parser("audit", help="hit rate, waste, miss causes and what-if from Bedrock invocation logs")
+    auditor.add_argument("paths", nargs="+", metavar="PATH", help="log files or folders, or s3://bucket/prefix")
+    auditor.add_argument("--json", action="store_true", help="print the report as JSON")
+    auditor.add_argument("--min-hit-rate", type=rate, help="exit 1 when the hit rate is below this (0.8 or 80%%)")
+    auditor.add_argument("--since", help="only calls at or after this time (UTC, e.g. 2026-11-30)")
+    auditor.add_argument("--until", help="only calls before this time (UTC)")
+    auditor.add_argument(
+        "--show-text", action="store_true", help="quote prompt text in the examples (hidden by default)"
+    )
     planner = commands.add_parser("plan", help="what caching will cost for a workload, per approach and TTL")
     planner.add_argument("workload", nargs="?", default="blog-chat", help=f"{', '.join(BUILTIN)}, or FILE.toml")
     for name in PLAN_FLAGS:
@@ -156,6 +233,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         return lint_command(args, out)
     if args.command == "diff":
         return diff_command(args, out)
+    if args.command == "audit":
+        return audit_command(args, out)
     try:
         workload = workload_from(args)
     except CachingError as exc:

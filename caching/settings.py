@@ -22,6 +22,7 @@ BACKENDS = ("offline", "live")
 REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}")
 ENV_FILE_VARIABLE = "CACHING_ENV_FILE"
 PRICES_FILE_VARIABLE = "CACHING_PRICES_FILE"
+S3_ENDPOINT_VARIABLE = "CACHING_S3_ENDPOINT_URL"
 
 
 class SettingsError(CachingError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import CachingError
 from .emulator import Emulator
 from .server import EmulatorServer
 
@@ -22,12 +23,18 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="answer Bedrock Runtime requests on 127.0.0.1")
     serve.add_argument("--port", type=port, default=8765, help="TCP port on 127.0.0.1 (default 8765, 0 picks one)")
     serve.add_argument("--verbose", action="store_true", help="log each request")
+    serve.add_argument(
+        "--invocation-log", metavar="DIR", help="write model invocation logs here, as Bedrock does to S3"
+    )
     args = parser.parse_args(argv)
 
     try:
-        server = EmulatorServer(Emulator(), args.port, quiet=not args.verbose)
+        server = EmulatorServer(Emulator(invocation_log=args.invocation_log), args.port, quiet=not args.verbose)
     except OSError as exc:
         print(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port.", file=sys.stderr)
+        return 1
+    except CachingError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
         return 1
     print(f"Offline Bedrock emulator on {server.url} (loopback only). Ctrl-C stops it.")
     print(f'  boto3: boto3.client("bedrock-runtime", endpoint_url="{server.url}")')

@@ -26,6 +26,7 @@ from ..rules import (
 )
 from ..rules.messages import anthropic_content, anthropic_usage, converse_form
 from ..rules.tokens import canonical_json
+from .invocation_log import InvocationLog
 from .records import CallRecord
 from .replies import reply
 from .service import HttpAnswer, handle
@@ -33,6 +34,7 @@ from .service import HttpAnswer, handle
 if TYPE_CHECKING:
     import boto3
 
+FIXED_EPOCH = 1_795_996_800.0  # 2026-11-30 00:00 UTC
 DEFAULT_ACCESS_KEY = "AKIAOFFLINEEXAMPLE01"
 SECOND_ACCESS_KEY = "AKIAOFFLINEEXAMPLE02"  # another account, for lessons on isolation
 
@@ -52,6 +54,9 @@ class Emulator:
             account: a rotated temporary key looks like a new account, as it does to anyone who cannot see IAM.
         prefill_seconds: real seconds a request takes before its response begins. Entries it writes become readable
             only then, so identical requests sent at the same moment each write (0: requests never overlap).
+        invocation_log: a folder to write model invocation logs to, as Bedrock delivers them to S3.
+        epoch: the wall-clock time (seconds) at which `clock` read 0, for the logs' timestamps; by default the
+            system clock's (and 2026-11-30 00:00 UTC for any other clock, so logs of tests are the same every run).
     """
 
     def __init__(
@@ -63,6 +68,8 @@ class Emulator:
         keep_records: int = 1_000,
         accounts: Mapping[str, str] | None = None,
         prefill_seconds: float = 0.0,
+        invocation_log: str | None = None,
+        epoch: float | None = None,
     ) -> None:
         self.clock = clock
         self.replies = replies
@@ -73,6 +80,10 @@ class Emulator:
         self.keep_records = keep_records
         self.accounts = dict(accounts or {})
         self.prefill_seconds = prefill_seconds
+        self.log = InvocationLog(invocation_log) if invocation_log else None
+        if epoch is None:
+            epoch = time.time() - time.monotonic() if clock is system_clock else FIXED_EPOCH
+        self.epoch = epoch
         self._numbers = itertools.count(1)
         self.throttled = 0  # the next N Converse/ConverseStream requests get a ThrottlingException
         self._lock = threading.Lock()
@@ -95,20 +106,55 @@ class Emulator:
             return True
 
     def converse(
-        self, model_id: str, request: dict[str, Any], account: str, operation: str = "Converse"
+        self,
+        model_id: str,
+        request: dict[str, Any],
+        account: str,
+        operation: str = "Converse",
+        region: str = "us-east-1",
     ) -> dict[str, Any]:
         """Answer one Converse request body; raises RequestRejected for what Bedrock would refuse."""
         started = time.perf_counter()
         content, stop_reason, usage = self._answer(model_id, request, request, account, operation, "converse")
-        return {
+        response = {
             "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": stop_reason,
             "usage": usage,
             "metrics": {"latencyMs": max(1, round((time.perf_counter() - started) * 1000))},
         }
+        if self.log is not None:
+            logged: Any = response
+            if operation == "ConverseStream":  # a stream is logged as its events
+                logged = [
+                    {"messageStart": {"role": "assistant"}},
+                    {"messageStop": {"stopReason": stop_reason}},
+                    {"metadata": {"usage": usage, "metrics": response["metrics"]}},
+                ]
+            self._write_log(account, region, operation, model_id, request, logged, usage)
+        return response
+
+    def _write_log(
+        self, account: str, region: str, operation: str, model_id: str, request: Any, response: Any, usage: Any
+    ) -> None:
+        assert self.log is not None
+        self.log.write(
+            at=self.epoch + self.clock(),
+            account=account,
+            region=region,
+            operation=operation,
+            model_id=model_id,
+            request=request,
+            response=response,
+            usage=usage,
+        )
 
     def invoke(
-        self, model_id: str, body: dict[str, Any], account: str, operation: str = "InvokeModel"
+        self,
+        model_id: str,
+        body: dict[str, Any],
+        account: str,
+        operation: str = "InvokeModel",
+        region: str = "us-east-1",
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Answer one InvokeModel request with an Anthropic Messages body: (the Messages response, the usage under
         Converse's names). Raises RequestRejected for what Bedrock would refuse."""
@@ -125,6 +171,20 @@ class Emulator:
             "stop_sequence": None,
             "usage": anthropic_usage(usage),
         }
+        if self.log is not None:
+            logged: Any = response
+            if operation == "InvokeModelWithResponseStream":
+                start = {**{k: v for k, v in response.items() if k != "content"}, "content": []}
+                logged = [
+                    {"type": "message_start", "message": start},
+                    {
+                        "type": "message_delta",
+                        "delta": {"stop_reason": stop_reason},
+                        "usage": {"output_tokens": usage["outputTokens"]},
+                    },
+                    {"type": "message_stop"},
+                ]
+            self._write_log(account, region, operation, model_id, body, logged, usage)
         return response, usage
 
     def _answer(

@@ -33,7 +33,7 @@ OPERATIONS = {
     "invoke-with-response-stream": "InvokeModelWithResponseStream",
 }
 EVENT_STREAM = {"Content-Type": "application/vnd.amazon.eventstream"}
-CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/")
+CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/[^/]*/(?P<region>[^/,\s]+)/")
 
 
 @dataclass(frozen=True)
@@ -86,23 +86,28 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
 
     model_id, operation = unquote(route.group("model")), OPERATIONS[route.group("op")]
     account = emulator.account_for(credential)
+    auth = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
+    signed = CREDENTIAL.search(auth)
+    region = signed.group("region") if signed else "us-east-1"
     if operation != "CountTokens" and emulator.take_throttle():
         return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     try:
-        return _answer(emulator, operation, model_id, request, account)
+        return _answer(emulator, operation, model_id, request, account, region)
     except RequestRejected as exc:
         return error(400, "ValidationException", str(exc))
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         return error(400, "ValidationException", f"The request is malformed ({type(exc).__name__}: {str(exc)[:200]}).")
 
 
-def _answer(emulator: Emulator, operation: str, model_id: str, request: dict[str, Any], account: str) -> HttpAnswer:
+def _answer(
+    emulator: Emulator, operation: str, model_id: str, request: dict[str, Any], account: str, region: str
+) -> HttpAnswer:
     if operation == "CountTokens":
         payload = {"inputTokens": emulator.count_tokens(model_id, request.get("input"))}
         return HttpAnswer(200, json.dumps(payload).encode(), {"Content-Type": "application/json"})
     if operation.startswith("InvokeModel"):
         started = time.perf_counter()
-        response, usage = emulator.invoke(model_id, request, account, operation)
+        response, usage = emulator.invoke(model_id, request, account, operation, region)
         latency = max(1, round((time.perf_counter() - started) * 1000))
         if operation == "InvokeModel":
             headers = {
@@ -115,7 +120,7 @@ def _answer(emulator: Emulator, operation: str, model_id: str, request: dict[str
             }
             return HttpAnswer(200, json.dumps(response).encode(), headers)
         return HttpAnswer(200, invoke_stream_bytes(response, usage, latency), EVENT_STREAM)
-    response = emulator.converse(model_id, request, account, operation)
+    response = emulator.converse(model_id, request, account, operation, region)
     if operation == "Converse":
         return HttpAnswer(200, json.dumps(response).encode(), {"Content-Type": "application/json"})
     return HttpAnswer(200, converse_stream_bytes(response), EVENT_STREAM)

@@ -1,0 +1,182 @@
+"""The audit: every logged call read once, in order, into totals, the doctor's miss causes, and the replays.
+
+Calls stream through: only totals, the doctor's recent requests and the replays' caches are kept, so memory stays
+bounded however many records there are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..approaches import APPROACHES
+from ..doctor import Doctor
+from ..errors import PricingError, UsageError
+from ..pricing import Cost, cost_of
+from ..recorder import ObservedCall
+from ..recording import Problem
+from ..rules import Catalog, Kind
+from ..usage import Usage
+from .logs import LoggedCall
+from .replay import Oracle, Replay, Spend
+
+QUOTED = re.compile(r"'[^']*'")
+GENERIC = ("first request like this", "the conversation moved on")
+AS_SENT = "as sent"
+
+
+@dataclass
+class Group:
+    """Totals of some calls: how many, how many read the cache, their usage and cost."""
+
+    calls: int = 0
+    hits: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost: Cost = field(default_factory=Cost)
+
+    def add(self, usage: Usage, cost: Cost) -> None:
+        self.calls += 1
+        self.hits += usage.cacheReadInputTokens > 0
+        self.usage += usage
+        self.cost += cost
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.calls if self.calls else 0.0
+
+
+@dataclass
+class Cause:
+    """One kind of miss: how many calls, and one example of the doctor's words."""
+
+    kind: str
+    calls: int = 0
+    example: str = ""
+
+
+@dataclass
+class AuditResult:
+    total: Group
+    by_model: dict[str, Group]
+    by_identity: dict[str, Group]
+    by_day: dict[str, Group]
+    causes: list[Cause]
+    what_if: dict[str, Spend]
+    oracle: Cost
+    problems: list[str]
+    unparsed: int
+    unpriced: int
+    errors: int
+
+
+class Audit:
+    """Feed it calls (`add`) in the order they were made; `result()` gives the report's numbers."""
+
+    def __init__(self, show_text: bool = False, since: float | None = None, until: float | None = None) -> None:
+        self.show_text, self.since, self.until = show_text, since, until
+        self.total = Group()
+        self.by_model: dict[str, Group] = {}
+        self.by_identity: dict[str, Group] = {}
+        self.by_day: dict[str, Group] = {}
+        self.doctors: dict[str, Doctor] = {}
+        self.causes: dict[str, Cause] = {}
+        self.replays = {AS_SENT: Replay()}
+        for approach in APPROACHES:
+            for ttl in ("5m",) if approach == "none" else ("5m", "1h"):
+                self.replays[approach if approach == "none" else f"{approach} {ttl}"] = Replay(approach, ttl)
+        self.oracle = Oracle()
+        self.problems: list[str] = []
+        self.unparsed = self.unpriced = self.errors = 0
+        self.catalog = Catalog()
+
+    def add(self, item: LoggedCall | Problem) -> None:
+        if isinstance(item, Problem):
+            self.problems.append(str(item))
+            return
+        call = item
+        if (self.since is not None and call.at < self.since) or (self.until is not None and call.at >= self.until):
+            return
+        if call.error:
+            self.errors += 1
+            return
+        try:
+            usage = Usage.from_bedrock(call.usage)
+            cost = cost_of(usage, call.model_id)
+        except UsageError as exc:
+            self.problems.append(f"a call of {call.model_id} at {call.day}: {exc}; skipped it.")
+            return
+        except PricingError:
+            self.unpriced += 1
+            return
+        for groups, key in ((self.by_model, call.model_id), (self.by_identity, call.identity), (self.by_day, call.day)):
+            groups.setdefault(key, Group()).add(usage, cost)
+        self.total.add(usage, cost)
+        if call.request is None:
+            self.unparsed += 1  # a body that could not be read is counted, never guessed
+            return
+        self._diagnose(call)
+        for replay in self.replays.values():
+            replay.add(call)
+        built = self.replays[AS_SENT].prompt(call)
+        if built is not None:
+            self.oracle.add(call, *built)
+
+    def _diagnose(self, call: LoggedCall) -> None:
+        doctor = self.doctors.setdefault(call.account, Doctor())
+        observed = ObservedCall(call.identity, call.at, call.model_id, call.request or {}, call.usage, None, call.api)
+        try:
+            diagnosis = doctor.observe(observed)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            return
+        if diagnosis.kind == Kind.HIT:
+            return
+        cause = self.causes.setdefault(diagnosis.kind, Cause(str(diagnosis.kind)))
+        cause.calls += 1
+        words = diagnosis.message if self.show_text else QUOTED.sub(_hidden, diagnosis.message)
+        if not cause.example or (cause.example.startswith(GENERIC) and not words.startswith(GENERIC)):
+            cause.example = words  # the first example that says what changed, if any does
+
+    def result(self) -> AuditResult:
+        what_if = {name: replay.finish() for name, replay in self.replays.items()}
+        causes = sorted(self.causes.values(), key=lambda cause: -cause.calls)
+        return AuditResult(
+            self.total,
+            self.by_model,
+            self.by_identity,
+            self.by_day,
+            causes,
+            what_if,
+            self.oracle.cost(),
+            self.problems,
+            self.unparsed,
+            self.unpriced,
+            self.errors,
+        )
+
+
+def _hidden(match: re.Match[str]) -> str:
+    return f"<{len(match.group()) - 2} characters>"
+
+
+def audit(
+    items: Iterable[LoggedCall | Problem],
+    show_text: bool = False,
+    since: float | None = None,
+    until: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> AuditResult:
+    """Audit every call; `progress(n)` is told after each thousand."""
+    done = Audit(show_text, since, until)
+    for count, item in enumerate(items, start=1):
+        done.add(item)
+        if progress is not None and count % 1_000 == 0:
+            progress(1_000)
+    return done.result()
+
+
+def waste_share(result: AuditResult) -> Decimal:
+    """What was spent on writes never read, as a share of the write spend."""
+    spent = result.total.cost.write_5m + result.total.cost.write_1h
+    return result.what_if[AS_SENT].wasted / spent if spent else Decimal(0)

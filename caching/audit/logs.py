@@ -1,0 +1,163 @@
+"""One Bedrock model invocation log record, read into a call the rules can replay.
+
+Bedrock writes a JSON record per call (schemaType "ModelInvocationLog"): `timestamp`, `accountId`, `region`,
+`requestId`, `operation`, `modelId`, `identity.arn`, `input` (`inputBodyJson`, `inputTokenCount`,
+`cacheReadInputTokenCount`, `cacheWriteInputTokenCount`, or `inputBodyS3Path` when the body was over 100 KB),
+`output` (`outputBodyJson`: the response, or the list of stream events; `outputTokenCount`) and `errorCode` when the
+call failed. Usage is read from the logged response in either field style (Converse `cacheReadInputTokens`,
+Anthropic `cache_read_input_tokens`, or the stream's `amazon-bedrock-invocationMetrics`), else from the input counts.
+Converse calls are logged under the id that was sent, InvokeModel calls under an inference-profile ARN: both are
+counted as the same model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ..recording import Problem
+from ..rules.messages import converse_usage
+
+ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
+INVOKE = ("InvokeModel", "InvokeModelWithResponseStream")
+OPERATIONS = ("Converse", "ConverseStream", *INVOKE)
+
+
+@dataclass(frozen=True)
+class LoggedCall:
+    """One logged model call: who, when, which model, the request (None when its body could not be read), the usage
+    under Converse's names, and the error if it failed."""
+
+    account: str
+    region: str
+    model_id: str
+    identity: str
+    at: float
+    operation: str
+    request: dict[str, Any] | None
+    usage: dict[str, Any]
+    error: str | None = None
+
+    @property
+    def api(self) -> str:
+        return "invoke" if self.operation in INVOKE else "converse"
+
+    @property
+    def day(self) -> str:
+        return datetime.fromtimestamp(self.at, timezone.utc).strftime("%Y-%m-%d")
+
+
+def model_of(model_id: str) -> str:
+    """The model id with an inference-profile or foundation-model ARN reduced to the id inside it."""
+    match = ARN_MODEL.match(model_id)
+    return match["id"] if match else model_id
+
+
+def when(value: Any) -> float | None:
+    """Seconds since the epoch from an RFC 3339 timestamp (or a number of seconds or milliseconds)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) / 1000 if value > 1e11 else float(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def usage_of(record: dict[str, Any], operation: str) -> dict[str, Any]:
+    """The call's usage under Converse's names, from the logged response if it has one, else the input counts."""
+    output = _dict(record.get("output"))
+    body = output.get("outputBodyJson")
+    if operation == "Converse" and isinstance(body, dict) and isinstance(body.get("usage"), dict):
+        return dict(body["usage"])
+    if operation == "InvokeModel" and isinstance(body, dict) and isinstance(body.get("usage"), dict):
+        return converse_usage(body["usage"])
+    if isinstance(body, list):  # a stream: the events as sent
+        anthropic: dict[str, Any] = {}
+        for event in body:
+            if not isinstance(event, dict):
+                continue
+            if isinstance(event.get("metadata"), dict) and isinstance(event["metadata"].get("usage"), dict):
+                return dict(event["metadata"]["usage"])
+            message = _dict(event.get("message"))
+            for found in (message.get("usage"), event.get("usage")):
+                if isinstance(found, dict):
+                    anthropic.update(found)
+        if anthropic:
+            return converse_usage(anthropic)
+    logged = _dict(record.get("input"))
+    return {
+        "inputTokens": _count(logged.get("inputTokenCount")),
+        "outputTokens": _count(output.get("outputTokenCount")),
+        "cacheReadInputTokens": _count(logged.get("cacheReadInputTokenCount")),
+        "cacheWriteInputTokens": _count(logged.get("cacheWriteInputTokenCount")),
+    }
+
+
+def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) -> LoggedCall | Problem:
+    """A log record (or a line of this project's --record files) as a LoggedCall, or why it is skipped.
+
+    `fetch(s3_path)` reads a body Bedrock stored apart (over 100 KB); without it such a call counts as unparsed.
+    """
+    if not isinstance(record, dict):
+        return Problem(f"{where}: expected a JSON object, got {type(record).__name__}; skipped it.")
+    if "agent" in record and "request" in record and "model_id" in record:
+        return _recorded(record, where)
+    operation = record.get("operation")
+    model_id, at = record.get("modelId"), when(record.get("timestamp"))
+    if operation not in OPERATIONS or not isinstance(model_id, str) or at is None:
+        return Problem(
+            f"{where}: not a model invocation log record of Converse or InvokeModel (needs operation, modelId and "
+            "timestamp); skipped it."
+        )
+    logged = _dict(record.get("input"))
+    request = logged.get("inputBodyJson")
+    if request is None and isinstance(logged.get("inputBodyS3Path"), str) and fetch is not None:
+        request = fetch(logged["inputBodyS3Path"])
+    identity = _dict(record.get("identity"))
+    error = record.get("errorCode")
+    return LoggedCall(
+        account=str(record.get("accountId", "")),
+        region=str(record.get("region", "")),
+        model_id=model_of(model_id),
+        identity=str(identity.get("arn", "unknown")),
+        at=at,
+        operation=operation,
+        request=request if isinstance(request, dict) else None,
+        usage=usage_of(record, operation),
+        error=str(error) if error else None,
+    )
+
+
+def _recorded(record: dict[str, Any], where: str) -> LoggedCall | Problem:
+    """A line of a --record file, read as a log record of the same call."""
+    from ..recording import parse as parse_recorded
+
+    call = parse_recorded(json.dumps(record), 0)
+    if isinstance(call, Problem):
+        return Problem(f"{where}: {str(call).removeprefix('line 0: ')}")
+    return LoggedCall(
+        account="recorded",
+        region="",
+        model_id=model_of(call.model_id),
+        identity=call.agent,
+        at=call.at,
+        operation="InvokeModel" if call.api == "invoke" else "Converse",
+        request=call.request,
+        usage=call.usage or {},
+        error=call.error,
+    )

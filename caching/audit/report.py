@@ -1,0 +1,126 @@
+"""What the audit prints: the headline, tables per model, identity and day, the miss causes, and the what-if."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Group as Renderables
+from rich.text import Text
+
+from ..reports import pct, plural, usd
+from ..tables import table
+from .audit import AS_SENT, AuditResult, Group
+
+TOP = 10  # rows per breakdown
+
+
+def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
+    out = table(title)
+    out.add_column(name, overflow="fold")
+    for column in ("calls", "hit rate", "spend", "saved"):
+        out.add_column(column, justify="right", no_wrap=True)
+    ranked = sorted(groups.items(), key=lambda item: -item[1].cost.total)
+    for key, group in ranked[:TOP]:
+        out.add_row(
+            Text(key), f"{group.calls:,}", f"{group.hit_rate:.0%}", usd(group.cost.total), pct(group.cost.input_savings)
+        )
+    if len(ranked) > TOP:
+        out.add_row(Text(f"... {len(ranked) - TOP:,} more"), "", "", "", "")
+    return out
+
+
+def render(result: AuditResult) -> Renderables:
+    total, paid = result.total, result.total.cost
+    waste = result.what_if[AS_SENT]
+    lines: list[Any] = [
+        Text(
+            f"{plural(total.calls, 'call')} audited; {total.hits:,} read the cache (hit rate {total.hit_rate:.0%}). "
+            f"Not counted: {result.errors:,} failed, {result.unpriced:,} of unknown price; {result.unparsed:,} had no "
+            "readable request body (counted in spend, not replayed)."
+        ),
+        Text(
+            f"Tokens: {total.usage.inputTokens:,} regular, {total.usage.cacheReadInputTokens:,} read, "
+            f"{total.usage.cacheWriteInputTokens:,} written, {total.usage.outputTokens:,} output. Spend {usd(paid.total)}, "
+            f"input {pct(paid.input_savings)} against no caching. Writes never read before they expired: "
+            f"{waste.wasted_tokens:,} tokens, {usd(waste.wasted)}."
+        ),
+        _breakdown("By model", "model", result.by_model),
+        _breakdown("By IAM identity", "identity", result.by_identity),
+        _breakdown("By day (UTC)", "day", result.by_day),
+    ]
+    if result.causes:
+        causes = table("Why calls missed (the cache doctor, on the logged requests)")
+        causes.add_column("cause", no_wrap=True)
+        causes.add_column("calls", justify="right", no_wrap=True)
+        causes.add_column("an example", overflow="fold")
+        for cause in result.causes:
+            causes.add_row(cause.kind, f"{cause.calls:,}", Text(cause.example))
+        lines.append(causes)
+    what_if = table("What-if: the same traffic sent another way", "replayed on the rules, priced on the logged counts")
+    what_if.add_column("setup", no_wrap=True)
+    what_if.add_column("cost", justify="right", no_wrap=True)
+    what_if.add_column("vs paid", justify="right", no_wrap=True)
+    what_if.add_column("hit rate", justify="right", no_wrap=True)
+    base = paid.total
+    for name, spend in result.what_if.items():
+        rate = f"{spend.hits / spend.calls:.0%}" if spend.calls else "-"
+        what_if.add_row(name, usd(spend.cost.total), _versus(spend.cost.total, base), rate)
+    what_if.add_row("oracle", usd(result.oracle.total), _versus(result.oracle.total, base), "-")
+    lines.append(what_if)
+    options = {name: spend.cost.total for name, spend in result.what_if.items() if name != AS_SENT}
+    if options:
+        best = min(options, key=lambda name: options[name])
+        lines.append(
+            Text(
+                f"You paid {usd(paid.total)}; {best} would have cost {usd(options[best])}; the best the rules allow "
+                f"is {usd(result.oracle.total)} (token counts of prefixes are estimates, scaled to the logged totals)."
+            )
+        )
+    for problem in result.problems[:20]:
+        lines.append(Text(problem))
+    if len(result.problems) > 20:
+        lines.append(Text(f"... and {len(result.problems) - 20:,} more skipped records."))
+    return Renderables(*lines)
+
+
+def _versus(cost: Decimal, base: Decimal) -> str:
+    return pct(float(cost / base - 1)) if base else "-"
+
+
+def as_json(result: AuditResult) -> dict[str, Any]:
+    def group(g: Group) -> dict[str, Any]:
+        return {
+            "calls": g.calls,
+            "hits": g.hits,
+            "hit_rate": round(g.hit_rate, 6),
+            "tokens": {
+                "regular": g.usage.inputTokens,
+                "read": g.usage.cacheReadInputTokens,
+                "written": g.usage.cacheWriteInputTokens,
+                "output": g.usage.outputTokens,
+            },
+            "spend": str(g.cost.total),
+            "input_savings": round(g.cost.input_savings, 6),
+        }
+
+    return {
+        "total": group(result.total),
+        "wasted_writes": {
+            "tokens": result.what_if[AS_SENT].wasted_tokens,
+            "spend": str(result.what_if[AS_SENT].wasted),
+        },
+        "by_model": {k: group(v) for k, v in result.by_model.items()},
+        "by_identity": {k: group(v) for k, v in result.by_identity.items()},
+        "by_day": {k: group(v) for k, v in result.by_day.items()},
+        "miss_causes": [{"kind": c.kind, "calls": c.calls, "example": c.example} for c in result.causes],
+        "what_if": {
+            **{
+                name: {"spend": str(s.cost.total), "calls": s.calls, "hits": s.hits}
+                for name, s in result.what_if.items()
+            },
+            "oracle": {"spend": str(result.oracle.total)},
+        },
+        "not_counted": {"failed": result.errors, "unpriced": result.unpriced, "unparsed": result.unparsed},
+        "skipped_records": result.problems,
+    }

@@ -1,0 +1,171 @@
+"""Where invocation logs come from: files and folders, or S3 (through boto3), in each shape AWS delivers them.
+
+- S3, as model invocation logging writes it: objects under `<prefix>/AWSLogs/<account>/BedrockModelInvocationLogs/`,
+  gzipped or not, one JSON record a line.
+- CloudWatch Logs exported to S3 or a file: each line a timestamp, a space, then the record.
+- `aws logs filter-log-events` output: one JSON document whose `events` each carry a record as `message`.
+- This project's own `--record` files.
+Everything is read line by line, with a length limit, so memory stays bounded whatever the size of the input.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import CachingError
+from ..recording import LONGEST_LINE, Problem
+from .logs import LoggedCall, parse
+
+Item = LoggedCall | Problem
+LARGEST_OBJECT = 512 * 1024 * 1024  # bytes read of one S3 object
+
+
+class SourceError(CachingError):
+    """A path or S3 location that cannot be read at all."""
+
+
+def _lines(stream: IO[bytes], name: str) -> Iterator[tuple[str, str | Problem]]:
+    """(where, text) for each line of a stream, gunzipped when it starts with gzip's magic bytes."""
+    head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
+    if head == b"\x1f\x8b":
+        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    with io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as text:
+        number = 0
+        while True:
+            try:
+                line = text.readline(LONGEST_LINE + 1)
+            except (OSError, EOFError) as exc:  # a damaged gzip stream
+                yield f"{name}", Problem(f"{name}: cannot be read past line {number} ({exc}); skipped the rest.")
+                return
+            if not line:
+                return
+            number += 1
+            if len(line) > LONGEST_LINE:
+                problem = Problem(f"{name}: line {number} is longer than {LONGEST_LINE:,} characters; stopped.")
+                yield f"{name}:{number}", problem
+                return
+            if line.strip():
+                yield f"{name}:{number}", line
+
+
+def records(stream: IO[bytes], name: str, fetch: Callable[[str], Any] | None = None) -> Iterator[Item]:
+    """Every call in one file or object, whichever of the shapes above it has."""
+    lines = _lines(stream, name)
+    for where, line in lines:
+        if isinstance(line, Problem):
+            yield line
+            continue
+        text = line.strip()
+        if not text.startswith("{") and " {" in text:  # a CloudWatch export: "<timestamp> <record>"
+            text = text[text.index(" {") + 1 :]
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            if text.startswith("{") and where.endswith(":1"):  # perhaps one JSON document over many lines
+                rest = "".join(piece for _, piece in lines if isinstance(piece, str))
+                yield from _document(line + rest, name, fetch)
+                return
+            yield Problem(f"{where}: not valid JSON; skipped it.")
+            continue
+        if isinstance(data, dict) and isinstance(data.get("events"), list):  # filter-log-events output, on one line
+            yield from _events(data["events"], name, fetch)
+            continue
+        yield parse(data, where, fetch)
+
+
+def _document(text: str, name: str, fetch: Callable[[str], Any] | None) -> Iterator[Item]:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        yield Problem(f"{name}: not valid JSON ({str(exc)[:60]}); skipped it.")
+        return
+    if isinstance(data, dict) and isinstance(data.get("events"), list):
+        yield from _events(data["events"], name, fetch)
+    elif isinstance(data, list):
+        for index, record in enumerate(data):
+            yield parse(record, f"{name}[{index}]", fetch)
+    else:
+        yield parse(data, name, fetch)
+
+
+def _events(events: list[Any], name: str, fetch: Callable[[str], Any] | None) -> Iterator[Item]:
+    for index, event in enumerate(events):
+        message = event.get("message") if isinstance(event, dict) else None
+        try:
+            record = json.loads(message) if isinstance(message, str) else None
+        except (ValueError, RecursionError):
+            record = None
+        if record is None:
+            yield Problem(f"{name}: event {index} has no JSON message; skipped it.")
+        else:
+            yield parse(record, f"{name}: event {index}", fetch)
+
+
+def local(path: Path) -> Iterator[Item]:
+    """A file, or every file under a folder (in name order)."""
+    if not path.exists():
+        raise SourceError(f"Cannot read {str(path)!r}: no such file or folder; check the path.")
+    # Bodies Bedrock stored apart sit in data/ folders: they are read only when a record points at them.
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.parent.name != "data") if path.is_dir() else [path]
+    for file in files:
+        try:
+            with file.open("rb") as stream:
+                yield from records(stream, str(file))
+        except OSError as exc:
+            yield Problem(f"{file}: cannot be read ({exc.strerror}); skipped it.")
+
+
+def s3(url: str, client: Any) -> Iterator[Item]:
+    """Every object under s3://bucket/prefix, through a boto3 S3 client; large bodies are fetched from S3 too."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise SourceError(f"{url!r} names no bucket: use s3://bucket/prefix.")
+
+    def fetch(path: str) -> Any:
+        where, _, key = path.removeprefix("s3://").partition("/")
+        try:
+            body = client.get_object(Bucket=where, Key=key)["Body"].read(20_000_000)
+            return json.loads(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
+        except (BotoCoreError, ClientError, ValueError, OSError):
+            return None  # counted as unparsed, never guessed
+
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if "/data/" in key:  # bodies stored apart: read through `fetch` when a record points at them
+                    continue
+                try:
+                    body = client.get_object(Bucket=bucket, Key=key)["Body"]
+                except ClientError as exc:
+                    yield Problem(
+                        f"s3://{bucket}/{key}: cannot be read ({exc.response['Error'].get('Code')}); skipped it."
+                    )
+                    continue
+                # One delivered object is small (Bedrock writes them every few minutes): read it whole.
+                data = io.BufferedReader(io.BytesIO(body.read(LARGEST_OBJECT)))
+                yield from records(data, f"s3://{bucket}/{key}", fetch)
+    except ClientError as exc:
+        code = exc.response["Error"].get("Code", "")
+        raise SourceError(f"Cannot list {url!r} ({code}): check the bucket name and your permissions.") from None
+    except BotoCoreError as exc:
+        raise SourceError(f"Cannot reach S3 for {url!r} ({exc}): check your network and credentials.") from None
+
+
+def read(paths: list[str], s3_client: Callable[[], Any] | None = None) -> Iterator[Item]:
+    """Every call in every path (files, folders, s3:// locations), in the order given."""
+    for path in paths:
+        if path.startswith("s3://"):
+            if s3_client is None:
+                raise SourceError("No S3 client is available to read s3:// paths.")
+            yield from s3(path, s3_client())
+        else:
+            yield from local(Path(path))

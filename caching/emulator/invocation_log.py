@@ -1,0 +1,90 @@
+"""Model invocation logs, written by the emulator as Bedrock writes them to S3, so the whole audit loop runs offline.
+
+Records go under `DIR/AWSLogs/<account>/BedrockModelInvocationLogs/<region>/<yyyy>/<mm>/<dd>/<hh>/`, one JSON record
+a line. A credential that is not a 12-digit account id is given one (a digest of it), and an IAM user named after it.
+InvokeModel calls are logged under their inference-profile ARN, Converse calls under the id that was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import CachingError
+
+
+def account_number(account: str) -> str:
+    """A 12-digit AWS account id for an emulator account (itself, when it already is one)."""
+    if account.isdigit() and len(account) == 12:
+        return account
+    return str(int(hashlib.sha256(account.encode()).hexdigest(), 16))[-12:].rjust(12, "1")
+
+
+class InvocationLog:
+    """Appends one record per answered call under `folder`, as S3 delivery lays them out."""
+
+    def __init__(self, folder: str | Path, run: str = "emulator") -> None:
+        self.folder = Path(folder)
+        self.run = run
+        self._lock = threading.Lock()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CachingError(
+                f"Cannot write invocation logs to {str(folder)!r} ({exc.strerror}): pick a folder you can write."
+            ) from None
+
+    def write(
+        self,
+        *,
+        at: float,
+        account: str,
+        region: str,
+        operation: str,
+        model_id: str,
+        request: dict[str, Any],
+        response: Any,
+        usage: dict[str, Any],
+    ) -> None:
+        moment = datetime.fromtimestamp(at, timezone.utc)
+        number = account_number(account)
+        logged_id = (
+            f"arn:aws:bedrock:{region}:{number}:inference-profile/{model_id}"
+            if operation.startswith("Invoke")
+            else model_id
+        )
+        digest = hashlib.sha256(
+            f"{at}|{account}|{json.dumps(request, sort_keys=True)[:2000]}".encode("utf-8", "replace")
+        ).hexdigest()
+        record = {
+            "schemaType": "ModelInvocationLog",
+            "schemaVersion": "1.0",
+            "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+            "accountId": number,
+            "identity": {"arn": f"arn:aws:iam::{number}:user/{account}"},
+            "region": region,
+            "requestId": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+            "operation": operation,
+            "modelId": logged_id,
+            "input": {
+                "inputContentType": "application/json",
+                "inputBodyJson": request,
+                "inputTokenCount": usage["inputTokens"],
+                "cacheReadInputTokenCount": usage["cacheReadInputTokens"],
+                "cacheWriteInputTokenCount": usage["cacheWriteInputTokens"],
+            },
+            "output": {
+                "outputContentType": "application/json",
+                "outputBodyJson": response,
+                "outputTokenCount": usage["outputTokens"],
+            },
+        }
+        hour = self.folder / "AWSLogs" / number / "BedrockModelInvocationLogs" / region / moment.strftime("%Y/%m/%d/%H")
+        with self._lock:
+            hour.mkdir(parents=True, exist_ok=True)
+            with (hour / f"{self.run}.json").open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record, separators=(",", ":")) + "\n")

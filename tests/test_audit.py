@@ -1,0 +1,181 @@
+"""`caching audit`: Bedrock model invocation logs in every shape AWS delivers, read into exact totals; a session
+with known mistakes audited as the emulator recorded it; S3 end to end through boto3 against a real S3 server on
+loopback; damaged input named and skipped."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from caching.__main__ import main as cli
+from caching.emulator import Emulator, ManualClock
+
+from .helpers import CP, SONNET, kind_of, render_with, text_of, user
+
+FIXTURES = Path(__file__).parent / "fixtures" / "invocation-logs"
+S3_TREE = FIXTURES / "s3"
+
+
+def audit_json(*args: str, expect: int = 0) -> dict[str, Any]:
+    return json.loads(render_with(lambda console: cli(["audit", *args, "--json"], console), width=300, expect=expect))
+
+
+def tokens(report: dict[str, Any]) -> tuple[int, int, int, int, int, int]:
+    total = report["total"]
+    t = total["tokens"]
+    return total["calls"], total["hits"], t["regular"], t["read"], t["written"], t["output"]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # A Converse write (6 regular, 2,500 written, 120 out), then a read (6, 2,500 read, 80 out).
+        (
+            "s3/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/09/20261130T090000000Z_converse.json",
+            (2, 1, 12, 2_500, 2_500, 200),
+        ),
+        # ConverseStream, gzipped: usage from the metadata event.
+        (
+            "s3/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/09/20261130T090200000Z_stream.json.gz",
+            (1, 1, 9, 2_500, 0, 40),
+        ),
+        # InvokeModel (Anthropic usage, a 1h write) and its stream (usage in message_start and message_delta).
+        (
+            "s3/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/09/20261130T090300000Z_invoke.json",
+            (2, 1, 14, 2_500, 2_500, 80),
+        ),
+        # A body stored apart: counted from the logged counts, not replayed.
+        (
+            "s3/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/09/20261130T090500000Z_large.json",
+            (1, 1, 6, 2_500, 0, 80),
+        ),
+        ("cloudwatch-export.txt", (2, 1, 12, 2_500, 2_500, 200)),
+        ("filter-log-events.json", (2, 1, 12, 2_500, 2_500, 200)),
+    ],
+)
+def test_every_record_shape_reads_to_exact_totals(path: str, expected: tuple[int, ...]) -> None:
+    assert tokens(audit_json(str(FIXTURES / path))) == expected
+
+
+def test_the_profile_arn_and_the_short_id_are_one_model_and_writes_split_by_ttl() -> None:
+    report = audit_json(str(S3_TREE))
+    assert tokens(report) == (6, 4, 41, 10_000, 5_000, 400)
+    assert list(report["by_model"]) == ["us.anthropic.claude-sonnet-4-6"]
+    assert report["not_counted"] == {"failed": 0, "unpriced": 0, "unparsed": 1}
+    # us. Sonnet 4.6: input $3.30, output $16.50, 5m write $4.125, 1h write $6.60, read $0.33 per million tokens.
+    spend = (41 * 3.30 + 10_000 * 0.33 + 2_500 * 4.125 + 2_500 * 6.60 + 400 * 16.50) / 1_000_000
+    assert float(report["total"]["spend"]) == pytest.approx(spend, abs=1e-9)
+
+
+def test_a_damaged_record_is_named_and_the_rest_audited() -> None:
+    text = render_with(lambda console: cli(["audit", str(FIXTURES / "damaged.json")], console), width=300)
+    assert f"{FIXTURES / 'damaged.json'}:2: not valid JSON; skipped it." in text
+    report = audit_json(str(FIXTURES / "damaged.json"))
+    assert tokens(report)[:2] == (1, 0) and report["not_counted"]["failed"] == 1
+
+
+def test_no_record_at_all_could_not_run(tmp_path: Path) -> None:
+    (tmp_path / "empty.json").write_text("\n")
+    assert "no model invocation log record was found" in render_with(
+        lambda c: cli(["audit", str(tmp_path)], c), expect=2
+    )
+    assert render_with(lambda c: cli(["audit", str(tmp_path / "nope")], c), expect=2).startswith("Error: Cannot read")
+
+
+def session_with_mistakes(folder: Path) -> Emulator:
+    """A timestamp in the system prompt (every call writes anew), then the fix, then a pause past the 5m TTL."""
+    clock = ManualClock()
+    emulator = Emulator(clock=clock, invocation_log=str(folder))
+    client = emulator.session().client("bedrock-runtime")
+    guide = text_of(2_500)
+    for minute in range(3):
+        client.converse(
+            modelId=SONNET, system=[{"text": f"Now: 2026-11-30 10:0{minute}. {guide}"}, CP], messages=[user("Hi", CP)]
+        )
+        clock.advance(60)
+    for pause in (400, 30, 0):
+        client.converse(modelId=SONNET, system=[{"text": guide}, CP], messages=[user("Hi", CP)])
+        clock.advance(pause)
+    return emulator
+
+
+def test_an_emulated_session_audits_as_the_emulator_recorded_it(tmp_path: Path) -> None:
+    emulator = session_with_mistakes(tmp_path / "logs")
+    report = audit_json(str(tmp_path / "logs"))
+    records = emulator.records
+    assert report["total"]["hits"] == sum(1 for r in records if r.usage["cacheReadInputTokens"])
+    truth: dict[str, int] = {}
+    for record in records:
+        kind = kind_of(record)
+        if kind != "hit":
+            truth[str(kind)] = truth.get(str(kind), 0) + 1
+    assert {c["kind"]: c["calls"] for c in report["miss_causes"]} == truth == {"new prefix": 4, "expired": 1}
+    # Never read: the three stamped prompts' writes, and the write the pause let expire (read by no one).
+    wasted = [records[i].usage["cacheWriteInputTokens"] for i in (0, 1, 2, 3)]
+    assert report["wasted_writes"]["tokens"] == sum(wasted)
+    assert (
+        report["what_if"]["as sent"]["spend"] == report["total"]["spend"]
+    )  # replaying what was sent costs what was paid
+    assert float(report["what_if"]["oracle"]["spend"]) < float(report["total"]["spend"])
+
+
+def test_min_hit_rate_since_and_until(tmp_path: Path) -> None:
+    session_with_mistakes(tmp_path / "logs")
+    logs = str(tmp_path / "logs")
+    assert render_with(lambda c: cli(["audit", logs, "--min-hit-rate", "0.5"], c), width=200, expect=1).endswith(
+        "Hit rate 16.7% is below the required 50.0%.\n"
+    )
+    render_with(lambda c: cli(["audit", logs, "--min-hit-rate", "15%"], c), width=200)
+    later = audit_json(logs, "--since", "2026-11-30T00:03:00Z")
+    assert later["total"]["calls"] == 3 and later["total"]["hits"] == 1  # calls at 3m, 9m40s and 10m10s
+    assert audit_json(logs, "--until", "2026-11-30T00:03:00Z")["total"]["calls"] == 3
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def s3_server(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAMOTO")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("CACHING_S3_ENDPOINT_URL", url)
+    yield boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+    server.stop()
+
+
+def test_s3_end_to_end_through_boto3_with_gzipped_objects(s3_server: Any, tmp_path: Path) -> None:
+    s3_server.create_bucket(Bucket="logs-bucket")
+    for file in sorted(p for p in S3_TREE.rglob("*") if p.is_file()):
+        key = "bedrock/" + str(file.relative_to(S3_TREE))
+        data = file.read_bytes()
+        if file.suffix == ".json" and "data" not in file.parts and "converse" in file.name:
+            data, key = gzip.compress(data), key + ".gz"  # the same records, gzipped as S3 delivery does
+        s3_server.put_object(Bucket="logs-bucket", Key=key, Body=data)
+    s3_server.put_object(
+        Bucket="logs-bucket",
+        Key="bedrock/AWSLogs/111122223333/BedrockModelInvocationLogs/broken.json.gz",
+        Body=b"\x1f\x8bnot gzip",
+    )
+    report = audit_json("s3://logs-bucket/bedrock")
+    local = audit_json(str(S3_TREE))
+    assert tokens(report) == tokens(local)
+    assert report["not_counted"]["unparsed"] == 0  # the large body was fetched from S3 and replayed
+    assert any("broken.json.gz" in problem for problem in report["skipped_records"])
+    missing = render_with(lambda c: cli(["audit", "s3://no-such-bucket/x"], c), width=200, expect=2)
+    assert missing.startswith("Error: Cannot list 's3://no-such-bucket/x' (NoSuchBucket)")
