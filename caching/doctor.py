@@ -51,23 +51,21 @@ class Doctor:
             return Diagnosis(Kind.REJECTED, exc.advice)
         return None
 
-    def observe(self, call: ObservedCall) -> Diagnosis:
-        """Diagnose one call, then remember what it cached."""
-        try:
-            request = converse_form(call.request) if call.api == "invoke" else call.request
-        except RequestRejected as exc:
-            return Diagnosis(Kind.REJECTED, exc.advice)
-        rejected = self.check(request, call.model_id)
-        if rejected is not None:
-            return rejected
-        if call.error is not None:
-            return Diagnosis(Kind.REJECTED, f"Bedrock rejected the request: {call.error}")
+    def observe(self, call: ObservedCall, linearized: tuple[dict[str, Any], Prompt] | None = None) -> Diagnosis:
+        """Diagnose one call, then remember what it cached. `linearized` (the request in Converse's shape and its
+        prompt) saves the work when the caller has it already."""
         model = self.catalog.find(call.model_id) or self.catalog.find(DEFAULT_MODEL_ID)
         assert model is not None
         try:
-            estimate = linearize(request, model, call.api)
+            if linearized is None:
+                request = converse_form(call.request) if call.api == "invoke" else call.request
+                estimate = linearize(request, model, call.api)  # Bedrock's request rules, checkpoints' among them
+            else:
+                request, estimate = linearized
         except RequestRejected as exc:
             return Diagnosis(Kind.REJECTED, exc.advice)
+        if call.error is not None:
+            return Diagnosis(Kind.REJECTED, f"Bedrock rejected the request: {call.error}")
         usage = Usage.from_bedrock(call.usage or {})
         total = estimate.total_tokens
         scale = usage.prompt_tokens / total if usage.prompt_tokens and total else 1.0

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -75,8 +76,22 @@ def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def setting(key: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """One setting from .env or the environment (empty counts as unset)."""
-    return environment(environ).get(key) or None
+    """One setting from the environment, else .env (empty counts as unset); cheap enough to ask on every call."""
+    environ = os.environ if environ is None else environ
+    if environ.get(key):
+        return environ[key]
+    env_file = environ.get(ENV_FILE_VARIABLE, ".env")
+    try:
+        stamp = os.stat(env_file).st_mtime_ns
+    except OSError:
+        return None
+    return _dotenv(env_file, stamp).get(key) or None
+
+
+@lru_cache(maxsize=8)
+def _dotenv(path: str, stamp: int) -> dict[str, str | None]:
+    """A .env file's values, read again only when the file changes (`stamp` is its modification time)."""
+    return dotenv_values(path) if os.path.isfile(path) else {}
 
 
 def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:

@@ -34,8 +34,8 @@ def output(name: str, *argv: str) -> str:
 
 
 def test_every_example_is_a_short_lesson_with_its_run_command() -> None:
-    paths = sorted(EXAMPLES.glob("0*.py"))
-    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    paths = sorted(EXAMPLES.glob("[0-9][0-9]_*.py"))
+    assert [p.name[:2] for p in paths] == ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]
     for path in paths:
         text = path.read_text()
         assert len(text.splitlines()) <= 80, path.name
@@ -147,7 +147,7 @@ def test_08_cache_doctor() -> None:
     assert short is not None and number(short[1]) + number(short[2]) == 2_048
 
 
-@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09"])
+@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])
 def test_examples_run_as_scripts_offline(name: str, tmp_path: Path) -> None:
     path = next(EXAMPLES.glob(f"{name}_*.py"))
     env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path)}
@@ -176,3 +176,15 @@ def test_09_invoke_model() -> None:
     assert number(rows[3]) == number(rows[1]) + number(rows[2])  # the whole prompt is plain input
     assert "the system prompt is a plain string, which cannot carry cache_control" in text
     assert "same content as an earlier request, but it went through another API" in text
+
+
+def test_10_audit_logs() -> None:
+    text = " ".join(output("10").split())
+    # Four calls with the time in the system prompt, the fix, two reads, then a pause past the 5m TTL.
+    assert "8 calls audited; 2 read the cache (hit rate 25%)." in text
+    assert re.search(
+        r"new prefix 5 prefix changed in system block 0 at character 29: <16 characters> looks like a timestamp", text
+    )
+    assert "expired 1 7m00s since the last hit: the 5m entry expired; consider ttl 1h" in text
+    paid = re.search(r"Spend (\$[\d.]+),", text)
+    assert paid is not None and f"as sent {paid[1]} +0.0%" in text  # replaying what was sent costs what was paid

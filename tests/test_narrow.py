@@ -75,7 +75,7 @@ def example_output(name: str, width: int) -> str:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09"])
+@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])
 def test_every_example_fits(name: str, width: int) -> None:
     fits(example_output(name, width), width)
 

@@ -20,7 +20,7 @@ from ..recording import Problem
 from ..rules import Catalog, Kind
 from ..usage import Usage
 from .logs import LoggedCall
-from .replay import Oracle, Replay, Spend
+from .replay import Oracle, Prepared, Replay, Spend, prepare
 
 QUOTED = re.compile(r"'[^']*'")
 GENERIC = ("first request like this", "the conversation moved on")
@@ -116,18 +116,20 @@ class Audit:
         if call.request is None:
             self.unparsed += 1  # a body that could not be read is counted, never guessed
             return
-        self._diagnose(call)
+        prepared = prepare(call, self.catalog)
+        self._diagnose(call, prepared)
+        if prepared is None:
+            return
         for replay in self.replays.values():
-            replay.add(call)
-        built = self.replays[AS_SENT].prompt(call)
-        if built is not None:
-            self.oracle.add(call, *built)
+            replay.add(call, prepared)
+        self.oracle.add(call, prepared.prompt, prepared.digests, prepared.model)
 
-    def _diagnose(self, call: LoggedCall) -> None:
+    def _diagnose(self, call: LoggedCall, prepared: Prepared | None) -> None:
         doctor = self.doctors.setdefault(call.account, Doctor())
         observed = ObservedCall(call.identity, call.at, call.model_id, call.request or {}, call.usage, None, call.api)
+        linearized = (prepared.request, prepared.estimate) if prepared is not None else None
         try:
-            diagnosis = doctor.observe(observed)
+            diagnosis = doctor.observe(observed, linearized)
         except (TypeError, KeyError, AttributeError, ValueError):
             return
         if diagnosis.kind == Kind.HIT:

@@ -5,42 +5,83 @@ allow). Token counts are the offline estimate of each prefix, scaled so every ca
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ..planner.oracle import Chain
 from ..pricing import MILLION, Cost, cost_of, prices_for
-from ..rules import Catalog, ModelInfo, Prompt, PromptCache, RequestRejected, linearize, prefix_digests
+from ..rules import (
+    Catalog,
+    Checkpoint,
+    ModelInfo,
+    Place,
+    Prompt,
+    PromptCache,
+    RequestRejected,
+    linearize,
+    prefix_digests,
+)
 from ..rules.messages import converse_form
+from ..rules.places import SYSTEM, TOOLS
 from ..usage import Usage
 from .logs import LoggedCall
 
-POINT = "cachePoint"
+SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have all expired
 
 
-def place(request: dict[str, Any], approach: str, ttl: str) -> dict[str, Any]:
-    """The Converse request with its cache points where Strands 1.62 puts them for `approach` (none: no points)."""
-    out = copy.deepcopy(request)
-    point = {POINT: {"type": "default", **({"ttl": ttl} if ttl == "1h" else {})}}
-    tools = (out.get("toolConfig") or {}).get("tools") if isinstance(out.get("toolConfig"), dict) else None
-    if isinstance(tools, list):
-        tools[:] = [t for t in tools if not (isinstance(t, dict) and POINT in t)]
-        if approach in ("explicit", "combined") and tools:
-            tools.append(copy.deepcopy(point))
-    if isinstance(out.get("system"), list):
-        out["system"] = [b for b in out["system"] if not (isinstance(b, dict) and POINT in b)]
-        if approach != "none" and out["system"]:
-            out["system"].append(copy.deepcopy(point))
-    messages: list[Any] = out["messages"] if isinstance(out.get("messages"), list) else []
-    for message in messages:
-        if isinstance(message, dict) and isinstance(message.get("content"), list):
-            message["content"] = [b for b in message["content"] if not (isinstance(b, dict) and POINT in b)]
-    last_user = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
-    if approach in ("automatic", "combined") and last_user and last_user["content"]:
-        last_user["content"].append(copy.deepcopy(point))
-    return out
+@dataclass(frozen=True)
+class Prepared:
+    """A logged call's prompt as sent, scaled to its logged total, and where each Strands approach would put points:
+    after the tools, after the system prompt, at the end of the last user message (positions in blocks)."""
+
+    prompt: Prompt
+    digests: list[str]
+    model: ModelInfo
+    request: dict[str, Any]  # in Converse's shape
+    estimate: Prompt  # unscaled, as the doctor reads it
+    tools_end: int
+    system_end: int
+    user_end: int
+
+
+def prepare(call: LoggedCall, catalog: Catalog) -> Prepared | None:
+    """Linearize a logged call once (None: no body, an unknown model, or a request Bedrock would reject)."""
+    model = catalog.find(call.model_id)
+    if model is None or call.request is None or call.error:
+        return None
+    try:
+        request = converse_form(call.request) if call.api == "invoke" else call.request
+        estimate = linearize(request, model, call.api)
+    except (RequestRejected, TypeError, KeyError, AttributeError, ValueError):
+        return None
+    usage = Usage.from_bedrock(call.usage)
+    scale = usage.prompt_tokens / estimate.total_tokens if usage.prompt_tokens and estimate.total_tokens else 1.0
+    prompt = Prompt(
+        estimate.blocks, estimate.checkpoints, tuple(round(n * scale) for n in estimate.cumulative), estimate.variant
+    )
+    places = [block.place for block in prompt.blocks]
+    tools_end = sum(1 for place in places if place.section == TOOLS)
+    system_end = tools_end + sum(1 for place in places if place.section == SYSTEM)
+    roles = [m.get("role") if isinstance(m, dict) else None for m in request.get("messages", [])]
+    last_user = max((i for i, role in enumerate(roles) if role == "user"), default=-1)
+    user_end = max((n + 1 for n, place in enumerate(places) if place.message == last_user), default=0)
+    return Prepared(prompt, prefix_digests(estimate), model, request, estimate, tools_end, system_end, user_end)
+
+
+def layout(prepared: Prepared, approach: str, ttl: str) -> Prompt:
+    """The prompt with the cache points Strands 1.62 places for `approach` (none: no points), in place of its own."""
+    p = prepared
+    points = []
+    if approach in ("explicit", "combined") and p.tools_end:
+        points.append(Checkpoint(Place.tool(p.tools_end), p.tools_end, ttl))
+    if approach != "none" and p.system_end > p.tools_end:
+        points.append(Checkpoint(Place.system(p.system_end - p.tools_end), p.system_end, ttl))
+    if approach in ("automatic", "combined") and p.user_end > p.system_end:
+        last = p.prompt.blocks[p.user_end - 1].place
+        points.append(Checkpoint(Place.content(last.message or 0, last.index + 1), p.user_end, ttl))
+    return Prompt(p.prompt.blocks, tuple(points), p.prompt.cumulative, p.prompt.variant)
 
 
 @dataclass
@@ -64,43 +105,19 @@ class _Written:
 
 
 class Replay:
-    """Calls replayed in order on one PromptCache; `layout` rewrites each request's cache points (None: as sent)."""
+    """Calls replayed in order on one PromptCache, with the cache points of `approach` (None: as sent)."""
 
     def __init__(self, approach: str | None = None, ttl: str = "5m") -> None:
         self.approach, self.ttl = approach, ttl
         self.cache = PromptCache(lambda: 0.0)
-        self.catalog = Catalog()
         self.spend = Spend()
         self._pending: list[_Written] = []
         self._read: set[int] = set()
 
-    def prompt(self, call: LoggedCall) -> tuple[Prompt, list[str], ModelInfo] | None:
-        """The call's prompt under this replay's layout, scaled to its logged total (None: cannot be replayed)."""
-        model = self.catalog.find(call.model_id)
-        if model is None or call.request is None or call.error:
-            return None
-        try:
-            request = converse_form(call.request) if call.api == "invoke" else call.request
-            if self.approach is not None:
-                request = place(request, self.approach, self.ttl)
-            estimate = linearize(request, model, call.api)
-        except (RequestRejected, TypeError, KeyError, AttributeError, ValueError):
-            return None
-        usage = Usage.from_bedrock(call.usage)
-        scale = usage.prompt_tokens / estimate.total_tokens if usage.prompt_tokens and estimate.total_tokens else 1.0
-        cumulative = tuple(round(n * scale) for n in estimate.cumulative)
-        return (
-            Prompt(estimate.blocks, estimate.checkpoints, cumulative, estimate.variant),
-            prefix_digests(estimate),
-            model,
-        )
-
-    def add(self, call: LoggedCall) -> bool:
-        """Replay one call; False when it cannot be (no body, an unknown model, a rejected request)."""
-        built = self.prompt(call)
-        if built is None:
-            return False
-        prompt, digests, model = built
+    def add(self, call: LoggedCall, prepared: Prepared) -> None:
+        """Replay one call (prepared once for every replay)."""
+        prompt = prepared.prompt if self.approach is None else layout(prepared, self.approach, self.ttl)
+        digests, model = prepared.digests, prepared.model
         account, model_id, now = call.account, call.model_id, call.at
         read_at = self.cache.lookup(prompt, model_id, account, digests, now)
         if read_at:
@@ -116,17 +133,27 @@ class Replay:
                 entries.append((entry, prompt.tokens_before(point.position), point.ttl))
         if entries:
             self._pending.append(_Written(entries, result.read_tokens, model_id))
+        self.spend.calls += 1
+        if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
+            self._settle(lambda written: all(entry.expires_at <= now for entry, _, _ in written.entries))
         output = Usage.from_bedrock(call.usage).outputTokens
         details = tuple((ttl, n) for ttl, n in (("1h", result.write_1h_tokens), ("5m", result.write_5m_tokens)) if n)
         usage = Usage(result.input_tokens, output, result.read_tokens, result.write_tokens, details)
         self.spend.cost += cost_of(usage, model_id)
-        self.spend.calls += 1
         self.spend.hits += result.read_tokens > 0
-        return True
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
+        self._settle(lambda written: True)
+        return self.spend
+
+    def _settle(self, done: Callable[[_Written], bool]) -> None:
+        """Count the waste of each pending write that `done` says is over, and drop it."""
+        keep = []
         for written in self._pending:
+            if not done(written):
+                keep.append(written)
+                continue
             end = max(tokens for _, tokens, _ in written.entries)
             used = max([written.start, *(tokens for entry, tokens, _ in written.entries if id(entry) in self._read)])
             if end > used:
@@ -134,8 +161,9 @@ class Replay:
                 prices = prices_for(written.model_id)
                 self.spend.wasted_tokens += end - used
                 self.spend.wasted += (end - used) * (prices.write_1h if ttl == "1h" else prices.write_5m) / MILLION
-        self._pending.clear()
-        return self.spend
+            for entry, _, _ in written.entries:
+                self._read.discard(id(entry))
+        self._pending = keep
 
 
 class Oracle:

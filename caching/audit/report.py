@@ -22,8 +22,13 @@ def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
         out.add_column(column, justify="right", no_wrap=True)
     ranked = sorted(groups.items(), key=lambda item: -item[1].cost.total)
     for key, group in ranked[:TOP]:
+        shown = key.split(":", 5)[-1] if key.startswith("arn:") else key  # an IAM ARN: role/name or user/name
         out.add_row(
-            Text(key), f"{group.calls:,}", f"{group.hit_rate:.0%}", usd(group.cost.total), pct(group.cost.input_savings)
+            Text(shown),
+            f"{group.calls:,}",
+            f"{group.hit_rate:.0%}",
+            usd(group.cost.total),
+            pct(group.cost.input_savings),
         )
     if len(ranked) > TOP:
         out.add_row(Text(f"... {len(ranked) - TOP:,} more"), "", "", "", "")

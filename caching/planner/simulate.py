@@ -221,7 +221,7 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
     model = Catalog().find(workload.model)
     assert model is not None, "Workload.check guarantees a known model"
     now = [0.0]
-    cache = PromptCache(lambda: now[0])
+    cache = PromptCache(lambda: now[0], sweeping=False)
     shared = _Shared.of(workload)
     tools, ends_shared, shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
     tally, first_session, turn_tally = Tally(), [], Tally()

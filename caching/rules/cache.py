@@ -97,9 +97,10 @@ def call_miss(misses: dict[int, Miss]) -> Miss | None:
 class PromptCache:
     """Entries per (model id, prefix digest) and account, with expiry on an injectable clock."""
 
-    def __init__(self, clock: Callable[[], float], lookback: int = LOOKBACK_BLOCKS) -> None:
+    def __init__(self, clock: Callable[[], float], lookback: int = LOOKBACK_BLOCKS, sweeping: bool = True) -> None:
         self.clock = clock
         self.lookback = lookback
+        self.sweeping = sweeping  # the planner forgets finished conversations itself, and skips the sweeps
         self._entries: dict[tuple[str, str], dict[str, Entry]] = {}
         self._commits = 0
 
@@ -189,7 +190,7 @@ class PromptCache:
         points = prompt.checkpoints
         reader = self.reader(prompt, read_position)
         self._commits += 1
-        if misses is not None and self._commits % SWEEP_EVERY_CALLS == 0:  # the planner forgets on its own
+        if self.sweeping and self._commits % SWEEP_EVERY_CALLS == 0:
             self.sweep(now)
         read_tokens = tokens_before[read_position]
 

@@ -19,6 +19,7 @@ import binascii
 import json
 import math
 import struct
+from functools import lru_cache
 from typing import Any
 
 PROSE = (111, 400)  # tokens per character, as a fraction: 1.11 / 4
@@ -33,9 +34,10 @@ IMAGE_PIXELS_PER_TOKEN = 750
 
 def looks_like_code(text: str) -> bool:
     """Code or data rather than prose: brackets and operators make up at least 5% of it."""
-    return sum(ch in CODE_CHARACTERS for ch in text) >= max(3, len(text) // 20)
+    return sum(map(text.count, CODE_CHARACTERS)) >= max(3, len(text) // 20)
 
 
+@lru_cache(maxsize=128)  # a conversation resends the same texts every call
 def text_tokens(text: str, code: bool | None = None) -> int:
     """Tokens in a piece of text: prose at 1.11 x characters / 4, code at 1.25 x (decided by `looks_like_code`)."""
     per, chars = CODE if (looks_like_code(text) if code is None else code) else PROSE

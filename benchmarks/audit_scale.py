@@ -1,0 +1,81 @@
+"""How fast `caching audit` reads invocation logs, and how much memory it holds, at 10k, 100k (and 1M) records.
+
+Run:  .venv/bin/python benchmarks/audit_scale.py            (10k and 100k records)
+      .venv/bin/python benchmarks/audit_scale.py --full     (and 1M)
+Target (issue 12): 1M records in under 60 s on 2 cores with under 1 GB of memory. The logs are generated first
+(gzipped JSON lines, as S3 delivery writes them: 50-call conversations of 200 users, a 2,500-token system prompt),
+then audited in a fresh process whose peak memory is read from the kernel.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODEL = "global.anthropic.claude-sonnet-4-6"
+SYSTEM = "You are the support agent of ExampleCorp. Answer from the policy. " * 10  # its logged size is what counts
+
+
+def generate(path: Path, records: int) -> None:
+    """Conversations that grow turn by turn, each call reading what the previous wrote, one in ten timing out."""
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
+        for n in range(records):
+            user, turn = n % 200, n // 200
+            messages = []
+            for t in range(turn % 25 + 1):
+                messages.append({"role": "user", "content": [{"text": f"Question {t} from user {user}"}]})
+                if t < turn % 25:
+                    messages.append({"role": "assistant", "content": [{"text": f"Answer {t}"}]})
+            messages[-1]["content"].append({"cachePoint": {"type": "default"}})
+            request = {"system": [{"text": SYSTEM}, {"cachePoint": {"type": "default"}}], "messages": messages}
+            history = 40 * (turn % 25)
+            read = 0 if turn % 25 == 0 or turn % 10 == 9 else 2_500 + history - 40
+            usage = {
+                "inputTokens": 0,
+                "outputTokens": 40,
+                "cacheReadInputTokens": read,
+                "cacheWriteInputTokens": 2_540 + history - read,
+            }
+            seconds = turn * 30 + user * 0.1
+            stamp = (
+                time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_795_996_800 + seconds))
+                + f".{int(seconds % 1 * 1000):03d}Z"
+            )
+            record = {
+                "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": stamp, "accountId": "111122223333",
+                "identity": {"arn": f"arn:aws:iam::111122223333:role/app-{user % 5}"}, "region": "us-east-1",
+                "requestId": f"req-{n}", "operation": "Converse", "modelId": MODEL,
+                "input": {"inputBodyJson": request, "inputTokenCount": 0, "cacheReadInputTokenCount": read,
+                          "cacheWriteInputTokenCount": usage["cacheWriteInputTokens"]},
+                "output": {"outputBodyJson": {"usage": usage}, "outputTokenCount": 40},
+            }  # fmt: skip
+            out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+def main(argv: list[str]) -> int:
+    sizes = (10_000, 100_000, 1_000_000) if "--full" in argv else (10_000, 100_000)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(f"{'records':>10} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in sizes:
+            path = Path(folder) / f"logs-{size}.json.gz"
+            generate(path, size)
+            code = "import sys, caching.__main__ as m; sys.exit(m.main(['audit', sys.argv[1], '--json'], None))"
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", code, str(path)], stdout=subprocess.DEVNULL, check=True)
+            wall = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
+            print(f"{size:>10,} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}")
+            del done
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
