@@ -145,26 +145,22 @@ def _request_problem(request: dict[str, Any]) -> str | None:
             return f"request.messages[{m}] is not a message with a role"
         if not isinstance(message.get("content"), list):
             return f"request.messages[{m}].content is not a list"
-        for c, block in enumerate(message["content"]):
-            problem = _block_problem(block, f"request.messages[{m}].content[{c}]")
-            if problem:
-                return problem
+        problem = _blocks_problem(message["content"], f"request.messages[{m}].content")
+        if problem:
+            return problem
     system = request.get("system", [])
     if not isinstance(system, list):
         return "request.system is not a list"
-    for i, block in enumerate(system):
-        problem = _block_problem(block, f"request.system[{i}]")
-        if problem:
-            return problem
     tool_config = request.get("toolConfig", {})
     tools = tool_config.get("tools", []) if isinstance(tool_config, dict) else None
     if not isinstance(tools, list):
         return "request.toolConfig is not an object with a tools list"
-    for i, tool in enumerate(tools):
-        problem = _block_problem(tool, f"request.toolConfig.tools[{i}]")
-        if problem:
-            return problem
-    return None
+    return _blocks_problem(system, "request.system") or _blocks_problem(tools, "request.toolConfig.tools")
+
+
+def _blocks_problem(blocks: list[Any], where: str) -> str | None:
+    """The first problem among a list's blocks, named by its place."""
+    return next((p for i, block in enumerate(blocks) if (p := _block_problem(block, f"{where}[{i}]"))), None)
 
 
 def _block_problem(block: Any, where: str) -> str | None:
@@ -180,10 +176,9 @@ def _block_problem(block: Any, where: str) -> str | None:
         parts = block["toolResult"].get("content", [])
         if not isinstance(parts, list):
             return f"{where}.toolResult.content is not a list"
-        for p, part in enumerate(parts):
-            problem = _block_problem(part, f"{where}.toolResult.content[{p}]")
-            if problem:
-                return problem
+        problem = _blocks_problem(parts, f"{where}.toolResult.content")
+        if problem:
+            return problem
     if "toolSpec" in block and not isinstance(block["toolSpec"].get("description", ""), str):
         return f"{where}.toolSpec.description is not text"
     reasoning = block.get("reasoningContent", {}).get("reasoningText", {})

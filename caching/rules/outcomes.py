@@ -8,7 +8,14 @@ from enum import Enum
 from .places import Place
 
 
-class Kind(str, Enum):
+class Word(str, Enum):
+    """An enum whose members print as their value (a str mixin alone prints "Kind.HIT" on some Pythons)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Kind(Word):
     """The kind of a diagnosis, and why a checkpoint did not read or did not write."""
 
     HIT = "hit"
@@ -21,11 +28,8 @@ class Kind(str, Enum):
     REJECTED = "rejected"
     NO_CACHE_POINT = "no cachePoint"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Action(str, Enum):
+class Action(Word):
     """What one checkpoint did."""
 
     READ = "read"
@@ -33,20 +37,14 @@ class Action(str, Enum):
     WRITE = "write"
     SKIP = "skip"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class CallOutcome(str, Enum):
+class CallOutcome(Word):
     """What one call did to the cache, from its read and written tokens."""
 
     READ = "READ"
     WRITE = "WRITE"
     READ_WRITE = "READ+WRITE"
     NONE = "NONE"
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def of(cls, read: int, write: int) -> CallOutcome:
