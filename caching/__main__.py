@@ -8,6 +8,7 @@ import json
 import re
 import sys
 from dataclasses import asdict, fields, replace
+from pathlib import Path
 
 from rich.console import Console
 
@@ -75,7 +76,7 @@ def lint_command(args: argparse.Namespace, console: Console) -> int:
             worst = max(worst, 1)
     if args.json:
         console.print(json.dumps(every, indent=2), markup=False, highlight=False, soft_wrap=True)
-    elif not args.github:
+    elif not args.github and worst < 2:  # a summary only when every file was read
         errors = sum(f["level"] == ERROR for f in every)
         console.print(
             f"{plural(errors, 'error')}, {plural(len(every) - errors, 'warning')} (token counts are estimates)."
@@ -195,7 +196,8 @@ def positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m caching", description="Prompt-caching tools for Bedrock.")
+    prog = "caching" if Path(sys.argv[0]).name == "caching" else "python -m caching"  # the console script, or -m
+    parser = argparse.ArgumentParser(prog=prog, description="Prompt-caching tools for Bedrock.")
     commands = parser.add_subparsers(dest="command", required=True)
     diagnose = commands.add_parser("doctor", help="explain every cache miss in a recording (--record FILE.jsonl)")
     diagnose.add_argument("recording", help="a JSONL file written by --record or CallRecorder")

@@ -46,7 +46,9 @@ def load(path: str, model_id: str | None = None) -> Saved:
         body = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise CachingError(f"Cannot read {path!r} ({exc.strerror}): pass a JSON file holding a request.") from None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise CachingError(f"{path!r} nests JSON too deeply to be a request: save the request body as JSON.") from None
+    except ValueError as exc:
         raise CachingError(
             f"{path!r} is not a JSON request ({str(exc)[:80]}): save the request body as JSON."
         ) from None
