@@ -3,6 +3,7 @@ from a live measurement, pinned by a test that fails if it breaks."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
@@ -11,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from caching.emulator import MODELS as CATALOG_MODELS
 from caching.emulator import Catalog, Emulator, ManualClock, RequestRejected, running_server
 
 from .helpers import CP, SONNET, text_of, usage_of, user
@@ -249,20 +251,15 @@ def test_offline_counts_are_marked_and_live_counts_are_not(monkeypatch: pytest.M
     from .helpers import render_with
     from .test_main import chat, live_env
 
-    offline = render_with(lambda console: chat.main([], console, __import__("io").StringIO("What is Python?\nquit\n")))
+    offline = render_with(lambda console: chat.main([], console, io.StringIO("What is Python?\nquit\n")))
     assert "~2," in offline and "~ an estimate made offline" in offline
     with running_server(Emulator(clock=ManualClock())) as server:
         live_env(monkeypatch, server.url)
-        live = render_with(
-            lambda console: chat.main(["--live"], console, __import__("io").StringIO("What is Python?\nquit\n"))
-        )
+        live = render_with(lambda console: chat.main(["--live"], console, io.StringIO("What is Python?\nquit\n")))
     assert "~" not in live and "an estimate made offline" not in live
 
 
-MODELS = [
-    model.ids()[1] if len(model.ids()) > 1 else model.ids()[0]
-    for model in __import__("caching.rules", fromlist=["MODELS"]).MODELS
-]
+MODELS = [model.ids()[1] if len(model.ids()) > 1 else model.ids()[0] for model in CATALOG_MODELS]
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..recording import Problem
+from ..recording import parse as parse_recorded
 from ..rules.messages import converse_usage
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
@@ -145,9 +146,7 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
 
 def _recorded(record: dict[str, Any], where: str) -> LoggedCall | Problem:
     """A line of a --record file, read as a log record of the same call."""
-    from ..recording import parse as parse_recorded
-
-    call = parse_recorded(json.dumps(record), 0)
+    call = parse_recorded(json.dumps(record), 0)  # checked exactly as the doctor checks a recording
     if isinstance(call, Problem):
         return Problem(f"{where}: {str(call).removeprefix('line 0: ')}")
     return LoggedCall(
