@@ -51,17 +51,20 @@ class Doctor:
             return Diagnosis(Kind.REJECTED, exc.advice)
         return None
 
-    def observe(self, call: ObservedCall, linearized: tuple[dict[str, Any], Prompt] | None = None) -> Diagnosis:
-        """Diagnose one call, then remember what it cached. `linearized` (the request in Converse's shape and its
-        prompt) saves the work when the caller has it already."""
+    def observe(
+        self, call: ObservedCall, linearized: tuple[dict[str, Any], Prompt, list[str]] | None = None
+    ) -> Diagnosis:
+        """Diagnose one call, then remember what it cached. `linearized` (the request in Converse's shape, its
+        prompt and the prompt's prefix digests) saves the work when the caller has it already."""
         model = self.catalog.find(call.model_id) or self.catalog.find(DEFAULT_MODEL_ID)
         assert model is not None
         try:
             if linearized is None:
                 request = converse_form(call.request) if call.api == "invoke" else call.request
                 estimate = linearize(request, model, call.api)  # Bedrock's request rules, checkpoints' among them
+                digests = prefix_digests(estimate)
             else:
-                request, estimate = linearized
+                request, estimate, digests = linearized
         except RequestRejected as exc:
             return Diagnosis(Kind.REJECTED, exc.advice)
         if call.error is not None:
@@ -71,7 +74,6 @@ class Doctor:
         scale = usage.prompt_tokens / total if usage.prompt_tokens and total else 1.0
         scaled = tuple(round(n * scale) for n in estimate.cumulative)
         prompt = Prompt(estimate.blocks, estimate.checkpoints, scaled, estimate.variant)
-        digests = prefix_digests(estimate)
         model_id, now = call.model_id, call.at
 
         # The read: the prefix whose size is nearest the tokens Bedrock says were read, a live entry first.

@@ -127,7 +127,7 @@ class Audit:
     def _diagnose(self, call: LoggedCall, prepared: Prepared | None) -> None:
         doctor = self.doctors.setdefault(call.account, Doctor())
         observed = ObservedCall(call.identity, call.at, call.model_id, call.request or {}, call.usage, None, call.api)
-        linearized = (prepared.request, prepared.estimate) if prepared is not None else None
+        linearized = (prepared.request, prepared.estimate, prepared.digests) if prepared is not None else None
         try:
             diagnosis = doctor.observe(observed, linearized)
         except (TypeError, KeyError, AttributeError, ValueError):

@@ -41,6 +41,7 @@ class Prepared:
     model: ModelInfo
     request: dict[str, Any]  # in Converse's shape
     estimate: Prompt  # unscaled, as the doctor reads it
+    output: int  # output tokens, as logged
     tools_end: int
     system_end: int
     user_end: int
@@ -67,7 +68,8 @@ def prepare(call: LoggedCall, catalog: Catalog) -> Prepared | None:
     roles = [m.get("role") if isinstance(m, dict) else None for m in request.get("messages", [])]
     last_user = max((i for i, role in enumerate(roles) if role == "user"), default=-1)
     user_end = max((n + 1 for n, place in enumerate(places) if place.message == last_user), default=0)
-    return Prepared(prompt, prefix_digests(estimate), model, request, estimate, tools_end, system_end, user_end)
+    digests = prefix_digests(estimate)
+    return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, tools_end, system_end, user_end)
 
 
 def layout(prepared: Prepared, approach: str, ttl: str) -> Prompt:
@@ -88,11 +90,20 @@ def layout(prepared: Prepared, approach: str, ttl: str) -> Prompt:
 class Spend:
     """What a replay of some calls cost, by kind of token, and the writes no later call read."""
 
-    cost: Cost = field(default_factory=Cost)
     calls: int = 0
     hits: int = 0
     wasted_tokens: int = 0
     wasted: Decimal = Decimal(0)
+    # Per model id: regular, output, read, 5m write and 1h write tokens, priced once at the end.
+    tokens: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def cost(self) -> Cost:
+        total = Cost()
+        for model_id, (regular, output, read, write_5m, write_1h) in self.tokens.items():
+            details = tuple((ttl, n) for ttl, n in (("1h", write_1h), ("5m", write_5m)) if n)
+            total += cost_of(Usage(regular, output, read, write_5m + write_1h, details), model_id)
+        return total
 
 
 @dataclass
@@ -136,10 +147,12 @@ class Replay:
         self.spend.calls += 1
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(lambda written: all(entry.expires_at <= now for entry, _, _ in written.entries))
-        output = Usage.from_bedrock(call.usage).outputTokens
-        details = tuple((ttl, n) for ttl, n in (("1h", result.write_1h_tokens), ("5m", result.write_5m_tokens)) if n)
-        usage = Usage(result.input_tokens, output, result.read_tokens, result.write_tokens, details)
-        self.spend.cost += cost_of(usage, model_id)
+        counts = self.spend.tokens.setdefault(model_id, [0, 0, 0, 0, 0])
+        counts[0] += result.input_tokens
+        counts[1] += prepared.output
+        counts[2] += result.read_tokens
+        counts[3] += result.write_5m_tokens
+        counts[4] += result.write_1h_tokens
         self.spend.hits += result.read_tokens > 0
 
     def finish(self) -> Spend:
