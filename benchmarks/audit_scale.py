@@ -3,8 +3,9 @@
 Run:  .venv/bin/python benchmarks/audit_scale.py            (10k and 100k records)
       .venv/bin/python benchmarks/audit_scale.py --full     (and 1M)
 Target (issue 12): 1M records in under 60 s on 2 cores with under 1 GB of memory. The logs are generated first
-(gzipped JSON lines, as S3 delivery writes them: 50-call conversations of 200 users, a 2,500-token system prompt),
-then audited in a fresh process whose peak memory is read from the kernel.
+(gzipped JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in four accounts, a
+2,500-token system prompt), then audited by a fresh process, alone and with --jobs 2 (calls partitioned by account
+and model); peak memory is that of the largest process, read from the kernel.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def generate(path: Path, records: int) -> None:
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
         for n in range(records):
             user, turn = n % 200, n // 200
+            account = f"1111222233{user % 4:02d}"  # four accounts, so the work can spread over processes
             messages = []
             for t in range(turn % 25 + 1):
                 messages.append({"role": "user", "content": [{"text": f"Question {t} from user {user}"}]})
@@ -49,8 +51,8 @@ def generate(path: Path, records: int) -> None:
                 + f".{int(seconds % 1 * 1000):03d}Z"
             )
             record = {
-                "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": stamp, "accountId": "111122223333",
-                "identity": {"arn": f"arn:aws:iam::111122223333:role/app-{user % 5}"}, "region": "us-east-1",
+                "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": stamp, "accountId": account,
+                "identity": {"arn": f"arn:aws:iam::{account}:role/app-{user % 5}"}, "region": "us-east-1",
                 "requestId": f"req-{n}", "operation": "Converse", "modelId": MODEL,
                 "input": {"inputBodyJson": request, "inputTokenCount": 0, "cacheReadInputTokenCount": read,
                           "cacheWriteInputTokenCount": usage["cacheWriteInputTokens"]},
@@ -62,18 +64,19 @@ def generate(path: Path, records: int) -> None:
 def main(argv: list[str]) -> int:
     sizes = (10_000, 100_000, 1_000_000) if "--full" in argv else (10_000, 100_000)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    print(f"{'records':>10} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
+    print(f"{'records':>10} {'jobs':>5} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             path = Path(folder) / f"logs-{size}.json.gz"
             generate(path, size)
-            code = "import sys, caching.__main__ as m; sys.exit(m.main(['audit', sys.argv[1], '--json'], None))"
-            started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", code, str(path)], stdout=subprocess.DEVNULL, check=True)
-            wall = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest child so far
-            print(f"{size:>10,} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}")
-            del done
+            for jobs in (1, 2):
+                code = "import sys, caching.__main__ as m; sys.exit(m.main(['audit', *sys.argv[1:], '--json'], None))"
+                command = [sys.executable, "-c", code, str(path), "--jobs", str(jobs)]
+                started = time.perf_counter()
+                subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+                wall = time.perf_counter() - started
+                peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process so far
+                print(f"{size:>10,} {jobs:>5} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}")
     return 0
 
 

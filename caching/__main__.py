@@ -105,6 +105,7 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
 
     from .audit.audit import audit
     from .audit.logs import when
+    from .audit.parallel import audit_parallel
     from .audit.report import as_json, render
     from .audit.sources import read
 
@@ -129,13 +130,10 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     try:
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task("audit", total=None)
-            result = audit(
-                read(args.paths, s3_client),
-                args.show_text,
-                bounds["since"],
-                bounds["until"],
-                lambda n: progress.advance(task, n),
-            )
+            calls, step = read(args.paths, s3_client), lambda n: progress.advance(task, n)
+            options = (args.show_text, bounds["since"], bounds["until"])
+            parallel = args.jobs > 1
+            result = audit_parallel(calls, args.jobs, *options, step) if parallel else audit(calls, *options, step)
     except CachingError as exc:
         console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
@@ -219,6 +217,9 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     auditor.add_argument("--until", help="only calls before this time (UTC)")
     auditor.add_argument(
         "--show-text", action="store_true", help="quote prompt text in the examples (hidden by default)"
+    )
+    auditor.add_argument(
+        "--jobs", type=positive, default=1, help="processes: the calls are partitioned by account and model (default 1)"
     )
     planner = commands.add_parser("plan", help="what caching will cost for a workload, per approach and TTL")
     planner.add_argument("workload", nargs="?", default="blog-chat", help=f"{', '.join(BUILTIN)}, or FILE.toml")

@@ -179,3 +179,25 @@ def test_s3_end_to_end_through_boto3_with_gzipped_objects(s3_server: Any, tmp_pa
     assert any("broken.json.gz" in problem for problem in report["skipped_records"])
     missing = render_with(lambda c: cli(["audit", "s3://no-such-bucket/x"], c), width=200, expect=2)
     assert missing.startswith("Error: Cannot list 's3://no-such-bucket/x' (NoSuchBucket)")
+
+
+def test_several_processes_give_the_same_report(tmp_path: Path) -> None:
+    """Calls partitioned by account and model over processes: the same numbers as one process."""
+    clock = ManualClock()
+    emulator = Emulator(clock=clock, invocation_log=str(tmp_path / "logs"))
+    guide = text_of(2_500)
+    for key in ("AKIATEAMA000000001", "AKIATEAMB000000002", "AKIATEAMC000000003"):
+        client = emulator.session(key).client("bedrock-runtime")
+        for minute in range(3):
+            client.converse(
+                modelId=SONNET, system=[{"text": f"[{key}] {minute} {guide}"}, CP], messages=[user("Hi", CP)]
+            )
+            client.converse(
+                modelId=SONNET, system=[{"text": f"[{key}] {minute} {guide}"}, CP], messages=[user("Hi", CP)]
+            )
+            clock.advance(100)
+    one = audit_json(str(tmp_path / "logs"))
+    two = audit_json(str(tmp_path / "logs"), "--jobs", "2")
+    assert tokens(one)[:2] == (18, 9)  # 3 accounts x 3 prompts x 2 calls; each second call reads
+    assert tokens(one)[3] == tokens(one)[4]  # every write is read once
+    assert one == two

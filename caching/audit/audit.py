@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from ..approaches import APPROACHES
 from ..doctor import Doctor
@@ -176,9 +175,3 @@ def audit(
         if progress is not None and count % 1_000 == 0:
             progress(1_000)
     return done.result()
-
-
-def waste_share(result: AuditResult) -> Decimal:
-    """What was spent on writes never read, as a share of the write spend."""
-    spent = result.total.cost.write_5m + result.total.cost.write_1h
-    return result.what_if[AS_SENT].wasted / spent if spent else Decimal(0)
