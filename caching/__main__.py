@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     planner.add_argument("--approach", action="append", help="limit to this approach (repeatable)")
     planner.add_argument("--ttl", action="append", help="limit to this TTL, 5m or 1h (repeatable)")
     planner.add_argument("--jobs", type=positive, default=None, help="processes to use (default: one per core)")
+    planner.add_argument("--json", action="store_true", help="print the plan as JSON")
     args = parser.parse_args(argv)
     out = console or Console()
     if args.command == "doctor":
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     except CachingError as exc:
         out.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 1
-    return plan(workload, out, args.jobs)
+    return plan(workload, out, args.jobs, args.json)
 
 
 if __name__ == "__main__":

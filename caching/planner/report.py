@@ -16,10 +16,11 @@ from .workload import Workload
 def describe(workload: Workload) -> Text:
     """The workload in two lines."""
     w = workload
+    fan = f"; {w.parallel_tool_calls} tool calls at once in each tool step" if w.parallel_tool_calls > 1 else ""
     return Text(
         f"Workload {w.name}: {w.model}; {plural(w.users, 'user')} x {plural(w.sessions_per_user, 'session')} x "
         f"{plural(w.turns_per_session, 'turn')} x {plural(w.calls_per_turn, 'call')} = {w.calls:,} model calls "
-        f"(seed {w.seed}).\n"
+        f"(seed {w.seed}){fan}.\n"
         f"Tokens: system {w.system_tokens:,}, tools {w.tool_tokens:,}, user message {w.user_message_tokens:,}, tool "
         f"result {w.tool_result_tokens:,}, reply {w.reply_tokens:,}; pauses: {w.pause_between_turns} between turns, "
         f"{w.pause_between_sessions} between sessions."
@@ -92,3 +93,45 @@ def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None
                 )
             )
     return Group(*lines)
+
+
+def plan_json(results: Sequence[PlanResult], break_even: tuple[str, int | None] | None) -> dict[str, object]:
+    """The plan for programs: the workload, each approach and TTL, the oracle and the break-even point."""
+    from dataclasses import asdict
+
+    first = results[0]
+    workload = {
+        k: (str(v) if not isinstance(v, (int, float, str, tuple)) else v) for k, v in asdict(first.workload).items()
+    }
+    workload["pause_between_turns"] = str(first.workload.pause_between_turns)
+    workload["pause_between_sessions"] = str(first.workload.pause_between_sessions)
+    rows = [
+        {
+            "approach": r.approach,
+            "ttl": None if r.approach == "none" else r.ttl,
+            "total_cost": str(r.cost.total),
+            "input_cost": str(r.cost.input),
+            "input_savings": round(r.cost.input_savings, 6),
+            "share_of_best": round(r.share_of_best, 6),
+            "hit_rate": round(r.tally.hits / r.tally.calls, 6) if r.tally.calls else 0.0,
+            "tokens": {
+                "regular": r.tally.regular,
+                "read": r.tally.read,
+                "write_5m": r.tally.write_5m,
+                "write_1h": r.tally.write_1h,
+                "output": r.tally.output,
+            },
+        }
+        for r in results
+    ]
+    cheapest = min(results, key=lambda r: r.cost.total)
+    return {
+        "workload": workload,
+        "results": rows,
+        "oracle": {
+            "input_cost": str(first.oracle_cost.input),
+            "input_savings": round(first.oracle_cost.input_savings, 6),
+        },
+        "cheapest": {"approach": cheapest.approach, "ttl": None if cheapest.approach == "none" else cheapest.ttl},
+        "one_hour_beats_5m_from_minutes": None if break_even is None else break_even[1],
+    }

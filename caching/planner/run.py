@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import queue
@@ -12,7 +13,7 @@ from queue import Queue
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .report import plan_report
+from .report import plan_json, plan_report
 from .simulate import PlanResult, Tally, oracle, simulate
 from .sweep import one_hour_break_even
 from .workload import Workload
@@ -67,13 +68,18 @@ def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> l
     return plans
 
 
-def plan(workload: Workload, console: Console, jobs: int | None = None) -> int:
-    """Print the plan for a workload: the table, the chart and the break-even points."""
+def plan(workload: Workload, console: Console, jobs: int | None = None, as_json: bool = False) -> int:
+    """Print the plan for a workload: the table, the chart and the break-even points (or all of it as JSON)."""
     results = run_plan(workload, console, jobs)
     caching = [a for a in workload.approaches if a != "none"]
     break_even = None
     if caching and {"5m", "1h"} <= set(workload.ttls) and workload.turns_per_session > 1:
         approach = "combined" if "combined" in caching else caching[0]
         break_even = (approach, one_hour_break_even(workload, approach))
-    console.print(plan_report(results, break_even))
+    if as_json:
+        console.print(
+            json.dumps(plan_json(results, break_even), indent=2), markup=False, highlight=False, soft_wrap=True
+        )
+    else:
+        console.print(plan_report(results, break_even))
     return 0

@@ -109,14 +109,16 @@ class _User:
     cumulative: list[int] = field(default_factory=list)
     messages: int = 0
 
-    def add(self, tokens: int) -> None:
-        """Add one message of one block (user and assistant take turns)."""
+    def add(self, tokens: int, blocks: int = 1) -> None:
+        """Add one message of `blocks` blocks of `tokens` each (user and assistant take turns)."""
         # A session's blocks are its own, so "user/session/length" names each of its prefixes uniquely: the cache
         # needs a key per prefix, and this one costs no hashing.
-        self.blocks.append(Block(Place.content(self.messages, 0), tokens + MESSAGE_FRAMING_TOKENS, b""))
+        for index in range(blocks):
+            size = tokens + (MESSAGE_FRAMING_TOKENS if index == 0 else 0)  # framing goes with a message's first block
+            self.blocks.append(Block(Place.content(self.messages, index), size, b""))
+            self.digests.append(f"{self.key}/{self.session}/{len(self.blocks)}")
+            self.cumulative.append(self.cumulative[-1] + size)
         self.messages += 1
-        self.digests.append(f"{self.key}/{self.session}/{len(self.blocks)}")
-        self.cumulative.append(self.cumulative[-1] + tokens + MESSAGE_FRAMING_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -171,9 +173,9 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
         for call in range(workload.calls_per_turn):
             last = call + 1 == workload.calls_per_turn
             yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched)
-            if not last:  # the reply was a tool call; its result comes back as the next user message
-                user.add(workload.reply_tokens)
-                user.add(workload.tool_result_tokens)
+            if not last:  # the reply asked for tools; their results come back as the next user message
+                user.add(workload.reply_tokens, workload.parallel_tool_calls)
+                user.add(workload.tool_result_tokens, workload.parallel_tool_calls)
         user.add(workload.reply_tokens)
         if ends_session:
             user.session, user.turn = user.session + 1, 0
@@ -237,7 +239,7 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
             counts.read += result.read_tokens
             counts.write_5m += result.write_5m_tokens
             counts.write_1h += result.write_1h_tokens
-            counts.output += workload.reply_tokens
+            counts.output += workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
             counts.write_shared += max(
                 0, min(shared_tokens, result.read_tokens + result.write_tokens) - result.read_tokens
             )
@@ -271,7 +273,7 @@ def oracle(workload: Workload, progress: Callable[[int], None] | None = None) ->
         else:
             history.use(call.at, total, 0, call.ends_session)
         tally.calls += 1
-        tally.output += workload.reply_tokens
+        tally.output += workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
         if call.ends_session:
             tally.add_path(histories.pop(call.user.key).best())
     tally.add_path(shared_chain.best())

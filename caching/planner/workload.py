@@ -110,6 +110,7 @@ class Workload:
     sessions_per_user: int = 1
     turns_per_session: int = 4
     calls_per_turn: int = 2
+    parallel_tool_calls: int = 1  # tool calls in each tool-calling reply, and results in the message after it
     user_message_tokens: int = 50
     tool_result_tokens: int = 400
     reply_tokens: int = 200
@@ -137,6 +138,7 @@ COUNTS = {
     "sessions_per_user": (1, 100_000),
     "turns_per_session": (1, 100_000),
     "calls_per_turn": (1, 1_000),
+    "parallel_tool_calls": (1, 100),
     "user_message_tokens": (1, 10_000_000),
     "tool_result_tokens": (1, 10_000_000),
     "reply_tokens": (1, 10_000_000),
@@ -243,5 +245,19 @@ BUILTIN: dict[str, Workload] = {
         pause_between_turns=Distribution("uniform", 60.0, 900.0),
         pause_between_sessions=Distribution("uniform", 3_600.0, 4 * 3_600.0),
         arrivals_over=3_600.0,
+    ),
+    # An agent that fans out: every step asks for 16 tools at once (Strands issue 3348: 32 blocks a step, more than
+    # the lookback reaches from the previous checkpoint).
+    "fan-out": Workload(
+        name="fan-out",
+        system_tokens=3_000,
+        tool_tokens=1_200,
+        turns_per_session=8,
+        calls_per_turn=3,
+        parallel_tool_calls=16,
+        user_message_tokens=80,
+        tool_result_tokens=250,
+        reply_tokens=60,
+        pause_between_turns=Distribution("uniform", 20.0, 120.0),
     ),
 }
