@@ -40,6 +40,7 @@ _HOMES = {
     "Team": "team",
     "build_team": "team",
     "prompt": "team",
+    "RollingCheckpoints": "strategies",
     "CallUsage": "tracking",
     "Turn": "tracking",
     "UsageTracker": "tracking",
@@ -59,6 +60,7 @@ __all__ = [
     "Emulator",
     "ManualClock",
     "ObservedCall",
+    "RollingCheckpoints",
     "Settings",
     "Turn",
     "Usage",
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
     from .recording import read_recording
     from .rules import Diagnosis, ManualClock, cache_keys
     from .settings import Settings
+    from .strategies import RollingCheckpoints
     from .team import build_team, prompt
     from .tracking import CallUsage, Turn, UsageTracker
     from .usage import Usage

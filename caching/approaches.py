@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # Strands loads only when an approach is used, so the approac
     from strands.types.content import SystemContentBlock
 
 APPROACHES = ("none", "explicit", "automatic", "combined")
+STRATEGIES = ("rolling", "shape")  # this library's own (strategies.py), placed by a hook instead of by Strands
+EVERY_APPROACH = APPROACHES + STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class ApproachSetup:
     ttl: str
     model_settings: dict[str, Any] = field(default_factory=dict)
     system_prompt: list[SystemContentBlock] = field(default_factory=list)
+    hooks: list[Any] = field(default_factory=list)  # give them to the Agent: Agent(hooks=[*setup.hooks, ...])
 
     def model(self, model_id: str, **client: Any) -> BedrockModel:
         """A BedrockModel for this approach; `client` takes boto_session, endpoint_url or region_name."""
@@ -46,9 +49,10 @@ class ApproachSetup:
 
 
 def setup(approach: str, system_text: str, ttl: str = "5m") -> ApproachSetup:
-    """The settings of `approach` (none, explicit, automatic, combined) with cache entries of `ttl` (5m or 1h)."""
-    if approach not in APPROACHES:
-        raise LayoutError(f"Unknown caching approach {approach!r}: choose one of {', '.join(APPROACHES)}.")
+    """The settings of `approach` (none, explicit, automatic, combined, or this library's rolling and shape
+    strategies) with cache entries of `ttl` (5m or 1h; shape chooses its own)."""
+    if approach not in EVERY_APPROACH:
+        raise LayoutError(f"Unknown caching approach {approach!r}: choose one of {', '.join(EVERY_APPROACH)}.")
     if ttl not in ("5m", "1h"):
         raise LayoutError(f"A cache TTL must be '5m' or '1h', got {ttl!r}: pass --ttl 5m or --ttl 1h.")
     from strands.models import CacheConfig, CacheToolsConfig
@@ -60,6 +64,12 @@ def setup(approach: str, system_text: str, ttl: str = "5m") -> ApproachSetup:
     if approach == "explicit":
         settings = {"cache_tools": CacheToolsConfig(type="default", ttl=point_ttl)}
         return ApproachSetup(approach, ttl, settings, cached_system_prompt(system_text, point_ttl))
+    if approach in STRATEGIES:
+        from .strategies import RollingCheckpoints
+
+        shape = approach == "shape"
+        hooks = [RollingCheckpoints(ttl, by_shape=shape)]
+        return ApproachSetup(approach, ttl, {}, cached_system_prompt(system_text, "1h" if shape else point_ttl), hooks)
     if approach == "automatic":
         return ApproachSetup(approach, ttl, {"cache_config": CacheConfig(strategy="auto", ttl=point_ttl)}, plain)
     combined = CacheConfig(strategy="auto", ttl=point_ttl, tools_ttl=True)

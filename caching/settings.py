@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from .approaches import APPROACHES
+from .approaches import EVERY_APPROACH
 from .errors import CachingError, redact
 from .rules import DEFAULT_MODEL_ID
 
@@ -60,7 +60,7 @@ def parser(
     if ttl:
         p.add_argument("--ttl", help="cache entry lifetime: 5m (default) or 1h")
     if approach:
-        p.add_argument("--approach", help=f"caching approach: {', '.join(APPROACHES)} (default combined)")
+        p.add_argument("--approach", help=f"caching approach: {', '.join(EVERY_APPROACH)} (default combined)")
     if second_account:
         p.add_argument("--second-profile", help="live only: an AWS profile of a second account")
     return p
@@ -124,9 +124,9 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         )
     if settings.endpoint_url is not None:
         check_endpoint(settings.endpoint_url)
-    if settings.approach not in APPROACHES:
+    if settings.approach not in EVERY_APPROACH:
         raise SettingsError(
-            f"Unknown caching approach {settings.approach!r}: pass --approach with one of {', '.join(APPROACHES)}."
+            f"Unknown caching approach {settings.approach!r}: pass --approach with one of {', '.join(EVERY_APPROACH)}."
         )
     return settings
 

@@ -78,7 +78,7 @@ def build_team(
             model=models(settings),
             system_prompt=settings.system_prompt,
             tools=tools or [],
-            hooks=[tracker],
+            hooks=[tracker, *settings.hooks],
             callback_handler=None,
             # One tool after another: the per-call tables read in the order the work happened.
             tool_executor=SequentialToolExecutor(),

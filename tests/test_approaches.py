@@ -57,7 +57,11 @@ def test_tokens_before_each_point() -> None:
 @pytest.mark.parametrize(
     ("approach", "ttl", "message"),
     [
-        ("auto", "5m", "Unknown caching approach 'auto': choose one of none, explicit, automatic, combined."),
+        (
+            "auto",
+            "5m",
+            "Unknown caching approach 'auto': choose one of none, explicit, automatic, combined, rolling, shape.",
+        ),
         ("combined", "2h", "A cache TTL must be '5m' or '1h', got '2h': pass --ttl 5m or --ttl 1h."),
     ],
 )

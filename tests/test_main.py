@@ -75,7 +75,7 @@ def test_bad_flags_get_one_line() -> None:
         == "Error: The cache TTL must be 5m or 1h, got '2h': pass --ttl 5m or --ttl 1h.\n"
     )
     assert transcript(["--approach", "auto"], expect=1) == (
-        "Error: Unknown caching approach 'auto': pass --approach with one of none, explicit, automatic, combined.\n"
+        "Error: Unknown caching approach 'auto': pass --approach with one of none, explicit, automatic, combined, rolling, shape.\n"
     )
 
 

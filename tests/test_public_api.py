@@ -24,6 +24,7 @@ PUBLIC = [
     "Emulator",
     "ManualClock",
     "ObservedCall",
+    "RollingCheckpoints",
     "Settings",
     "Turn",
     "Usage",

@@ -43,7 +43,7 @@ def plan_table(results: Sequence[PlanResult]) -> NotedTable:
         out.add_row(
             [
                 result.approach,
-                "-" if result.approach == "none" else result.ttl,
+                {"none": "-", "shape": "both"}.get(result.approach, result.ttl),
                 usd(cost.total),
                 usd(cost.input),
                 pct(cost.input_savings),
@@ -57,7 +57,7 @@ def plan_table(results: Sequence[PlanResult]) -> NotedTable:
 
 def label(result: PlanResult) -> str:
     """ "combined 5m", or "none" (no caching has no TTL)."""
-    return result.approach if result.approach == "none" else f"{result.approach} {result.ttl}"
+    return result.approach if result.approach in ("none", "shape") else f"{result.approach} {result.ttl}"
 
 
 def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None] | None) -> Group:

@@ -23,8 +23,10 @@ ORACLE = "oracle"
 
 
 def runs(workload: Workload) -> list[tuple[str, str]]:
-    """(approach, ttl) pairs to simulate; 'none' once, since it writes nothing and its TTL does not matter."""
-    return [(a, t) for a in workload.approaches for t in (workload.ttls[:1] if a == "none" else workload.ttls)]
+    """(approach, ttl) pairs to simulate; 'none' and 'shape' once: one writes nothing, the other picks its TTLs."""
+    return [
+        (a, t) for a in workload.approaches for t in (workload.ttls[:1] if a in ("none", "shape") else workload.ttls)
+    ]
 
 
 _progress: Queue[int] | None = None  # in a worker process: where it reports the calls it has simulated

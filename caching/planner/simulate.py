@@ -108,6 +108,7 @@ class _User:
     digests: list[str] = field(default_factory=list)
     cumulative: list[int] = field(default_factory=list)
     messages: int = 0
+    previous_end: int = 0  # blocks in the previous call's request (where the rolling strategies put a point)
 
     def add(self, tokens: int, blocks: int = 1) -> None:
         """Add one message of `blocks` blocks of `tokens` each (user and assistant take turns)."""
@@ -146,6 +147,7 @@ class _Call(NamedTuple):
     ends_turn: bool
     ends_session: bool
     watched: bool  # part of the first session to start (on a cold cache), reported turn by turn
+    after_tool: bool  # the request ends with tool results (not the user's question)
 
 
 def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None] | None = None) -> Iterator[_Call]:
@@ -167,12 +169,14 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
             user.blocks, user.digests = list(shared.blocks), list(shared.digests)
             user.cumulative = [0, *itertools.accumulate(block.tokens for block in shared.blocks)]
             user.messages = 0
+            user.previous_end = 0
         user.add(workload.user_message_tokens)
         ends_session = user.turn + 1 == workload.turns_per_session
         watched = user.session == 0 and u == first
         for call in range(workload.calls_per_turn):
             last = call + 1 == workload.calls_per_turn
-            yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched)
+            yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched, call > 0)
+            user.previous_end = len(user.blocks)
             if not last:  # the reply asked for tools; their results come back as the next user message
                 user.add(workload.reply_tokens, workload.parallel_tool_calls)
                 user.add(workload.tool_result_tokens, workload.parallel_tool_calls)
@@ -192,8 +196,18 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
         progress(pending)
 
 
-def _layout(approach: str, ttl: str, tools: int, shared: int, user: _User) -> tuple[Checkpoint, ...]:
-    """Where Strands 1.62 puts cache points for `approach`: after tools, after system, end of last user message."""
+def _layout(approach: str, ttl: str, tools: int, shared: int, user: _User, call: _Call) -> tuple[Checkpoint, ...]:
+    """Where Strands 1.62 puts cache points for `approach` (after tools, after system, end of last user message), or
+    this library's strategies (strategies.py): after system, and where the previous request and this one end."""
+    end = len(user.blocks)
+    if approach in ("rolling", "shape"):
+        last_ttl = ("1h" if call.after_tool else "5m") if approach == "shape" else ttl
+        earlier = "1h" if approach == "shape" else ttl
+        points = [Checkpoint(Place.system(1), shared, earlier)]
+        if shared < user.previous_end < end:
+            points.append(Checkpoint(Place.content(0, 0), user.previous_end, earlier))
+        points.append(Checkpoint(Place.content(user.messages - 1, 1), end, last_ttl))
+        return tuple(points)
     points = []
     if approach in ("explicit", "combined") and tools:
         points.append(Checkpoint(Place.tool(1), tools, ttl))
@@ -229,7 +243,7 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
     tally, first_session, turn_tally = Tally(), [], Tally()
     for call in traffic(workload, shared, progress):
         now[0], user = call.at, call.user
-        points = _layout(approach, ttl, tools, ends_shared, user)
+        points = _layout(approach, ttl, tools, ends_shared, user, call)
         prompt = Prompt(tuple(user.blocks), points, tuple(user.cumulative))
         result = cache.apply(prompt, model, workload.model, ACCOUNT, user.digests, explain=False)
         for counts in (tally, turn_tally) if call.watched else (tally,):

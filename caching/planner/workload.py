@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..approaches import APPROACHES
+from ..approaches import EVERY_APPROACH
 from ..errors import CachingError
 from ..rules import DEFAULT_MODEL_ID, Catalog
 
@@ -117,7 +117,7 @@ class Workload:
     pause_between_turns: Distribution = field(default_factory=lambda: Distribution("fixed", 30.0))
     pause_between_sessions: Distribution = field(default_factory=lambda: Distribution("fixed", 3600.0))
     arrivals_over: float = 3600.0
-    approaches: tuple[str, ...] = APPROACHES
+    approaches: tuple[str, ...] = EVERY_APPROACH
     ttls: tuple[str, ...] = ("5m", "1h")
     seed: int = 1
 
@@ -161,7 +161,7 @@ def convert(name: str, value: Any) -> Any:
     if name == "arrivals_over":
         return seconds(value, name)
     if name in ("approaches", "ttls"):
-        choices = APPROACHES if name == "approaches" else ("5m", "1h")
+        choices = EVERY_APPROACH if name == "approaches" else ("5m", "1h")
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items or any(item not in choices for item in items):
             raise WorkloadError(f"{name} must be a list drawn from {', '.join(choices)}; got {_short(value)}.")
