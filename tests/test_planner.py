@@ -289,3 +289,34 @@ def test_the_strategies_reach_the_share_of_the_oracle_that_strands_auto_misses()
     assert best["blog-chat"].share_of_best >= 0.99
     assert best["coding-session"].share_of_best >= 0.99
     assert best["fan-out"].share_of_best >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("approach", "ttl", "code"),
+    [
+        (
+            "automatic",
+            "1h",
+            'BedrockModel(..., cache_config=CacheConfig(strategy="auto", ttl="1h")) with a plain system prompt.',
+        ),
+        (
+            "combined",
+            "5m",
+            'BedrockModel(..., cache_config=CacheConfig(strategy="auto", tools_ttl=True)) with system_prompt=cached_system_prompt(text).',
+        ),
+        (
+            "rolling",
+            "5m",
+            "Agent(..., system_prompt=cached_system_prompt(text), hooks=[RollingCheckpoints()]) and no CacheConfig.",
+        ),
+    ],
+)
+def test_the_recommendation_is_code_that_sets_the_approach_up(approach: str, ttl: str, code: str) -> None:
+    from caching.planner.report import recipe
+
+    assert recipe(approach, ttl) == code
+    text = " ".join(render_with(lambda console: cli(["plan", "fan-out"], console), width=100).split())
+    assert (
+        "Cheapest here: rolling 5m at $" in text
+        and "With Strands: Agent(..., system_prompt=cached_system_prompt(text), hooks=[RollingCheckpoints()])" in text
+    )

@@ -60,6 +60,26 @@ def label(result: PlanResult) -> str:
     return result.approach if result.approach in ("none", "shape") else f"{result.approach} {result.ttl}"
 
 
+def recipe(approach: str, ttl: str) -> str:
+    """The code that sets up `approach` with Strands 1.62 (`text` is the system prompt)."""
+    hour = ttl == "1h"
+    system = 'cached_system_prompt(text, "1h")' if hour else "cached_system_prompt(text)"
+    with_ttl = ', ttl="1h"' if hour else ""
+    if approach == "none":
+        return "no cache points (no CacheConfig, a plain system prompt)."
+    if approach == "explicit":
+        return f'BedrockModel(..., cache_tools=CacheToolsConfig(type="default"{with_ttl})) with system_prompt={system}.'
+    if approach == "automatic":
+        return f'BedrockModel(..., cache_config=CacheConfig(strategy="auto"{with_ttl})) with a plain system prompt.'
+    if approach == "combined":
+        config = f'CacheConfig(strategy="auto"{with_ttl}, tools_ttl=True)'
+        return f"BedrockModel(..., cache_config={config}) with system_prompt={system}."
+    if approach == "shape":
+        return 'Agent(..., system_prompt=cached_system_prompt(text, "1h"), hooks=[RollingCheckpoints(by_shape=True)]).'
+    hook = 'RollingCheckpoints(ttl="1h")' if hour else "RollingCheckpoints()"
+    return f"Agent(..., system_prompt={system}, hooks=[{hook}]) and no CacheConfig."
+
+
 def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None] | None) -> Group:
     """The table, a bar chart of total cost, and what the numbers mean for the choice of approach and TTL."""
     first = results[0]
@@ -71,7 +91,12 @@ def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None
         Text(f"Best possible input cost (oracle): {usd(oracle.input)}, {pct(oracle.input_savings)} against no caching.")
     )
     cheapest = min(results, key=lambda r: r.cost.total)
-    lines.append(Text(f"Cheapest here: {label(cheapest)} at {usd(cheapest.cost.total)}."))
+    lines.append(
+        Text(
+            f"Cheapest here: {label(cheapest)} at {usd(cheapest.cost.total)}, {cheapest.share_of_best:.1%} of the "
+            f"input savings the rules allow. With Strands: {recipe(cheapest.approach, cheapest.ttl)}"
+        )
+    )
     turn = cheapest.pays_from_turn() if cheapest.approach != "none" else None
     if turn is not None:
         lines.append(
