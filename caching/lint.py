@@ -38,6 +38,7 @@ class Saved:
     model: ModelInfo
     model_id: str
     body: dict[str, Any]
+    rejected: str = ""  # why Bedrock would refuse the body outright, if it would
 
 
 def load(path: str, model_id: str | None = None) -> Saved:
@@ -64,7 +65,7 @@ def load(path: str, model_id: str | None = None) -> Saved:
     try:
         request = converse_form(body) if api == "invoke" else {k: v for k, v in body.items() if k != "modelId"}
     except RequestRejected as exc:
-        raise CachingError(f"{path!r} is not a request Bedrock accepts: {exc}") from None
+        return Saved({}, api, model, chosen, body, str(exc))
     return Saved(request, api, model, chosen, body)
 
 
@@ -90,6 +91,8 @@ def lint(saved: Saved) -> list[Finding]:
                 "the system prompt is a plain string, which cannot carry cache_control: send it as a list of text blocks",
             )
         )
+    if saved.rejected:
+        return [*found, Finding(ERROR, "rejected", "request", f"Bedrock would reject this request: {saved.rejected}")]
     try:
         check_layout(saved.request, saved.model)
         prompt = linearize(saved.request, saved.model, saved.api)
@@ -163,6 +166,13 @@ def diff(before: Saved, after: Saved) -> tuple[bool, str]:
     """Whether `after` would read everything `before` cached, and why not: (reads all, one sentence)."""
     if before.model_id != after.model_id:
         return False, f"the model differs ({before.model_id} vs {after.model_id}): entries are kept per model"
+    if before.api != after.api:
+        return (
+            False,
+            "one goes through Converse, the other through InvokeModel: they build different prompts and never share an entry",
+        )
+    if before.rejected or after.rejected:
+        return False, f"Bedrock would reject one of them: {before.rejected or after.rejected}"
     try:
         old = linearize(before.request, before.model, before.api)
         new = linearize(after.request, after.model, after.api)

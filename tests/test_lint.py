@@ -147,3 +147,15 @@ def test_diff_names_what_changed(tmp_path: Path) -> None:
     assert diff(tmp_path, CLEAN, other_question, expect=1).startswith(
         "reads ~3,000 tokens up to system[1], then misses: "
     )
+
+
+def test_an_invoke_model_body_bedrock_refuses_is_an_error_and_apis_never_share(tmp_path: Path) -> None:
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 10,
+        "system": [{"type": "text", "text": "hi", "cache_control": {"type": "bogus"}}],
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    assert ("error", "rejected", "request") in codes(tmp_path, body, expect=1)
+    good = {**body, "system": [{"type": "text", "text": GUIDE, "cache_control": {"type": "ephemeral"}}]}
+    assert diff(tmp_path, good, CLEAN, expect=1).startswith("one goes through Converse, the other through InvokeModel")

@@ -61,6 +61,14 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_plan_and_doctor(tmp_path: Path) 
     where = run(python, "-c", "import caching.planner, caching; print(caching.__file__)", cwd=tmp_path)
     assert where.stdout.strip().startswith(str(site)), where
 
+    plugins = run(
+        python,
+        "-c",
+        "from importlib.metadata import entry_points as e; print(*[p.value for p in e(group='pytest11')])",
+        cwd=tmp_path,
+    )
+    assert "caching.pytest_plugin" in plugins.stdout.split()  # pytest finds the bedrock_emulator fixture
+
     planned = run(venv / "bin" / "caching", "plan", "blog-chat", cwd=tmp_path)
     assert planned.returncode == 0, planned.stderr
     assert "Cost by approach and TTL" in planned.stdout and "Best possible input cost (oracle)" in planned.stdout
