@@ -4,6 +4,7 @@ Run:  .venv/bin/python benchmarks/plan_scale.py            (10k, 100k and 1M cal
       .venv/bin/python benchmarks/plan_scale.py --quick    (10k and 100k)
 Target (issue 6): 1,000,000 simulated calls in under 60 s on this project's 2-core machines. One simulation of an
 approach and TTL runs on one core while the oracle (the best possible cost) runs on the other, as `plan` does.
+Then the planner's fast core against the general simulation on the rules engine (issue 14), as a ratio in one run.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
-from caching.planner import BUILTIN, PlanResult, Tally, Workload, oracle, simulate
+from caching.planner import BUILTIN, PlanResult, Tally, Workload, oracle, simulate, simulate_fast
+from caching.planner.run import runs
 
 # 200-users traffic scaled by the number of users: 60 calls per user (5 sessions x 6 turns x 2 calls).
 BASE = BUILTIN["200-users"]
@@ -23,7 +25,7 @@ BASE = BUILTIN["200-users"]
 def timed(job: tuple[str, Workload]) -> tuple[float, PlanResult | Tally]:
     kind, workload = job
     started = time.perf_counter()
-    outcome = oracle(workload) if kind == "oracle" else simulate(workload, "combined", "5m")
+    outcome = oracle(workload) if kind == "oracle" else simulate_fast(workload, "combined", "5m")
     return time.perf_counter() - started, outcome
 
 
@@ -43,7 +45,28 @@ def main(argv: list[str]) -> int:
             print(
                 f"{n:>10,} {wall:>7.1f} {n / wall:>9,.0f} {sim_s:>6.1f} {oracle_s:>8.1f} ${cost:>11,.2f} ${cost / n * 1000:>12.4f}"
             )
+    ratio(replace(BASE, users=100_000 // per_user))
     return 0
+
+
+def ratio(workload: Workload) -> None:
+    """The fast core against the general simulation on the rules engine, one after the other in this process: every
+    approach and TTL of the plan, then the whole plan with the oracle (which both share)."""
+    general = fast = 0.0
+    for approach, ttl in runs(workload):
+        started = time.perf_counter()
+        reference = simulate(workload, approach, ttl)
+        middle = time.perf_counter()
+        quick = simulate_fast(workload, approach, ttl)
+        general, fast = general + middle - started, fast + time.perf_counter() - middle
+        assert quick.tally == reference.tally, (approach, ttl)
+    started = time.perf_counter()
+    oracle(workload)
+    best = time.perf_counter() - started
+    print(
+        f"{workload.calls:,} calls, every approach and TTL: general {general:.1f} s, fast {fast:.1f} s, "
+        f"{general / fast:.1f}x;\nwith the oracle ({best:.1f} s) the whole plan {(general + best) / (fast + best):.1f}x"
+    )
 
 
 if __name__ == "__main__":

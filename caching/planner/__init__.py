@@ -1,5 +1,6 @@
 """The traffic planner: what caching will cost for a workload, per approach and TTL, simulated on the cache rules."""
 
+from .fast import simulate_fast
 from .simulate import PlanResult, Tally, oracle, simulate
 from .workload import BUILTIN, Distribution, Workload, WorkloadError, load_workload
 
@@ -13,4 +14,5 @@ __all__ = [
     "load_workload",
     "oracle",
     "simulate",
+    "simulate_fast",
 ]

@@ -13,8 +13,9 @@ from queue import Queue
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from .fast import simulate_fast
 from .report import plan_json, plan_report
-from .simulate import PlanResult, Tally, oracle, simulate
+from .simulate import PlanResult, Tally, oracle
 from .sweep import one_hour_break_even
 from .workload import Workload
 
@@ -40,7 +41,7 @@ def _start_worker(progress: Queue[int]) -> None:
 def _job(args: tuple[Workload, str, str]) -> PlanResult | Tally:
     workload, approach, ttl = args
     report = _progress.put if _progress is not None else None
-    return oracle(workload, report) if approach == ORACLE else simulate(workload, approach, ttl, report)
+    return oracle(workload, report) if approach == ORACLE else simulate_fast(workload, approach, ttl, report)
 
 
 def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> list[PlanResult]:
@@ -61,7 +62,7 @@ def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> l
                     outcomes: list[PlanResult | Tally] = [future.result() for future in futures]
         else:
             step = lambda n: progress.advance(task, n)  # noqa: E731
-            outcomes = [oracle(workload, step), *(simulate(workload, a, t, step) for a, t in pairs[1:])]
+            outcomes = [oracle(workload, step), *(simulate_fast(workload, a, t, step) for a, t in pairs[1:])]
     best, *results = outcomes
     assert isinstance(best, Tally)
     plans = [result for result in results if isinstance(result, PlanResult)]

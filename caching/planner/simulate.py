@@ -109,9 +109,15 @@ class _User:
     cumulative: list[int] = field(default_factory=list)
     messages: int = 0
     previous_end: int = 0  # blocks in the previous call's request (where the rolling strategies put a point)
+    light: bool = False  # counts only (the fast core): no Block objects, no keys
 
     def add(self, tokens: int, blocks: int = 1) -> None:
         """Add one message of `blocks` blocks of `tokens` each (user and assistant take turns)."""
+        if self.light:
+            for index in range(blocks):
+                self.cumulative.append(self.cumulative[-1] + tokens + (MESSAGE_FRAMING_TOKENS if index == 0 else 0))
+            self.messages += 1
+            return
         # A session's blocks are its own, so "user/session/length" names each of its prefixes uniquely: the cache
         # needs a key per prefix, and this one costs no hashing.
         for index in range(blocks):
@@ -150,13 +156,15 @@ class _Call(NamedTuple):
     after_tool: bool  # the request ends with tool results (not the user's question)
 
 
-def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None] | None = None) -> Iterator[_Call]:
+def traffic(
+    workload: Workload, shared: _Shared, progress: Callable[[int], None] | None = None, light: bool = False
+) -> Iterator[_Call]:
     """Every model call of the workload in time order, with the caller's conversation as it is at that call.
 
     Users arrive at random within `arrivals_over`; sessions follow each other after a pause, turns likewise. Each
     user draws from its own random stream, so the timeline is the same whatever is done with it.
     """
-    users = [_User(u, random.Random(f"{workload.seed}/{u}")) for u in range(workload.users)]
+    users = [_User(u, random.Random(f"{workload.seed}/{u}"), light=light) for u in range(workload.users)]
     queue = [(user.rng.uniform(0, workload.arrivals_over), u) for u, user in enumerate(users)]
     heapq.heapify(queue)
     first = queue[0][1]  # the user who arrives first meets a cold cache
@@ -176,7 +184,7 @@ def traffic(workload: Workload, shared: _Shared, progress: Callable[[int], None]
         for call in range(workload.calls_per_turn):
             last = call + 1 == workload.calls_per_turn
             yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched, call > 0)
-            user.previous_end = len(user.blocks)
+            user.previous_end = len(user.cumulative) - 1
             if not last:  # the reply asked for tools; their results come back as the next user message
                 user.add(workload.reply_tokens, workload.parallel_tool_calls)
                 user.add(workload.tool_result_tokens, workload.parallel_tool_calls)

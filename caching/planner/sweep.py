@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .simulate import simulate
+from .fast import simulate_fast
 from .workload import Distribution, Workload
 
 PAUSES_MINUTES = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 90)
@@ -20,7 +20,7 @@ def one_hour_break_even(workload: Workload, approach: str) -> int | None:
     small = sample(workload)
     for minutes in PAUSES_MINUTES:
         paused = replace(small, pause_between_turns=Distribution("fixed", minutes * 60.0))
-        five, hour = (simulate(paused, approach, ttl).cost.total for ttl in ("5m", "1h"))
+        five, hour = (simulate_fast(paused, approach, ttl).cost.total for ttl in ("5m", "1h"))
         if hour < five:
             return minutes
     return None
