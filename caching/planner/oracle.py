@@ -12,6 +12,8 @@ from __future__ import annotations
 from ..pricing import Prices
 from ..rules import TTL_SECONDS
 
+HOUR, FIVE = TTL_SECONDS["1h"], TTL_SECONDS["5m"]
+
 # A path is (cost, regular, read, write_5m, write_1h): its price so far, in units of one input token, and its tokens.
 Path = tuple[float, int, int, int, int]
 START: Path = (0.0, 0, 0, 0, 0)
@@ -23,18 +25,24 @@ START: Path = (0.0, 0, 0, 0, 0)
 State = tuple[int, int]
 
 
-def _covers(better: State, other: State) -> bool:
-    """True when `better` has entries at least as long, each living at least as long, as those of `other`."""
-    return better[0] >= other[0] and max(better) >= other[1]
-
-
 def _cheapest(paths: dict[State, Path]) -> dict[State, Path]:
-    """Drop each state that another state beats: no dearer so far, and every entry of it covered."""
-    kept: list[tuple[State, Path]] = []
-    for state, path in sorted(paths.items(), key=lambda item: item[1][0]):
-        if not any(_covers(better, state) for better, _ in kept):
-            kept.append((state, path))
-    return dict(kept)
+    """Drop each state that another state beats: no dearer so far, with a 1h entry at least as long and a longest
+    entry at least as long. This runs at every use of every chain, so it is written for speed."""
+    if len(paths) == 1:
+        return paths
+    kept: dict[State, Path] = {}
+    for state, path in sorted(paths.items(), key=_cost):
+        hour, five = state
+        for better_hour, better_five in kept:
+            if better_hour >= hour and (better_hour if better_hour > better_five else better_five) >= five:
+                break
+        else:
+            kept[state] = path
+    return kept
+
+
+def _cost(item: tuple[State, Path]) -> float:
+    return item[1][0]
 
 
 class Chain:
@@ -56,24 +64,35 @@ class Chain:
     def use(self, at: float, total: int, base: int = 0, last: bool = False) -> None:
         """The chain is sent at time `at` with `total` tokens (after `base` tokens that precede it)."""
         gap = at - self.last_use
+        hour_lives, five_lives = gap < HOUR, gap < FIVE
         can_write = not last and base + total >= self.minimum
+        read_price, write_5m, write_1h = self.read_price, self.write_5m, self.write_1h
         best: dict[State, Path] = {}
-        for (hour, five), (cost, regular, read_so_far, w5, w1h) in self.paths.items():
+        for state, (cost, regular, read_so_far, w5, w1h) in self.paths.items():
             # As the cache: an entry is gone at its TTL. What is alive is read, and refreshed.
-            alive = (hour if gap < TTL_SECONDS["1h"] else 0, five if gap < TTL_SECONDS["5m"] else 0)
-            read = max(alive)
+            hour, five = state
+            if not (hour_lives and five_lives):
+                hour, five = hour if hour_lives else 0, five if five_lives else 0
+                state = (hour, five)
+            read = hour if hour > five else five
             unread = total - read
-            cost += read * self.read_price
+            cost += read * read_price
             read_so_far += read
-            options: list[tuple[State, Path]] = [(alive, (cost + unread, regular + unread, read_so_far, w5, w1h))]
+            # Leave the unread part uncached, or (when it can) write it for 5m, or for 1h: keep the cheapest way to
+            # reach each state.
+            price = cost + unread
+            known = best.get(state)
+            if known is None or price < known[0]:
+                best[state] = (price, regular + unread, read_so_far, w5, w1h)
             if can_write and unread:
-                options.append(
-                    ((alive[0], total), (cost + unread * self.write_5m, regular, read_so_far, w5 + unread, w1h))
-                )
-                options.append(((total, 0), (cost + unread * self.write_1h, regular, read_so_far, w5, w1h + unread)))
-            for state, path in options:
-                if state not in best or path[0] < best[state][0]:
-                    best[state] = path
+                price, state = cost + unread * write_5m, (hour, total)
+                known = best.get(state)
+                if known is None or price < known[0]:
+                    best[state] = (price, regular, read_so_far, w5 + unread, w1h)
+                price, state = cost + unread * write_1h, (total, 0)
+                known = best.get(state)
+                if known is None or price < known[0]:
+                    best[state] = (price, regular, read_so_far, w5, w1h + unread)
         self.paths, self.last_use = _cheapest(best), at
 
     def best(self) -> Path:

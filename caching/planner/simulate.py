@@ -284,7 +284,7 @@ def oracle(workload: Workload, progress: Callable[[int], None] | None = None) ->
     # The oracle caches the shared prefix on its own when it can; otherwise it rides along with each history.
     own_chain = shared_tokens >= model.min_tokens
     shared_chain, histories, tally = Chain(model.min_tokens, prices), {}, Tally()
-    for call in traffic(workload, shared, progress):
+    for call in traffic(workload, shared, progress, light=True):
         if call.starts_session:
             histories[call.user.key] = Chain(model.min_tokens, prices)
         history = histories[call.user.key]
