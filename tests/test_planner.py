@@ -224,12 +224,15 @@ def test_parallel_runs_match_sequential_ones(monkeypatch: pytest.MonkeyPatch) ->
     assert [r.approach for r in parallel] == ["none", "explicit", "automatic", "combined", "rolling", "shape"]
 
 
-def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire() -> None:
-    from caching.planner.sweep import one_hour_break_even
+def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire(monkeypatch: pytest.MonkeyPatch) -> None:
+    from caching.planner import sweep
 
     # An entry is gone at its TTL, so pauses of exactly 5 minutes already expire every 5m entry.
-    assert one_hour_break_even(BUILTIN["blog-chat"], "combined") == 5
-    assert one_hour_break_even(BUILTIN["blog-chat"], "none") is None  # no cache, no difference
+    assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "combined") == sweep.BreakEven("combined", 5, whole=True)
+    assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "none").minutes is None  # no cache, no difference
+    # Past WHOLE_UP_TO_CALLS, each pause length re-runs a sample of the workload instead, and the report says so.
+    monkeypatch.setattr(sweep, "WHOLE_UP_TO_CALLS", BUILTIN["blog-chat"].calls - 1)
+    assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "combined") == sweep.BreakEven("combined", 5, whole=False)
 
 
 def test_the_oracle_remembers_an_older_entry_that_is_still_alive() -> None:
@@ -273,6 +276,7 @@ def test_plan_as_json() -> None:
     assert all(r["share_of_best"] <= 1 for r in plan["results"])
     cheapest = min(plan["results"], key=lambda r: float(r["total_cost"]))
     assert plan["cheapest"] == {"approach": cheapest["approach"], "ttl": cheapest["ttl"]}
+    assert (plan["one_hour_beats_5m_from_minutes"], plan["break_even_swept_on"]) == (5, "whole")
 
 
 def test_the_strategies_reach_the_share_of_the_oracle_that_strands_auto_misses() -> None:

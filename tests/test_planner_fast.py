@@ -1,5 +1,6 @@
 """The planner's fast core gives exactly what the general simulation on the rules engine gives: random workloads,
-every approach and TTL, every token counted (a differential property test)."""
+every approach and TTL, every token counted (a differential property test); and many runs in one pass over the
+traffic give what each gives alone."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caching.approaches import EVERY_APPROACH
-from caching.planner import Distribution, Workload, simulate, simulate_fast
+from caching.planner import Distribution, Workload, simulate, simulate_fast, simulate_runs
 
 PAUSES = st.sampled_from([0.0, 20.0, 200.0, 299.0, 300.0, 301.0, 1_000.0, 3_599.0, 3_600.0, 5_000.0])
 WORKLOADS = st.builds(
@@ -41,3 +42,14 @@ def test_the_fast_core_equals_the_rules_engine(workload: Workload, approach: str
     general, fast = simulate(workload, approach, ttl), simulate_fast(workload, approach, ttl)
     assert fast.tally == general.tally
     assert fast.first_session == general.first_session
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workload=WORKLOADS)
+def test_one_pass_over_the_traffic_gives_each_run_what_it_gets_alone(workload: Workload) -> None:
+    pairs = [(approach, ttl) for approach in EVERY_APPROACH for ttl in ("5m", "1h")]
+    together = simulate_runs(workload, pairs)
+    assert [(r.approach, r.ttl) for r in together] == pairs
+    for result, (approach, ttl) in zip(together, pairs, strict=True):
+        alone = simulate_fast(workload, approach, ttl)
+        assert (result.tally, result.first_session) == (alone.tally, alone.first_session)

@@ -1,6 +1,6 @@
 """The traffic planner: what caching will cost for a workload, per approach and TTL, simulated on the cache rules."""
 
-from .fast import simulate_fast
+from .fast import simulate_fast, simulate_runs
 from .simulate import PlanResult, Tally, oracle, simulate
 from .workload import BUILTIN, Distribution, Workload, WorkloadError, load_workload
 
@@ -15,4 +15,5 @@ __all__ = [
     "oracle",
     "simulate",
     "simulate_fast",
+    "simulate_runs",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..rules import LOOKBACK_BLOCKS, TTL_SECONDS, Catalog
-from .simulate import PlanResult, Tally, _no_cycle_collection, _Shared, traffic
+from .simulate import PlanResult, Tally, _Call, _no_cycle_collection, _Shared, traffic
 from .workload import Workload
 
 HOUR, FIVE = TTL_SECONDS["1h"], TTL_SECONDS["5m"]
@@ -41,35 +41,30 @@ def _points(
     return points
 
 
-@_no_cycle_collection()
-def simulate_fast(
-    workload: Workload, approach: str, ttl: str, progress: Callable[[int], None] | None = None
-) -> PlanResult:
-    """The same PlanResult as simulate(), computed on positions and times only."""
-    model = Catalog().find(workload.model)
-    assert model is not None, "Workload.check guarantees a known model"
-    minimum, lookback = model.min_tokens, LOOKBACK_BLOCKS
-    shared = _Shared.of(workload)
-    tools, ends_shared, shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
-    output_step = workload.reply_tokens * workload.parallel_tool_calls
-    # position -> [expires at, TTL seconds]: the shared prefix's entries, and each user's conversation's
-    common: dict[int, list[float]] = {}
-    mine: dict[int, dict[int, list[float]]] = {}
-    tally, first_session, turn_tally = Tally(), [], Tally()
-    calls = hits = regular = read_sum = write_5m_sum = write_1h_sum = output = write_shared = 0  # the tally, as locals
-    for call in traffic(workload, shared, progress, light=True):
-        user, now = call.user, call.at
+class _Run:
+    """One approach and TTL on the fast core: the cache's state and the tally, told of one call after another."""
+
+    def __init__(self, workload: Workload, approach: str, ttl: str, minimum: int, shared: _Shared) -> None:
+        self.workload, self.approach, self.ttl, self.minimum = workload, approach, ttl, minimum
+        self.tools, self.ends_shared, self.shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
+        # position -> [expires at, TTL seconds]: the shared prefix's entries, and each user's conversation's
+        self.common: dict[int, list[float]] = {}
+        self.mine: dict[int, dict[int, list[float]]] = {}
+        self.tally, self.turn, self.first_session = Tally(), Tally(), list[Tally]()
+
+    def step(self, call: _Call) -> None:
+        user, now, ends_shared, common = call.user, call.at, self.ends_shared, self.common
         cumulative = user.cumulative
         end = len(cumulative) - 1
         if call.starts_session:
-            mine[user.key] = {}
-        conversation = mine[user.key]
-        points = _points(approach, ttl, tools, ends_shared, user.previous_end, end, call.after_tool)
+            self.mine[user.key] = {}
+        conversation = self.mine[user.key]
+        points = _points(self.approach, self.ttl, self.tools, ends_shared, user.previous_end, end, call.after_tool)
 
         # Look up: later points first, each at its own boundary then back over the lookback (cache.lookup).
         read = 0
         for position, _ in reversed(points):
-            for p in range(position, max(0, position - lookback - 1), -1):
+            for p in range(position, max(0, position - LOOKBACK_BLOCKS - 1), -1):
                 entry = conversation.get(p) if p > ends_shared else common.get(p)
                 if entry is not None and entry[0] > now:
                     read = p
@@ -89,7 +84,7 @@ def simulate_fast(
         # Write at every point past the read that reaches the minimum; TTLs never increase along the prompt.
         last_hour = last_five = 0
         for position, seconds in points:
-            if position > read and cumulative[position] >= minimum:
+            if position > read and cumulative[position] >= self.minimum:
                 (conversation if position > ends_shared else common)[position] = [now + seconds, seconds]
                 if seconds == HOUR:
                     last_hour = position
@@ -100,30 +95,49 @@ def simulate_fast(
         end_all = end_hour if end_hour > last_five else last_five
         write_1h = cumulative[end_hour] - read_tokens
         write_5m = cumulative[end_all] - cumulative[end_hour]
-        written = write_1h + write_5m
-        out = workload.reply_tokens if call.ends_turn else output_step
-        fresh = min(shared_tokens, read_tokens + written) - read_tokens
-        calls += 1
-        hits += read_tokens > 0
-        regular += cumulative[-1] - read_tokens - written
-        read_sum += read_tokens
-        write_5m_sum += write_5m
-        write_1h_sum += write_1h
-        output += out
-        write_shared += fresh if fresh > 0 else 0
+        regular = cumulative[-1] - read_tokens - write_1h - write_5m
+        output = self.workload.reply_tokens * (1 if call.ends_turn else self.workload.parallel_tool_calls)
+        fresh = min(self.shared_tokens, read_tokens + write_1h + write_5m) - read_tokens
+        tally = self.tally  # inlined, not Tally.count(): this runs for every call of every run
+        tally.calls += 1
+        tally.hits += read_tokens > 0
+        tally.regular += regular
+        tally.read += read_tokens
+        tally.write_5m += write_5m
+        tally.write_1h += write_1h
+        tally.output += output
+        tally.write_shared += fresh if fresh > 0 else 0
         if call.watched:
-            turn_tally.calls += 1
-            turn_tally.hits += read_tokens > 0
-            turn_tally.regular += cumulative[-1] - read_tokens - written
-            turn_tally.read += read_tokens
-            turn_tally.write_5m += write_5m
-            turn_tally.write_1h += write_1h
-            turn_tally.output += out
-            turn_tally.write_shared += fresh if fresh > 0 else 0
-            if call.ends_turn:
-                first_session.append(turn_tally)
-                turn_tally = Tally()
+            self.turn.count(read_tokens, regular, write_5m, write_1h, output, fresh if fresh > 0 else 0)
+        if call.watched and call.ends_turn:
+            self.first_session.append(self.turn)
+            self.turn = Tally()
         if call.ends_session:  # nothing will read this conversation again
-            del mine[user.key]
-    tally = Tally(calls, hits, regular, read_sum, write_5m_sum, write_1h_sum, output, write_shared)
-    return PlanResult(workload, approach, ttl, tally, first_session=first_session)
+            del self.mine[user.key]
+
+    def result(self) -> PlanResult:
+        return PlanResult(self.workload, self.approach, self.ttl, self.tally, first_session=self.first_session)
+
+
+@_no_cycle_collection()
+def simulate_runs(
+    workload: Workload, pairs: list[tuple[str, str]], progress: Callable[[int], None] | None = None
+) -> list[PlanResult]:
+    """simulate() for each (approach, ttl) in `pairs`, in one pass over the traffic (made once for all of them);
+    `progress(n)` is told of n simulated calls, counting each run's."""
+    model = Catalog().find(workload.model)
+    assert model is not None, "Workload.check guarantees a known model"
+    shared = _Shared.of(workload)
+    runs = [_Run(workload, approach, ttl, model.min_tokens, shared) for approach, ttl in pairs]
+    told = None if progress is None else lambda n: progress(n * len(runs))
+    for call in traffic(workload, shared, told, light=True):
+        for run in runs:
+            run.step(call)
+    return [run.result() for run in runs]
+
+
+def simulate_fast(
+    workload: Workload, approach: str, ttl: str, progress: Callable[[int], None] | None = None
+) -> PlanResult:
+    """The same PlanResult as simulate(), computed on positions and times only."""
+    return simulate_runs(workload, [(approach, ttl)], progress)[0]

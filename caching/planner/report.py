@@ -10,6 +10,7 @@ from rich.text import Text
 from ..reports import bar_chart, pct, plural, usd
 from ..tables import NotedTable
 from .simulate import PlanResult
+from .sweep import BreakEven
 from .workload import Workload
 
 
@@ -80,7 +81,7 @@ def recipe(approach: str, ttl: str) -> str:
     return f"Agent(..., system_prompt={system}, hooks=[{hook}]) and no CacheConfig."
 
 
-def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None] | None) -> Group:
+def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> Group:
     """The table, a bar chart of total cost, and what the numbers mean for the choice of approach and TTL."""
     first = results[0]
     oracle = first.oracle_cost
@@ -106,21 +107,25 @@ def plan_report(results: Sequence[PlanResult], break_even: tuple[str, int | None
             )
         )
     if break_even is not None:
-        approach, minutes = break_even
-        if minutes is None:
+        swept = "on the whole workload" if break_even.whole else "on a sample of the workload"
+        if break_even.minutes is None:
             lines.append(
-                Text(f"With {approach}, 5m stays cheaper than 1h at every pause between turns up to 90 minutes.")
+                Text(
+                    f"With {break_even.approach}, 5m stays cheaper than 1h at every pause between turns up to 90 "
+                    f"minutes (swept {swept})."
+                )
             )
         else:
             lines.append(
                 Text(
-                    f"With {approach}, 1h beats 5m once pauses between turns reach about {minutes:g} minutes (sweep on a sample)."
+                    f"With {break_even.approach}, 1h beats 5m once pauses between turns reach about "
+                    f"{break_even.minutes:g} minutes (swept {swept})."
                 )
             )
     return Group(*lines)
 
 
-def plan_json(results: Sequence[PlanResult], break_even: tuple[str, int | None] | None) -> dict[str, object]:
+def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> dict[str, object]:
     """The plan for programs: the workload, each approach and TTL, the oracle and the break-even point."""
     from dataclasses import asdict
 
@@ -158,5 +163,6 @@ def plan_json(results: Sequence[PlanResult], break_even: tuple[str, int | None] 
             "input_savings": round(first.oracle_cost.input_savings, 6),
         },
         "cheapest": {"approach": cheapest.approach, "ttl": None if cheapest.approach == "none" else cheapest.ttl},
-        "one_hour_beats_5m_from_minutes": None if break_even is None else break_even[1],
+        "one_hour_beats_5m_from_minutes": None if break_even is None else break_even.minutes,
+        "break_even_swept_on": None if break_even is None else ("whole" if break_even.whole else "sample"),
     }

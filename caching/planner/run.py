@@ -13,14 +13,14 @@ from queue import Queue
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from .fast import simulate_fast
+from .fast import simulate_runs
 from .report import plan_json, plan_report
 from .simulate import PlanResult, Tally, oracle
-from .sweep import one_hour_break_even
+from .sweep import BreakEven, one_hour_break_even
 from .workload import Workload
 
 PARALLEL_FROM_CALLS = 200_000  # below this, starting worker processes costs more than it saves
-ORACLE = "oracle"
+ORACLE_RUNS = 4  # the oracle takes about as long as this many runs (benchmarks/plan_scale.py)
 
 
 def runs(workload: Workload) -> list[tuple[str, str]]:
@@ -38,47 +38,62 @@ def _start_worker(progress: Queue[int]) -> None:
     _progress = progress
 
 
-def _job(args: tuple[Workload, str, str]) -> PlanResult | Tally:
-    workload, approach, ttl = args
+def _job(args: tuple[Workload, list[tuple[str, str]], bool]) -> tuple[Tally | None, list[PlanResult]]:
+    workload, pairs, with_oracle = args
     report = _progress.put if _progress is not None else None
-    return oracle(workload, report) if approach == ORACLE else simulate_fast(workload, approach, ttl, report)
+    return (oracle(workload, report) if with_oracle else None), simulate_runs(workload, pairs, report)
+
+
+def shares(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
+    """The runs split among `jobs` processes, the first of which also computes the oracle (which takes about as long
+    as ORACLE_RUNS runs), so that each process has about as much to do."""
+    parts: list[list[tuple[str, str]]] = [[] for _ in range(jobs)]
+    loads = [ORACLE_RUNS] + [0] * (jobs - 1)
+    for pair in pairs:
+        lightest = loads.index(min(loads))
+        parts[lightest].append(pair)
+        loads[lightest] += 1
+    return parts
 
 
 def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> list[PlanResult]:
-    """Simulate every run of the workload, and the oracle once; big workloads use a process per core."""
-    pairs = [(ORACLE, ""), *runs(workload)]
+    """Simulate every run of the workload, and the oracle once; big workloads use a process per core, each taking a
+    share of the runs (simulated in one pass over the traffic), the first also the oracle."""
+    pairs = runs(workload)
     jobs = jobs or os.cpu_count() or 1
     columns = (TextColumn("Simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("calls"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("plan", total=workload.calls * len(pairs))
-        if jobs > 1 and workload.calls * len(pairs) >= PARALLEL_FROM_CALLS:
+        task = progress.add_task("plan", total=workload.calls * (len(pairs) + 1))
+        if jobs > 1 and workload.calls * (len(pairs) + 1) >= PARALLEL_FROM_CALLS:
+            parts = shares(pairs, jobs)
             with multiprocessing.Manager() as manager:
                 done: Queue[int] = manager.Queue()
-                with ProcessPoolExecutor(min(jobs, len(pairs)), initializer=_start_worker, initargs=(done,)) as pool:
-                    futures = [pool.submit(_job, (workload, a, t)) for a, t in pairs]
+                with ProcessPoolExecutor(len(parts), initializer=_start_worker, initargs=(done,)) as pool:
+                    futures = [pool.submit(_job, (workload, part, i == 0)) for i, part in enumerate(parts)]
                     while not all(future.done() for future in futures):
                         with contextlib.suppress(queue.Empty):
                             progress.advance(task, done.get(timeout=0.2))
-                    outcomes: list[PlanResult | Tally] = [future.result() for future in futures]
+                    outcomes = [future.result() for future in futures]
+            best = outcomes[0][0]
+            by_pair = {(r.approach, r.ttl): r for _, results in outcomes for r in results}
+            results = [by_pair[pair] for pair in pairs]
         else:
             step = lambda n: progress.advance(task, n)  # noqa: E731
-            outcomes = [oracle(workload, step), *(simulate_fast(workload, a, t, step) for a, t in pairs[1:])]
-    best, *results = outcomes
+            best, results = oracle(workload, step), simulate_runs(workload, pairs, step)
     assert isinstance(best, Tally)
-    plans = [result for result in results if isinstance(result, PlanResult)]
-    for result in plans:
+    for result in results:
         result.oracle = best
-    return plans
+    return results
 
 
 def plan(workload: Workload, console: Console, jobs: int | None = None, as_json: bool = False) -> int:
     """Print the plan for a workload: the table, the chart and the break-even points (or all of it as JSON)."""
     results = run_plan(workload, console, jobs)
     caching = [a for a in workload.approaches if a != "none"]
-    break_even = None
+    break_even: BreakEven | None = None
     if caching and {"5m", "1h"} <= set(workload.ttls) and workload.turns_per_session > 1:
         approach = "combined" if "combined" in caching else caching[0]
-        break_even = (approach, one_hour_break_even(workload, approach))
+        break_even = one_hour_break_even(workload, approach)
     if as_json:
         console.print(
             json.dumps(plan_json(results, break_even), indent=2), markup=False, highlight=False, soft_wrap=True

@@ -45,6 +45,17 @@ class Tally:
     def prompt(self) -> int:
         return self.regular + self.read + self.write_5m + self.write_1h
 
+    def count(self, read: int, regular: int, write_5m: int, write_1h: int, output: int, write_shared: int) -> None:
+        """Add one call's tokens."""
+        self.calls += 1
+        self.hits += read > 0
+        self.regular += regular
+        self.read += read
+        self.write_5m += write_5m
+        self.write_1h += write_1h
+        self.output += output
+        self.write_shared += write_shared
+
     def add_path(self, path: Path) -> None:
         """Add the token counts of an oracle chain's best path."""
         _, regular, read, write_5m, write_1h = path
@@ -254,16 +265,16 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
         points = _layout(approach, ttl, tools, ends_shared, user, call)
         prompt = Prompt(tuple(user.blocks), points, tuple(user.cumulative))
         result = cache.apply(prompt, model, workload.model, ACCOUNT, user.digests, explain=False)
+        output = workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
+        write_shared = max(0, min(shared_tokens, result.read_tokens + result.write_tokens) - result.read_tokens)
         for counts in (tally, turn_tally) if call.watched else (tally,):
-            counts.calls += 1
-            counts.hits += result.read_tokens > 0
-            counts.regular += result.input_tokens
-            counts.read += result.read_tokens
-            counts.write_5m += result.write_5m_tokens
-            counts.write_1h += result.write_1h_tokens
-            counts.output += workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
-            counts.write_shared += max(
-                0, min(shared_tokens, result.read_tokens + result.write_tokens) - result.read_tokens
+            counts.count(
+                result.read_tokens,
+                result.input_tokens,
+                result.write_5m_tokens,
+                result.write_1h_tokens,
+                output,
+                write_shared,
             )
         if call.watched and call.ends_turn:
             first_session.append(turn_tally)
