@@ -49,18 +49,30 @@ def scripted(calls_per_turn: int, parallel: int = 1) -> Any:
     return reply
 
 
-@tool
-def lookup(q: str) -> str:
-    """Look something up."""
-    return text_of(RESULT - 4)  # a tool result block counts 4 tokens of framing plus its text
-
-
 def full_stack(
-    approach: str, ttl: str, turns: int, pause: float, calls_per_turn: int, parallel: int = 1
+    approach: str,
+    ttl: str,
+    turns: int,
+    pause: float,
+    calls_per_turn: int,
+    parallel: int = 1,
+    model_latency: float = 0.0,
+    tool_latency: float = 0.0,
 ) -> tuple[Usage, int]:
-    """The same conversation through Strands on the emulator: the total usage and the tool spec's tokens."""
+    """The same conversation through Strands on the emulator: the total usage and the tool spec's tokens. The clock
+    moves as the planner's does: by the model's latency after each call, then the tools' or the pause."""
     clock = ManualClock()
     emulator = Emulator(clock=clock, replies=scripted(calls_per_turn, parallel))
+    steps: list[int] = []
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        steps.append(1)
+        if len(steps) % parallel == 0:  # the step's last tool call: the model replied, then the tools ran
+            clock.advance(model_latency + tool_latency)
+        return text_of(RESULT - 4)  # a tool result block counts 4 tokens of framing plus its text
+
     chosen = setup(approach, text_of(SYSTEM), ttl)
     model = chosen.model(SONNET, boto_session=emulator.session())
     agent = Agent(
@@ -68,7 +80,7 @@ def full_stack(
     )
     for turn in range(turns):
         if turn:
-            clock.advance(pause)
+            clock.advance(model_latency + pause)
         agent(text_of(USER, f"q{turn:03d}"))
     total = sum(
         (Usage.from_bedrock(r.usage) for r in emulator.records[1:]), Usage.from_bedrock(emulator.records[0].usage)
@@ -78,23 +90,30 @@ def full_stack(
 
 
 @pytest.mark.parametrize(
-    ("approach", "ttl", "pause", "parallel"),
+    ("approach", "ttl", "pause", "parallel", "model_latency", "tool_latency"),
     [
-        ("combined", "5m", 30.0, 1),
-        ("combined", "5m", 400.0, 1),
-        ("combined", "1h", 400.0, 1),
-        ("explicit", "5m", 30.0, 1),
-        ("automatic", "5m", 30.0, 1),
-        ("none", "5m", 30.0, 1),
-        ("combined", "5m", 30.0, 12),  # a fan-out: 24 blocks a step, beyond the lookback (Strands issue 3348)
-        ("rolling", "5m", 30.0, 12),  # this library's strategies, placed by a hook through real Strands
-        ("rolling", "1h", 400.0, 1),
-        ("shape", "5m", 400.0, 3),
+        ("combined", "5m", 30.0, 1, 0.0, 0.0),
+        ("combined", "5m", 400.0, 1, 0.0, 0.0),
+        ("combined", "1h", 400.0, 1, 0.0, 0.0),
+        ("explicit", "5m", 30.0, 1, 0.0, 0.0),
+        ("automatic", "5m", 30.0, 1, 0.0, 0.0),
+        ("none", "5m", 30.0, 1, 0.0, 0.0),
+        ("combined", "5m", 30.0, 12, 0.0, 0.0),  # a fan-out: 24 blocks a step, beyond the lookback (Strands issue 3348)
+        ("rolling", "5m", 30.0, 12, 0.0, 0.0),  # this library's strategies, placed by a hook through real Strands
+        ("rolling", "1h", 400.0, 1, 0.0, 0.0),
+        ("shape", "5m", 400.0, 3, 0.0, 0.0),
+        # Time inside a turn: 40 s of model and 270 s of tools put the next call past the 5m TTL (310 s); a 1h
+        # entry outlives them, and the pause of 250 s counts from the turn's last reply.
+        ("combined", "5m", 250.0, 1, 40.0, 270.0),
+        ("combined", "1h", 250.0, 1, 40.0, 270.0),
+        ("shape", "5m", 30.0, 1, 40.0, 270.0),
     ],
 )
-def test_planner_totals_equal_the_full_stack(approach: str, ttl: str, pause: float, parallel: int) -> None:
+def test_planner_totals_equal_the_full_stack(
+    approach: str, ttl: str, pause: float, parallel: int, model_latency: float, tool_latency: float
+) -> None:
     turns, calls_per_turn = 3, 2
-    stack, tools = full_stack(approach, ttl, turns, pause, calls_per_turn, parallel)
+    stack, tools = full_stack(approach, ttl, turns, pause, calls_per_turn, parallel, model_latency, tool_latency)
     workload = Workload(
         system_tokens=SYSTEM,
         tool_tokens=tools,
@@ -105,6 +124,8 @@ def test_planner_totals_equal_the_full_stack(approach: str, ttl: str, pause: flo
         tool_result_tokens=RESULT,
         reply_tokens=REPLY,
         pause_between_turns=Distribution("fixed", pause),
+        model_latency=Distribution("fixed", model_latency),
+        tool_latency=Distribution("fixed", tool_latency),
     )
     planned = simulate(workload, approach, ttl).tally
     assert (planned.regular, planned.read, planned.write_5m, planned.write_1h, planned.output) == (
@@ -324,3 +345,43 @@ def test_the_recommendation_is_code_that_sets_the_approach_up(approach: str, ttl
         "Cheapest here: rolling 5m at $" in text
         and "With Strands: Agent(..., system_prompt=cached_system_prompt(text), hooks=[RollingCheckpoints()])" in text
     )
+
+
+def test_time_inside_a_turn_can_outlast_a_5m_entry() -> None:
+    """One turn of two calls. The second call comes after the model's reply (40 s) and the tool's run (270 s): 310 s,
+    past the 5m TTL, so it writes its whole prompt again; a 1h entry is still there to read."""
+    from caching.rules.tokens import MESSAGE_FRAMING_TOKENS as F
+
+    workload = Workload(
+        system_tokens=2_100,
+        tool_tokens=0,
+        turns_per_session=1,
+        calls_per_turn=2,
+        user_message_tokens=30,
+        tool_result_tokens=200,
+        reply_tokens=60,
+        model_latency=Distribution("fixed", 40.0),
+        tool_latency=Distribution("fixed", 270.0),
+    )
+    first, second = 2_100 + 30 + F, 2_100 + 30 + F + (60 + F) + (200 + F)
+    five = simulate(workload, "combined", "5m").tally
+    assert (five.read, five.write_5m, five.regular) == (0, first + second, 0)
+    hour = simulate(workload, "combined", "1h").tally
+    assert (hour.read, hour.write_1h, hour.regular) == (first, second, 0)
+    quick = simulate(replace(workload, tool_latency=Distribution("fixed", 250.0)), "combined", "5m").tally
+    assert (quick.read, quick.write_5m) == (first, second)  # 290 s: still alive
+
+
+@pytest.mark.parametrize(("model_latency", "read"), [(40.0, True), (60.0, False)])
+def test_the_pause_between_turns_counts_from_the_last_reply(model_latency: float, read: bool) -> None:
+    """Two turns of one call, 250 s apart after the reply: with 40 s of model the next turn comes 290 s after the
+    write (a hit), with 60 s it comes at 310 s (a miss)."""
+    workload = Workload(
+        system_tokens=2_100,
+        tool_tokens=0,
+        turns_per_session=2,
+        calls_per_turn=1,
+        pause_between_turns=Distribution("fixed", 250.0),
+        model_latency=Distribution("fixed", model_latency),
+    )
+    assert simulate(workload, "combined", "5m").tally.hits == (1 if read else 0)

@@ -27,6 +27,8 @@ WORKLOADS = st.builds(
     reply_tokens=st.integers(1, 300),
     pause_between_turns=PAUSES.map(lambda s: Distribution("fixed", s)),
     pause_between_sessions=PAUSES.map(lambda s: Distribution("fixed", s)),
+    model_latency=st.sampled_from([0.0, 0.0, 5.0, 150.0]).map(lambda s: Distribution("fixed", s)),
+    tool_latency=st.sampled_from([0.0, 0.0, 30.0, 299.0]).map(lambda s: Distribution("uniform", 0.0, s)),
     arrivals_over=st.sampled_from([0.0, 100.0, 3_600.0]),
     seed=st.integers(0, 1_000),
 )

@@ -11,7 +11,7 @@ from ..reports import bar_chart, pct, plural, usd
 from ..tables import NotedTable
 from .simulate import PlanResult
 from .sweep import BreakEven
-from .workload import Workload
+from .workload import Distribution, Workload
 
 
 def describe(workload: Workload) -> Text:
@@ -24,8 +24,15 @@ def describe(workload: Workload) -> Text:
         f"(seed {w.seed}){fan}.\n"
         f"Tokens: system {w.system_tokens:,}, tools {w.tool_tokens:,}, user message {w.user_message_tokens:,}, tool "
         f"result {w.tool_result_tokens:,}, reply {w.reply_tokens:,}; pauses: {w.pause_between_turns} between turns, "
-        f"{w.pause_between_sessions} between sessions."
+        f"{w.pause_between_sessions} between sessions{_latency(w)}."
     )
+
+
+def _latency(w: Workload) -> str:
+    """The time a turn's calls take, when the workload gives any (by default they happen at once)."""
+    if w.model_latency == Distribution() and w.tool_latency == Distribution():
+        return ""
+    return f"; each model call takes {w.model_latency}, each tool step {w.tool_latency}"
 
 
 def plan_table(results: Sequence[PlanResult]) -> NotedTable:
@@ -119,7 +126,7 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
             lines.append(
                 Text(
                     f"With {break_even.approach}, 1h beats 5m once pauses between turns reach about "
-                    f"{break_even.minutes:g} minutes (swept {swept})."
+                    f"{plural(break_even.minutes, 'minute')} (swept {swept})."
                 )
             )
     return Group(*lines)
@@ -134,7 +141,8 @@ def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> di
         k: (str(v) if not isinstance(v, (int, float, str, tuple)) else v) for k, v in asdict(first.workload).items()
     }
     workload["pause_between_turns"] = str(first.workload.pause_between_turns)
-    workload["pause_between_sessions"] = str(first.workload.pause_between_sessions)
+    for name in ("pause_between_sessions", "model_latency", "tool_latency"):
+        workload[name] = str(getattr(first.workload, name))
     rows = [
         {
             "approach": r.approach,

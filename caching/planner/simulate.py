@@ -115,6 +115,7 @@ class _User:
     rng: random.Random
     session: int = 0
     turn: int = 0
+    call: int = 0  # the next call's place in its turn
     blocks: list[Block] = field(default_factory=list)
     digests: list[str] = field(default_factory=list)
     cumulative: list[int] = field(default_factory=list)
@@ -172,45 +173,61 @@ def traffic(
 ) -> Iterator[_Call]:
     """Every model call of the workload in time order, with the caller's conversation as it is at that call.
 
-    Users arrive at random within `arrivals_over`; sessions follow each other after a pause, turns likewise. Each
-    user draws from its own random stream, so the timeline is the same whatever is done with it.
+    Users arrive at random within `arrivals_over`; sessions follow each other after a pause, turns likewise, each
+    pause counted from the turn's last reply. Inside a turn, the next call comes after the model's reply and the
+    tools' run (model_latency, tool_latency). Each user draws from its own random stream, so the timeline is the same
+    whatever is done with it.
     """
     users = [_User(u, random.Random(f"{workload.seed}/{u}"), light=light) for u in range(workload.users)]
-    queue = [(user.rng.uniform(0, workload.arrivals_over), u) for u, user in enumerate(users)]
+    # (time, 0 for a call inside a turn or 1 for a turn's first, user): at equal times a turn goes on before another
+    # begins, so with no latency a turn's calls follow each other at one time.
+    queue = [(user.rng.uniform(0, workload.arrivals_over), 1, u) for u, user in enumerate(users)]
     heapq.heapify(queue)
-    first = queue[0][1]  # the user who arrives first meets a cold cache
+    first = queue[0][2]  # the user who arrives first meets a cold cache
     pending = 0
     while queue:
-        now, u = heapq.heappop(queue)
+        now, _, u = heapq.heappop(queue)
         user = users[u]
-        starts_session = user.turn == 0
-        if starts_session:  # a fresh conversation after the shared prefix
-            user.blocks, user.digests = list(shared.blocks), list(shared.digests)
-            user.cumulative = [0, *itertools.accumulate(block.tokens for block in shared.blocks)]
-            user.messages = 0
-            user.previous_end = 0
-        user.add(workload.user_message_tokens)
-        ends_session = user.turn + 1 == workload.turns_per_session
-        watched = user.session == 0 and u == first
-        for call in range(workload.calls_per_turn):
-            last = call + 1 == workload.calls_per_turn
-            yield _Call(now, user, starts_session and call == 0, last, last and ends_session, watched, call > 0)
+        while True:  # this user's calls, for as long as the next one comes before anything else in the queue
+            starts_session = user.turn == 0 and user.call == 0
+            if starts_session:  # a fresh conversation after the shared prefix
+                user.blocks, user.digests = list(shared.blocks), list(shared.digests)
+                user.cumulative = [0, *itertools.accumulate(block.tokens for block in shared.blocks)]
+                user.messages = 0
+                user.previous_end = 0
+            if user.call == 0:
+                user.add(workload.user_message_tokens)
+            last = user.call + 1 == workload.calls_per_turn
+            ends_session = last and user.turn + 1 == workload.turns_per_session
+            watched = user.session == 0 and u == first
+            yield _Call(now, user, starts_session, last, ends_session, watched, user.call > 0)
+            pending += 1
+            if progress is not None and pending >= 1_000:
+                progress(pending)
+                pending = 0
             user.previous_end = len(user.cumulative) - 1
-            if not last:  # the reply asked for tools; their results come back as the next user message
-                user.add(workload.reply_tokens, workload.parallel_tool_calls)
-                user.add(workload.tool_result_tokens, workload.parallel_tool_calls)
-        user.add(workload.reply_tokens)
-        if ends_session:
-            user.session, user.turn = user.session + 1, 0
-            if user.session < workload.sessions_per_user:
-                heapq.heappush(queue, (now + workload.pause_between_sessions.draw(user.rng), u))
-        else:
-            user.turn += 1
-            heapq.heappush(queue, (now + workload.pause_between_turns.draw(user.rng), u))
-        pending += workload.calls_per_turn
-        if progress is not None and pending >= 1_000:
-            progress(pending)
-            pending = 0
+            replied = now + workload.model_latency.draw(user.rng)
+            if last:
+                break
+            # The reply asked for tools; their results come back as the next user message.
+            user.add(workload.reply_tokens, workload.parallel_tool_calls)
+            user.add(workload.tool_result_tokens, workload.parallel_tool_calls)
+            user.call += 1
+            following = (replied + workload.tool_latency.draw(user.rng), 0, u)
+            if queue and queue[0] < following:
+                heapq.heappush(queue, following)
+                break
+            now = following[0]
+        if last:
+            user.add(workload.reply_tokens)
+            user.call = 0
+            if ends_session:
+                user.session, user.turn = user.session + 1, 0
+                if user.session < workload.sessions_per_user:
+                    heapq.heappush(queue, (replied + workload.pause_between_sessions.draw(user.rng), 1, u))
+            else:
+                user.turn += 1
+                heapq.heappush(queue, (replied + workload.pause_between_turns.draw(user.rng), 1, u))
     if progress is not None and pending:
         progress(pending)
 

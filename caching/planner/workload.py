@@ -54,7 +54,7 @@ def _short(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Distribution:
-    """A pause length: fixed, uniform between two bounds, or exponential with a mean (seconds)."""
+    """A length of time (a pause, a latency): fixed, uniform between two bounds, or exponential with a mean (seconds)."""
 
     kind: str = "fixed"
     low: float = 0.0
@@ -116,6 +116,8 @@ class Workload:
     reply_tokens: int = 200
     pause_between_turns: Distribution = field(default_factory=lambda: Distribution("fixed", 30.0))
     pause_between_sessions: Distribution = field(default_factory=lambda: Distribution("fixed", 3600.0))
+    model_latency: Distribution = field(default_factory=Distribution)  # request to reply; none by default
+    tool_latency: Distribution = field(default_factory=Distribution)  # a tool step's run (parallel calls at once)
     arrivals_over: float = 3600.0
     approaches: tuple[str, ...] = EVERY_APPROACH
     ttls: tuple[str, ...] = ("5m", "1h")
@@ -156,7 +158,7 @@ def convert(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise WorkloadError(f"{name} must be a whole number from {low:,} to {high:,}; got {_short(value)}.")
         return value
-    if name in ("pause_between_turns", "pause_between_sessions"):
+    if name in ("pause_between_turns", "pause_between_sessions", "model_latency", "tool_latency"):
         return Distribution.parse(value, name)
     if name == "arrivals_over":
         return seconds(value, name)
