@@ -229,6 +229,11 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     planner.add_argument("--ttl", action="append", help="limit to this TTL, 5m or 1h (repeatable)")
     planner.add_argument("--jobs", type=positive, default=None, help="processes to use (default: one per core)")
     planner.add_argument("--json", action="store_true", help="print the plan as JSON")
+    planner.add_argument(
+        "--sweep",
+        choices=("pauses", "users"),
+        help="instead of the plan, chart the cost at each pause between turns or number of users, 5m against 1h",
+    )
     args = parser.parse_args(argv)
     out = console or Console()
     if args.command == "doctor":
@@ -244,7 +249,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     except CachingError as exc:
         out.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 1
-    return plan(workload, out, args.jobs, args.json)
+    return plan(workload, out, args.jobs, args.json, args.sweep)
 
 
 if __name__ == "__main__":

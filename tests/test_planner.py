@@ -385,3 +385,40 @@ def test_the_pause_between_turns_counts_from_the_last_reply(model_latency: float
         model_latency=Distribution("fixed", model_latency),
     )
     assert simulate(workload, "combined", "5m").tally.hits == (1 if read else 0)
+
+
+def test_the_pause_sweep_finds_each_ttl_where_the_rules_put_it() -> None:
+    """blog-chat at fixed pauses: under 5 minutes the 5m entry is alive at the next turn (5m is cheaper); from 5
+    minutes it is gone and the 1h entry is not (1h is cheaper); from 60 minutes both are gone (5m, the cheaper write)."""
+    from caching.planner.report import sweep_chart
+    from caching.planner.sweep import PAUSES_MINUTES, sweep
+
+    result = sweep(BUILTIN["blog-chat"], "combined", "pauses")
+    assert result.whole and [row.value for row in result.rows] == list(PAUSES_MINUTES)
+    cheaper = ["1h" if row.hour < row.five else "5m" for row in result.rows]
+    assert cheaper == ["1h" if 5 <= minutes < 60 else "5m" for minutes in PAUSES_MINUTES]
+    # Each row is the workload's own plan at that pause.
+    paused = replace(BUILTIN["blog-chat"], pause_between_turns=Distribution("fixed", 600.0))
+    row = result.rows[PAUSES_MINUTES.index(10)]
+    assert (row.five, row.hour) == (
+        simulate(paused, "combined", "5m").cost.total,
+        simulate(paused, "combined", "1h").cost.total,
+    )
+    text = render_with(lambda console: console.print(sweep_chart(result, console.width)) or 0, width=80)
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert [line.split()[-1] for line in text.splitlines() if " min " in line] == cheaper
+
+
+def test_the_users_sweep_is_per_user_and_stays_within_the_limit() -> None:
+    import json
+
+    from caching.planner.sweep import USERS, WHOLE_UP_TO_CALLS
+
+    text = render_with(lambda console: cli(["plan", "200-users", "--sweep", "users", "--json"], console), width=300)
+    result = json.loads(text)
+    per_user = 5 * 6 * 2  # sessions x turns x calls
+    assert [row["users"] for row in result["rows"]] == [n for n in USERS if n * per_user <= WHOLE_UP_TO_CALLS]
+    one = simulate(replace(BUILTIN["200-users"], users=1), "combined", "1h").cost.total
+    assert result["rows"][0]["cost_1h_per_user"] == str(one)
+    ten = simulate(replace(BUILTIN["200-users"], users=10), "combined", "5m").cost.total
+    assert result["rows"][3]["cost_5m_per_user"] == str(ten / 10)

@@ -10,7 +10,7 @@ from rich.text import Text
 from ..reports import bar_chart, pct, plural, usd
 from ..tables import NotedTable
 from .simulate import PlanResult
-from .sweep import BreakEven
+from .sweep import WHOLE_UP_TO_CALLS, BreakEven, Sweep
 from .workload import Distribution, Workload
 
 
@@ -173,4 +173,54 @@ def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> di
         "cheapest": {"approach": cheapest.approach, "ttl": None if cheapest.approach == "none" else cheapest.ttl},
         "one_hour_beats_5m_from_minutes": None if break_even is None else break_even.minutes,
         "break_even_swept_on": None if break_even is None else ("whole" if break_even.whole else "sample"),
+    }
+
+
+def sweep_chart(result: Sweep, width: int = 80) -> Group:
+    """The sweep as paired bars, 5m then 1h, one row per setting; the cheaper TTL of each row is marked."""
+    w = result.workload
+    if result.over == "pauses":
+        swept = "the whole workload" if result.whole else "a sample of the workload (at most 20 users, 2 sessions)"
+        title = f"{result.approach} on {w.name}: total cost at each fixed pause between turns, swept on {swept}."
+        labels = [f"{row.value} min" for row in result.rows]
+    else:
+        title = (
+            f"{result.approach} on {w.name}: cost per user at each number of users (the rest of the workload as is)."
+        )
+        labels = [plural(row.value, "user") for row in result.rows]
+    if not result.rows:
+        return Group(
+            Text(title), Text(f"No setting fits within {WHOLE_UP_TO_CALLS:,} calls: lower the calls per user.")
+        )
+    amounts = [usd(a) for row in result.rows for a in (row.five, row.hour)]
+    label, money = max(len(text) for text in labels), max(len(text) for text in amounts)
+    bar = min(40, max(5, (width - label - 2 * (money + 3) - 6) // 2))
+    biggest = max(max(row.five, row.hour) for row in result.rows) or 1
+
+    def bars(amount: object, text: str) -> str:
+        filled = round(bar * amount / biggest)  # type: ignore[operator]
+        return f"{'█' * filled}{' ' * (bar - filled)} {text:>{money}}"
+
+    lines = [Text(title), Text(f"{'':<{label}}  {'5m':<{bar + money + 1}}   1h")]
+    for text, row in zip(labels, result.rows, strict=True):
+        cheaper = "1h" if row.hour < row.five else "5m" if row.five < row.hour else "="
+        lines.append(
+            Text(f"{text:>{label}}  {bars(row.five, usd(row.five))}   {bars(row.hour, usd(row.hour))}  {cheaper}")
+        )
+    lines.append(Text("The last column names the cheaper TTL at that setting (= when they cost the same)."))
+    return Group(*lines)
+
+
+def sweep_json(result: Sweep) -> dict[str, object]:
+    """The sweep for programs."""
+    key = "pause_minutes" if result.over == "pauses" else "users"
+    per = "total" if result.over == "pauses" else "per_user"
+    return {
+        "workload": result.workload.name,
+        "approach": result.approach,
+        "over": result.over,
+        "swept_on": "whole" if result.whole else "sample",
+        "rows": [
+            {key: row.value, f"cost_5m_{per}": str(row.five), f"cost_1h_{per}": str(row.hour)} for row in result.rows
+        ],
     }

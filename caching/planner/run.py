@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .fast import simulate_runs
-from .report import plan_json, plan_report
+from .report import plan_json, plan_report, sweep_chart, sweep_json
 from .simulate import PlanResult, Tally, oracle
-from .sweep import BreakEven, one_hour_break_even
+from .sweep import BreakEven, one_hour_break_even, sweep
 from .workload import Workload
 
 PARALLEL_FROM_CALLS = 200_000  # below this, starting worker processes costs more than it saves
@@ -86,10 +86,22 @@ def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> l
     return results
 
 
-def plan(workload: Workload, console: Console, jobs: int | None = None, as_json: bool = False) -> int:
-    """Print the plan for a workload: the table, the chart and the break-even points (or all of it as JSON)."""
-    results = run_plan(workload, console, jobs)
+def plan(
+    workload: Workload, console: Console, jobs: int | None = None, as_json: bool = False, over: str | None = None
+) -> int:
+    """Print the plan for a workload: the table, the chart and the break-even points (or all of it as JSON); or, with
+    `over` ("pauses" or "users"), a sweep of the cost at each pause length or number of users."""
     caching = [a for a in workload.approaches if a != "none"]
+    if over is not None:
+        approach = "combined" if "combined" in caching else caching[0] if caching else "none"
+        with console.status(f"Sweeping {over}...") if console.is_terminal else contextlib.nullcontext():
+            result = sweep(workload, approach, over)
+        if as_json:
+            console.print(json.dumps(sweep_json(result), indent=2), markup=False, highlight=False, soft_wrap=True)
+        else:
+            console.print(sweep_chart(result, console.width))
+        return 0
+    results = run_plan(workload, console, jobs)
     break_even: BreakEven | None = None
     if caching and {"5m", "1h"} <= set(workload.ttls) and workload.turns_per_session > 1:
         approach = "combined" if "combined" in caching else caching[0]

@@ -1,14 +1,16 @@
-"""Break-even points: where one choice starts to beat another, found by re-running the workload at each setting."""
+"""Sweeps: the workload re-run at each pause length or number of users; and where 1h starts to beat 5m."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from .fast import simulate_runs
 from .workload import Distribution, Workload
 
 PAUSES_MINUTES = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 90)
 WHOLE_UP_TO_CALLS = 100_000  # a bigger workload is swept on a sample: each pause length re-runs it
+USERS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000)
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,57 @@ def sample(workload: Workload) -> Workload:
     return replace(workload, users=min(workload.users, 20), sessions_per_user=min(workload.sessions_per_user, 2))
 
 
+def _costs(workload: Workload, approach: str) -> tuple[Decimal, Decimal]:
+    """The workload's total cost with `approach` at 5m and at 1h, in one pass over its traffic."""
+    five, hour = simulate_runs(workload, [(approach, "5m"), (approach, "1h")])
+    return five.cost.total, hour.cost.total
+
+
 def one_hour_break_even(workload: Workload, approach: str) -> BreakEven:
     """The shortest fixed pause between turns, in minutes, at which a 1h TTL costs less than 5m."""
     whole = workload.calls <= WHOLE_UP_TO_CALLS
     swept = workload if whole else sample(workload)
     for minutes in PAUSES_MINUTES:
-        paused = replace(swept, pause_between_turns=Distribution("fixed", minutes * 60.0))
-        five, hour = (result.cost.total for result in simulate_runs(paused, [(approach, "5m"), (approach, "1h")]))
+        five, hour = _costs(replace(swept, pause_between_turns=Distribution("fixed", minutes * 60.0)), approach)
         if hour < five:
             return BreakEven(approach, minutes, whole)
     return BreakEven(approach, None, whole)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One setting of a sweep: its value (minutes of pause, or users) and what the workload costs at 5m and 1h."""
+
+    value: int
+    five: Decimal
+    hour: Decimal
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A workload re-run with one field set to each value in turn: `over` is "pauses" (a fixed pause between turns,
+    in minutes; costs are of the whole workload) or "users" (costs are per user)."""
+
+    workload: Workload
+    approach: str
+    over: str
+    rows: list[SweepRow]
+    whole: bool  # on the whole workload at every value (else each pause on a sample)
+
+
+def sweep(workload: Workload, approach: str, over: str) -> Sweep:
+    """Re-run the workload at each pause length (PAUSES_MINUTES) or number of users (USERS, while the calls stay
+    within WHOLE_UP_TO_CALLS), with `approach` at both TTLs."""
+    rows = []
+    if over == "pauses":
+        whole = workload.calls <= WHOLE_UP_TO_CALLS
+        swept = workload if whole else sample(workload)
+        for minutes in PAUSES_MINUTES:
+            five, hour = _costs(replace(swept, pause_between_turns=Distribution("fixed", minutes * 60.0)), approach)
+            rows.append(SweepRow(minutes, five, hour))
+        return Sweep(workload, approach, over, rows, whole)
+    per_user = workload.calls // workload.users
+    for users in (n for n in USERS if n * per_user <= WHOLE_UP_TO_CALLS):
+        five, hour = _costs(replace(workload, users=users), approach)
+        rows.append(SweepRow(users, five / users, hour / users))
+    return Sweep(workload, approach, over, rows, True)
