@@ -234,6 +234,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         choices=("pauses", "users"),
         help="instead of the plan, chart the cost at each pause between turns or number of users, 5m against 1h",
     )
+    planner.add_argument("--html", metavar="FILE", help="also write the plan as one self-contained page")
     args = parser.parse_args(argv)
     out = console or Console()
     if args.command == "doctor":
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     except CachingError as exc:
         out.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 1
-    return plan(workload, out, args.jobs, args.json, args.sweep)
+    return plan(workload, out, args.jobs, args.json, args.sweep, args.html)
 
 
 if __name__ == "__main__":

@@ -422,3 +422,33 @@ def test_the_users_sweep_is_per_user_and_stays_within_the_limit() -> None:
     assert result["rows"][0]["cost_1h_per_user"] == str(one)
     ten = simulate(replace(BUILTIN["200-users"], users=10), "combined", "5m").cost.total
     assert result["rows"][3]["cost_5m_per_user"] == str(ten / 10)
+
+
+def test_the_html_plan_is_one_self_contained_page(tmp_path: Path) -> None:
+    from caching.planner.run import run_plan
+    from caching.reports import usd
+
+    page = tmp_path / "plan.html"
+    workload_file = tmp_path / "<i>bot&.toml"  # a name that must be escaped in the page
+    workload_file.write_text("users = 3\nturns_per_session = 3\n", encoding="utf-8")
+    out = render_with(lambda console: cli(["plan", str(workload_file), "--html", str(page)], console), width=80)
+    assert f"Wrote the plan as a page to {page}" in out.replace("\n", "")
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    assert "http" not in text.replace('xmlns="http', "") and "<script" not in text and "<link" not in text
+    assert "&lt;i&gt;bot&amp;" in text and "<i>bot" not in text
+    assert text.count("<svg") == 3  # cost by approach, cumulative cost over time, the 5m-against-1h sweep
+    results = run_plan(load_workload(workload_file), Console(file=io.StringIO()), timeline=True)
+    for result in results:
+        # The timeline adds up to what the run cost, minute by minute, and the page shows every run's total.
+        assert sum(result.spend.values()) == pytest.approx(float(result.cost.total), rel=1e-9)
+        assert f"<td>{usd(result.cost.total)}</td>" in text
+
+
+def test_an_html_file_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "plan.html"
+    out = render_with(lambda console: cli(["plan", "blog-chat", "--html", str(target)], console), width=400, expect=1)
+    assert out.splitlines()[-1] == (
+        f"Error: cannot write the HTML plan to {str(target)!r} (No such file or directory): check the folder exists "
+        "and is writable."
+    )

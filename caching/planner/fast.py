@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..pricing import prices_for
 from ..rules import LOOKBACK_BLOCKS, TTL_SECONDS, Catalog
 from .simulate import PlanResult, Tally, _Call, _no_cycle_collection, _Shared, traffic
 from .workload import Workload
@@ -44,13 +45,19 @@ def _points(
 class _Run:
     """One approach and TTL on the fast core: the cache's state and the tally, told of one call after another."""
 
-    def __init__(self, workload: Workload, approach: str, ttl: str, minimum: int, shared: _Shared) -> None:
+    def __init__(
+        self, workload: Workload, approach: str, ttl: str, minimum: int, shared: _Shared, timeline: bool = False
+    ) -> None:
         self.workload, self.approach, self.ttl, self.minimum = workload, approach, ttl, minimum
         self.tools, self.ends_shared, self.shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
         # position -> [expires at, TTL seconds]: the shared prefix's entries, and each user's conversation's
         self.common: dict[int, list[float]] = {}
         self.mine: dict[int, dict[int, list[float]]] = {}
         self.tally, self.turn, self.first_session = Tally(), Tally(), list[Tally]()
+        # minute of simulated time -> USD spent in it (input and output), when asked for (the HTML report's chart)
+        self.spend: dict[int, float] | None = {} if timeline else None
+        p = prices_for(workload.model)
+        self.prices = [float(price) / 1_000_000 for price in (p.input, p.read, p.write_5m, p.write_1h, p.output)]
 
     def step(self, call: _Call) -> None:
         user, now, ends_shared, common = call.user, call.at, self.ends_shared, self.common
@@ -107,6 +114,16 @@ class _Run:
         tally.write_1h += write_1h
         tally.output += output
         tally.write_shared += fresh if fresh > 0 else 0
+        if self.spend is not None:
+            regular_price, read_price, five_price, hour_price, output_price = self.prices
+            minute = int(now // 60)
+            self.spend[minute] = self.spend.get(minute, 0.0) + (
+                regular * regular_price
+                + read_tokens * read_price
+                + write_5m * five_price
+                + write_1h * hour_price
+                + output * output_price
+            )
         if call.watched:
             self.turn.count(read_tokens, regular, write_5m, write_1h, output, fresh if fresh > 0 else 0)
         if call.watched and call.ends_turn:
@@ -116,19 +133,25 @@ class _Run:
             del self.mine[user.key]
 
     def result(self) -> PlanResult:
-        return PlanResult(self.workload, self.approach, self.ttl, self.tally, first_session=self.first_session)
+        return PlanResult(
+            self.workload, self.approach, self.ttl, self.tally, first_session=self.first_session, spend=self.spend or {}
+        )
 
 
 @_no_cycle_collection()
 def simulate_runs(
-    workload: Workload, pairs: list[tuple[str, str]], progress: Callable[[int], None] | None = None
+    workload: Workload,
+    pairs: list[tuple[str, str]],
+    progress: Callable[[int], None] | None = None,
+    timeline: bool = False,
 ) -> list[PlanResult]:
     """simulate() for each (approach, ttl) in `pairs`, in one pass over the traffic (made once for all of them);
-    `progress(n)` is told of n simulated calls, counting each run's."""
+    `progress(n)` is told of n simulated calls, counting each run's. With `timeline`, each result's `spend` has the
+    USD spent in each minute of simulated time."""
     model = Catalog().find(workload.model)
     assert model is not None, "Workload.check guarantees a known model"
     shared = _Shared.of(workload)
-    runs = [_Run(workload, approach, ttl, model.min_tokens, shared) for approach, ttl in pairs]
+    runs = [_Run(workload, approach, ttl, model.min_tokens, shared, timeline) for approach, ttl in pairs]
     told = None if progress is None else lambda n: progress(n * len(runs))
     for call in traffic(workload, shared, told, light=True):
         for run in runs:

@@ -8,12 +8,14 @@ import multiprocessing
 import os
 import queue
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from queue import Queue
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .fast import simulate_runs
+from .html import plan_html
 from .report import plan_json, plan_report, sweep_chart, sweep_json
 from .simulate import PlanResult, Tally, oracle
 from .sweep import BreakEven, one_hour_break_even, sweep
@@ -38,10 +40,10 @@ def _start_worker(progress: Queue[int]) -> None:
     _progress = progress
 
 
-def _job(args: tuple[Workload, list[tuple[str, str]], bool]) -> tuple[Tally | None, list[PlanResult]]:
-    workload, pairs, with_oracle = args
+def _job(args: tuple[Workload, list[tuple[str, str]], bool, bool]) -> tuple[Tally | None, list[PlanResult]]:
+    workload, pairs, with_oracle, timeline = args
     report = _progress.put if _progress is not None else None
-    return (oracle(workload, report) if with_oracle else None), simulate_runs(workload, pairs, report)
+    return (oracle(workload, report) if with_oracle else None), simulate_runs(workload, pairs, report, timeline)
 
 
 def shares(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
@@ -56,7 +58,7 @@ def shares(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]
     return parts
 
 
-def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> list[PlanResult]:
+def run_plan(workload: Workload, console: Console, jobs: int | None = None, timeline: bool = False) -> list[PlanResult]:
     """Simulate every run of the workload, and the oracle once; big workloads use a process per core, each taking a
     share of the runs (simulated in one pass over the traffic), the first also the oracle."""
     pairs = runs(workload)
@@ -69,7 +71,7 @@ def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> l
             with multiprocessing.Manager() as manager:
                 done: Queue[int] = manager.Queue()
                 with ProcessPoolExecutor(len(parts), initializer=_start_worker, initargs=(done,)) as pool:
-                    futures = [pool.submit(_job, (workload, part, i == 0)) for i, part in enumerate(parts)]
+                    futures = [pool.submit(_job, (workload, part, i == 0, timeline)) for i, part in enumerate(parts)]
                     while not all(future.done() for future in futures):
                         with contextlib.suppress(queue.Empty):
                             progress.advance(task, done.get(timeout=0.2))
@@ -79,7 +81,7 @@ def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> l
             results = [by_pair[pair] for pair in pairs]
         else:
             step = lambda n: progress.advance(task, n)  # noqa: E731
-            best, results = oracle(workload, step), simulate_runs(workload, pairs, step)
+            best, results = oracle(workload, step), simulate_runs(workload, pairs, step, timeline)
     assert isinstance(best, Tally)
     for result in results:
         result.oracle = best
@@ -87,13 +89,19 @@ def run_plan(workload: Workload, console: Console, jobs: int | None = None) -> l
 
 
 def plan(
-    workload: Workload, console: Console, jobs: int | None = None, as_json: bool = False, over: str | None = None
+    workload: Workload,
+    console: Console,
+    jobs: int | None = None,
+    as_json: bool = False,
+    over: str | None = None,
+    html: str | None = None,
 ) -> int:
     """Print the plan for a workload: the table, the chart and the break-even points (or all of it as JSON); or, with
-    `over` ("pauses" or "users"), a sweep of the cost at each pause length or number of users."""
+    `over` ("pauses" or "users"), a sweep of the cost at each pause length or number of users. With `html`, also
+    write the plan as a page to that file."""
     caching = [a for a in workload.approaches if a != "none"]
+    approach = "combined" if "combined" in caching else caching[0] if caching else "none"
     if over is not None:
-        approach = "combined" if "combined" in caching else caching[0] if caching else "none"
         with console.status(f"Sweeping {over}...") if console.is_terminal else contextlib.nullcontext():
             result = sweep(workload, approach, over)
         if as_json:
@@ -101,15 +109,28 @@ def plan(
         else:
             console.print(sweep_chart(result, console.width))
         return 0
-    results = run_plan(workload, console, jobs)
-    break_even: BreakEven | None = None
-    if caching and {"5m", "1h"} <= set(workload.ttls) and workload.turns_per_session > 1:
-        approach = "combined" if "combined" in caching else caching[0]
-        break_even = one_hour_break_even(workload, approach)
+    results = run_plan(workload, console, jobs, timeline=html is not None)
+    both_ttls = caching and {"5m", "1h"} <= set(workload.ttls) and workload.turns_per_session > 1
+    break_even: BreakEven | None = one_hour_break_even(workload, approach) if both_ttls else None
     if as_json:
         console.print(
             json.dumps(plan_json(results, break_even), indent=2), markup=False, highlight=False, soft_wrap=True
         )
     else:
         console.print(plan_report(results, break_even))
+    if html is not None:
+        page = plan_html(results, sweep(workload, approach, "pauses") if both_ttls else None)
+        try:
+            Path(html).write_text(page, encoding="utf-8")
+        except OSError as exc:
+            console.print(
+                f"Error: cannot write the HTML plan to {html!r} ({exc.strerror}): check the folder exists and is "
+                "writable.",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            return 1
+        if not as_json:
+            console.print(f"Wrote the plan as a page to {html} ({len(page.encode()):,} bytes).", markup=False)
     return 0

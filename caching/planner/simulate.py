@@ -79,6 +79,7 @@ class PlanResult:
     tally: Tally
     oracle: Tally | None = None
     first_session: list[Tally] = field(default_factory=list)
+    spend: dict[int, float] = field(default_factory=dict)  # minute of simulated time -> USD (when asked for)
 
     @property
     def cost(self) -> Cost:
