@@ -18,6 +18,7 @@ from .lint import ERROR, as_github, diff, lint
 from .lint import load as load_saved
 from .planner import BUILTIN, Workload, load_workload
 from .planner.run import plan
+from .planner.workload import COUNTS, DURATIONS, FIELD_HELP
 from .recording import Problem, iter_recording
 from .reports import doctor_table, plural
 from .settings import S3_ENDPOINT_VARIABLE, setting
@@ -224,7 +225,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     planner = commands.add_parser("plan", help="what caching will cost for a workload, per approach and TTL")
     planner.add_argument("workload", nargs="?", default="blog-chat", help=f"{', '.join(BUILTIN)}, or FILE.toml")
     for name in PLAN_FLAGS:
-        planner.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="VALUE")
+        kind = "N" if name in COUNTS else "TIME" if name in (*DURATIONS, "arrivals_over") else "ID"
+        planner.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=kind, help=FIELD_HELP[name])
     planner.add_argument("--approach", action="append", help="limit to this approach (repeatable)")
     planner.add_argument("--ttl", action="append", help="limit to this TTL, 5m or 1h (repeatable)")
     planner.add_argument("--jobs", type=positive, default=None, help="processes to use (default: one per core)")

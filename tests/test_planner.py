@@ -452,3 +452,14 @@ def test_an_html_file_that_cannot_be_written_is_one_line(tmp_path: Path) -> None
         f"Error: cannot write the HTML plan to {str(target)!r} (No such file or directory): check the folder exists "
         "and is writable."
     )
+
+
+def test_every_workload_flag_says_what_it_means(capsys: pytest.CaptureFixture[str]) -> None:
+    from caching.__main__ import PLAN_FLAGS
+    from caching.planner.workload import FIELD_HELP
+
+    assert sorted(FIELD_HELP) == sorted(PLAN_FLAGS)
+    with pytest.raises(SystemExit):
+        cli(["plan", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--tool-latency TIME a tool step's run, parallel calls at once (default 0s)" in text

@@ -132,6 +132,29 @@ class Workload:
         return check(replace(self, **{name: convert(name, value) for name, value in values.items()}))
 
 
+DURATIONS = ("pause_between_turns", "pause_between_sessions", "model_latency", "tool_latency")  # distributions
+
+# What each field means, for `caching plan --help` (durations take DURATION_HELP's forms).
+FIELD_HELP = {
+    "model": "Bedrock model id or inference profile",
+    "system_tokens": "tokens of the system prompt",
+    "tool_tokens": "tokens of the tool definitions (0: no tools)",
+    "users": "users sharing the prompt (one account)",
+    "sessions_per_user": "sessions each user has, one after another",
+    "turns_per_session": "user messages in a session",
+    "calls_per_turn": "model calls in a turn: all but the last ask for tools",
+    "parallel_tool_calls": "tool calls in each tool-asking reply",
+    "user_message_tokens": "tokens of each user message",
+    "tool_result_tokens": "tokens of each tool result",
+    "reply_tokens": "tokens of each model reply (and of each tool call)",
+    "pause_between_turns": "from a turn's last reply to the next message: '30s', '1m..15m', 'exp:2m'",
+    "pause_between_sessions": "from a session's last reply to the next session",
+    "model_latency": "from a request to its reply (default 0s)",
+    "tool_latency": "a tool step's run, parallel calls at once (default 0s)",
+    "arrivals_over": "users arrive at random within this time",
+    "seed": "random seed: the same seed gives the same traffic",
+}
+
 # Each count's smallest and largest allowed value.
 COUNTS = {
     "system_tokens": (0, 10_000_000),
@@ -158,7 +181,7 @@ def convert(name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise WorkloadError(f"{name} must be a whole number from {low:,} to {high:,}; got {_short(value)}.")
         return value
-    if name in ("pause_between_turns", "pause_between_sessions", "model_latency", "tool_latency"):
+    if name in DURATIONS:
         return Distribution.parse(value, name)
     if name == "arrivals_over":
         return seconds(value, name)
