@@ -12,6 +12,7 @@ at 100k calls unless --ratio-at says otherwise.
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -47,6 +48,8 @@ def main(argv: list[str]) -> int:
             print(
                 f"{n:>10,} {wall:>7.1f} {n / wall:>9,.0f} {sim_s:>6.1f} {oracle_s:>8.1f} ${cost:>11,.2f} ${cost / n * 1000:>12.4f}"
             )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kilobytes on Linux
+    print(f"peak memory of a worker process: {peak:,.0f} MB")
     at = int(argv[argv.index("--ratio-at") + 1]) if "--ratio-at" in argv else 100_000
     ratio(replace(BASE, users=max(1, at // per_user)))
     return 0
