@@ -104,16 +104,8 @@ class _Run:
         write_5m = cumulative[end_all] - cumulative[end_hour]
         regular = cumulative[-1] - read_tokens - write_1h - write_5m
         output = self.workload.reply_tokens * (1 if call.ends_turn else self.workload.parallel_tool_calls)
-        fresh = min(self.shared_tokens, read_tokens + write_1h + write_5m) - read_tokens
-        tally = self.tally  # inlined, not Tally.count(): this runs for every call of every run
-        tally.calls += 1
-        tally.hits += read_tokens > 0
-        tally.regular += regular
-        tally.read += read_tokens
-        tally.write_5m += write_5m
-        tally.write_1h += write_1h
-        tally.output += output
-        tally.write_shared += fresh if fresh > 0 else 0
+        fresh = max(0, min(self.shared_tokens, read_tokens + write_1h + write_5m) - read_tokens)  # of the shared prefix
+        self.tally.count(read_tokens, regular, write_5m, write_1h, output, fresh)
         if self.spend is not None:
             regular_price, read_price, five_price, hour_price, output_price = self.prices
             minute = int(now // 60)
@@ -125,7 +117,7 @@ class _Run:
                 + output * output_price
             )
         if call.watched:
-            self.turn.count(read_tokens, regular, write_5m, write_1h, output, fresh if fresh > 0 else 0)
+            self.turn.count(read_tokens, regular, write_5m, write_1h, output, fresh)
         if call.watched and call.ends_turn:
             self.first_session.append(self.turn)
             self.turn = Tally()
