@@ -391,12 +391,13 @@ def test_the_pause_sweep_finds_each_ttl_where_the_rules_put_it() -> None:
     """blog-chat at fixed pauses: under 5 minutes the 5m entry is alive at the next turn (5m is cheaper); from 5
     minutes it is gone and the 1h entry is not (1h is cheaper); from 60 minutes both are gone (5m, the cheaper write)."""
     from caching.planner.report import sweep_chart
-    from caching.planner.sweep import PAUSES_MINUTES, sweep
+    from caching.planner.sweep import PAUSES_MINUTES, BreakEven, sweep
 
     result = sweep(BUILTIN["blog-chat"], "combined", "pauses")
     assert result.whole and [row.value for row in result.rows] == list(PAUSES_MINUTES)
     cheaper = ["1h" if row.hour < row.five else "5m" for row in result.rows]
     assert cheaper == ["1h" if 5 <= minutes < 60 else "5m" for minutes in PAUSES_MINUTES]
+    assert result.break_even() == BreakEven("combined", 5, whole=True)  # what the plan reports, read from the rows
     # Each row is the workload's own plan at that pause.
     paused = replace(BUILTIN["blog-chat"], pause_between_turns=Distribution("fixed", 600.0))
     row = result.rows[PAUSES_MINUTES.index(10)]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from html import escape
 
 from ..reports import usd
-from .report import describe, label
+from .report import cells, describe, label
 from .simulate import PlanResult
 from .sweep import Sweep
 
@@ -58,18 +58,7 @@ def _table(results: Sequence[PlanResult]) -> str:
     head = "".join(
         f"<th>{name}</th>" for name in ("approach", "ttl", "total cost", "input cost", "input saved", "best %", "hits")
     )
-    rows = []
-    for r in results:
-        cells = (
-            r.approach,
-            "-" if r.approach == "none" else "both" if r.approach == "shape" else r.ttl,
-            usd(r.cost.total),
-            usd(r.cost.input),
-            f"{r.cost.input_savings:+.1%}",
-            f"{r.share_of_best:.0%}",
-            f"{r.tally.hits / r.tally.calls:.0%}" if r.tally.calls else "-",
-        )
-        rows.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells) + "</tr>")
+    rows = ["<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells(r)) + "</tr>" for r in results]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

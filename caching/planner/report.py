@@ -46,21 +46,25 @@ def plan_table(results: Sequence[PlanResult]) -> NotedTable:
     columns += [(name, "right") for name in ("total cost", "input cost", "input saved", "best %", "hits")]
     out = NotedTable("Cost by approach and TTL", columns, "writes", caption, note_prefix="writes ")
     for result in results:
-        cost, tally = result.cost, result.tally
+        tally = result.tally
         writes = tally.write_5m + tally.write_1h
-        out.add_row(
-            [
-                result.approach,
-                {"none": "-", "shape": "both"}.get(result.approach, result.ttl),
-                usd(cost.total),
-                usd(cost.input),
-                pct(cost.input_savings),
-                f"{result.share_of_best:.0%}",
-                f"{tally.hits / tally.calls:.0%}" if tally.calls else "-",
-            ],
-            f"{tally.write_shared:,} / {writes - tally.write_shared:,}",
-        )
+        out.add_row(cells(result), f"{tally.write_shared:,} / {writes - tally.write_shared:,}")
     return out
+
+
+def cells(result: PlanResult) -> list[str]:
+    """A run's row of the plan table (and of the HTML page's): approach, ttl, total cost, input cost, input saved,
+    best %, hits."""
+    cost, tally = result.cost, result.tally
+    return [
+        result.approach,
+        {"none": "-", "shape": "both"}.get(result.approach, result.ttl),
+        usd(cost.total),
+        usd(cost.input),
+        pct(cost.input_savings),
+        f"{result.share_of_best:.0%}",
+        f"{tally.hits / tally.calls:.0%}" if tally.calls else "-",
+    ]
 
 
 def label(result: PlanResult) -> str:
@@ -134,15 +138,11 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
 
 def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> dict[str, object]:
     """The plan for programs: the workload, each approach and TTL, the oracle and the break-even point."""
-    from dataclasses import asdict
+    from dataclasses import fields
 
     first = results[0]
-    workload = {
-        k: (str(v) if not isinstance(v, (int, float, str, tuple)) else v) for k, v in asdict(first.workload).items()
-    }
-    workload["pause_between_turns"] = str(first.workload.pause_between_turns)
-    for name in ("pause_between_sessions", "model_latency", "tool_latency"):
-        workload[name] = str(getattr(first.workload, name))
+    values = {field.name: getattr(first.workload, field.name) for field in fields(first.workload)}
+    workload = {k: v if isinstance(v, (int, float, str, tuple)) else str(v) for k, v in values.items()}  # durations
     rows = [
         {
             "approach": r.approach,

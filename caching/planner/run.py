@@ -111,7 +111,11 @@ def plan(
         return 0
     results = run_plan(workload, console, jobs, timeline=html is not None)
     both_ttls = caching and {"5m", "1h"} <= set(workload.ttls) and workload.turns_per_session > 1
-    break_even: BreakEven | None = one_hour_break_even(workload, approach) if both_ttls else None
+    # The page charts the whole pause sweep, and the break-even is read from it; else the search stops at it.
+    pauses = sweep(workload, approach, "pauses") if html is not None and both_ttls else None
+    break_even: BreakEven | None = None
+    if both_ttls:
+        break_even = pauses.break_even() if pauses is not None else one_hour_break_even(workload, approach)
     if as_json:
         console.print(
             json.dumps(plan_json(results, break_even), indent=2), markup=False, highlight=False, soft_wrap=True
@@ -119,7 +123,7 @@ def plan(
     else:
         console.print(plan_report(results, break_even))
     if html is not None:
-        page = plan_html(results, sweep(workload, approach, "pauses") if both_ttls else None)
+        page = plan_html(results, pauses)
         try:
             Path(html).write_text(page, encoding="utf-8")
         except OSError as exc:

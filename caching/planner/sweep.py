@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -33,17 +34,6 @@ def _costs(workload: Workload, approach: str) -> tuple[Decimal, Decimal]:
     return five.cost.total, hour.cost.total
 
 
-def one_hour_break_even(workload: Workload, approach: str) -> BreakEven:
-    """The shortest fixed pause between turns, in minutes, at which a 1h TTL costs less than 5m."""
-    whole = workload.calls <= WHOLE_UP_TO_CALLS
-    swept = workload if whole else sample(workload)
-    for minutes in PAUSES_MINUTES:
-        five, hour = _costs(replace(swept, pause_between_turns=Distribution("fixed", minutes * 60.0)), approach)
-        if hour < five:
-            return BreakEven(approach, minutes, whole)
-    return BreakEven(approach, None, whole)
-
-
 @dataclass(frozen=True)
 class SweepRow:
     """One setting of a sweep: its value (minutes of pause, or users) and what the workload costs at 5m and 1h."""
@@ -51,6 +41,28 @@ class SweepRow:
     value: int
     five: Decimal
     hour: Decimal
+
+
+def _swept_whole(workload: Workload) -> bool:
+    """Whether a pause sweep re-runs the whole workload (else a sample of it)."""
+    return workload.calls <= WHOLE_UP_TO_CALLS
+
+
+def _pause_rows(workload: Workload, approach: str) -> Iterator[SweepRow]:
+    """The workload (or its sample) at each fixed pause between turns in PAUSES_MINUTES, one row at a time."""
+    swept = workload if _swept_whole(workload) else sample(workload)
+    for minutes in PAUSES_MINUTES:
+        five, hour = _costs(replace(swept, pause_between_turns=Distribution("fixed", minutes * 60.0)), approach)
+        yield SweepRow(minutes, five, hour)
+
+
+def _first_hour_row(rows: Iterable[SweepRow]) -> int | None:
+    return next((row.value for row in rows if row.hour < row.five), None)
+
+
+def one_hour_break_even(workload: Workload, approach: str) -> BreakEven:
+    """The shortest fixed pause between turns, in minutes, at which a 1h TTL costs less than 5m (stops there)."""
+    return BreakEven(approach, _first_hour_row(_pause_rows(workload, approach)), _swept_whole(workload))
 
 
 @dataclass(frozen=True)
@@ -64,18 +76,18 @@ class Sweep:
     rows: list[SweepRow]
     whole: bool  # on the whole workload at every value (else each pause on a sample)
 
+    def break_even(self) -> BreakEven:
+        """What one_hour_break_even finds, read from a pause sweep's rows."""
+        assert self.over == "pauses", "the break-even is over pause lengths"
+        return BreakEven(self.approach, _first_hour_row(self.rows), self.whole)
+
 
 def sweep(workload: Workload, approach: str, over: str) -> Sweep:
     """Re-run the workload at each pause length (PAUSES_MINUTES) or number of users (USERS, while the calls stay
     within WHOLE_UP_TO_CALLS), with `approach` at both TTLs."""
-    rows = []
     if over == "pauses":
-        whole = workload.calls <= WHOLE_UP_TO_CALLS
-        swept = workload if whole else sample(workload)
-        for minutes in PAUSES_MINUTES:
-            five, hour = _costs(replace(swept, pause_between_turns=Distribution("fixed", minutes * 60.0)), approach)
-            rows.append(SweepRow(minutes, five, hour))
-        return Sweep(workload, approach, over, rows, whole)
+        return Sweep(workload, approach, over, list(_pause_rows(workload, approach)), _swept_whole(workload))
+    rows = []
     per_user = workload.calls // workload.users
     for users in (n for n in USERS if n * per_user <= WHOLE_UP_TO_CALLS):
         five, hour = _costs(replace(workload, users=users), approach)
