@@ -464,3 +464,18 @@ def test_every_workload_flag_says_what_it_means(capsys: pytest.CaptureFixture[st
         cli(["plan", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--tool-latency TIME a tool step's run, parallel calls at once (default 0s)" in text
+
+
+def test_html_with_a_sweep_is_one_line_and_the_page_path_is_shown_escaped(tmp_path: Path) -> None:
+    page = tmp_path / "plan.html"
+    out = render_with(
+        lambda console: cli(["plan", "blog-chat", "--sweep", "pauses", "--html", str(page)], console), expect=1
+    )
+    assert out == (
+        "Error: --sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time.\n"
+    )
+    assert not page.exists()
+    odd = tmp_path / "a\x1bb.html"  # an escape character in the name is shown, never sent to the terminal
+    out = render_with(lambda console: cli(["plan", "blog-chat", "--html", str(odd)], console), width=400)
+    assert "\x1b" not in out and f"Wrote the plan as a page to {tmp_path}/a\\x1bb.html" in out
+    assert odd.exists()

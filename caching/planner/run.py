@@ -14,6 +14,7 @@ from queue import Queue
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..tables import plain
 from .fast import simulate_runs
 from .html import plan_html
 from .report import plan_json, plan_report, sweep_chart, sweep_json
@@ -101,6 +102,14 @@ def plan(
     write the plan as a page to that file."""
     caching = [a for a in workload.approaches if a != "none"]
     approach = "combined" if "combined" in caching else caching[0] if caching else "none"
+    if over is not None and html is not None:
+        console.print(
+            "Error: --sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 1
     if over is not None:
         with console.status(f"Sweeping {over}...") if console.is_terminal else contextlib.nullcontext():
             result = sweep(workload, approach, over)
@@ -136,5 +145,5 @@ def plan(
             )
             return 1
         if not as_json:
-            console.print(f"Wrote the plan as a page to {html} ({len(page.encode()):,} bytes).", markup=False)
+            console.print(plain(f"Wrote the plan as a page to {html} ({len(page.encode()):,} bytes)."))
     return 0
