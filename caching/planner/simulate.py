@@ -126,17 +126,13 @@ class _User:
 
     def add(self, tokens: int, blocks: int = 1) -> None:
         """Add one message of `blocks` blocks of `tokens` each (user and assistant take turns)."""
-        if self.light:
-            for index in range(blocks):
-                self.cumulative.append(self.cumulative[-1] + tokens + (MESSAGE_FRAMING_TOKENS if index == 0 else 0))
-            self.messages += 1
-            return
-        # A session's blocks are its own, so "user/session/length" names each of its prefixes uniquely: the cache
-        # needs a key per prefix, and this one costs no hashing.
         for index in range(blocks):
             size = tokens + (MESSAGE_FRAMING_TOKENS if index == 0 else 0)  # framing goes with a message's first block
-            self.blocks.append(Block(Place.content(self.messages, index), size, b""))
-            self.digests.append(f"{self.key}/{self.session}/{len(self.blocks)}")
+            if not self.light:
+                # A session's blocks are its own, so "user/session/length" names each of its prefixes uniquely: the
+                # cache needs a key per prefix, and this one costs no hashing.
+                self.blocks.append(Block(Place.content(self.messages, index), size, b""))
+                self.digests.append(f"{self.key}/{self.session}/{len(self.blocks)}")
             self.cumulative.append(self.cumulative[-1] + size)
         self.messages += 1
 
