@@ -17,6 +17,7 @@ from ..pricing import Cost, cost_of
 from ..recorder import ObservedCall
 from ..recording import Problem
 from ..rules import Catalog, Kind
+from ..rules.memo import Linearizer
 from ..usage import Usage
 from .logs import LoggedCall
 from .replay import Oracle, Prepared, Replay, Spend, prepare
@@ -89,6 +90,7 @@ class Audit:
         self.problems: list[str] = []
         self.unparsed = self.unpriced = self.errors = 0
         self.catalog = Catalog()
+        self.linearizer = Linearizer()
 
     def add(self, item: LoggedCall | Problem) -> None:
         if isinstance(item, Problem):
@@ -115,7 +117,7 @@ class Audit:
         if call.request is None:
             self.unparsed += 1  # a body that could not be read is counted, never guessed
             return
-        prepared = prepare(call, self.catalog)
+        prepared = prepare(call, self.catalog, self.linearizer)
         self._diagnose(call, prepared)
         if prepared is None:
             return

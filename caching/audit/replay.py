@@ -5,6 +5,7 @@ allow). Token counts are the offline estimate of each prefix, scaled so every ca
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,11 +21,11 @@ from ..rules import (
     Prompt,
     PromptCache,
     RequestRejected,
-    linearize,
-    prefix_digests,
 )
+from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
-from ..rules.places import SYSTEM, TOOLS
+from ..rules.places import TOOLS
+from ..rules.prompt import blocks_before
 from ..usage import Usage
 from .logs import LoggedCall
 
@@ -47,29 +48,32 @@ class Prepared:
     user_end: int
 
 
-def prepare(call: LoggedCall, catalog: Catalog) -> Prepared | None:
-    """Linearize a logged call once (None: no body, an unknown model, or a request Bedrock would reject)."""
+def prepare(call: LoggedCall, catalog: Catalog, linearizer: Linearizer | None = None) -> Prepared | None:
+    """Linearize a logged call once (None: no body, an unknown model, or a request Bedrock would reject).
+    A `Linearizer` walks only what a call adds to an earlier one of its conversation."""
     model = catalog.find(call.model_id)
     if model is None or call.request is None or call.error:
         return None
     try:
         request = converse_form(call.request) if call.api == "invoke" else call.request
-        estimate = linearize(request, model, call.api)
+        estimate, digests = (linearizer or Linearizer(0))(request, model, call.api)
     except (RequestRejected, TypeError, KeyError, AttributeError, ValueError):
         return None
     usage = Usage.from_bedrock(call.usage)
     scale = usage.prompt_tokens / estimate.total_tokens if usage.prompt_tokens and estimate.total_tokens else 1.0
-    prompt = Prompt(
-        estimate.blocks, estimate.checkpoints, tuple(round(n * scale) for n in estimate.cumulative), estimate.variant
-    )
-    places = [block.place for block in prompt.blocks]
+    scaled = tuple(map(round, map(scale.__mul__, estimate.cumulative)))
+    prompt = Prompt(estimate.blocks, estimate.checkpoints, scaled, estimate.variant)
+    places = [block.place for block in itertools.takewhile(lambda b: b.place.message is None, prompt.blocks)]
+    system_end = len(places)  # the tools, then the system prompt, come first
     tools_end = sum(1 for place in places if place.section == TOOLS)
-    system_end = tools_end + sum(1 for place in places if place.section == SYSTEM)
-    roles = [m.get("role") if isinstance(m, dict) else None for m in request.get("messages", [])]
-    last_user = max((i for i, role in enumerate(roles) if role == "user"), default=-1)
-    user_end = max((n + 1 for n, place in enumerate(places) if place.message == last_user), default=0)
-    digests = prefix_digests(estimate)
+    messages = request.get("messages", [])
+    last_user = next((i for i in reversed(range(len(messages))) if _role(messages[i]) == "user"), -1)
+    user_end = blocks_before(prompt, last_user + 1) if last_user >= 0 else 0
     return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, tools_end, system_end, user_end)
+
+
+def _role(message: Any) -> Any:
+    return message.get("role") if isinstance(message, dict) else None
 
 
 def layout(prepared: Prepared, approach: str, ttl: str) -> Prompt:

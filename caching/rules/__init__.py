@@ -1,8 +1,9 @@
 """Bedrock's prompt-caching rules as plain Python: no HTTP, no boto3, no Strands.
 
 How a request becomes a prompt (`linearize`), where its checkpoints read and write (`PromptCache`), the lookback,
-TTLs, minimums and rejections, and the words for each outcome (`diagnose`). The emulator, the cache doctor and the
-traffic planner all stand on this one implementation.
+TTLs, minimums and rejections, and the words for each outcome (`diagnose`). The emulator, the cache doctor, the
+traffic planner and the log audit all stand on this one implementation (the audit linearizes a stream of calls with
+`memo.Linearizer`, which resumes `linearize` where a conversation's earlier request left off).
 """
 
 from .cache import LOOKBACK_BLOCKS, CacheResult, Entry, PromptCache, cache_keys, prefix_digests

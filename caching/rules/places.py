@@ -6,6 +6,7 @@ Built once by the linearizer and passed around as a value, so no module has to p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 TOOLS, SYSTEM, MESSAGES = "tools", "system", "messages"
@@ -13,21 +14,25 @@ TOOLS, SYSTEM, MESSAGES = "tools", "system", "messages"
 
 @dataclass(frozen=True, order=True)
 class Place:
-    """Where a block sits: `section` is tools, system or messages; `message` is set for messages only."""
+    """Where a block sits: `section` is tools, system or messages; `message` is set for messages only. A place is a
+    value: `tool`, `system` and `content` hand out one object per place instead of building it again each call."""
 
     section: str
     index: int
     message: int | None = None
 
     @classmethod
+    @lru_cache(maxsize=8192)
     def tool(cls, index: int) -> Place:
         return cls(TOOLS, index)
 
     @classmethod
+    @lru_cache(maxsize=8192)
     def system(cls, index: int) -> Place:
         return cls(SYSTEM, index)
 
     @classmethod
+    @lru_cache(maxsize=8192)
     def content(cls, message: int, index: int) -> Place:
         return cls(MESSAGES, index, message)
 

@@ -71,14 +71,33 @@ class Prompt:
         return self.cumulative[-1]
 
 
-def _sections(request: dict[str, Any]) -> Iterator[tuple[Place, Any, str, int]]:
-    """Every block of the request in prompt order: (place, block, label, framing tokens)."""
-    tool_config = request.get("toolConfig") or {}
-    for i, tool in enumerate(tool_config.get("tools", []) if isinstance(tool_config, dict) else []):
-        yield Place.tool(i), tool, "tools", 0
-    for i, block in enumerate(request.get("system") or []):
-        yield Place.system(i), block, "system", 0
-    for m, message in enumerate(request.get("messages") or []):
+class Resume(NamedTuple):
+    """An earlier request's prompt, and how many leading messages this request shares with it; its tools, system
+    prompt and variant are the same too. Only what follows is walked again."""
+
+    prompt: Prompt
+    kept: int
+
+
+def blocks_before(prompt: Prompt, message: int) -> int:
+    """How many blocks come before message `message` (tools and system included)."""
+    count = len(prompt.blocks)
+    while count and (place := prompt.blocks[count - 1].place).message is not None and place.message >= message:
+        count -= 1
+    return count
+
+
+def _sections(request: dict[str, Any], first_message: int = 0) -> Iterator[tuple[Place, Any, str, int]]:
+    """Every block of the request in prompt order: (place, block, label, framing tokens); from message
+    `first_message` on when it is above 0 (tools and system left out)."""
+    if first_message == 0:
+        tool_config = request.get("toolConfig") or {}
+        for i, tool in enumerate(tool_config.get("tools", []) if isinstance(tool_config, dict) else []):
+            yield Place.tool(i), tool, "tools", 0
+        for i, block in enumerate(request.get("system") or []):
+            yield Place.system(i), block, "system", 0
+    messages = request.get("messages") or []
+    for m, message in enumerate(itertools.islice(messages, first_message, None), start=first_message):
         content = message.get("content") if isinstance(message, dict) else None
         for c, block in enumerate(content or []):
             opens = c == 0
@@ -98,12 +117,19 @@ def tool_prompt_tokens(request: dict[str, Any], model: ModelInfo | None) -> int:
     return model.tool_prompt_tokens[1 if forced else 0]
 
 
-def _walk(request: dict[str, Any], model: ModelInfo | None) -> tuple[list[Block], list[Checkpoint]]:
+def _walk(
+    request: dict[str, Any], model: ModelInfo | None, resume: Resume | None = None
+) -> tuple[list[Block], list[Checkpoint]]:
     blocks: list[Block] = []
     checkpoints: list[Checkpoint] = []
+    first_message = 0
+    if resume is not None:  # the blocks and checkpoints before message `kept` are the earlier prompt's
+        first_message = resume.kept
+        blocks = list(resume.prompt.blocks[: blocks_before(resume.prompt, first_message)])
+        checkpoints = [c for c in resume.prompt.checkpoints if c.position <= len(blocks)]
     before: Any = None  # the block right before this one in the same list (tools, system, or a message's content)
     content = False  # whether that list has had a content block yet
-    for place, block, label, framing in _sections(request):
+    for place, block, label, framing in _sections(request, first_message):
         if place.index == 0:
             before, content = None, False
         if not isinstance(block, dict) or not block:
@@ -160,12 +186,13 @@ def variant(request: dict[str, Any], api: str = "converse") -> str:
     return f"{api}|thinking={'off' if mode == 'disabled' else f'{mode}:{budget}'}|effort={effort}|tools={'forced' if forced else 'auto'}"
 
 
-def linearize(request: dict[str, Any], model: ModelInfo, api: str = "converse") -> Prompt:
+def linearize(request: dict[str, Any], model: ModelInfo, api: str = "converse", resume: Resume | None = None) -> Prompt:
     """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules. `api` is
-    "invoke" for a request converted from an InvokeModel body (`messages.converse_form`)."""
-    _check_conversation(request.get("messages"))
+    "invoke" for a request converted from an InvokeModel body (`messages.converse_form`). With `resume`, the messages
+    it keeps are taken from the earlier prompt as they are (see `rules.memo`)."""
+    _check_conversation(request.get("messages"), resume.kept if resume else 0)
     _check_inference(request.get("inferenceConfig"))
-    blocks, checkpoints = _walk(request, model)
+    blocks, checkpoints = _walk(request, model, resume)
     prompt = Prompt(tuple(blocks), tuple(checkpoints), variant=variant(request, api))
     if prompt.total_tokens > model.context_tokens:
         raise RequestRejected(
@@ -250,11 +277,19 @@ def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
             )
 
 
-def _check_conversation(messages: Any) -> None:
+def _tool_uses(message: dict[str, Any]) -> set[str]:
+    """The ids of the tool calls in an assistant message (results must answer them in the next message)."""
+    if message.get("role") != "assistant":
+        return set()
+    return {b["toolUse"].get("toolUseId") for b in message["content"] if isinstance(b, dict) and "toolUse" in b}
+
+
+def _check_conversation(messages: Any, first: int = 0) -> None:
+    """The conversation rules, from message `first` on (the ones before it were checked with an earlier request)."""
     if not isinstance(messages, list) or not messages:
         raise RequestRejected("The messages field must be a non-empty list: add a user message.")
-    pending_tool_uses: set[str] = set()
-    for m, message in enumerate(messages):
+    pending_tool_uses = _tool_uses(messages[first - 1]) if first else set()
+    for m, message in enumerate(itertools.islice(messages, first, None), start=first):
         where = f"messages[{m}]"
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
             raise RequestRejected(f"The message at {where} is malformed: role must be 'user' or 'assistant'.")
@@ -268,7 +303,6 @@ def _check_conversation(messages: Any) -> None:
                 f"A conversation must alternate between user and assistant roles: {where} repeats "
                 f"role '{message['role']}'."
             )
-        uses = {b["toolUse"].get("toolUseId") for b in content if isinstance(b, dict) and "toolUse" in b}
         results = [b["toolResult"].get("toolUseId") for b in content if isinstance(b, dict) and "toolResult" in b]
         for tool_use_id in results:
             if tool_use_id not in pending_tool_uses:
@@ -276,4 +310,4 @@ def _check_conversation(messages: Any) -> None:
                     f"The toolResult {tool_use_id!r} at {where} does not answer a toolUse in the previous "
                     "assistant message."
                 )
-        pending_tool_uses = uses if message["role"] == "assistant" else set()
+        pending_tool_uses = _tool_uses(message)
