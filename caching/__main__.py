@@ -131,9 +131,9 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     try:
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task("audit", total=None)
-            calls, step = read(args.paths, s3_client), lambda n: progress.advance(task, n)
-            options = (args.show_text, bounds["since"], bounds["until"])
             parallel = args.jobs > 1
+            calls, step = read(args.paths, s3_client, defer=parallel), lambda n: progress.advance(task, n)
+            options = (args.show_text, bounds["since"], bounds["until"])
             result = audit_parallel(calls, args.jobs, *options, step) if parallel else audit(calls, *options, step)
     except CachingError as exc:
         console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)

@@ -6,8 +6,10 @@ bounded however many records there are.
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..approaches import APPROACHES
@@ -20,7 +22,8 @@ from ..rules import Catalog, Kind
 from ..rules.memo import Linearizer
 from ..usage import Usage
 from .logs import LoggedCall
-from .replay import Oracle, Prepared, Replay, Spend, prepare
+from .replay import Oracle, Prepared, Replays, Spend, prepare
+from .sources import Line, decode
 
 QUOTED = re.compile(r"'[^']*'")
 GENERIC = ("first request like this", "the conversation moved on")
@@ -82,17 +85,22 @@ class Audit:
         self.by_day: dict[str, Group] = {}
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
-        self.replays = {AS_SENT: Replay()}
+        settings: dict[str, tuple[str | None, str]] = {AS_SENT: (None, "5m")}
         for approach in APPROACHES:
             for ttl in ("5m",) if approach == "none" else ("5m", "1h"):
-                self.replays[approach if approach == "none" else f"{approach} {ttl}"] = Replay(approach, ttl)
+                settings[approach if approach == "none" else f"{approach} {ttl}"] = (approach, ttl)
+        self.replays = Replays(settings)
         self.oracle = Oracle()
         self.problems: list[str] = []
         self.unparsed = self.unpriced = self.errors = 0
         self.catalog = Catalog()
         self.linearizer = Linearizer()
 
-    def add(self, item: LoggedCall | Problem) -> None:
+    def add(self, item: LoggedCall | Problem | Line) -> None:
+        if isinstance(item, Line):  # a record line not yet decoded (see sources.read)
+            for each in decode(item):
+                self.add(each)
+            return
         if isinstance(item, Problem):
             self.problems.append(str(item))
             return
@@ -117,16 +125,17 @@ class Audit:
         if call.request is None:
             self.unparsed += 1  # a body that could not be read is counted, never guessed
             return
-        prepared = prepare(call, self.catalog, self.linearizer)
+        prepared = prepare(call, usage, self.catalog, self.linearizer)
         self._diagnose(call, prepared)
         if prepared is None:
             return
-        for replay in self.replays.values():
-            replay.add(call, prepared)
-        self.oracle.add(call, prepared.prompt, prepared.digests, prepared.model)
+        self.replays.add(call, prepared)
+        self.oracle.add(call, prepared)
 
     def _diagnose(self, call: LoggedCall, prepared: Prepared | None) -> None:
-        doctor = self.doctors.setdefault(call.account, Doctor())
+        doctor = self.doctors.get(call.account)
+        if doctor is None:
+            doctor = self.doctors[call.account] = Doctor(self.catalog)
         observed = ObservedCall(call.identity, call.at, call.model_id, call.request or {}, call.usage, None, call.api)
         linearized = (prepared.request, prepared.estimate, prepared.digests) if prepared is not None else None
         try:
@@ -142,7 +151,7 @@ class Audit:
             cause.example = words  # the first example that says what changed, if any does
 
     def result(self) -> AuditResult:
-        what_if = {name: replay.finish() for name, replay in self.replays.items()}
+        what_if = self.replays.finish()
         causes = sorted(self.causes.values(), key=lambda cause: -cause.calls)
         return AuditResult(
             self.total,
@@ -163,8 +172,20 @@ def _hidden(match: re.Match[str]) -> str:
     return f"<{len(match.group()) - 2} characters>"
 
 
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often: the audit builds and drops many objects, almost none in cycles, and
+    collecting every 700 allocations took a sixth of its time."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def audit(
-    items: Iterable[LoggedCall | Problem],
+    items: Iterable[LoggedCall | Problem | Line],
     show_text: bool = False,
     since: float | None = None,
     until: float | None = None,
@@ -172,8 +193,9 @@ def audit(
 ) -> AuditResult:
     """Audit every call; `progress(n)` is told after each thousand."""
     done = Audit(show_text, since, until)
-    for count, item in enumerate(items, start=1):
-        done.add(item)
-        if progress is not None and count % 1_000 == 0:
-            progress(1_000)
+    with fewer_collections():
+        for count, item in enumerate(items, start=1):
+            done.add(item)
+            if progress is not None and count % 1_000 == 0:
+                progress(1_000)
     return done.result()

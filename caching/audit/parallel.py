@@ -4,36 +4,57 @@ audited by its own process, the results added up. The parent only reads the logs
 from __future__ import annotations
 
 import multiprocessing
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from ..pricing import Cost
 from ..recording import Problem
-from .audit import GENERIC, Audit, AuditResult, Cause, Group
-from .logs import LoggedCall
+from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
+from .logs import LoggedCall, model_of
 from .replay import Spend
+from .sources import Line, decode
 
-BATCH = 500  # calls sent to a worker at a time
+BATCH = 500  # records sent to a worker at a time
+HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
+BODIES = re.compile(r'"(?:input|output)"\s*:')
+
+
+def part_of(line: Line) -> str | None:
+    """The account and model of a record, read from its text before the bodies (where AWS writes them), so the line
+    need not be decoded to be dealt out; None when they are not plainly there (then the line is decoded here)."""
+    bodies = BODIES.search(line.text)
+    found = HEAD_KEY.findall(line.text, 0, bodies.start() if bodies else len(line.text))
+    if sorted(name for name, _ in found) != ["accountId", "modelId"]:
+        return None
+    values = dict(found)
+    return f"{values['accountId']}|{model_of(values['modelId'])}"
 
 
 def _work(inbox: multiprocessing.Queue, outbox: multiprocessing.Queue, options: tuple) -> None:  # type: ignore[type-arg]
+    """Audit the calls of some accounts and models; each skipped record is told with its place in the input."""
     audit = Audit(*options)
-    while (batch := inbox.get()) is not None:
-        for call in batch:
-            audit.add(call)
-    outbox.put(audit.result())
+    problems: list[tuple[int, str]] = []
+    with fewer_collections():
+        while (batch := inbox.get()) is not None:
+            for ordinal, item in batch:
+                before = len(audit.problems)
+                audit.add(item)
+                if len(audit.problems) != before:
+                    problems.extend((ordinal, problem) for problem in audit.problems[before:])
+    outbox.put((replace(audit.result(), problems=[]), problems))
 
 
 def audit_parallel(
-    items: Iterable[LoggedCall | Problem],
+    items: Iterable[LoggedCall | Problem | Line],
     jobs: int,
     show_text: bool = False,
     since: float | None = None,
     until: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AuditResult:
-    """The same result as `audit`, the work spread over `jobs` processes."""
+    """The same result as `audit`, the work spread over `jobs` processes. Record lines are dealt out undecoded."""
     context = multiprocessing.get_context()
     outbox: multiprocessing.Queue = context.Queue()  # type: ignore[type-arg]
     inboxes: list[multiprocessing.Queue] = [context.Queue(maxsize=8) for _ in range(jobs)]  # type: ignore[type-arg]
@@ -42,32 +63,42 @@ def audit_parallel(
     ]
     for worker in workers:
         worker.start()
-    problems: list[str] = []
-    batches: list[list[LoggedCall]] = [[] for _ in range(jobs)]
+    problems: list[tuple[int, str]] = []
+    batches: list[list[tuple[int, LoggedCall | Line]]] = [[] for _ in range(jobs)]
+
+    def deal(ordinal: int, item: LoggedCall | Line, part: str) -> None:
+        index = zlib.crc32(part.encode()) % jobs
+        batches[index].append((ordinal, item))
+        if len(batches[index]) >= BATCH:
+            inboxes[index].put(batches[index])
+            batches[index] = []
+
     try:
-        for count, item in enumerate(items, start=1):
-            if isinstance(item, Problem):
-                problems.append(str(item))
+        for ordinal, item in enumerate(items, start=1):
+            part = part_of(item) if isinstance(item, Line) else None
+            if isinstance(item, Line) and part is not None:
+                deal(ordinal, item, part)
             else:
-                part = zlib.crc32(f"{item.account}|{item.model_id}".encode()) % jobs
-                batches[part].append(item)
-                if len(batches[part]) >= BATCH:
-                    inboxes[part].put(batches[part])
-                    batches[part] = []
-            if progress is not None and count % 1_000 == 0:
+                for each in decode(item) if isinstance(item, Line) else (item,):
+                    if isinstance(each, Problem):
+                        problems.append((ordinal, str(each)))
+                    else:
+                        deal(ordinal, each, f"{each.account}|{each.model_id}")
+            if progress is not None and ordinal % 1_000 == 0:
                 progress(1_000)
         for inbox, batch in zip(inboxes, batches, strict=True):
             if batch:
                 inbox.put(batch)
             inbox.put(None)
-        results = [outbox.get() for _ in workers]
+        answers = [outbox.get() for _ in workers]
     finally:
         for worker in workers:
             worker.join(timeout=5)
             if worker.is_alive():
                 worker.terminate()
-    total = merge(results)
-    return replace(total, problems=problems + total.problems)
+    total = merge([result for result, _ in answers])
+    everything = sorted(problems + [problem for _, told in answers for problem in told], key=lambda p: p[0])
+    return replace(total, problems=[problem for _, problem in everything])
 
 
 def merge(results: list[AuditResult]) -> AuditResult:

@@ -5,6 +5,7 @@ allow). Token counts are the offline estimate of each prefix, scaled so every ca
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ class Prepared:
     user_end: int
 
 
-def prepare(call: LoggedCall, catalog: Catalog, linearizer: Linearizer | None = None) -> Prepared | None:
+def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linearizer | None = None) -> Prepared | None:
     """Linearize a logged call once (None: no body, an unknown model, or a request Bedrock would reject).
     A `Linearizer` walks only what a call adds to an earlier one of its conversation."""
     model = catalog.find(call.model_id)
@@ -59,7 +60,6 @@ def prepare(call: LoggedCall, catalog: Catalog, linearizer: Linearizer | None = 
         estimate, digests = (linearizer or Linearizer(0))(request, model, call.api)
     except (RequestRejected, TypeError, KeyError, AttributeError, ValueError):
         return None
-    usage = Usage.from_bedrock(call.usage)
     scale = usage.prompt_tokens / estimate.total_tokens if usage.prompt_tokens and estimate.total_tokens else 1.0
     scaled = tuple(map(round, map(scale.__mul__, estimate.cumulative)))
     prompt = Prompt(estimate.blocks, estimate.checkpoints, scaled, estimate.variant)
@@ -119,19 +119,58 @@ class _Written:
     model_id: str
 
 
-class Replay:
-    """Calls replayed in order on one PromptCache, with the cache points of `approach` (None: as sent)."""
+class Replays:
+    """The calls replayed under several settings at once: name -> (approach, ttl), approach None for the cache
+    points as sent. Settings that have placed the same cache points on every call so far have the same cache, so
+    they share one `Replay`; a call that places them differently splits it."""
 
-    def __init__(self, approach: str | None = None, ttl: str = "5m") -> None:
-        self.approach, self.ttl = approach, ttl
+    def __init__(self, settings: dict[str, tuple[str | None, str]]) -> None:
+        self.settings = settings
+        self._groups: list[tuple[list[str], Replay]] = [(list(settings), Replay())]
+
+    def add(self, call: LoggedCall, prepared: Prepared) -> None:
+        groups = []
+        for names, replay in self._groups:
+            by_points: dict[tuple[tuple[int, str], ...], tuple[Prompt, list[str]]] = {}
+            for name in names:
+                approach, ttl = self.settings[name]
+                prompt = prepared.prompt if approach is None else layout(prepared, approach, ttl)
+                points = tuple((point.position, point.ttl) for point in prompt.checkpoints)
+                by_points.setdefault(points, (prompt, []))[1].append(name)
+            parts = list(by_points.values())
+            replays = [replay.copy() for _ in parts[1:]] + [replay]  # copied before the call moves any of them on
+            for (prompt, members), each in zip(parts, replays, strict=True):
+                each.add(call, prepared, prompt)
+                groups.append((members, each))
+        self._groups = groups
+
+    def finish(self) -> dict[str, Spend]:
+        """Each setting's spend (settings that never split share theirs)."""
+        spends = {}
+        for names, replay in self._groups:
+            spend = replay.finish()
+            spends.update(dict.fromkeys(names, spend))
+        return {name: spends[name] for name in self.settings}
+
+
+class Replay:
+    """Calls replayed in order on one PromptCache, each with the cache points it is given."""
+
+    def __init__(self) -> None:
         self.cache = PromptCache(lambda: 0.0)
         self.spend = Spend()
         self._pending: list[_Written] = []
         self._read: set[int] = set()
 
-    def add(self, call: LoggedCall, prepared: Prepared) -> None:
-        """Replay one call (prepared once for every replay)."""
-        prompt = prepared.prompt if self.approach is None else layout(prepared, self.approach, self.ttl)
+    def copy(self) -> Replay:
+        """An independent replay in the same state."""
+        memo: dict[int, Any] = {}
+        twin = copy.deepcopy(self, memo)  # an entry in the cache and in the pending writes stays one object
+        twin._read = {id(memo[old]) for old in self._read if old in memo}  # reads are kept by the entry's id
+        return twin
+
+    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt) -> None:
+        """Replay one call (prepared once for every replay) with `prompt`'s cache points."""
         digests, model = prepared.digests, prepared.model
         account, model_id, now = call.account, call.model_id, call.at
         read_at = self.cache.lookup(prompt, model_id, account, digests, now)
@@ -140,12 +179,9 @@ class Replay:
             if found is not None:
                 self._read.add(id(found))
         result = self.cache.commit(prompt, model, model_id, account, digests, now, read_at)
-        written = {id(entry) for entry in result.written}
-        entries = []
-        for point in prompt.checkpoints:
-            entry = self.cache.entry(model_id, digests[point.position], account)
-            if entry is not None and id(entry) in written:
-                entries.append((entry, prompt.tokens_before(point.position), point.ttl))
+        cumulative = prompt.cumulative
+        written = zip(result.written, result.written_at, strict=True)
+        entries = [(entry, cumulative[at], entry.ttl) for entry, at in written]
         if entries:
             self._pending.append(_Written(entries, result.read_tokens, model_id))
         self.spend.calls += 1
@@ -193,7 +229,8 @@ class Oracle:
         self._models: dict[tuple[str, ...], str] = {}
         self.outputs: dict[str, int] = {}
 
-    def add(self, call: LoggedCall, prompt: Prompt, digests: list[str], model: ModelInfo) -> None:
+    def add(self, call: LoggedCall, prepared: Prepared) -> None:
+        prompt, digests, model = prepared.prompt, prepared.digests, prepared.model
         shared = sum(1 for block in prompt.blocks if block.place.section != "messages")
         base = prompt.tokens_before(shared)
         head = (call.account, call.model_id, digests[shared])
@@ -203,7 +240,7 @@ class Oracle:
             self._chain(conversation, model, call.model_id).use(call.at, prompt.total_tokens - base, base)
         else:
             self._chain(conversation, model, call.model_id).use(call.at, prompt.total_tokens)
-        self.outputs[call.model_id] = self.outputs.get(call.model_id, 0) + Usage.from_bedrock(call.usage).outputTokens
+        self.outputs[call.model_id] = self.outputs.get(call.model_id, 0) + prepared.output
 
     def _chain(self, key: tuple[str, ...], model: ModelInfo, model_id: str) -> Chain:
         if key not in self._chains:

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,7 @@ from .logs import LoggedCall, parse
 
 Item = LoggedCall | Problem
 LARGEST_OBJECT = 512 * 1024 * 1024  # bytes read of one S3 object
+BODY_APART = '"inputBodyS3Path"'  # a record whose body Bedrock stored as its own S3 object
 
 
 class SourceError(CachingError):
@@ -53,8 +55,20 @@ def _lines(stream: IO[bytes], name: str) -> Iterator[tuple[str, str | Problem]]:
                 yield f"{name}:{number}", line
 
 
-def records(stream: IO[bytes], name: str, fetch: Callable[[str], Any] | None = None) -> Iterator[Item]:
-    """Every call in one file or object, whichever of the shapes above it has."""
+@dataclass(frozen=True)
+class Line:
+    """A record's line, read but not yet decoded: with --jobs, the process that audits the record decodes it."""
+
+    where: str
+    text: str
+
+
+def records(
+    stream: IO[bytes], name: str, fetch: Callable[[str], Any] | None = None, defer: bool = False
+) -> Iterator[Item | Line]:
+    """Every call in one file or object, whichever of the shapes above it has. With `defer`, a line holding one
+    record is handed on as a `Line` (the first line is always decoded here: it may open a document of many lines,
+    and so is a record whose body must be fetched from S3)."""
     lines = _lines(stream, name)
     for where, line in lines:
         if isinstance(line, Problem):
@@ -63,19 +77,30 @@ def records(stream: IO[bytes], name: str, fetch: Callable[[str], Any] | None = N
         text = line.strip()
         if not text.startswith("{") and " {" in text:  # a CloudWatch export: "<timestamp> <record>"
             text = text[text.index(" {") + 1 :]
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            if text.startswith("{") and where.endswith(":1"):  # perhaps one JSON document over many lines
+        if defer and not where.endswith(":1") and BODY_APART not in text:
+            yield Line(where, text)
+            continue
+        if where.endswith(":1") and text.startswith("{"):
+            try:
+                json.loads(text)
+            except (ValueError, RecursionError):  # perhaps one JSON document over many lines
                 rest = "".join(piece for _, piece in lines if isinstance(piece, str))
                 yield from _document(line + rest, name, fetch)
                 return
-            yield Problem(f"{where}: not valid JSON; skipped it.")
-            continue
-        if isinstance(data, dict) and isinstance(data.get("events"), list):  # filter-log-events output, on one line
-            yield from _events(data["events"], name, fetch)
-            continue
-        yield parse(data, where, fetch)
+        yield from decode(Line(where, text), fetch)
+
+
+def decode(line: Line, fetch: Callable[[str], Any] | None = None) -> Iterator[Item]:
+    """The calls in one line: a record, or `aws logs filter-log-events` output on one line."""
+    try:
+        data = json.loads(line.text)
+    except (ValueError, RecursionError):
+        yield Problem(f"{line.where}: not valid JSON; skipped it.")
+        return
+    if isinstance(data, dict) and isinstance(data.get("events"), list):
+        yield from _events(data["events"], line.where.rpartition(":")[0], fetch)
+    else:
+        yield parse(data, line.where, fetch)
 
 
 def _document(text: str, name: str, fetch: Callable[[str], Any] | None) -> Iterator[Item]:
@@ -106,7 +131,7 @@ def _events(events: list[Any], name: str, fetch: Callable[[str], Any] | None) ->
             yield parse(record, f"{name}: event {index}", fetch)
 
 
-def local(path: Path) -> Iterator[Item]:
+def local(path: Path, defer: bool = False) -> Iterator[Item | Line]:
     """A file, or every file under a folder (in name order)."""
     if not path.exists():
         raise SourceError(f"Cannot read {str(path)!r}: no such file or folder; check the path.")
@@ -115,12 +140,12 @@ def local(path: Path) -> Iterator[Item]:
     for file in files:
         try:
             with file.open("rb") as stream:
-                yield from records(stream, str(file))
+                yield from records(stream, str(file), defer=defer)
         except OSError as exc:
             yield Problem(f"{file}: cannot be read ({exc.strerror}); skipped it.")
 
 
-def s3(url: str, client: Any) -> Iterator[Item]:
+def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
     """Every object under s3://bucket/prefix, through a boto3 S3 client; large bodies are fetched from S3 too."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -152,7 +177,7 @@ def s3(url: str, client: Any) -> Iterator[Item]:
                     continue
                 # One delivered object is small (Bedrock writes them every few minutes): read it whole.
                 data = io.BufferedReader(io.BytesIO(body.read(LARGEST_OBJECT)))
-                yield from records(data, f"s3://{bucket}/{key}", fetch)
+                yield from records(data, f"s3://{bucket}/{key}", fetch, defer)
     except ClientError as exc:
         code = exc.response["Error"].get("Code", "")
         raise SourceError(f"Cannot list {url!r} ({code}): check the bucket name and your permissions.") from None
@@ -160,12 +185,13 @@ def s3(url: str, client: Any) -> Iterator[Item]:
         raise SourceError(f"Cannot reach S3 for {url!r} ({exc}): check your network and credentials.") from None
 
 
-def read(paths: list[str], s3_client: Callable[[], Any] | None = None) -> Iterator[Item]:
-    """Every call in every path (files, folders, s3:// locations), in the order given."""
+def read(paths: list[str], s3_client: Callable[[], Any] | None = None, defer: bool = False) -> Iterator[Item | Line]:
+    """Every call in every path (files, folders, s3:// locations), in the order given; with `defer`, most as `Line`s
+    for the process that audits them to decode."""
     for path in paths:
         if path.startswith("s3://"):
             if s3_client is None:
                 raise SourceError("No S3 client is available to read s3:// paths.")
-            yield from s3(path, s3_client())
+            yield from s3(path, s3_client(), defer)
         else:
-            yield from local(Path(path))
+            yield from local(Path(path), defer)

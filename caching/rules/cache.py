@@ -53,6 +53,7 @@ class CacheResult(NamedTuple):
     checkpoints: tuple[CheckpointOutcome, ...]
     miss: Miss | None = None
     written: tuple[Entry, ...] = ()  # the entries this request wrote, for `release`
+    written_at: tuple[int, ...] = ()  # the position (in blocks) of each
 
 
 def next_digest(previous: str, block: Block) -> str:
@@ -150,12 +151,11 @@ class PromptCache:
 
     def reader(self, prompt: Prompt, read_position: int) -> int | None:
         """The index of the checkpoint credited with the read: the first whose window holds it."""
-        if not read_position:
-            return None
-        return next(
-            (i for i, p in enumerate(prompt.checkpoints) if p.position >= read_position >= p.position - self.lookback),
-            None,
-        )
+        if read_position:
+            for index, point in enumerate(prompt.checkpoints):
+                if point.position >= read_position >= point.position - self.lookback:
+                    return index
+        return None
 
     def explain(
         self, prompt: Prompt, model_id: str, account: str, digests: list[str], now: float, read_position: int
@@ -203,6 +203,7 @@ class PromptCache:
 
         outcomes: list[CheckpointOutcome] = []
         written: list[Entry] = []
+        written_at: list[int] = []
         last_write = {"1h": 0, "5m": 0}
         for index, point in enumerate(points):
             tokens = tokens_before[point.position]
@@ -222,6 +223,7 @@ class PromptCache:
                     by_account = self._entries.setdefault((model_id, digests[point.position]), {})
                     by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl], ready=not pending)
                     written.append(by_account[account])
+                    written_at.append(point.position)
                     last_write[point.ttl] = point.position
                     action, reason = (Action.READ_WRITE if reads else Action.WRITE), ""
             if misses is not None:
@@ -255,6 +257,7 @@ class PromptCache:
             checkpoints=tuple(outcomes),
             miss=call_miss(misses) if misses is not None else None,
             written=tuple(written),
+            written_at=tuple(written_at),
         )
 
     def apply(
