@@ -14,7 +14,15 @@ import boto3
 import pytest
 
 from caching.__main__ import main as cli
+from caching.audit.audit import SETTINGS
+from caching.audit.logs import LoggedCall
+from caching.audit.parallel import part_of
+from caching.audit.replay import Replays, prepare
+from caching.audit.sources import Line, read
 from caching.emulator import Emulator, ManualClock
+from caching.rules import Catalog
+from caching.rules.memo import Linearizer
+from caching.usage import Usage
 
 from .helpers import CP, SONNET, kind_of, render_with, text_of, user
 
@@ -201,3 +209,48 @@ def test_several_processes_give_the_same_report(tmp_path: Path) -> None:
     assert tokens(one)[:2] == (18, 9)  # 3 accounts x 3 prompts x 2 calls; each second call reads
     assert tokens(one)[3] == tokens(one)[4]  # every write is read once
     assert one == two
+
+
+@pytest.mark.parametrize("path", ["s3", "cloudwatch-export.txt", "filter-log-events.json", "damaged.json"])
+def test_two_processes_read_every_shape_as_one_does(path: str) -> None:
+    """Lines are dealt out undecoded: the same totals, what-if and skipped records (in input order) as one process."""
+    assert audit_json(str(FIXTURES / path), "--jobs", "2") == audit_json(str(FIXTURES / path))
+
+
+def test_a_line_is_dealt_by_the_account_and_model_before_its_bodies() -> None:
+    head = '{"timestamp":"2026-11-30T09:00:00Z","accountId":"111122223333","region":"us-east-1",'
+    arn = '"modelId":"arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.anthropic.claude-sonnet-4-6",'
+    body = '"input":{"inputBodyJson":{"messages":[{"toolUse":{"modelId":"x"}}]}}}'
+    assert part_of(Line("a:2", head + arn + body)) == "111122223333|us.anthropic.claude-sonnet-4-6"
+    # The model only inside a body (keys in another order), a key twice, an escaped value: decoded to be sure.
+    assert part_of(Line("a:3", head + body[:-1] + ',"modelId":"m"}')) is None
+    assert part_of(Line("a:4", head + '"accountId":"9",' + arn + body)) is None
+    assert part_of(Line("a:5", head + '"modelId":"m\\"x",' + body)) is None
+
+
+def test_settings_that_share_a_replay_until_a_call_splits_them_cost_what_each_costs_alone(tmp_path: Path) -> None:
+    """As sent and automatic 5m place the same points here until tools appear; every setting's spend (waste too)
+    equals its own replay's, run alone."""
+    clock = ManualClock()
+    client = Emulator(clock=clock, invocation_log=str(tmp_path)).session().client("bedrock-runtime")
+    guide, tools = text_of(2_500), {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]}
+    for n in range(6):
+        extra = {"toolConfig": tools} if n >= 3 else {}
+        earlier = [user("Hi"), {"role": "assistant", "content": [{"text": "Yes?"}]}] if n % 2 else []
+        messages = [*earlier, user(f"More {n}", CP)]
+        client.converse(modelId=SONNET, system=[{"text": guide}, CP], messages=messages, **extra)
+        clock.advance(200 * n)
+    calls = [c for c in read([str(tmp_path)]) if isinstance(c, LoggedCall)]
+    catalog, linearizer = Catalog(), Linearizer()
+    prepared = [prepare(c, Usage.from_bedrock(c.usage), catalog, linearizer) for c in calls]
+    together = Replays(SETTINGS)
+    for call, each in zip(calls, prepared, strict=True):
+        assert each is not None
+        together.add(call, each)
+    assert 1 < len(together._groups) < len(SETTINGS)  # some shared to the end, some split
+    spends = together.finish()
+    for name, setting in SETTINGS.items():
+        alone = Replays({name: setting})
+        for call, each in zip(calls, prepared, strict=True):
+            alone.add(call, each)  # type: ignore[arg-type]
+        assert alone.finish()[name] == spends[name], name

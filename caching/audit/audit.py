@@ -28,6 +28,12 @@ from .sources import Line, decode
 QUOTED = re.compile(r"'[^']*'")
 GENERIC = ("first request like this", "the conversation moved on")
 AS_SENT = "as sent"
+# The what-if: the cache points as sent, then each Strands approach and TTL in their place.
+SETTINGS: dict[str, tuple[str | None, str]] = {AS_SENT: (None, "5m")} | {
+    approach if approach == "none" else f"{approach} {ttl}": (approach, ttl)
+    for approach in APPROACHES
+    for ttl in (("5m",) if approach == "none" else ("5m", "1h"))
+}
 
 
 @dataclass
@@ -85,11 +91,7 @@ class Audit:
         self.by_day: dict[str, Group] = {}
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
-        settings: dict[str, tuple[str | None, str]] = {AS_SENT: (None, "5m")}
-        for approach in APPROACHES:
-            for ttl in ("5m",) if approach == "none" else ("5m", "1h"):
-                settings[approach if approach == "none" else f"{approach} {ttl}"] = (approach, ttl)
-        self.replays = Replays(settings)
+        self.replays = Replays(SETTINGS)
         self.oracle = Oracle()
         self.problems: list[str] = []
         self.unparsed = self.unpriced = self.errors = 0
