@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from .pricing import Cost
-from .recorder import ObservedCall
 from .rules import Diagnosis
 from .tables import NotedTable, table
-from .tracking import CallUsage, Turn
+
+if TYPE_CHECKING:  # the planner and the audit render without loading Strands or botocore
+    from .recorder import ObservedCall
+    from .tracking import CallUsage, Turn
 
 __all__ = [
     "bar_chart",
