@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from ..recording import Problem
@@ -49,7 +50,13 @@ class LoggedCall:
 
     @property
     def day(self) -> str:
-        return datetime.fromtimestamp(self.at, timezone.utc).strftime("%Y-%m-%d")
+        return _day(int(self.at // 86_400))
+
+
+@lru_cache(maxsize=64)
+def _day(number: int) -> str:
+    """The UTC date of day `number` since the epoch (formatting a date is slow, and calls come day by day)."""
+    return datetime.fromtimestamp(number * 86_400, timezone.utc).strftime("%Y-%m-%d")
 
 
 def model_of(model_id: str) -> str:
