@@ -1,5 +1,6 @@
 """The audit over several processes: calls partitioned by account and model (whose caches never meet), each part
-audited by its own process, the results added up. The parent only reads the logs and deals the calls out."""
+audited by its own process, the results added up. The parent only reads the lines and deals them out (undecoded,
+when the account and model can be read off the line)."""
 
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ class Linearizer:
             kept = _shared(messages, seen.request["messages"])
             if kept and (best is None or kept > best[1]):
                 best = seen, kept
-            if kept >= len(seen.request["messages"]) - 1:
+            if kept and kept >= len(seen.request["messages"]) - 1:
                 break  # the request goes on from this one: good enough, stop looking
         return best
 
