@@ -254,3 +254,43 @@ def test_settings_that_share_a_replay_until_a_call_splits_them_cost_what_each_co
         for call, each in zip(calls, prepared, strict=True):
             alone.add(call, each)  # type: ignore[arg-type]
         assert alone.finish()[name] == spends[name], name
+
+
+RECORD = (
+    '{"timestamp":%s,"accountId":"111122223333","operation":"Converse","modelId":"us.anthropic.claude-sonnet-4-6",'
+    '"output":{"outputBodyJson":{"usage":{"inputTokens":%d,"outputTokens":1,"cacheReadInputTokens":%d,'
+    '"cacheWriteInputTokens":0}}}}'
+)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_damaged_first_line_loses_only_itself(tmp_path: Path, jobs: str) -> None:
+    """A first line that opens an object but breaks off is not taken for a document over many lines."""
+    lines = ['{"timestamp":"2026-11-30T09:00:00Z","accountId":"1"', RECORD % ('"2026-11-30T09:01:00Z"', 10, 0),
+             RECORD % ("1e400", 20, 0), RECORD % ("1e300", 30, 0), RECORD % ('"2026-11-30T09:02:00Z"', 40, -3),
+             RECORD % ('"2026-11-30T09:03:00Z"', 50, 0)]  # fmt: skip
+    (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
+    where = tmp_path / "logs.json"
+    report = audit_json(str(where), "--jobs", jobs)
+    assert tokens(report) == (2, 0, 60, 0, 0, 2)  # lines 2 and 6
+    assert report["skipped_records"] == [
+        f"{where}:1: not valid JSON; skipped it.",
+        f"{where}:3: the timestamp inf is not a time like 2026-11-30T09:00:00Z; skipped it.",
+        f"{where}:4: the timestamp 1e+300 is not a time like 2026-11-30T09:00:00Z; skipped it.",
+        f"{where}:5: cacheReadInputTokens cannot be negative, got -3: pass the usage dict Bedrock returned; skipped it.",
+    ]
+    assert report["what_if_base"] == {"calls": 0, "paid": "0"}  # no body: nothing to replay, and it says so
+    text = render_with(lambda console: cli(["audit", str(where)], console), width=200)
+    assert "What-if: no call had a request body that could be replayed, so none is estimated." in text
+
+
+def test_the_what_if_is_set_against_what_the_replayed_calls_paid() -> None:
+    """The large body is not replayed: the what-if compares the other five calls with what those five cost, and the
+    oracle is never above a setup that was replayed."""
+    report = audit_json(str(S3_TREE))
+    # All six, less the one whose body is stored apart (6 regular, 2,500 read, 80 output at us. Sonnet 4.6 prices).
+    apart = (6 * 3.30 + 2_500 * 0.33 + 80 * 16.50) / 1_000_000
+    assert report["what_if_base"]["calls"] == 5
+    assert float(report["what_if_base"]["paid"]) == pytest.approx(float(report["total"]["spend"]) - apart, abs=1e-9)
+    setups = [float(setup["spend"]) for name, setup in report["what_if"].items() if name != "oracle"]
+    assert float(report["what_if"]["oracle"]["spend"]) <= min(setups)

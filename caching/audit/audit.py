@@ -78,6 +78,7 @@ class AuditResult:
     unparsed: int
     unpriced: int
     errors: int
+    replayed: Group = field(default_factory=Group)  # the calls the what-if replays, with what they cost as paid
 
 
 class Audit:
@@ -86,6 +87,7 @@ class Audit:
     def __init__(self, show_text: bool = False, since: float | None = None, until: float | None = None) -> None:
         self.show_text, self.since, self.until = show_text, since, until
         self.total = Group()
+        self.replayed = Group()
         self.by_model: dict[str, Group] = {}
         self.by_identity: dict[str, Group] = {}
         self.by_day: dict[str, Group] = {}
@@ -119,7 +121,7 @@ class Audit:
                 self.prices[call.model_id] = prices_for(call.model_id)
             cost = cost_of(usage, call.model_id, prices=self.prices[call.model_id])
         except UsageError as exc:
-            self.problems.append(f"a call of {call.model_id} at {call.day}: {exc}; skipped it.")
+            self.problems.append(f"{call.where or call.model_id}: {str(exc).rstrip('.')}; skipped it.")
             return
         except PricingError:
             self.unpriced += 1
@@ -134,6 +136,7 @@ class Audit:
         self._diagnose(call, prepared)
         if prepared is None:
             return
+        self.replayed.add(usage, cost)
         self.replays.add(call, prepared)
         self.oracle.add(call, prepared)
 
@@ -170,6 +173,7 @@ class Audit:
             self.unparsed,
             self.unpriced,
             self.errors,
+            self.replayed,
         )
 
 

@@ -26,6 +26,7 @@ from ..rules.messages import converse_usage
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
 INVOKE = ("InvokeModel", "InvokeModelWithResponseStream")
+MIN_TIME, MAX_TIME = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01 and 9999-12-31T23:59:59, UTC
 OPERATIONS = ("Converse", "ConverseStream", *INVOKE)
 
 
@@ -43,6 +44,7 @@ class LoggedCall:
     request: dict[str, Any] | None
     usage: dict[str, Any]
     error: str | None = None
+    where: str = ""  # the file and line, or S3 object, it was read from
 
     @property
     def api(self) -> str:
@@ -76,6 +78,12 @@ def when(value: Any) -> float | None:
     except ValueError:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _when_in_range(value: Any) -> float | None:
+    """`when`, and None for a time no calendar date has (infinite, or past the year 9999)."""
+    seconds = when(value)
+    return seconds if seconds is not None and MIN_TIME <= seconds <= MAX_TIME else None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -126,12 +134,16 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
     if "agent" in record and "request" in record and "model_id" in record:
         return _recorded(record, where)
     operation = record.get("operation")
-    model_id, at = record.get("modelId"), when(record.get("timestamp"))
-    if operation not in OPERATIONS or not isinstance(model_id, str) or at is None:
+    model_id, at = record.get("modelId"), _when_in_range(record.get("timestamp"))
+    if operation not in OPERATIONS or not isinstance(model_id, str) or "timestamp" not in record:
         return Problem(
             f"{where}: not a model invocation log record of Converse or InvokeModel (needs operation, modelId and "
             "timestamp); skipped it."
         )
+    if at is None:
+        shown = repr(record["timestamp"])
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return Problem(f"{where}: the timestamp {shown} is not a time like 2026-11-30T09:00:00Z; skipped it.")
     logged = _dict(record.get("input"))
     request = logged.get("inputBodyJson")
     if request is None and isinstance(logged.get("inputBodyS3Path"), str) and fetch is not None:
@@ -148,6 +160,7 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
         request=request if isinstance(request, dict) else None,
         usage=usage_of(record, operation),
         error=str(error) if error else None,
+        where=where,
     )
 
 
@@ -166,4 +179,5 @@ def _recorded(record: dict[str, Any], where: str) -> LoggedCall | Problem:
         request=call.request,
         usage=call.usage or {},
         error=call.error,
+        where=where,
     )

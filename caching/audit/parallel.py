@@ -112,11 +112,12 @@ def merge(results: list[AuditResult]) -> AuditResult:
                 _add_group(out.setdefault(key, Group()), group)
         return out
 
-    total = Group()
+    total, replayed = Group(), Group()
     causes: dict[str, Cause] = {}
     what_if: dict[str, Spend] = {}
     for result in results:
         _add_group(total, result.total)
+        _add_group(replayed, result.replayed)
         for cause in result.causes:
             mine = causes.setdefault(cause.kind, Cause(cause.kind))
             mine.calls += cause.calls
@@ -144,6 +145,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         sum(r.unparsed for r in results),
         sum(r.unpriced for r in results),
         sum(r.errors for r in results),
+        replayed,
     )
 
 

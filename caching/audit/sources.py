@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,27 +68,45 @@ def records(
     stream: IO[bytes], name: str, fetch: Callable[[str], Any] | None = None, defer: bool = False
 ) -> Iterator[Item | Line]:
     """Every call in one file or object, whichever of the shapes above it has. With `defer`, a line holding one
-    record is handed on as a `Line` (the first line is always decoded here: it may open a document of many lines,
-    and so is a record whose body must be fetched from S3)."""
+    record is handed on as a `Line` (unless its body must be fetched from S3, which is done here)."""
     lines = _lines(stream, name)
-    for where, line in lines:
+    head = list(itertools.islice(lines, 2))  # enough to tell one JSON document over many lines from JSON lines
+    if _opens_document(head):
+        text = "".join(piece for _, piece in itertools.chain(head, lines) if isinstance(piece, str))
+        yield from _document(text, name, fetch)
+        return
+    for where, line in itertools.chain(head, lines):
         if isinstance(line, Problem):
             yield line
             continue
-        text = line.strip()
-        if not text.startswith("{") and " {" in text:  # a CloudWatch export: "<timestamp> <record>"
-            text = text[text.index(" {") + 1 :]
-        if defer and not where.endswith(":1") and BODY_APART not in text:
+        text = _record_text(line)
+        if defer and BODY_APART not in text:
             yield Line(where, text)
-            continue
-        if where.endswith(":1") and text.startswith("{"):
-            try:
-                json.loads(text)
-            except (ValueError, RecursionError):  # perhaps one JSON document over many lines
-                rest = "".join(piece for _, piece in lines if isinstance(piece, str))
-                yield from _document(line + rest, name, fetch)
-                return
-        yield from decode(Line(where, text), fetch)
+        else:
+            yield from decode(Line(where, text), fetch)
+
+
+def _record_text(line: str) -> str:
+    """A line without its surrounding blanks and, in a CloudWatch export ("<timestamp> <record>"), the timestamp."""
+    text = line.strip()
+    return text[text.index(" {") + 1 :] if not text.startswith("{") and " {" in text else text
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _opens_document(head: list[tuple[str, str | Problem]]) -> bool:
+    """A first line that opens a JSON object without being one, and a second line that is no record either (or
+    none): a document over many lines. A damaged first line followed by records is only a damaged line."""
+    texts = [_record_text(piece) for _, piece in head if isinstance(piece, str)]
+    if len(texts) != len(head) or not texts or not texts[0].startswith("{") or _parses(texts[0]):
+        return False
+    return len(texts) == 1 or not _parses(texts[1])
 
 
 def decode(line: Line, fetch: Callable[[str], Any] | None = None) -> Iterator[Item]:
