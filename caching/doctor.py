@@ -73,7 +73,7 @@ class Doctor:
         usage = Usage.from_bedrock(call.usage or {})
         total = estimate.total_tokens
         scale = usage.prompt_tokens / total if usage.prompt_tokens and total else 1.0
-        scaled = tuple(round(n * scale) for n in estimate.cumulative)
+        scaled = tuple(map(round, map(scale.__mul__, estimate.cumulative)))
         prompt = Prompt(estimate.blocks, estimate.checkpoints, scaled, estimate.variant)
         model_id, now = call.model_id, call.at
 

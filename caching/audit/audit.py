@@ -51,6 +51,13 @@ class Group:
         self.usage += usage
         self.cost += cost
 
+    def absorb(self, other: Group) -> None:
+        """Add another group's calls to this one."""
+        self.calls += other.calls
+        self.hits += other.hits
+        self.usage += other.usage
+        self.cost += other.cost
+
     @property
     def hit_rate(self) -> float:
         return self.hits / self.calls if self.calls else 0.0
@@ -86,11 +93,7 @@ class Audit:
 
     def __init__(self, show_text: bool = False, since: float | None = None, until: float | None = None) -> None:
         self.show_text, self.since, self.until = show_text, since, until
-        self.total = Group()
-        self.replayed = Group()
-        self.by_model: dict[str, Group] = {}
-        self.by_identity: dict[str, Group] = {}
-        self.by_day: dict[str, Group] = {}
+        self.cells: dict[tuple[str, str, str, bool], Group] = {}
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
         self.replays = Replays(SETTINGS)
@@ -126,19 +129,21 @@ class Audit:
         except PricingError:
             self.unpriced += 1
             return
-        for groups, key in ((self.by_model, call.model_id), (self.by_identity, call.identity), (self.by_day, call.day)):
-            groups.setdefault(key, Group()).add(usage, cost)
-        self.total.add(usage, cost)
+        prepared = None
         if call.request is None:
             self.unparsed += 1  # a body that could not be read is counted, never guessed
-            return
-        prepared = prepare(call, usage, self.catalog, self.linearizer)
-        self._diagnose(call, prepared)
-        if prepared is None:
-            return
-        self.replayed.add(usage, cost)
-        self.replays.add(call, prepared)
-        self.oracle.add(call, prepared)
+        else:
+            prepared = prepare(call, usage, self.catalog, self.linearizer)
+            self._diagnose(call, prepared)
+        # One group per model, identity, day and whether replayed; the report's groups are sums of these.
+        key = (call.model_id, call.identity, call.day, prepared is not None)
+        cell = self.cells.get(key)
+        if cell is None:
+            cell = self.cells[key] = Group()
+        cell.add(usage, cost)
+        if prepared is not None:
+            self.replays.add(call, prepared)
+            self.oracle.add(call, prepared)
 
     def _diagnose(self, call: LoggedCall, prepared: Prepared | None) -> None:
         doctor = self.doctors.get(call.account)
@@ -161,11 +166,21 @@ class Audit:
     def result(self) -> AuditResult:
         what_if = self.replays.finish()
         causes = sorted(self.causes.values(), key=lambda cause: -cause.calls)
+        total, replayed = Group(), Group()
+        by_model: dict[str, Group] = {}
+        by_identity: dict[str, Group] = {}
+        by_day: dict[str, Group] = {}
+        for (model_id, identity, day, was_replayed), cell in self.cells.items():
+            for groups, key in ((by_model, model_id), (by_identity, identity), (by_day, day)):
+                groups.setdefault(key, Group()).absorb(cell)
+            total.absorb(cell)
+            if was_replayed:
+                replayed.absorb(cell)
         return AuditResult(
-            self.total,
-            self.by_model,
-            self.by_identity,
-            self.by_day,
+            total,
+            by_model,
+            by_identity,
+            by_day,
             causes,
             what_if,
             self.oracle.cost(),
@@ -173,7 +188,7 @@ class Audit:
             self.unparsed,
             self.unpriced,
             self.errors,
-            self.replayed,
+            replayed,
         )
 
 

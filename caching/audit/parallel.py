@@ -109,15 +109,15 @@ def merge(results: list[AuditResult]) -> AuditResult:
         out: dict[str, Group] = {}
         for each in maps:
             for key, group in each.items():
-                _add_group(out.setdefault(key, Group()), group)
+                out.setdefault(key, Group()).absorb(group)
         return out
 
     total, replayed = Group(), Group()
     causes: dict[str, Cause] = {}
     what_if: dict[str, Spend] = {}
     for result in results:
-        _add_group(total, result.total)
-        _add_group(replayed, result.replayed)
+        total.absorb(result.total)
+        replayed.absorb(result.replayed)
         for cause in result.causes:
             mine = causes.setdefault(cause.kind, Cause(cause.kind))
             mine.calls += cause.calls
@@ -147,10 +147,3 @@ def merge(results: list[AuditResult]) -> AuditResult:
         sum(r.errors for r in results),
         replayed,
     )
-
-
-def _add_group(into: Group, other: Group) -> None:
-    into.calls += other.calls
-    into.hits += other.hits
-    into.usage += other.usage
-    into.cost += other.cost

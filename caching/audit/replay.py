@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..planner.oracle import Chain
 from ..pricing import MILLION, Cost, cost_of, prices_for
@@ -33,8 +33,7 @@ from .logs import LoggedCall
 SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have all expired
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A logged call's prompt as sent, scaled to its logged total, and where each Strands approach would put points:
     after the tools, after the system prompt, at the end of the last user message (positions in blocks)."""
 
@@ -131,6 +130,11 @@ class Replays:
     def add(self, call: LoggedCall, prepared: Prepared) -> None:
         groups = []
         for names, replay in self._groups:
+            if len(names) == 1:  # a setting on its own replay: nothing to compare it with
+                approach, ttl = self.settings[names[0]]
+                replay.add(call, prepared, prepared.prompt if approach is None else layout(prepared, approach, ttl))
+                groups.append((names, replay))
+                continue
             by_points: dict[tuple[tuple[int, str], ...], tuple[Prompt, list[str]]] = {}
             for name in names:
                 approach, ttl = self.settings[name]

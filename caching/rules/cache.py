@@ -31,7 +31,7 @@ from .prompt import TTL_SECONDS, Block, Prompt, linearize
 # after it (20 in between plus the checkpoint's own block); 22 or more always miss. AWS and Anthropic say "about 20".
 LOOKBACK_BLOCKS = 21
 FORGET_AFTER_SECONDS = 3600.0  # an entry expired this long ago is forgotten: it explains no miss any more
-SWEEP_EVERY_CALLS = 1_000  # how often `commit` drops forgotten entries, so memory stays bounded
+SWEEP_EVERY_CALLS = 1_000  # `commit` drops forgotten entries at least this many calls apart, so memory stays bounded
 
 
 @dataclass
@@ -104,6 +104,7 @@ class PromptCache:
         self.sweeping = sweeping  # the planner forgets finished conversations itself, and skips the sweeps
         self._entries: dict[tuple[str, str], dict[str, Entry]] = {}
         self._commits = 0
+        self._next_sweep = SWEEP_EVERY_CALLS
 
     def __len__(self) -> int:
         now = self.clock()
@@ -117,10 +118,12 @@ class PromptCache:
     def sweep(self, now: float) -> None:
         """Drop every entry that expired more than FORGET_AFTER_SECONDS ago."""
         horizon = now - FORGET_AFTER_SECONDS
-        for key in list(self._entries):
-            by_account = {who: e for who, e in self._entries[key].items() if e.expires_at > horizon}
-            if by_account:
-                self._entries[key] = by_account
+        for key, by_account in list(self._entries.items()):
+            if all(e.expires_at > horizon for e in by_account.values()):
+                continue
+            kept = {who: e for who, e in by_account.items() if e.expires_at > horizon}
+            if kept:
+                self._entries[key] = kept
             else:
                 del self._entries[key]
 
@@ -190,8 +193,11 @@ class PromptCache:
         points = prompt.checkpoints
         reader = self.reader(prompt, read_position)
         self._commits += 1
-        if self.sweeping and self._commits % SWEEP_EVERY_CALLS == 0:
+        if self.sweeping and self._commits >= self._next_sweep:
             self.sweep(now)
+            # The next sweep once as many calls have passed as there are prefixes kept: memory stays within a few
+            # times what is alive, and the sweeps cost a call the same however much is cached.
+            self._next_sweep = self._commits + max(SWEEP_EVERY_CALLS, len(self._entries))
         read_tokens = tokens_before[read_position]
 
         # Refresh what was read: the entry itself and this request's own checkpoints inside it.

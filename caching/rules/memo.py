@@ -95,18 +95,17 @@ class Linearizer:
 
 
 def _shared(new: list[Any], old: list[Any]) -> int:
-    """How many leading messages two lists share. Sharing is monotone (a shared prefix's prefixes are shared), so a
-    binary search on whole-slice comparisons finds it; the usual answer, all but the last of `old`, is tried first."""
-    low, high = 0, min(len(new), len(old))
-    for guess in (high, high - 1):
-        if guess > 0 and new[:guess] == old[:guess]:
-            low = guess
-            break
-    else:
-        while low < high:
-            middle = (low + high + 1) // 2
-            if new[:middle] == old[:middle]:
-                low = middle
-            else:
-                high = middle - 1
+    """How many leading messages two lists share. The usual answer, all of `old` but its last (where the cache point
+    moved from), is tried first; else, as sharing is monotone (a shared prefix's prefixes are shared), a binary
+    search on whole-slice comparisons finds it."""
+    high = min(len(new), len(old))
+    if high and new[: high - 1] == old[: high - 1]:
+        return high if new[high - 1] == old[high - 1] else high - 1
+    low, high = 0, high - 2  # at most high - 2 are shared
+    while low < high:
+        middle = (low + high + 1) // 2
+        if new[:middle] == old[:middle]:
+            low = middle
+        else:
+            high = middle - 1
     return low
