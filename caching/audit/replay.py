@@ -6,8 +6,8 @@ allow). Token counts are the offline estimate of each prefix, scaled so every ca
 from __future__ import annotations
 
 import copy
+import heapq
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -163,7 +163,9 @@ class Replay:
     def __init__(self) -> None:
         self.cache = PromptCache(lambda: 0.0)
         self.spend = Spend()
-        self._pending: list[_Written] = []
+        # Writes not yet settled, in a heap by when the last of their entries expires (as far as is known: a read
+        # may have refreshed one since), and the entries read so far (by id).
+        self._pending: list[tuple[float, int, _Written]] = []
         self._read: set[int] = set()
 
     def copy(self) -> Replay:
@@ -186,11 +188,12 @@ class Replay:
         cumulative = prompt.cumulative
         written = zip(result.written, result.written_at, strict=True)
         entries = [(entry, cumulative[at], entry.ttl) for entry, at in written]
-        if entries:
-            self._pending.append(_Written(entries, result.read_tokens, model_id))
         self.spend.calls += 1
+        if entries:
+            last = max(entry.expires_at for entry, _, _ in entries)
+            heapq.heappush(self._pending, (last, self.spend.calls, _Written(entries, result.read_tokens, model_id)))
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
-            self._settle(lambda written: all(entry.expires_at <= now for entry, _, _ in written.entries))
+            self._settle(now)
         counts = self.spend.tokens.setdefault(model_id, [0, 0, 0, 0, 0])
         counts[0] += result.input_tokens
         counts[1] += prepared.output
@@ -201,15 +204,18 @@ class Replay:
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
-        self._settle(lambda written: True)
+        self._settle(None)
         return self.spend
 
-    def _settle(self, done: Callable[[_Written], bool]) -> None:
-        """Count the waste of each pending write that `done` says is over, and drop it."""
-        keep = []
-        for written in self._pending:
-            if not done(written):
-                keep.append(written)
+    def _settle(self, now: float | None) -> None:
+        """Count the waste of each pending write whose entries have all expired by `now` (None: of every one), and
+        let it go."""
+        pending = self._pending
+        while pending and (now is None or pending[0][0] <= now):
+            _, order, written = heapq.heappop(pending)
+            last = max(entry.expires_at for entry, _, _ in written.entries)
+            if now is not None and last > now:  # refreshed by a read since: looked at again when it expires
+                heapq.heappush(pending, (last, order, written))
                 continue
             end = max(tokens for _, tokens, _ in written.entries)
             used = max([written.start, *(tokens for entry, tokens, _ in written.entries if id(entry) in self._read)])
@@ -220,7 +226,6 @@ class Replay:
                 self.spend.wasted += (end - used) * (prices.write_1h if ttl == "1h" else prices.write_5m) / MILLION
             for entry, _, _ in written.entries:
                 self._read.discard(id(entry))
-        self._pending = keep
 
 
 class Oracle:
