@@ -10,7 +10,7 @@ a prefix are the offline estimate, scaled so the whole prompt matches the usage 
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import Any, NamedTuple
 
 from .recorder import ObservedCall
 from .rules import (
@@ -36,6 +36,17 @@ from .usage import Usage
 ACCOUNT = "observed"  # a recording holds one caller's calls: one account
 
 
+class Linearized(NamedTuple):
+    """What a caller has already worked out for a call: the request in Converse's shape, its prompt (the offline
+    estimate) and prefix digests, and optionally the usage read from the call and the prompt scaled to it."""
+
+    request: dict[str, Any]
+    estimate: Prompt
+    digests: list[str]
+    usage: Usage | None = None
+    scaled: Prompt | None = None
+
+
 class Doctor:
     """Explains calls one at a time, in the order they were made (`observe`), from requests and usage alone."""
 
@@ -52,11 +63,9 @@ class Doctor:
             return Diagnosis(Kind.REJECTED, exc.advice)
         return None
 
-    def observe(
-        self, call: ObservedCall, linearized: tuple[dict[str, Any], Prompt, list[str]] | None = None
-    ) -> Diagnosis:
-        """Diagnose one call, then remember what it cached. `linearized` (the request in Converse's shape, its
-        prompt and the prompt's prefix digests) saves the work when the caller has it already."""
+    def observe(self, call: ObservedCall, linearized: Linearized | None = None) -> Diagnosis:
+        """Diagnose one call, then remember what it cached. `linearized` saves the work when the caller has done it
+        already (the log audit)."""
         model = self.catalog.find(call.model_id) or self.catalog.find(DEFAULT_MODEL_ID)
         assert model is not None
         try:
@@ -65,16 +74,21 @@ class Doctor:
                 estimate = linearize(request, model, call.api)  # Bedrock's request rules, checkpoints' among them
                 digests = prefix_digests(estimate)
             else:
-                request, estimate, digests = linearized
+                request, estimate, digests = linearized.request, linearized.estimate, linearized.digests
         except RequestRejected as exc:
             return Diagnosis(Kind.REJECTED, exc.advice)
         if call.error is not None:
             return Diagnosis(Kind.REJECTED, f"Bedrock rejected the request: {call.error}")
-        usage = Usage.from_bedrock(call.usage or {})
+        usage = (
+            linearized.usage if linearized and linearized.usage is not None else Usage.from_bedrock(call.usage or {})
+        )
         total = estimate.total_tokens
         scale = usage.prompt_tokens / total if usage.prompt_tokens and total else 1.0
-        scaled = tuple(map(round, map(scale.__mul__, estimate.cumulative)))
-        prompt = Prompt(estimate.blocks, estimate.checkpoints, scaled, estimate.variant)
+        if linearized is not None and linearized.scaled is not None:
+            prompt = linearized.scaled
+        else:
+            scaled = tuple(map(round, map(scale.__mul__, estimate.cumulative)))
+            prompt = Prompt(estimate.blocks, estimate.checkpoints, scaled, estimate.variant)
         model_id, now = call.model_id, call.at
 
         # The read: the prefix whose size is nearest the tokens Bedrock says were read, a live entry first.

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..approaches import APPROACHES
-from ..doctor import Doctor
+from ..doctor import Doctor, Linearized
 from ..errors import PricingError, UsageError
 from ..pricing import Cost, Prices, cost_of, prices_for
 from ..recorder import ObservedCall
@@ -134,7 +134,7 @@ class Audit:
             self.unparsed += 1  # a body that could not be read is counted, never guessed
         else:
             prepared = prepare(call, usage, self.catalog, self.linearizer)
-            self._diagnose(call, prepared)
+            self._diagnose(call, usage, prepared)
         # One group per model, identity, day and whether replayed; the report's groups are sums of these.
         key = (call.model_id, call.identity, call.day, prepared is not None)
         cell = self.cells.get(key)
@@ -145,12 +145,14 @@ class Audit:
             self.replays.add(call, prepared)
             self.oracle.add(call, prepared)
 
-    def _diagnose(self, call: LoggedCall, prepared: Prepared | None) -> None:
+    def _diagnose(self, call: LoggedCall, usage: Usage, prepared: Prepared | None) -> None:
         doctor = self.doctors.get(call.account)
         if doctor is None:
             doctor = self.doctors[call.account] = Doctor(self.catalog)
         observed = ObservedCall(call.identity, call.at, call.model_id, call.request or {}, call.usage, None, call.api)
-        linearized = (prepared.request, prepared.estimate, prepared.digests) if prepared is not None else None
+        linearized = None
+        if prepared is not None:
+            linearized = Linearized(prepared.request, prepared.estimate, prepared.digests, usage, prepared.prompt)
         try:
             diagnosis = doctor.observe(observed, linearized)
         except (TypeError, KeyError, AttributeError, ValueError):
