@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .catalog import ModelInfo
@@ -20,6 +21,7 @@ from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
 MAX_CHECKPOINTS = 4
 TTLS = ("5m", "1h")
 TTL_SECONDS = {"5m": 300, "1h": 3600}
+TOKENS = attrgetter("tokens")
 
 
 class RequestRejected(Exception):
@@ -60,7 +62,7 @@ class Prompt:
 
     def __post_init__(self) -> None:
         if not self.cumulative:
-            object.__setattr__(self, "cumulative", (0, *itertools.accumulate(block.tokens for block in self.blocks)))
+            object.__setattr__(self, "cumulative", (0, *itertools.accumulate(map(TOKENS, self.blocks))))
 
     def tokens_before(self, position: int) -> int:
         """Tokens of the first `position` blocks."""
