@@ -131,14 +131,12 @@ class Replays:
         groups = []
         for names, replay in self._groups:
             if len(names) == 1:  # a setting on its own replay: nothing to compare it with
-                approach, ttl = self.settings[names[0]]
-                replay.add(call, prepared, prepared.prompt if approach is None else layout(prepared, approach, ttl))
+                replay.add(call, prepared, self._prompt(prepared, names[0]))
                 groups.append((names, replay))
                 continue
             by_points: dict[tuple[tuple[int, str], ...], tuple[Prompt, list[str]]] = {}
             for name in names:
-                approach, ttl = self.settings[name]
-                prompt = prepared.prompt if approach is None else layout(prepared, approach, ttl)
+                prompt = self._prompt(prepared, name)
                 points = tuple((point.position, point.ttl) for point in prompt.checkpoints)
                 by_points.setdefault(points, (prompt, []))[1].append(name)
             parts = list(by_points.values())
@@ -147,6 +145,11 @@ class Replays:
                 each.add(call, prepared, prompt)
                 groups.append((members, each))
         self._groups = groups
+
+    def _prompt(self, prepared: Prepared, name: str) -> Prompt:
+        """The call's prompt with the cache points of setting `name`."""
+        approach, ttl = self.settings[name]
+        return prepared.prompt if approach is None else layout(prepared, approach, ttl)
 
     def finish(self) -> dict[str, Spend]:
         """Each setting's spend (settings that never split share theirs)."""
