@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import boto3
 import pytest
 
 from caching.__main__ import main as cli
-from caching.audit.audit import SETTINGS
+from caching.audit.audit import SETTINGS, Audit
 from caching.audit.logs import LoggedCall
 from caching.audit.parallel import part_of
 from caching.audit.replay import Replays, prepare
@@ -294,3 +295,19 @@ def test_the_what_if_is_set_against_what_the_replayed_calls_paid() -> None:
     assert float(report["what_if_base"]["paid"]) == pytest.approx(float(report["total"]["spend"]) - apart, abs=1e-9)
     setups = [float(setup["spend"]) for name, setup in report["what_if"].items() if name != "oracle"]
     assert float(report["what_if"]["oracle"]["spend"]) <= min(setups)
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (lambda: (_ for _ in ()).throw(RuntimeError("boom")), "a worker process failed (RuntimeError: boom)"),
+        (lambda: os._exit(3), "a worker process stopped"),
+    ],
+)
+def test_a_worker_that_fails_or_dies_is_one_line_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch, failure: Any, said: str
+) -> None:
+    """Workers are forked, so a broken Audit.add here is theirs too; the parent must not wait for ever."""
+    monkeypatch.setattr(Audit, "add", lambda self, item: failure())
+    text = render_with(lambda c: cli(["audit", str(S3_TREE), "--jobs", "2"], c), width=200, expect=2)
+    assert text.startswith(f"Error: {said}") and text.rstrip().endswith("run again with --jobs 1.")

@@ -5,11 +5,14 @@ when the account and model can be read off the line)."""
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
+from ..errors import CachingError
 from ..pricing import Cost
 from ..recording import Problem
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
@@ -18,6 +21,7 @@ from .replay import Spend
 from .sources import Line, decode
 
 BATCH = 500  # records sent to a worker at a time
+WAIT_SECONDS = 1.0  # how often a wait for a worker checks that it is still running
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
 
@@ -37,14 +41,50 @@ def _work(inbox: multiprocessing.Queue, outbox: multiprocessing.Queue, options: 
     """Audit the calls of some accounts and models; each skipped record is told with its place in the input."""
     audit = Audit(*options)
     problems: list[tuple[int, str]] = []
-    with fewer_collections():
-        while (batch := inbox.get()) is not None:
-            for ordinal, item in batch:
-                before = len(audit.problems)
-                audit.add(item)
-                if len(audit.problems) != before:
-                    problems.extend((ordinal, problem) for problem in audit.problems[before:])
-    outbox.put((replace(audit.result(), problems=[]), problems))
+    try:
+        with fewer_collections():
+            while (batch := inbox.get()) is not None:
+                for ordinal, item in batch:
+                    before = len(audit.problems)
+                    audit.add(item)
+                    if len(audit.problems) != before:
+                        problems.extend((ordinal, problem) for problem in audit.problems[before:])
+        outbox.put((replace(audit.result(), problems=[]), problems))
+    except Exception as exc:  # a bug: told to the parent, which would otherwise wait for ever
+        outbox.put(f"{type(exc).__name__}: {exc}")
+
+
+class WorkerFailed(CachingError):
+    """A worker process stopped before it finished its part."""
+
+
+def _put(inbox: multiprocessing.Queue, worker: Any, batch: list | None) -> None:  # type: ignore[type-arg]
+    """Hand a batch to a worker, waiting while its inbox is full, unless the worker has stopped."""
+    while True:
+        try:
+            inbox.put(batch, timeout=WAIT_SECONDS)
+            return
+        except queue.Full:
+            if not worker.is_alive():
+                raise WorkerFailed(
+                    f"a worker process stopped (exit code {worker.exitcode}); run again with --jobs 1."
+                ) from None
+
+
+def _answers(outbox: multiprocessing.Queue, workers: list[Any]) -> list[tuple[AuditResult, list[tuple[int, str]]]]:  # type: ignore[type-arg]
+    """Each worker's result, or WorkerFailed when one failed or stopped without a word."""
+    answers: list[tuple[AuditResult, list[tuple[int, str]]]] = []
+    while len(answers) < len(workers):
+        try:
+            answer = outbox.get(timeout=WAIT_SECONDS)
+        except queue.Empty:
+            if sum(worker.is_alive() for worker in workers) < len(workers) - len(answers):
+                raise WorkerFailed("a worker process stopped before it finished; run again with --jobs 1.") from None
+            continue
+        if isinstance(answer, str):
+            raise WorkerFailed(f"a worker process failed ({answer}); run again with --jobs 1.")
+        answers.append(answer)
+    return answers
 
 
 def audit_parallel(
@@ -71,7 +111,7 @@ def audit_parallel(
         index = zlib.crc32(part.encode()) % jobs
         batches[index].append((ordinal, item))
         if len(batches[index]) >= BATCH:
-            inboxes[index].put(batches[index])
+            _put(inboxes[index], workers[index], batches[index])
             batches[index] = []
 
     try:
@@ -87,11 +127,11 @@ def audit_parallel(
                         deal(ordinal, each, f"{each.account}|{each.model_id}")
             if progress is not None and ordinal % 1_000 == 0:
                 progress(1_000)
-        for inbox, batch in zip(inboxes, batches, strict=True):
+        for inbox, worker, batch in zip(inboxes, workers, batches, strict=True):
             if batch:
-                inbox.put(batch)
-            inbox.put(None)
-        answers = [outbox.get() for _ in workers]
+                _put(inbox, worker, batch)
+            _put(inbox, worker, None)
+        answers = _answers(outbox, workers)
     finally:
         for worker in workers:
             worker.join(timeout=5)
