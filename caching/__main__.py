@@ -239,6 +239,14 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     planner.add_argument("--html", metavar="FILE", help="also write the plan as one self-contained page")
     args = parser.parse_args(argv)
     out = console or Console()
+    try:
+        return _run(args, out)
+    except KeyboardInterrupt:
+        out.print("Interrupted.")
+        return 130
+
+
+def _run(args: argparse.Namespace, out: Console) -> int:
     if args.command == "doctor":
         return doctor(args.recording, out)
     if args.command == "lint":

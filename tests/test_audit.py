@@ -8,6 +8,8 @@ import gzip
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -311,3 +313,28 @@ def test_a_worker_that_fails_or_dies_is_one_line_not_a_hang(
     monkeypatch.setattr(Audit, "add", lambda self, item: failure())
     text = render_with(lambda c: cli(["audit", str(S3_TREE), "--jobs", "2"], c), width=200, expect=2)
     assert text.startswith(f"Error: {said}") and text.rstrip().endswith("run again with --jobs 1.")
+
+
+def test_ctrl_c_while_dealing_stops_the_workers_and_says_so(tmp_path: Path) -> None:
+    """With more queued for a worker than its pipe holds, the parent's queue must be left unsent, or its thread
+    holds the exit up for ever: run in a process of its own, with a stuck worker, one 40 KB record a batch and
+    Ctrl-C on the ninth record."""
+    padding = ',"region":"' + "x" * 40_000 + '"}'
+    lines = [RECORD[:-1] % (f'"2026-11-30T09:00:{n:02d}Z"', 10, 0) + padding for n in range(12)]
+    (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
+    script = f"""
+import sys, time
+import caching.audit.parallel as parallel
+from caching.__main__ import main
+dealt = []
+def part_of(line):
+    dealt.append(line)
+    if len(dealt) == 9:
+        raise KeyboardInterrupt
+    return "one|part"
+parallel.part_of, parallel.BATCH = part_of, 1
+parallel.Audit.add = lambda self, item: time.sleep(60)
+sys.exit(main(["audit", {str(tmp_path / "logs.json")!r}, "--jobs", "2"]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (130, "Interrupted.", "")

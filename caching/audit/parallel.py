@@ -50,6 +50,8 @@ def _work(inbox: multiprocessing.Queue, outbox: multiprocessing.Queue, options: 
                     if len(audit.problems) != before:
                         problems.extend((ordinal, problem) for problem in audit.problems[before:])
         outbox.put((replace(audit.result(), problems=[]), problems))
+    except KeyboardInterrupt:  # Ctrl-C reaches every process: the parent says so, once
+        return
     except Exception as exc:  # a bug: told to the parent, which would otherwise wait for ever
         outbox.put(f"{type(exc).__name__}: {exc}")
 
@@ -132,6 +134,11 @@ def audit_parallel(
                 _put(inbox, worker, batch)
             _put(inbox, worker, None)
         answers = _answers(outbox, workers)
+    except BaseException:  # Ctrl-C or a failed worker: stop the others, and leave what is queued unsent
+        for inbox, worker in zip(inboxes, workers, strict=True):
+            inbox.cancel_join_thread()
+            worker.terminate()
+        raise
     finally:
         for worker in workers:
             worker.join(timeout=5)
