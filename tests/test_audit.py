@@ -338,3 +338,22 @@ sys.exit(main(["audit", {str(tmp_path / "logs.json")!r}, "--jobs", "2"]))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (130, "Interrupted.", "")
+
+
+def test_large_records_go_to_the_workers_in_small_batches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Batches are capped by their text as well as their count, so a worker's queue stays some megabytes however
+    large the requests (500 records of 1 MB a batch once took a second process past 1 GB)."""
+    import caching.audit.parallel as parallel
+
+    padding = ',"region":"' + "x" * 400_000 + '"}'
+    lines = [RECORD[:-1] % (f'"2026-11-30T09:00:{n:02d}Z"', 10, 0) + padding for n in range(12)]
+    (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
+    sent: list[int] = []
+    put = parallel._put
+    monkeypatch.setattr(
+        parallel, "_put", lambda inbox, worker, batch: (sent.append(len(batch or [])), put(inbox, worker, batch))
+    )
+    assert tokens(audit_json(str(tmp_path / "logs.json"), "--jobs", "2"))[:2] == (12, 0)
+    largest = max(len(line) for line in lines)
+    assert max(sent) == -(-parallel.BATCH_CHARACTERS // largest)  # records of one batch: just past the cap
+    assert sum(sent) == 12

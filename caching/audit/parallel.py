@@ -20,7 +20,10 @@ from .logs import LoggedCall, model_of
 from .replay import Spend
 from .sources import Line, decode
 
-BATCH = 500  # records sent to a worker at a time
+BATCH = 500  # records sent to a worker at a time, at most
+BATCH_CHARACTERS = 2_000_000  # and at most about this much record text: large requests make small batches
+DECODED_SIZE = 10_000  # what a record decoded here counts for
+QUEUED_BATCHES = 8  # batches waiting for each worker: with the above, a worker's queue holds some 16 MB of text
 WAIT_SECONDS = 1.0  # how often a wait for a worker checks that it is still running
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
@@ -100,7 +103,7 @@ def audit_parallel(
     """The same result as `audit`, the work spread over `jobs` processes. Record lines are dealt out undecoded."""
     context = multiprocessing.get_context()
     outbox: multiprocessing.Queue = context.Queue()  # type: ignore[type-arg]
-    inboxes: list[multiprocessing.Queue] = [context.Queue(maxsize=8) for _ in range(jobs)]  # type: ignore[type-arg]
+    inboxes: list[multiprocessing.Queue] = [context.Queue(maxsize=QUEUED_BATCHES) for _ in range(jobs)]  # type: ignore[type-arg]
     workers = [
         context.Process(target=_work, args=(inbox, outbox, (show_text, since, until)), daemon=True) for inbox in inboxes
     ]
@@ -109,12 +112,15 @@ def audit_parallel(
     problems: list[tuple[int, str]] = []
     batches: list[list[tuple[int, LoggedCall | Line]]] = [[] for _ in range(jobs)]
 
+    sizes = [0] * jobs  # characters of record text in each batch
+
     def deal(ordinal: int, item: LoggedCall | Line, part: str) -> None:
         index = zlib.crc32(part.encode()) % jobs
         batches[index].append((ordinal, item))
-        if len(batches[index]) >= BATCH:
+        sizes[index] += len(item.text) if isinstance(item, Line) else DECODED_SIZE
+        if len(batches[index]) >= BATCH or sizes[index] >= BATCH_CHARACTERS:
             _put(inboxes[index], workers[index], batches[index])
-            batches[index] = []
+            batches[index], sizes[index] = [], 0
 
     try:
         for ordinal, item in enumerate(items, start=1):

@@ -107,6 +107,11 @@ def best_possible_cost(result: AuditResult) -> Decimal:
     return min([result.oracle.total, *(spend.cost.total for spend in result.what_if.values() if spend.calls)])
 
 
+def dollars(amount: Decimal) -> str:
+    """USD for JSON: exact, without trailing zeros (sums added in another order print the same)."""
+    return format(amount.normalize(), "f")
+
+
 def _versus(cost: Decimal, base: Decimal) -> str:
     return pct(float(cost / base - 1)) if base else "-"
 
@@ -123,7 +128,7 @@ def as_json(result: AuditResult) -> dict[str, Any]:
                 "written": g.usage.cacheWriteInputTokens,
                 "output": g.usage.outputTokens,
             },
-            "spend": str(g.cost.total),
+            "spend": dollars(g.cost.total),
             "input_savings": round(g.cost.input_savings, 6),
         }
 
@@ -131,7 +136,7 @@ def as_json(result: AuditResult) -> dict[str, Any]:
         "total": group(result.total),
         "wasted_writes": {
             "tokens": result.what_if[AS_SENT].wasted_tokens,
-            "spend": str(result.what_if[AS_SENT].wasted),
+            "spend": dollars(result.what_if[AS_SENT].wasted),
         },
         "by_model": {k: group(v) for k, v in result.by_model.items()},
         "by_identity": {k: group(v) for k, v in result.by_identity.items()},
@@ -139,12 +144,12 @@ def as_json(result: AuditResult) -> dict[str, Any]:
         "miss_causes": [{"kind": c.kind, "calls": c.calls, "example": c.example} for c in result.causes],
         "what_if": {
             **{
-                name: {"spend": str(s.cost.total), "calls": s.calls, "hits": s.hits}
+                name: {"spend": dollars(s.cost.total), "calls": s.calls, "hits": s.hits}
                 for name, s in result.what_if.items()
             },
-            "oracle": {"spend": str(best_possible_cost(result))},
+            "oracle": {"spend": dollars(best_possible_cost(result))},
         },
-        "what_if_base": {"calls": result.replayed.calls, "paid": str(result.replayed.cost.total)},
+        "what_if_base": {"calls": result.replayed.calls, "paid": dollars(result.replayed.cost.total)},
         "not_counted": {"failed": result.errors, "unpriced": result.unpriced, "unparsed": result.unparsed},
         "skipped_records": result.problems,
     }
