@@ -10,6 +10,7 @@ checked against the general simulation by a differential property test (tests/te
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from ..pricing import prices_for
 from ..rules import LOOKBACK_BLOCKS, TTL_SECONDS, Catalog
@@ -19,9 +20,10 @@ from .workload import Workload
 HOUR, FIVE = TTL_SECONDS["1h"], TTL_SECONDS["5m"]
 
 
+@lru_cache(maxsize=4096)  # calls of the same shape recur across users: the same points, built once
 def _points(
     approach: str, ttl: str, tools: int, shared: int, previous: int, end: int, after_tool: bool
-) -> list[tuple[int, int]]:
+) -> tuple[tuple[int, int], ...]:
     """(position, TTL in seconds) of each point, as simulate._layout places them."""
     if approach in ("rolling", "shape"):
         last = (HOUR if after_tool else FIVE) if approach == "shape" else TTL_SECONDS[ttl]
@@ -30,7 +32,7 @@ def _points(
         if shared < previous < end:
             points.append((previous, earlier))
         points.append((end, last))
-        return points
+        return tuple(points)
     seconds = TTL_SECONDS[ttl]
     points = []
     if approach in ("explicit", "combined") and tools:
@@ -39,7 +41,7 @@ def _points(
         points.append((shared, seconds))
     if approach in ("automatic", "combined"):
         points.append((end, seconds))
-    return points
+    return tuple(points)
 
 
 class _Run:
@@ -56,17 +58,22 @@ class _Run:
         self.tally, self.turn, self.first_session = Tally(), Tally(), list[Tally]()
         # minute of simulated time -> USD spent in it (input and output), when asked for (the HTML report's chart)
         self.spend: dict[int, float] | None = {} if timeline else None
+        self.output_last, self.output_tools = (
+            workload.reply_tokens,
+            workload.reply_tokens * workload.parallel_tool_calls,
+        )
         p = prices_for(workload.model)
         self.prices = [float(price) / 1_000_000 for price in (p.input, p.read, p.write_5m, p.write_1h, p.output)]
 
     def step(self, call: _Call) -> None:
-        user, now, ends_shared, common = call.user, call.at, self.ends_shared, self.common
+        now, user, starts_session, ends_turn, ends_session, watched, after_tool = call
+        ends_shared, common = self.ends_shared, self.common
         cumulative = user.cumulative
         end = len(cumulative) - 1
-        if call.starts_session:
+        if starts_session:
             self.mine[user.key] = {}
         conversation = self.mine[user.key]
-        points = _points(self.approach, self.ttl, self.tools, ends_shared, user.previous_end, end, call.after_tool)
+        points = _points(self.approach, self.ttl, self.tools, ends_shared, user.previous_end, end, after_tool)
 
         # Look up: later points first, each at its own boundary then back over the lookback (cache.lookup).
         read = 0
@@ -103,8 +110,10 @@ class _Run:
         write_1h = cumulative[end_hour] - read_tokens
         write_5m = cumulative[end_all] - cumulative[end_hour]
         regular = cumulative[-1] - read_tokens - write_1h - write_5m
-        output = self.workload.reply_tokens * (1 if call.ends_turn else self.workload.parallel_tool_calls)
-        fresh = max(0, min(self.shared_tokens, read_tokens + write_1h + write_5m) - read_tokens)  # of the shared prefix
+        output = self.output_last if ends_turn else self.output_tools
+        cached = read_tokens + write_1h + write_5m
+        fresh = (self.shared_tokens if cached > self.shared_tokens else cached) - read_tokens  # of the shared prefix
+        fresh = fresh if fresh > 0 else 0
         self.tally.count(read_tokens, regular, write_5m, write_1h, output, fresh)
         if self.spend is not None:
             regular_price, read_price, five_price, hour_price, output_price = self.prices
@@ -116,12 +125,12 @@ class _Run:
                 + write_1h * hour_price
                 + output * output_price
             )
-        if call.watched:
+        if watched:
             self.turn.count(read_tokens, regular, write_5m, write_1h, output, fresh)
-        if call.watched and call.ends_turn:
+        if watched and ends_turn:
             self.first_session.append(self.turn)
             self.turn = Tally()
-        if call.ends_session:  # nothing will read this conversation again
+        if ends_session:  # nothing will read this conversation again
             del self.mine[user.key]
 
     def result(self) -> PlanResult:
@@ -145,9 +154,10 @@ def simulate_runs(
     shared = _Shared.of(workload)
     runs = [_Run(workload, approach, ttl, model.min_tokens, shared, timeline) for approach, ttl in pairs]
     told = None if progress is None else lambda n: progress(n * len(runs))
+    steps = [run.step for run in runs]
     for call in traffic(workload, shared, told, light=True):
-        for run in runs:
-            run.step(call)
+        for step in steps:
+            step(call)
     return [run.result() for run in runs]
 
 
