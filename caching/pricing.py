@@ -129,10 +129,9 @@ def prices_for(model_id: str, prices_file: str | None = None) -> Prices:
     return prices
 
 
-def cost_of(usage: Usage, model_id: str, requested_ttl: str = "5m", prices: Prices | None = None) -> Cost:
-    """The cost of one call's usage; writes are split 5m/1h from cacheDetails, else by the requested TTL. `prices`:
-    the model's, when the caller has looked them up already."""
-    p = prices or prices_for(model_id)
+def cost_of(usage: Usage, model_id: str, requested_ttl: str = "5m") -> Cost:
+    """The cost of one call's usage; writes are split 5m/1h from cacheDetails, else by the requested TTL."""
+    p = prices_for(model_id)
     write_1h = usage.written("1h", requested_ttl)
     write_5m = usage.cacheWriteInputTokens - write_1h
     return Cost(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..approaches import APPROACHES
 from ..doctor import Doctor, Linearized
 from ..errors import PricingError, UsageError
-from ..pricing import Cost, Prices, cost_of, prices_for
+from ..pricing import Cost, cost_of
 from ..recorder import ObservedCall
 from ..recording import Problem
 from ..rules import Catalog, Kind
@@ -102,7 +102,6 @@ class Audit:
         self.unparsed = self.unpriced = self.errors = 0
         self.catalog = Catalog()
         self.linearizer = Linearizer()
-        self.prices: dict[str, Prices] = {}
 
     def add(self, item: LoggedCall | Problem | Line) -> None:
         if isinstance(item, Line):  # a record line not yet decoded (see sources.read)
@@ -120,9 +119,7 @@ class Audit:
             return
         try:
             usage = Usage.from_bedrock(call.usage)
-            if call.model_id not in self.prices:  # looked up once per model (it reads the settings)
-                self.prices[call.model_id] = prices_for(call.model_id)
-            cost = cost_of(usage, call.model_id, prices=self.prices[call.model_id])
+            cost = cost_of(usage, call.model_id)
         except UsageError as exc:
             self.problems.append(f"{call.where or call.model_id}: {str(exc).rstrip('.')}; skipped it.")
             return
