@@ -14,8 +14,8 @@ from typing import TextIO
 from rich.console import Console
 
 from caching import Settings, build_team, connect
-from caching.cli import below_minimum, console_for, explain_error, is_fatal, load, run
-from caching.reports import calls_table, session_line, session_summary, turn_line
+from caching.lab.cli import below_minimum, console_for, explain_error, is_fatal, load, run
+from caching.lab.reports import calls_table, session_line, session_summary, turn_line
 
 CONTROLS = "Type a question and press Enter. quit, exit, Ctrl-D or Ctrl-C ends the chat with a session summary."
 

@@ -11,39 +11,39 @@ from typing import TYPE_CHECKING, Any
 
 # name -> the module that defines it
 _HOMES = {
-    "APPROACHES": "approaches",
-    "ApproachSetup": "approaches",
-    "setup": "approaches",
+    "APPROACHES": "strands.approaches",
+    "ApproachSetup": "strands.approaches",
+    "setup": "strands.approaches",
     "Backend": "backend",
     "connect": "backend",
-    "cache_point": "cachepoints",
-    "cached_system_prompt": "cachepoints",
-    "validate_layout": "cachepoints",
-    "Doctor": "doctor",
+    "cache_point": "strands.cachepoints",
+    "cached_system_prompt": "strands.cachepoints",
+    "validate_layout": "strands.cachepoints",
+    "Doctor": "check.doctor",
     "Emulator": "emulator",
     "CachingError": "errors",
     "LayoutError": "errors",
     "PricingError": "errors",
     "UsageError": "errors",
-    "LayoutPoint": "layout",
-    "request_layout": "layout",
+    "LayoutPoint": "check.layout",
+    "request_layout": "check.layout",
     "Cost": "pricing",
     "cost_of": "pricing",
     "prices_for": "pricing",
-    "CallRecorder": "recorder",
-    "ObservedCall": "recorder",
-    "read_recording": "recording",
+    "CallRecorder": "strands.recorder",
+    "ObservedCall": "strands.recorder",
+    "read_recording": "check.recording",
     "Diagnosis": "rules",
     "ManualClock": "rules",
     "cache_keys": "rules",
     "Settings": "settings",
-    "Team": "team",
-    "build_team": "team",
-    "prompt": "team",
-    "RollingCheckpoints": "strategies",
-    "CallUsage": "tracking",
-    "Turn": "tracking",
-    "UsageTracker": "tracking",
+    "Team": "lab.team",
+    "build_team": "lab.team",
+    "prompt": "lab.team",
+    "RollingCheckpoints": "strands.strategies",
+    "CallUsage": "strands.tracking",
+    "Turn": "strands.tracking",
+    "UsageTracker": "strands.tracking",
     "Usage": "usage",
 }
 
@@ -81,21 +81,21 @@ __all__ = [
 
 
 if TYPE_CHECKING:
-    from .approaches import APPROACHES, ApproachSetup, setup
     from .backend import Backend, connect
-    from .cachepoints import cache_point, cached_system_prompt, validate_layout
-    from .doctor import Doctor
+    from .check.doctor import Doctor
+    from .check.layout import request_layout
+    from .check.recording import read_recording
     from .emulator import Emulator
     from .errors import CachingError
-    from .layout import request_layout
+    from .lab.team import build_team, prompt
     from .pricing import Cost, cost_of, prices_for
-    from .recorder import CallRecorder, ObservedCall
-    from .recording import read_recording
     from .rules import Diagnosis, ManualClock, cache_keys
     from .settings import Settings
-    from .strategies import RollingCheckpoints
-    from .team import build_team, prompt
-    from .tracking import CallUsage, Turn, UsageTracker
+    from .strands.approaches import APPROACHES, ApproachSetup, setup
+    from .strands.cachepoints import cache_point, cached_system_prompt, validate_layout
+    from .strands.recorder import CallRecorder, ObservedCall
+    from .strands.strategies import RollingCheckpoints
+    from .strands.tracking import CallUsage, Turn, UsageTracker
     from .usage import Usage
 
 

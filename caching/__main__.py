@@ -12,15 +12,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .doctor import Doctor
+from .check.doctor import Doctor
+from .check.lint import ERROR, as_github, diff, lint
+from .check.lint import load as load_saved
+from .check.recording import Problem, iter_recording
 from .errors import CachingError
-from .lint import ERROR, as_github, diff, lint
-from .lint import load as load_saved
+from .lab.reports import doctor_table, plural
 from .planner import BUILTIN, Workload, load_workload
 from .planner.run import plan
 from .planner.workload import COUNTS, DURATIONS, FIELD_HELP
-from .recording import Problem, iter_recording
-from .reports import doctor_table, plural
 from .settings import S3_ENDPOINT_VARIABLE, setting
 
 PLAN_FLAGS = [f.name for f in fields(Workload) if f.name not in ("name", "approaches", "ttls")]

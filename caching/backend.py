@@ -16,15 +16,15 @@ import boto3
 from .emulator import MODELS, SECOND_ACCESS_KEY, Catalog, Emulator
 from .errors import redact
 from .pricing import prices_for
-from .recorder import CallRecorder
 from .rules import system_clock
 from .settings import Settings, SettingsError
-from .tracking import DoctorReasons, EmulatorReasons, UsageTracker
+from .strands.recorder import CallRecorder
+from .strands.tracking import DoctorReasons, EmulatorReasons, UsageTracker
 
 if TYPE_CHECKING:
     from strands.models import BedrockModel
 
-    from .approaches import ApproachSetup
+    from .strands.approaches import ApproachSetup
 
 
 @dataclass

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from .approaches import EVERY_APPROACH
 from .errors import CachingError, redact
 from .rules import DEFAULT_MODEL_ID
+from .strands.approaches import EVERY_APPROACH
 
 BACKENDS = ("offline", "live")
 REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from strands import Agent
 from strands.models import BedrockModel, CacheConfig
 
-from caching.testing import assert_hit_rate, assert_reads, assert_writes_at_most
+from caching.check.testing import assert_hit_rate, assert_reads, assert_writes_at_most
 
 MODEL_ID = "global.anthropic.claude-sonnet-4-6"
 QUESTIONS = ["Where is my order 1042?", "Can I still change the delivery address?", "And the delivery day?"]

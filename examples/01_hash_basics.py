@@ -13,9 +13,9 @@ import sys
 from rich.console import Console
 
 from caching import cache_keys
-from caching.cli import console_for, parser
 from caching.emulator import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID
-from caching.reports import table
+from caching.lab.cli import console_for, parser
+from caching.lab.reports import table
 
 SYSTEM = "You are a support agent for ExampleCorp. Answer from the policy below. " * 3
 

@@ -13,8 +13,8 @@ from rich.console import Console
 from strands import Agent
 
 from caching import Backend, prompt, setup
-from caching.cli import lesson
-from caching.reports import calls_table, usd
+from caching.lab.cli import lesson
+from caching.lab.reports import calls_table, usd
 
 
 def show(backend: Backend, out: Console) -> None:

@@ -14,8 +14,8 @@ from rich.console import Console
 from strands import Agent
 
 from caching import Backend, prompt, setup
-from caching.cli import lesson
-from caching.reports import turns_table, usd
+from caching.lab.cli import lesson
+from caching.lab.reports import turns_table, usd
 
 QUESTIONS = [
     "What is prompt caching?",

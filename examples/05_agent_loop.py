@@ -13,8 +13,8 @@ import sys
 from rich.console import Console
 
 from caching import Backend, Usage, build_team, cost_of
-from caching.cli import lesson
-from caching.reports import calls_table, turn_line, usd
+from caching.lab.cli import lesson
+from caching.lab.reports import calls_table, turn_line, usd
 
 
 def show(backend: Backend, out: Console) -> None:

@@ -13,8 +13,8 @@ import sys
 from rich.console import Console
 
 from caching import APPROACHES, Backend, build_team, connect, request_layout
-from caching.cli import lesson
-from caching.reports import comparison_chart, pct, table, usd
+from caching.lab.cli import lesson
+from caching.lab.reports import comparison_chart, pct, table, usd
 
 SCRIPT = ["What is Python?", "Write hello world in Python", "Explain recursion", "Write a factorial function"]
 

@@ -15,8 +15,8 @@ from rich.progress import track
 from strands import Agent
 
 from caching import Backend, ManualClock, prompt, setup
-from caching.cli import lesson
-from caching.reports import calls_table, usd
+from caching.lab.cli import lesson
+from caching.lab.reports import calls_table, usd
 
 PAUSE_SECONDS = 6 * 60
 

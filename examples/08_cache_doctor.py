@@ -14,8 +14,8 @@ from typing import Any
 from rich.console import Console
 
 from caching import Backend, Doctor, prompt
-from caching.cli import lesson
-from caching.reports import doctor_table
+from caching.lab.cli import lesson
+from caching.lab.reports import doctor_table
 
 CP = {"cachePoint": {"type": "default"}}
 TOOLS = {"tools": [{"toolSpec": {"name": "lookup", "description": "Find orders.", "inputSchema": {"json": {}}}}]}

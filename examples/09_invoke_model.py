@@ -14,8 +14,8 @@ import sys
 from rich.console import Console
 
 from caching import Backend, Doctor, prompt
-from caching.cli import lesson
-from caching.reports import doctor_table, table
+from caching.lab.cli import lesson
+from caching.lab.reports import doctor_table, table
 
 QUESTION = "How long does a cache entry live?"
 

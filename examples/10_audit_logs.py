@@ -16,8 +16,8 @@ from rich.console import Console
 
 from caching import Backend, prompt
 from caching.audit import audit, read, render
-from caching.cli import lesson
 from caching.emulator import Emulator, ManualClock
+from caching.lab.cli import lesson
 
 CP = {"cachePoint": {"type": "default"}}
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from caching.doctor import Doctor
+from caching.check.doctor import Doctor
 from caching.emulator import Emulator, ManualClock
-from caching.recorder import CallRecorder
 from caching.rules import Kind
+from caching.strands.recorder import CallRecorder
 
 from .helpers import CP, SONNET, cp, kind_of, text_of, user
 
@@ -198,7 +198,7 @@ def test_missing_recording_is_one_line(tmp_path: Any) -> None:
 
 
 def test_live_counts_that_differ_from_the_estimate() -> None:
-    from caching.recorder import ObservedCall
+    from caching.strands.recorder import ObservedCall
 
     request = {"system": [{"text": GUIDE}, CP], "messages": [user("Hi")]}
     doctor = Doctor()

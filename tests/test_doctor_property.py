@@ -10,10 +10,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caching.doctor import Doctor
+from caching.check.doctor import Doctor
 from caching.emulator import Emulator, ManualClock, RequestRejected
-from caching.recorder import ObservedCall
 from caching.rules import Kind
+from caching.strands.recorder import ObservedCall
 
 from .helpers import SONNET, kind_of, text_of
 

@@ -245,7 +245,7 @@ def test_a_file_with_no_usable_call_fails(tmp_path: Path) -> None:
 
 
 def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    from caching import recording
+    from caching.check import recording
 
     monkeypatch.setattr(recording, "LONGEST_LINE", 100_000)
     text = render_with(lambda console: cli(["doctor", "/dev/zero"], console), expect=1)

@@ -12,7 +12,7 @@ import pytest
 
 from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect
 from caching.emulator import Catalog, running_server
-from caching.reports import usd
+from caching.lab.reports import usd
 
 from .helpers import SONNET, call_rows, render_with
 

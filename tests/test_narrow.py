@@ -11,8 +11,8 @@ from rich.console import Console
 
 from caching import CallUsage, ObservedCall, Usage
 from caching.__main__ import main as cli
+from caching.lab.reports import calls_table, doctor_table
 from caching.planner import BUILTIN
-from caching.reports import calls_table, doctor_table
 from caching.rules import Diagnosis, Kind
 
 from .helpers import CP, SONNET, call_rows, render_with, user

@@ -67,7 +67,7 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_plan_and_doctor(tmp_path: Path) 
         "from importlib.metadata import entry_points as e; print(*[p.value for p in e(group='pytest11')])",
         cwd=tmp_path,
     )
-    assert "caching.pytest_plugin" in plugins.stdout.split()  # pytest finds the bedrock_emulator fixture
+    assert "caching.check.pytest_plugin" in plugins.stdout.split()  # pytest finds the bedrock_emulator fixture
 
     planned = run(venv / "bin" / "caching", "plan", "blog-chat", cwd=tmp_path)
     assert planned.returncode == 0, planned.stderr

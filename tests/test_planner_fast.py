@@ -9,8 +9,8 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caching.approaches import EVERY_APPROACH
 from caching.planner import Distribution, Workload, simulate, simulate_fast, simulate_runs
+from caching.strands.approaches import EVERY_APPROACH
 
 PAUSES = st.sampled_from([0.0, 20.0, 200.0, 299.0, 300.0, 301.0, 1_000.0, 3_599.0, 3_600.0, 5_000.0])
 WORKLOADS = st.builds(

@@ -51,7 +51,7 @@ def test_all_is_exactly_the_public_api() -> None:
 
 
 def test_examples_and_main_import_only_public_modules() -> None:
-    allowed = {"caching", "caching.cli", "caching.reports", "caching.emulator", "caching.audit"}
+    allowed = {"caching", "caching.lab.cli", "caching.lab.reports", "caching.emulator", "caching.audit"}
     for path in [*sorted((ROOT / "examples").glob("*.py")), ROOT / "main.py"]:
         imports = set(re.findall(r"^from (caching[\w.]*) import", path.read_text(), re.M))
         assert "caching" in imports and imports <= allowed, (path.name, imports)

@@ -8,7 +8,7 @@ import re
 from rich.console import Console
 
 from caching import CallUsage, Turn, Usage
-from caching.reports import calls_table, comparison_chart, session_line, session_summary, turn_line
+from caching.lab.reports import calls_table, comparison_chart, session_line, session_summary, turn_line
 
 from .helpers import SONNET
 

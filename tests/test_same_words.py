@@ -10,7 +10,7 @@ import pytest
 from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect
 from caching.emulator import running_server
 from caching.rules import Kind
-from caching.tracking import DoctorReasons, EmulatorReasons
+from caching.strands.tracking import DoctorReasons, EmulatorReasons
 
 from .helpers import CP, SONNET, cp, text_of, user
 from .test_doctor import GUIDE, Lab

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from caching.testing import assert_hit_rate, assert_reads, assert_writes_at_most
+from caching.check.testing import assert_hit_rate, assert_reads, assert_writes_at_most
 
 from .helpers import CP, SONNET, text_of, user
 

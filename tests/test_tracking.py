@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from caching import Emulator, ManualClock, Settings, Usage, UsageTracker, build_team, connect
-from caching.tracking import EmulatorReasons
+from caching.strands.tracking import EmulatorReasons
 
 QUESTIONS = ["What is Python?", "Write hello world in Python", "Explain recursion and write a factorial function"]
 

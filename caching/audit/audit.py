@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..approaches import APPROACHES
-from ..doctor import Doctor, Linearized
+from ..check.doctor import Doctor, Linearized
+from ..check.recording import Problem
 from ..errors import PricingError, UsageError
 from ..pricing import Cost, cost_of
-from ..recorder import ObservedCall
-from ..recording import Problem
 from ..rules import Catalog, Kind
 from ..rules.memo import Linearizer
+from ..strands.approaches import APPROACHES
+from ..strands.recorder import ObservedCall
 from ..usage import Usage
 from .logs import LoggedCall
 from .replay import Oracle, Prepared, Replays, Spend, prepare

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from ..recording import Problem
-from ..recording import parse as parse_recorded
+from ..check.recording import Problem
+from ..check.recording import parse as parse_recorded
 from ..rules.messages import converse_usage
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from ..check.recording import Problem
 from ..errors import CachingError
 from ..pricing import Cost
-from ..recording import Problem
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
 from .logs import LoggedCall, model_of
 from .replay import Spend

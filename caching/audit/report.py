@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Group as Renderables
 from rich.text import Text
 
-from ..reports import pct, plural, usd
-from ..tables import table
+from ..lab.reports import pct, plural, usd
+from ..lab.tables import table
 from .audit import AS_SENT, AuditResult, Group
 
 TOP = 10  # rows per breakdown

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..check.recording import LONGEST_LINE, Problem
 from ..errors import CachingError
-from ..recording import LONGEST_LINE, Problem
 from .logs import LoggedCall, parse
 
 Item = LoggedCall | Problem

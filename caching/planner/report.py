@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.text import Text
 
-from ..reports import bar_chart, pct, plural, usd
-from ..tables import NotedTable
+from ..lab.reports import bar_chart, pct, plural, usd
+from ..lab.tables import NotedTable
 from .simulate import PlanResult
 from .sweep import WHOLE_UP_TO_CALLS, BreakEven, Sweep
 from .workload import Distribution, Workload

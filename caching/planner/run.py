@@ -14,7 +14,7 @@ from queue import Queue
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..tables import plain
+from ..lab.tables import plain
 from .fast import simulate_runs
 from .html import plan_html
 from .report import plan_json, plan_report, sweep_chart, sweep_json

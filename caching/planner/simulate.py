@@ -3,7 +3,7 @@
 Each user runs sessions one after another; each session's turns are spaced by the workload's pauses, and users
 interleave on one timeline, sharing the tools and system prompt (one account). A turn is a user message, then
 `calls_per_turn` model calls: every call but the last replies with a tool call and gets a tool result back; the last
-replies with text. Cache points go where Strands 1.62 puts them for the approach (see caching/approaches.py).
+replies with text. Cache points go where Strands 1.62 puts them for the approach (see caching/strands/approaches.py).
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..approaches import EVERY_APPROACH
 from ..errors import CachingError
 from ..rules import DEFAULT_MODEL_ID, Catalog
+from ..strands.approaches import EVERY_APPROACH
 
 if sys.version_info >= (3, 11):
     import tomllib

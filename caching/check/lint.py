@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CachingError
-from .rules import DEFAULT_MODEL_ID, LOOKBACK_BLOCKS, Catalog, History, ModelInfo, Prompt, RequestRejected, linearize
-from .rules.diagnosis import REQUEST_ID, TIMESTAMP
-from .rules.messages import converse_form
-from .rules.prompt import check_layout
+from ..errors import CachingError
+from ..rules import DEFAULT_MODEL_ID, LOOKBACK_BLOCKS, Catalog, History, ModelInfo, Prompt, RequestRejected, linearize
+from ..rules.diagnosis import REQUEST_ID, TIMESTAMP
+from ..rules.messages import converse_form
+from ..rules.prompt import check_layout
 
 ERROR, WARNING = "error", "warning"
 NEAR_MINIMUM = 1.25  # within 25% above the minimum, an estimate may be on the wrong side of it live

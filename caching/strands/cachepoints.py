@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import LayoutError
-from .rules import TTLS, Catalog, RequestRejected, check_layout
+from ..errors import LayoutError
+from ..rules import TTLS, Catalog, RequestRejected, check_layout
 
 if TYPE_CHECKING:
     from strands.types.content import SystemContentBlock

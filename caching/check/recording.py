@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import CachingError
-from .recorder import ObservedCall
-from .rules import RequestRejected
-from .rules.messages import converse_form
-from .rules.tokens import canonical_json
-from .usage import Usage
+from ..errors import CachingError
+from ..rules import RequestRejected
+from ..rules.messages import converse_form
+from ..rules.tokens import canonical_json
+from ..strands.recorder import ObservedCall
+from ..usage import Usage
 
 LONGEST_LINE = 20_000_000  # characters; a recorded call is far smaller
 FIELDS: dict[str, tuple[type, ...]] = {

@@ -15,8 +15,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import LayoutError
 from .cachepoints import cached_system_prompt
-from .errors import LayoutError
 
 if TYPE_CHECKING:  # Strands loads only when an approach is used, so the approach names cost nothing to import
     from strands.models import BedrockModel

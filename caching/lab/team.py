@@ -16,16 +16,16 @@ from strands import Agent, tool
 from strands.models import BedrockModel
 from strands.tools.executors import SequentialToolExecutor
 
-from .approaches import ApproachSetup, setup
-from .rules import DEFAULT_MODEL_ID, Catalog, text_tokens
-from .tracking import UsageTracker
+from ..rules import DEFAULT_MODEL_ID, Catalog, text_tokens
+from ..strands.approaches import ApproachSetup, setup
+from ..strands.tracking import UsageTracker
 
 PROMPTS = ("orchestrator", "research_assistant", "code_assistant")
 
 
 def prompt(name: str) -> str:
     """The system prompt text of `name` (orchestrator, research_assistant, code_assistant)."""
-    return files("caching").joinpath("prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
+    return files(__package__).joinpath("prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
 
 
 def below_minimum(model_id: str) -> str | None:

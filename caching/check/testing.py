@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .emulator import CallRecord, Emulator
+from ..emulator import CallRecord, Emulator
 
 __all__ = ["assert_hit_rate", "assert_reads", "assert_writes_at_most", "records_of"]
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from botocore.response import StreamingBody
 
-from .errors import RecordingError, redact
-from .rules.messages import converse_usage
+from ..errors import RecordingError, redact
+from ..rules.messages import converse_usage
 
 OPERATIONS = ("Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream")
 

@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from .backend import Backend, connect
-from .errors import CachingError
-from .live import explain_error, is_fatal
-from .rules import DEFAULT_MODEL_ID, Catalog, system_clock
-from .settings import Settings, load, parser
+from ..backend import Backend, connect
+from ..errors import CachingError
+from ..live import explain_error, is_fatal
+from ..rules import DEFAULT_MODEL_ID, Catalog, system_clock
+from ..settings import Settings, load, parser
 from .team import below_minimum
 
 __all__ = ["below_minimum", "console_for", "explain_error", "is_fatal", "lesson", "load", "parser", "run"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import LayoutError
-from .rules import DEFAULT_MODEL_ID, Catalog, Place, RequestRejected, linearize
+from ..errors import LayoutError
+from ..rules import DEFAULT_MODEL_ID, Catalog, Place, RequestRejected, linearize
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from strands.hooks import (
     HookRegistry,
 )
 
-from .doctor import Doctor
-from .pricing import Cost, cost_of
+from ..check.doctor import Doctor
+from ..pricing import Cost, cost_of
+from ..rules import CallOutcome, Diagnosis
+from ..usage import Usage
 from .recorder import CallRecorder, ObservedCall, calling_agent
-from .rules import CallOutcome, Diagnosis
-from .usage import Usage
 
 if TYPE_CHECKING:
-    from .emulator import Emulator
+    from ..emulator import Emulator
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .pricing import Cost
-from .rules import Diagnosis
+from ..pricing import Cost
+from ..rules import Diagnosis
 from .tables import NotedTable, table
 
 if TYPE_CHECKING:  # the planner and the audit render without loading Strands or botocore
-    from .recorder import ObservedCall
-    from .tracking import CallUsage, Turn
+    from ..strands.recorder import ObservedCall
+    from ..strands.tracking import CallUsage, Turn
 
 __all__ = [
     "bar_chart",

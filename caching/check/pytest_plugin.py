@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from .emulator import CallRecord, Emulator, EmulatorServer, ManualClock, running_server
-from .rules import DEFAULT_MODEL_ID
+from ..emulator import CallRecord, Emulator, EmulatorServer, ManualClock, running_server
+from ..rules import DEFAULT_MODEL_ID
 
 __all__ = ["BedrockEmulator", "bedrock_emulator"]
 

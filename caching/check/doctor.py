@@ -12,8 +12,7 @@ from __future__ import annotations
 import bisect
 from typing import Any, NamedTuple
 
-from .recorder import ObservedCall
-from .rules import (
+from ..rules import (
     DEFAULT_MODEL_ID,
     LOOKBACK_BLOCKS,
     Catalog,
@@ -29,9 +28,10 @@ from .rules import (
     prefix_digests,
     string_system_note,
 )
-from .rules.cache import call_miss
-from .rules.messages import converse_form
-from .usage import Usage
+from ..rules.cache import call_miss
+from ..rules.messages import converse_form
+from ..strands.recorder import ObservedCall
+from ..usage import Usage
 
 ACCOUNT = "observed"  # a recording holds one caller's calls: one account
 
