@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from ..planner.oracle import Chain
 from ..pricing import MILLION, Cost, cost_of, prices_for
 from ..rules import (
+    TTL,
     Catalog,
     Checkpoint,
     ModelInfo,
@@ -77,8 +78,7 @@ def _role(message: Any) -> Any:
 
 def layout(prepared: Prepared, approach: str, ttl: str) -> Prompt:
     """The prompt with the cache points Strands 1.62 places for `approach` (none: no points), in place of its own."""
-    p = prepared
-    points = []
+    p, points, ttl = prepared, [], TTL(ttl)
     if approach in ("explicit", "combined") and p.tools_end:
         points.append(Checkpoint(Place.tool(p.tools_end), p.tools_end, ttl))
     if approach != "none" and p.system_end > p.tools_end:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
-from ..rules import Block, Catalog, Checkpoint, Place, Prompt, PromptCache, prefix_digests
+from ..rules import TTL, Block, Catalog, Checkpoint, Place, Prompt, PromptCache, prefix_digests
 from ..rules.tokens import MESSAGE_FRAMING_TOKENS
 from ..usage import Usage
 from .oracle import Chain, Path
@@ -232,10 +232,10 @@ def traffic(
 def _layout(approach: str, ttl: str, tools: int, shared: int, user: _User, call: _Call) -> tuple[Checkpoint, ...]:
     """Where Strands 1.62 puts cache points for `approach` (after tools, after system, end of last user message), or
     this library's strategies (strategies.py): after system, and where the previous request and this one end."""
-    end = len(user.blocks)
+    end, ttl = len(user.blocks), TTL(ttl)
     if approach in ("rolling", "shape"):
-        last_ttl = ("1h" if call.after_tool else "5m") if approach == "shape" else ttl
-        earlier = "1h" if approach == "shape" else ttl
+        last_ttl = (TTL.ONE_HOUR if call.after_tool else TTL.FIVE_MINUTES) if approach == "shape" else ttl
+        earlier = TTL.ONE_HOUR if approach == "shape" else ttl
         points = [Checkpoint(Place.system(1), shared, earlier)]
         if shared < user.previous_end < end:
             points.append(Checkpoint(Place.content(0, 0), user.previous_end, earlier))

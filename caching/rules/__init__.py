@@ -6,6 +6,7 @@ traffic planner and the log audit all stand on this one implementation (the audi
 `memo.Linearizer`, which resumes `linearize` where a conversation's earlier request left off).
 """
 
+from .api import API
 from .cache import LOOKBACK_BLOCKS, CacheResult, Entry, PromptCache, cache_keys, prefix_digests
 from .catalog import DEFAULT_MODEL_ID, MODELS, Catalog, ModelInfo
 from .clock import ManualClock, system_clock
@@ -14,8 +15,6 @@ from .outcomes import Action, CallOutcome, CheckpointOutcome, Kind, Miss
 from .places import Place
 from .prompt import (
     MAX_CHECKPOINTS,
-    TTL_SECONDS,
-    TTLS,
     Block,
     Checkpoint,
     Prompt,
@@ -24,12 +23,15 @@ from .prompt import (
     linearize,
 )
 from .tokens import block_tokens, text_tokens
+from .ttl import TTL, TTL_SECONDS, TTLS
 
 __all__ = [
+    "API",
     "DEFAULT_MODEL_ID",
     "LOOKBACK_BLOCKS",
     "MAX_CHECKPOINTS",
     "MODELS",
+    "TTL",
     "TTLS",
     "TTL_SECONDS",
     "Action",

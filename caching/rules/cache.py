@@ -25,7 +25,8 @@ from typing import Any, NamedTuple
 
 from .catalog import DEFAULT_MODEL_ID, Catalog, ModelInfo
 from .outcomes import NEW, Action, CheckpointOutcome, Kind, Miss
-from .prompt import TTL_SECONDS, Block, Prompt, linearize
+from .prompt import Block, Prompt, linearize
+from .ttl import TTL_SECONDS
 
 # Measured live (Sonnet 4.6, Oct 2026): a checkpoint still finds the previous entry when 21 content blocks were added
 # after it (20 in between plus the checkpoint's own block); 22 or more always miss. AWS and Anthropic say "about 20".

@@ -17,10 +17,9 @@ from typing import Any, NamedTuple
 from .catalog import ModelInfo
 from .places import Place
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
+from .ttl import TTL, TTL_SECONDS, TTLS
 
 MAX_CHECKPOINTS = 4
-TTLS = ("5m", "1h")
-TTL_SECONDS = {"5m": 300, "1h": 3600}
 TOKENS = attrgetter("tokens")
 
 
@@ -45,7 +44,7 @@ class Checkpoint(NamedTuple):
 
     place: Place
     position: int
-    ttl: str
+    ttl: TTL
 
 
 @dataclass(frozen=True)
@@ -258,7 +257,7 @@ def _checkpoint(place: Place, point: Any, position: int, model: ModelInfo | None
         raise RequestRejected(
             f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {place}). Use ttl 5m."
         )
-    return Checkpoint(place, position, ttl)
+    return Checkpoint(place, position, TTL(ttl))
 
 
 def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
