@@ -14,8 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from caching import Backend, Doctor, prompt
-from caching.lab.cli import lesson
-from caching.lab.reports import doctor_table
+from caching.lab import doctor_table, lesson
 
 CP = {"cachePoint": {"type": "default"}}
 TOOLS = {"tools": [{"toolSpec": {"name": "lookup", "description": "Find orders.", "inputSchema": {"json": {}}}}]}

@@ -88,7 +88,7 @@ def turn_rows(text: str) -> list[list[int]]:
     rows = []
     for line in text.splitlines():
         cells = re.split(r"\s{2,}", line.strip())
-        if len(cells) == 9 and cells[0].isdigit() and cells[6].startswith("$"):
+        if len(cells) == 8 and cells[0].isdigit() and cells[6].startswith("$"):
             rows.append([number(c) for c in cells[:6]])
     return rows
 

@@ -26,8 +26,8 @@ __all__ = [
     "calls_table",
     "comparison_chart",
     "doctor_table",
-    "pct",
     "plural",
+    "saving",
     "session_line",
     "session_summary",
     "table",
@@ -59,8 +59,19 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def pct(fraction: float) -> str:
-    return f"{fraction:+.1%}"
+def saving(fraction: float, than: str | None = None) -> str:
+    """Money in words, the same on every screen: `fraction` is the share saved (negative when it costs more).
+
+    Alone, for a table cell: "saves 35.7%", "costs 2.1% more" or "same cost" (under 0.05% either way). With `than`
+    (what it is set against, like "no caching"), a phrase for a sentence: "saves 35.7% against no caching",
+    "costs 2.1% more than no caching", "costs the same as no caching".
+    """
+    percent = round(abs(fraction) * 100, 1)
+    if percent == 0:
+        return f"costs the same as {than}" if than else "same cost"
+    if fraction > 0:
+        return f"saves {percent:.1f}%" + (f" against {than}" if than else "")
+    return f"costs {percent:.1f}% more" + (f" than {than}" if than else "")
 
 
 def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_token: bool = False) -> NotedTable:
@@ -101,8 +112,8 @@ def turn_line(turn: Turn) -> Text:
     return Text(
         f"Turn {turn.number}: read {tokens(u.cacheReadInputTokens, e)} | write {tokens(u.cacheWriteInputTokens, e)} | "
         f"regular {tokens(u.inputTokens, e)} | output {tokens(u.outputTokens, e)} | cost {usd(c.total)} "
-        f"(uncached {usd(c.uncached_input + c.output)}) | input savings {pct(c.input_savings)}, "
-        f"total {pct(c.total_savings)}"
+        f"(uncached {usd(c.uncached_input + c.output)}) | input {saving(c.input_savings)}, in all "
+        f"{saving(c.total_savings)}, against no caching"
     )
 
 
@@ -113,19 +124,18 @@ def session_line(turns: Sequence[Turn]) -> Text:
     cost = sum((t.cost for t in turns), Cost())
     calls = sum(len(t.calls) for t in turns)
     saved = cost.uncached_input - cost.input
-    effect = f"saved {usd(saved)} on input" if saved >= 0 else f"paid {usd(-saved)} more for input than uncached"
     return Text(
-        f"Session: {plural(len(turns), 'turn')}, {plural(calls, 'call')}, cost {usd(cost.total)}, "
-        f"{effect} ({pct(cost.input_savings)})"
+        f"Session: {plural(len(turns), 'turn')}, {plural(calls, 'call')}, cost {usd(cost.total)}; input "
+        f"{saving(cost.input_savings, 'no caching')} ({usd(abs(saved))})"
     )
 
 
 def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
-    """One row per turn: calls, tokens of each kind, cost, input and total savings."""
-    caption = "input %, total %: saved against no caching (negative while the write premium is not repaid)"
+    """One row per turn: calls, tokens of each kind, cost, and what caching did to the input cost."""
+    caption = "input: the input cost against no caching (a write costs more until later reads repay it)"
     estimated = any(call.estimated for turn in turns for call in turn.calls)
     out = table(title, caption + ("\n" + ESTIMATE_LEGEND if estimated else ""))
-    for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input %", "total %"):
+    for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input"):
         out.add_column(column, justify="right", no_wrap=True)
     for turn in turns:
         u, c = turn.usage, turn.cost
@@ -137,8 +147,7 @@ def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
             tokens(u.inputTokens, estimated),
             tokens(u.outputTokens, estimated),
             usd(c.total),
-            pct(c.input_savings),
-            pct(c.total_savings),
+            saving(c.input_savings),
         )
     return out
 
@@ -161,11 +170,14 @@ def bar_chart(values: dict[str, Decimal], title: str, notes: dict[str, str] | No
 
 
 def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Group:
-    """Cost per approach as horizontal bars, with each approach's savings against no caching."""
+    """Cost per approach as horizontal bars, each with what it saves against no caching."""
     totals = {name: sum((t.cost for t in turns), Cost()) for name, turns in results.items() if turns}
-    notes = {name: pct(cost.total_savings) for name, cost in totals.items()}
+    notes = {name: saving(cost.total_savings) for name, cost in totals.items()}
     return bar_chart(
-        {name: c.total for name, c in totals.items()}, "Total cost by approach (input + output)", notes, width
+        {name: c.total for name, c in totals.items()},
+        "Total cost by approach (input + output), against no caching",
+        notes,
+        width,
     )
 
 

@@ -14,6 +14,7 @@ from queue import Queue
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from ..errors import CachingError
 from ..lab.tables import plain
 from .fast import simulate_runs
 from .html import plan_html
@@ -103,13 +104,9 @@ def plan(
     caching = [a for a in workload.approaches if a != "none"]
     approach = "combined" if "combined" in caching else caching[0] if caching else "none"
     if over is not None and html is not None:
-        console.print(
-            "Error: --sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time.",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        raise CachingError(
+            "--sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time."
         )
-        return 1
     if over is not None:
         with console.status(f"Sweeping {over}...") if console.is_terminal else contextlib.nullcontext():
             result = sweep(workload, approach, over)
@@ -136,14 +133,9 @@ def plan(
         try:
             Path(html).write_text(page, encoding="utf-8")
         except OSError as exc:
-            console.print(
-                f"Error: cannot write the HTML plan to {html!r} ({exc.strerror}): check the folder exists and is "
-                "writable.",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
-            return 1
+            raise CachingError(
+                f"Cannot write the HTML plan to {html!r} ({exc.strerror}): check the folder exists and is writable."
+            ) from None
         if not as_json:
             console.print(plain(f"Wrote the plan as a page to {html} ({len(page.encode()):,} bytes)."))
     return 0
