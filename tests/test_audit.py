@@ -93,7 +93,7 @@ def test_a_damaged_record_is_named_and_the_rest_audited() -> None:
 
 def test_no_record_at_all_could_not_run(tmp_path: Path) -> None:
     (tmp_path / "empty.json").write_text("\n")
-    assert "no model invocation log record was found" in render_with(
+    assert "No model invocation log record was found" in render_with(
         lambda c: cli(["audit", str(tmp_path)], c), expect=2
     )
     assert render_with(lambda c: cli(["audit", str(tmp_path / "nope")], c), expect=2).startswith("Error: Cannot read")

@@ -186,14 +186,15 @@ def test_damaged_recording_names_the_line_and_reads_the_rest(tmp_path: Any) -> N
     assert "2 calls in" in text and "HIT: read 2,100 cached tokens" in text
 
 
-def test_missing_recording_is_one_line(tmp_path: Any) -> None:
+def test_a_missing_recording_could_not_run(tmp_path: Any) -> None:
     from caching.__main__ import main as cli
 
     from .helpers import render_with
 
     missing = tmp_path / "none.jsonl"
-    assert render_with(lambda console: cli(["doctor", str(missing)], console), expect=1) == (
-        f"Error: cannot read '{missing}' (No such file or directory): record one with --record FILE.jsonl.\n"
+    text = render_with(lambda console: cli(["doctor", str(missing)], console), expect=2)
+    assert " ".join(text.split()) == (
+        f"Error: Cannot read '{missing}' (No such file or directory): record one with --record FILE.jsonl."
     )
 
 
