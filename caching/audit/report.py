@@ -18,7 +18,7 @@ TOP = 10  # rows per breakdown
 def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
     out = table(title)
     out.add_column(name, overflow="fold")
-    for column in ("calls", "hit rate", "spend", "saved"):
+    for column in ("calls", "hit rate", "spend", "input"):
         out.add_column(column, justify="right", no_wrap=True)
     ranked = sorted(groups.items(), key=lambda item: -item[1].cost.total)
     for key, group in ranked[:TOP]:
