@@ -124,21 +124,6 @@ def converse_form(body: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-def anthropic_usage(usage: dict[str, Any]) -> dict[str, Any]:
-    """Converse usage as InvokeModel reports it."""
-    details = {d["ttl"]: d["inputTokens"] for d in usage.get("cacheDetails", [])}
-    return {
-        "input_tokens": usage["inputTokens"],
-        "cache_creation_input_tokens": usage["cacheWriteInputTokens"],
-        "cache_read_input_tokens": usage["cacheReadInputTokens"],
-        "cache_creation": {
-            "ephemeral_5m_input_tokens": details.get("5m", 0),
-            "ephemeral_1h_input_tokens": details.get("1h", 0),
-        },
-        "output_tokens": usage["outputTokens"],
-    }
-
-
 def converse_usage(usage: dict[str, Any]) -> dict[str, Any]:
     """InvokeModel usage (Anthropic's names) under Converse's names, as the rest of the library reads usage."""
     found = usage.get("cache_creation")
