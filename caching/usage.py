@@ -52,7 +52,7 @@ class Usage:
             ttl = detail.get("ttl") if isinstance(detail, Mapping) else None
             if ttl not in TTLS:
                 raise UsageError(f"cacheDetails entries need ttl '5m' or '1h', got {detail!r}.")
-            parsed.append((ttl, _count(detail.get("inputTokens"), f"cacheDetails[{ttl}].inputTokens")))
+            parsed.append((TTL(ttl), _count(detail.get("inputTokens"), f"cacheDetails[{ttl}].inputTokens")))
         return cls(**counts, cacheDetails=tuple(parsed))
 
     @classmethod
@@ -93,7 +93,7 @@ class Usage:
     def totalTokens(self) -> int:
         return self.prompt_tokens + self.outputTokens
 
-    def written(self, ttl: str, requested_ttl: str = "5m") -> int:
+    def written(self, ttl: str, requested_ttl: str = TTL.FIVE_MINUTES) -> int:
         """Tokens written with `ttl`: from cacheDetails when present, else all of them at the requested TTL."""
         if self.cacheDetails:
             return sum(tokens for detail_ttl, tokens in self.cacheDetails if detail_ttl == ttl)
@@ -108,5 +108,5 @@ class Usage:
             outputTokens=self.outputTokens + other.outputTokens,
             cacheReadInputTokens=self.cacheReadInputTokens + other.cacheReadInputTokens,
             cacheWriteInputTokens=self.cacheWriteInputTokens + other.cacheWriteInputTokens,
-            cacheDetails=tuple((ttl, merged[ttl]) for ttl in ("1h", "5m") if ttl in merged),
+            cacheDetails=tuple((ttl, merged[ttl]) for ttl in (TTL.ONE_HOUR, TTL.FIVE_MINUTES) if ttl in merged),
         )
