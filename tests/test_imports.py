@@ -8,6 +8,7 @@ they all point down.) `from package import name` is an arrow to the submodule wh
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import caching
@@ -50,6 +51,7 @@ EMULATOR_WIRE = tuple(
 WIRE_LIBRARIES = {"json", "base64", "http", "socket", "socketserver", "urllib", "urllib3", "boto3", "botocore"}
 
 
+@cache
 def module_names() -> dict[str, Path]:
     """Every module of the package by dotted name (a package by its own name, for its __init__)."""
     names = {}
@@ -81,6 +83,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
     return found
 
 
+@cache  # read once per test session: the tests below only look
 def import_graph() -> dict[str, set[str]]:
     names = module_names()
     return {name: imports_of(name, path, set(names)) for name, path in names.items()}
