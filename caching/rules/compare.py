@@ -83,14 +83,15 @@ def compare(first: Sent, second: Sent) -> Comparison:
     Raises RequestRejected for a request Bedrock would refuse."""
     caller = _Caller()
     before, cached, said = caller.send(first)
-    if not cached.written_at:
-        return Comparison(False, 0, "", said, f"the first request caches nothing: {said.message}")
     if first.model_id != second.model_id:
+        linearize(second.request, second.model, second.api)  # a request Bedrock refuses is said first
         cause = Diagnosis(
             Kind.NEW_PREFIX, f"the model differs ({first.model_id} vs {second.model_id}): entries are kept per model"
         )
         return Comparison(False, 0, "", cause, f"misses everything the first cached: {cause.message}")
     prompt, result, diagnosis = caller.send(second)
+    if not cached.written_at:
+        return Comparison(False, 0, "", said, f"the first request caches nothing: {said.message}")
     read = result.read_tokens
     if not read:
         return Comparison(False, 0, "", diagnosis, f"misses everything the first cached: {diagnosis.message}")

@@ -213,11 +213,22 @@ def _alike(before: Prompt, before_request: dict[str, Any], prompt: Prompt, reque
 
 def _common_ends(old: str, new: str) -> tuple[int, int]:
     """The lengths of the common start and of the common end after it."""
-    start = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
-    tail = 0
-    while tail < min(len(old), len(new)) - start and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
+    start = _longest(min(len(old), len(new)), lambda n: old[:n] == new[:n])
+    room = min(len(old), len(new)) - start
+    tail = _longest(room, lambda n: old[len(old) - n :] == new[len(new) - n :])
     return start, tail
+
+
+def _longest(most: int, same: Callable[[int], bool]) -> int:
+    """The largest n <= most with same(n), for a `same` that holds up to some n and fails after it. A binary search
+    over slice comparisons: texts run to tens of thousands of characters, and a loop over them in Python is slow."""
+    if same(most):
+        return most
+    low, high = 0, most  # same(low) holds, same(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if same(middle) else (low, middle)
+    return low
 
 
 def _shared_blocks(prompt: Prompt, other: Prompt) -> int:

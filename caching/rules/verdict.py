@@ -75,7 +75,9 @@ def _sizes(prompt: Prompt, model: ModelInfo, writable: list[Checkpoint], name: C
     return found
 
 
-def _dynamic(prompt: Prompt, request: dict[str, Any], writable: list[Checkpoint], name: Callable[[Place], str]) -> list[Finding]:
+def _dynamic(
+    prompt: Prompt, request: dict[str, Any], writable: list[Checkpoint], name: Callable[[Place], str]
+) -> list[Finding]:
     """A timestamp or request id before a checkpoint: every prefix holding it is new on each call. Before the first
     checkpoint that caches, the request can never read (an error); after it, the later points write anew each
     call (a warning). A date alone changes once a day: a warning wherever it is."""
