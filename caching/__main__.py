@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .check.doctor import Doctor
-from .check.lint import ERROR, as_github, diff, lint
+from .check.lint import ERROR, INFO, as_github, diff, lint
 from .check.lint import load as load_saved
 from .check.recording import Problem, iter_recording
 from .errors import CachingError
@@ -78,9 +78,11 @@ def lint_command(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         console.print(json.dumps(every, indent=2), markup=False, highlight=False, soft_wrap=True)
     elif not args.github and worst < 2:  # a summary only when every file was read
-        errors = sum(f["level"] == ERROR for f in every)
+        errors, infos = (sum(f["level"] == level for f in every) for level in (ERROR, INFO))
+        notes = f", {infos} info" if infos else ""
         console.print(
-            f"{plural(errors, 'error')}, {plural(len(every) - errors, 'warning')} (token counts are estimates)."
+            f"{plural(errors, 'error')}, {plural(len(every) - errors - infos, 'warning')}{notes} (token counts are "
+            "estimates)."
         )
     return worst
 
@@ -92,12 +94,13 @@ def diff_command(args: argparse.Namespace, console: Console) -> int:
     except CachingError as exc:
         console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
-    reads, why = diff(before, after)
+    found = diff(before, after)
     if args.json:
-        console.print(json.dumps({"reads_all": reads, "why": why}), markup=False, highlight=False, soft_wrap=True)
+        answer = {"reads_all": found.reads_all, "read_tokens": found.read_tokens, "why": found.sentence}
+        console.print(json.dumps(answer), markup=False, highlight=False, soft_wrap=True)
     else:
-        console.print(f"{args.second} after {args.first}: {why}", markup=False, highlight=False)
-    return 0 if reads else 1
+        console.print(f"{args.second} after {args.first}: {found.sentence}", markup=False, highlight=False)
+    return 0 if found.reads_all else 1
 
 
 def audit_command(args: argparse.Namespace, console: Console) -> int:

@@ -65,7 +65,7 @@ def next_digest(previous: str, block: Block) -> str:
 def prefix_digests(prompt: Prompt, known: list[str] | None = None) -> list[str]:
     """digests[i] identifies the first i blocks (and the prompt's variant): a hash chain, so each prefix costs one
     step. `known`: the digests of this prompt's first len(known) - 1 blocks, from an earlier prompt that shares them."""
-    digests = list(known) if known else [hashlib.sha256(prompt.variant.encode()).hexdigest()]
+    digests = list(known) if known else [hashlib.sha256(prompt.variant.key).hexdigest()]
     for block in prompt.blocks[len(digests) - 1 :]:
         digests.append(next_digest(digests[-1], block))
     return digests
