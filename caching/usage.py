@@ -55,6 +55,14 @@ class Usage:
             parsed.append((ttl, _count(detail.get("inputTokens"), f"cacheDetails[{ttl}].inputTokens")))
         return cls(**counts, cacheDetails=tuple(parsed))
 
+    def to_bedrock(self) -> dict[str, Any]:
+        """Back to Bedrock's usage dict (what `from_bedrock` reads), totalTokens included."""
+        usage: dict[str, Any] = {name: getattr(self, name) for name in COUNTS}
+        usage["totalTokens"] = self.totalTokens
+        if self.cacheDetails:
+            usage["cacheDetails"] = [{"ttl": ttl, "inputTokens": tokens} for ttl, tokens in self.cacheDetails]
+        return usage
+
     @property
     def prompt_tokens(self) -> int:
         """Every input token of the prompt: regular + read + written."""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..rules import (
+    API,
     LOOKBACK_BLOCKS,
     Catalog,
     History,
@@ -26,6 +27,7 @@ from ..rules import (
 )
 from ..rules.messages import anthropic_content, anthropic_usage, converse_form
 from ..rules.tokens import canonical_json
+from ..usage import Usage
 from .invocation_log import InvocationLog
 from .records import CallRecord
 from .replies import reply
@@ -234,13 +236,15 @@ class Emulator:
             }
             self.records.append(
                 CallRecord(
+                    agent=account,
+                    at=self.clock(),
+                    model_id=model_id,
+                    request=sent,
+                    usage=Usage.from_bedrock(usage),
+                    api=API(api),
                     number=next(self._numbers),
                     operation=operation,
-                    model_id=model_id,
                     account=account,
-                    at=self.clock(),
-                    request=sent,
-                    usage=usage,
                     checkpoints=result.checkpoints,
                     read_position=result.read_position,
                     total_tokens=prompt.total_tokens,
