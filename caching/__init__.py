@@ -31,7 +31,7 @@ _HOMES = {
     "cost_of": "pricing",
     "prices_for": "pricing",
     "CallRecorder": "strands.recorder",
-    "ObservedCall": "strands.recorder",
+    "Call": "call",
     "read_recording": "check.recording",
     "Diagnosis": "rules",
     "ManualClock": "rules",
@@ -52,6 +52,7 @@ __all__ = [
     "ApproachSetup",
     "Backend",
     "CachingError",
+    "Call",
     "CallRecorder",
     "CallUsage",
     "Cost",
@@ -59,7 +60,6 @@ __all__ = [
     "Doctor",
     "Emulator",
     "ManualClock",
-    "ObservedCall",
     "RollingCheckpoints",
     "Settings",
     "Turn",
@@ -82,6 +82,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .backend import Backend, connect
+    from .call import Call
     from .check.doctor import Doctor
     from .check.layout import request_layout
     from .check.recording import read_recording
@@ -93,7 +94,7 @@ if TYPE_CHECKING:
     from .settings import Settings
     from .strands.approaches import APPROACHES, ApproachSetup, setup
     from .strands.cachepoints import cache_point, cached_system_prompt, validate_layout
-    from .strands.recorder import CallRecorder, ObservedCall
+    from .strands.recorder import CallRecorder
     from .strands.strategies import RollingCheckpoints
     from .strands.tracking import CallUsage, Turn, UsageTracker
     from .usage import Usage

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
+from caching.call import Call
 from caching.check.doctor import Doctor
 from caching.emulator import Emulator, ManualClock
 from caching.rules import API, Diagnosis, Kind, linearize
 from caching.rules.prompt import DEFAULT_VARIANT
 from caching.rules.severity import Severity
 from caching.rules.variant import ToolChoice, Variant
-from caching.strands.recorder import ObservedCall
 
 from .helpers import CP, SONNET, user
 from .test_lint import GUIDE, codes, diff
@@ -123,7 +123,7 @@ def test_the_doctor_names_a_place_in_an_invoke_model_body_as_written() -> None:
     emulator, doctor = Emulator(clock=clock), Doctor()
     for minute in (15, 16):
         _, usage = emulator.invoke(SONNET, body(minute), "AKIAVERDICT000000001")
-        said = doctor.observe(ObservedCall("app", clock(), SONNET, body(minute), usage=usage, api="invoke"))
+        said = doctor.observe(Call("app", clock(), SONNET, body(minute), usage=usage, api=API.INVOKE))
         assert said == emulator.records[-1].diagnosis
     # The body's system[1]; its Converse form has the cachePoint of system[0] at [1], and this block at [2].
     assert said.message == (

@@ -21,6 +21,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from caching.call import Call
 from caching.check.doctor import Doctor
 from caching.check.lint import Saved, diff, lint
 from caching.emulator import Emulator, ManualClock, RequestRejected
@@ -28,7 +29,7 @@ from caching.rules import API, Catalog, Kind
 from caching.rules.diagnosis import REQUEST_ID, TIMESTAMP
 from caching.rules.messages import converse_form
 from caching.rules.severity import Severity
-from caching.strands.recorder import ObservedCall
+from caching.usage import Usage
 
 from .helpers import SONNET, text_of
 
@@ -199,11 +200,11 @@ def emulator() -> Emulator:
     return Emulator(clock=ManualClock(1_000.0), replies=lambda request: ([{"text": "ok"}], "end_turn"))
 
 
-def send(emulator: Emulator, body: dict[str, Any], api: API) -> dict[str, Any] | None:
+def send(emulator: Emulator, body: dict[str, Any], api: API) -> Usage | None:
     """The usage of one call, or None when the emulator rejects it."""
     try:
         if api == API.CONVERSE:
-            return emulator.converse(SONNET, body, ACCOUNT)["usage"]
+            return Usage.from_bedrock(emulator.converse(SONNET, body, ACCOUNT)["usage"])
         return emulator.invoke(SONNET, body, ACCOUNT)[1]
     except RequestRejected:
         return None
@@ -258,7 +259,7 @@ def check_pair(first: dict[str, Any], second: dict[str, Any], api: API) -> None:
         assert comparison.diagnosis.kind == Kind.REJECTED, comparison
     else:
         # diff's read is the emulator's, and a sentence that claims a read names its size.
-        read = used[1]["cacheReadInputTokens"]
+        read = used[1].cacheReadInputTokens
         assert comparison.read_tokens == read, (comparison, used)
         assert ("reads" in comparison.sentence and "misses everything" not in comparison.sentence) == bool(read)
         if read:
@@ -266,11 +267,11 @@ def check_pair(first: dict[str, Any], second: dict[str, Any], api: API) -> None:
         # The doctor, reading only the requests and the usage, names the cause diff names.
         doctor = Doctor()
         said = [
-            doctor.observe(ObservedCall("agent", 0.0, SONNET, body, usage=usage, api=api))
+            doctor.observe(Call("agent", 0.0, SONNET, body, usage=usage, api=api))
             for body, usage in zip((first, second), used, strict=True)
         ]
         assert said == [records[id(first)].diagnosis, records[id(second)].diagnosis]
-        if not used[0]["cacheWriteInputTokens"]:
+        if not used[0].cacheWriteInputTokens:
             assert comparison.diagnosis == said[0]
         elif not read:
             assert comparison.diagnosis == said[1]
@@ -285,7 +286,7 @@ def check_pair(first: dict[str, Any], second: dict[str, Any], api: API) -> None:
             again = emulator()
             send(again, body, api)
             later = send(again, changed_values(body), api)
-            assert later is not None and later["cacheReadInputTokens"] == 0, (findings, later)
+            assert later is not None and later.cacheReadInputTokens == 0, (findings, later)
 
 
 @settings(

@@ -128,13 +128,15 @@ class BedrockState:
             )
             self.records.append(
                 CallRecord(
+                    agent=account,
+                    at=self.clock(),
+                    model_id=model_id,
+                    request=sent,
+                    usage=usage,
+                    api=API(api),
                     number=next(self._numbers),
                     operation=operation,
-                    model_id=model_id,
                     account=account,
-                    at=self.clock(),
-                    request=sent,
-                    usage=usage.to_bedrock(),
                     checkpoints=result.checkpoints,
                     read_position=result.read_position,
                     total_tokens=prompt.total_tokens,

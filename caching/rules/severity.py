@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .outcomes import Word
+from .word import Word
 
 
 class Severity(Word):

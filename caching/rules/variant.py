@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .api import API
-from .outcomes import Word
+from .word import Word
 
 
 class ToolChoice(Word):
