@@ -3,6 +3,7 @@
 from .audit import audit_logs as audit_logs
 from .backend import Backend as Backend
 from .backend import connect as connect
+from .call import Call as Call
 from .check.doctor import Doctor as Doctor
 from .check.layout import LayoutPoint as LayoutPoint
 from .check.layout import request_layout as request_layout
@@ -30,7 +31,6 @@ from .strands.cachepoints import cache_point as cache_point
 from .strands.cachepoints import cached_system_prompt as cached_system_prompt
 from .strands.cachepoints import validate_layout as validate_layout
 from .strands.recorder import CallRecorder as CallRecorder
-from .strands.recorder import ObservedCall as ObservedCall
 from .strands.strategies import RollingCheckpoints as RollingCheckpoints
 from .strands.tracking import CallUsage as CallUsage
 from .strands.tracking import Turn as Turn

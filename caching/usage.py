@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import UsageError
+from .rules import API, TTL, TTLS
 
 COUNTS = ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
-TTLS = ("5m", "1h")
 
 
 def _count(value: Any, name: str) -> int:
@@ -52,8 +52,37 @@ class Usage:
             ttl = detail.get("ttl") if isinstance(detail, Mapping) else None
             if ttl not in TTLS:
                 raise UsageError(f"cacheDetails entries need ttl '5m' or '1h', got {detail!r}.")
-            parsed.append((ttl, _count(detail.get("inputTokens"), f"cacheDetails[{ttl}].inputTokens")))
+            parsed.append((TTL(ttl), _count(detail.get("inputTokens"), f"cacheDetails[{ttl}].inputTokens")))
         return cls(**counts, cacheDetails=tuple(parsed))
+
+    @classmethod
+    def of(cls, *, regular: int = 0, output: int = 0, read: int = 0, write_5m: int = 0, write_1h: int = 0) -> Usage:
+        """Build from tokens by kind; the writes split by TTL become cacheDetails, 1h first as Bedrock lists them."""
+        details = tuple((ttl, n) for ttl, n in ((TTL.ONE_HOUR, write_1h), (TTL.FIVE_MINUTES, write_5m)) if n)
+        return cls(regular, output, read, write_5m + write_1h, details)
+
+    def to_bedrock(self, api: API = API.CONVERSE) -> dict[str, Any]:
+        """The usage as Bedrock reports it: Converse's `usage` (with totalTokens and cacheDetails), or for
+        InvokeModel the Anthropic Messages `usage` (cache_creation split by TTL)."""
+        if api is API.INVOKE:
+            return {
+                "input_tokens": self.inputTokens,
+                "cache_creation_input_tokens": self.cacheWriteInputTokens,
+                "cache_read_input_tokens": self.cacheReadInputTokens,
+                "cache_creation": {
+                    "ephemeral_5m_input_tokens": self.written(TTL.FIVE_MINUTES),
+                    "ephemeral_1h_input_tokens": self.written(TTL.ONE_HOUR),
+                },
+                "output_tokens": self.outputTokens,
+            }
+        return {
+            "inputTokens": self.inputTokens,
+            "outputTokens": self.outputTokens,
+            "totalTokens": self.totalTokens,
+            "cacheReadInputTokens": self.cacheReadInputTokens,
+            "cacheWriteInputTokens": self.cacheWriteInputTokens,
+            "cacheDetails": [{"ttl": str(ttl), "inputTokens": tokens} for ttl, tokens in self.cacheDetails],
+        }
 
     @property
     def prompt_tokens(self) -> int:
@@ -64,7 +93,7 @@ class Usage:
     def totalTokens(self) -> int:
         return self.prompt_tokens + self.outputTokens
 
-    def written(self, ttl: str, requested_ttl: str = "5m") -> int:
+    def written(self, ttl: str, requested_ttl: str = TTL.FIVE_MINUTES) -> int:
         """Tokens written with `ttl`: from cacheDetails when present, else all of them at the requested TTL."""
         if self.cacheDetails:
             return sum(tokens for detail_ttl, tokens in self.cacheDetails if detail_ttl == ttl)
@@ -79,5 +108,5 @@ class Usage:
             outputTokens=self.outputTokens + other.outputTokens,
             cacheReadInputTokens=self.cacheReadInputTokens + other.cacheReadInputTokens,
             cacheWriteInputTokens=self.cacheWriteInputTokens + other.cacheWriteInputTokens,
-            cacheDetails=tuple((ttl, merged[ttl]) for ttl in ("1h", "5m") if ttl in merged),
+            cacheDetails=tuple((ttl, merged[ttl]) for ttl in (TTL.ONE_HOUR, TTL.FIVE_MINUTES) if ttl in merged),
         )

@@ -96,11 +96,11 @@ def turn_rows(text: str) -> list[list[int]]:
 def kind_of(record: CallRecord) -> str:
     """The kind of outcome the emulator recorded for a call, from its usage and checkpoints: the truth the doctor's
     inference is checked against."""
-    if record.usage["cacheReadInputTokens"]:
+    if record.usage.cacheReadInputTokens:
         return Kind.HIT
     if not record.checkpoints:
         return Kind.NO_CACHE_POINT
-    if not record.usage["cacheWriteInputTokens"]:
+    if not record.usage.cacheWriteInputTokens:
         return Kind.BELOW_MINIMUM
     misses = {point.miss for point in record.checkpoints}
     return next((kind for kind in (Kind.EXPIRED, Kind.BEYOND_LOOKBACK) if kind in misses), Kind.NEW_PREFIX)

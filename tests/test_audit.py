@@ -25,7 +25,6 @@ from caching.audit.sources import Line, read
 from caching.emulator import Emulator, ManualClock
 from caching.rules import Catalog
 from caching.rules.memo import Linearizer
-from caching.usage import Usage
 
 from .helpers import CP, SONNET, kind_of, render_with, text_of, user
 
@@ -120,7 +119,7 @@ def test_an_emulated_session_audits_as_the_emulator_recorded_it(tmp_path: Path) 
     emulator = session_with_mistakes(tmp_path / "logs")
     report = audit_json(str(tmp_path / "logs"))
     records = emulator.records
-    assert report["total"]["hits"] == sum(1 for r in records if r.usage["cacheReadInputTokens"])
+    assert report["total"]["hits"] == sum(1 for r in records if r.usage.cacheReadInputTokens)
     truth: dict[str, int] = {}
     for record in records:
         kind = kind_of(record)
@@ -128,7 +127,7 @@ def test_an_emulated_session_audits_as_the_emulator_recorded_it(tmp_path: Path) 
             truth[str(kind)] = truth.get(str(kind), 0) + 1
     assert {c["kind"]: c["calls"] for c in report["miss_causes"]} == truth == {"new prefix": 4, "expired": 1}
     # Never read: the three stamped prompts' writes, and the write the pause let expire (read by no one).
-    wasted = [records[i].usage["cacheWriteInputTokens"] for i in (0, 1, 2, 3)]
+    wasted = [records[i].usage.cacheWriteInputTokens for i in (0, 1, 2, 3)]
     assert report["wasted_writes"]["tokens"] == sum(wasted)
     assert (
         report["what_if"]["as sent"]["spend"] == report["total"]["spend"]
@@ -246,7 +245,7 @@ def test_settings_that_share_a_replay_until_a_call_splits_them_cost_what_each_co
         clock.advance(200 * n)
     calls = [c for c in read([str(tmp_path)]) if isinstance(c, LoggedCall)]
     catalog, linearizer = Catalog(), Linearizer()
-    prepared = [prepare(c, Usage.from_bedrock(c.usage), catalog, linearizer) for c in calls]
+    prepared = [prepare(c, c.usage, catalog, linearizer) for c in calls]
     together = Replays(SETTINGS)
     for call, each in zip(calls, prepared, strict=True):
         assert each is not None

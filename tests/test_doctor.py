@@ -199,25 +199,23 @@ def test_a_missing_recording_could_not_run(tmp_path: Any) -> None:
 
 
 def test_live_counts_that_differ_from_the_estimate() -> None:
-    from caching.strands.recorder import ObservedCall
+    from caching import Call, Usage
 
     request = {"system": [{"text": GUIDE}, CP], "messages": [user("Hi")]}
     doctor = Doctor()
     # Live, token counts come from Bedrock: the offline estimate of each prefix is scaled to the reported total.
-    short = doctor.observe(ObservedCall("app", 0.0, SONNET, request, {"inputTokens": 1_900}))
+    short = doctor.observe(Call("app", 0.0, SONNET, request, Usage(inputTokens=1_900)))
     assert (short.kind, short.message) == (
         Kind.BELOW_MINIMUM,
         "prefix below minimum: ~1,896 < 2,048 tokens for claude-sonnet-4-6; add about 152 tokens or move the "
         "checkpoint later",
     )
-    odd = doctor.observe(ObservedCall("app", 0.0, SONNET, request, {"inputTokens": 2_500}))
+    odd = doctor.observe(Call("app", 0.0, SONNET, request, Usage(inputTokens=2_500)))
     assert (odd.kind, odd.message) == (
         Kind.BELOW_MINIMUM,
         "prefix below minimum: nothing was cached although the prefix is about 2,495 tokens, so Bedrock's minimum "
         "for claude-sonnet-4-6 is above the 2,048 assumed here; add more tokens or move the checkpoint later",
     )
-    first = doctor.observe(
-        ObservedCall("app", 1.0, SONNET, request, {"inputTokens": 5, "cacheWriteInputTokens": 2_300})
-    )
-    again = doctor.observe(ObservedCall("app", 2.0, SONNET, request, {"inputTokens": 5, "cacheReadInputTokens": 2_300}))
+    first = doctor.observe(Call("app", 1.0, SONNET, request, Usage(inputTokens=5, cacheWriteInputTokens=2_300)))
+    again = doctor.observe(Call("app", 2.0, SONNET, request, Usage(inputTokens=5, cacheReadInputTokens=2_300)))
     assert (first.kind, again.kind, again.message) == (Kind.NEW_PREFIX, Kind.HIT, "read 2,300 cached tokens")

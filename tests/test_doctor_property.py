@@ -10,10 +10,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from caching.call import Call
 from caching.check.doctor import Doctor
 from caching.emulator import Emulator, ManualClock, RequestRejected
 from caching.rules import Kind
-from caching.strands.recorder import ObservedCall
 
 from .helpers import SONNET, kind_of, text_of
 
@@ -96,11 +96,11 @@ def test_inference_never_contradicts_the_emulator(system_tokens: int, edits: lis
             else:
                 emulator.invoke(SONNET, request, "AKIAPROPERTY")
         except RequestRejected as exc:
-            call = ObservedCall("agent", clock(), SONNET, request, error=str(exc), api=api)
+            call = Call("agent", clock(), SONNET, request, error=str(exc), api=api)
             assert doctor.observe(call).kind == Kind.REJECTED
             continue
         record = emulator.records[-1]
-        call = ObservedCall("agent", clock(), SONNET, request, usage=record.usage, api=api)
+        call = Call("agent", clock(), SONNET, request, usage=record.usage, api=api)
         diagnosis = doctor.observe(call)
         assert diagnosis.kind == kind_of(record), (step, edit, diagnosis, record.checkpoints)
         assert diagnosis == record.diagnosis  # and in the same words

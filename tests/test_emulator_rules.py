@@ -179,10 +179,10 @@ def test_a_later_checkpoint_reads_and_extends_the_prefix(client: Any, emu: Emula
     response = ask(client, system, longer)
     history = sum(text_tokens(t) + FRAMING for t in (QUESTION, "Caching reuses a prefix.", "And the TTL?"))
     assert usage_of(response) == (SYSTEM, history, 0)
-    assert [(p.action, p.reason) for p in emu.records[1].checkpoints] == [("read", ""), ("write", "")]
+    assert [(p.action, p.reason) for p in emu.records[1].checkpoints] == [("read", None), ("write", None)]
     again = ask(client, system, longer)
     assert usage_of(again) == (SYSTEM + history, 0, 0)
-    assert [(p.action, p.reason) for p in emu.records[2].checkpoints] == [("skip", Kind.COVERED), ("read", "")]
+    assert [(p.action, p.reason) for p in emu.records[2].checkpoints] == [("skip", Kind.COVERED), ("read", None)]
 
 
 REJECTIONS = [

@@ -35,9 +35,7 @@ def run_two_turns(model: BedrockModel) -> Agent:
 
 
 def usages(emu: Emulator) -> list[tuple[int, int, int]]:
-    return [
-        (r.usage["cacheReadInputTokens"], r.usage["cacheWriteInputTokens"], r.usage["inputTokens"]) for r in emu.records
-    ]
+    return [(r.usage.cacheReadInputTokens, r.usage.cacheWriteInputTokens, r.usage.inputTokens) for r in emu.records]
 
 
 def test_agent_two_turns_exact_usage_per_call() -> None:

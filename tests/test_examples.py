@@ -13,9 +13,9 @@ from types import ModuleType
 import pytest
 
 from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect, prompt
-from caching.rules import block_tokens, text_tokens
+from caching.rules import Kind, block_tokens, text_tokens
 
-from .helpers import TOOL_PROMPT, call_rows, number, render_with, turn_rows
+from .helpers import TOOL_PROMPT, assistant, call_rows, message_tokens, number, render_with, turn_rows, user
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -127,24 +127,38 @@ def test_07_ttl() -> None:
 
 
 def test_08_cache_doctor() -> None:
-    text = " ".join(output("08").split())
-    n = r"([\d,]+)"
-    for diagnosis in (
-        rf"3 timestamp 0 {n} NEW PREFIX: prefix changed in system block 0 at character 29: '2026-11-29 10:42' looks "
-        "like a timestamp; move it after the checkpoint",
-        rf"4 timestamp moved {n} {n} HIT: read \1 cached tokens, wrote \2 more",
-        rf"7 whole prompt {n} 0 HIT: read \1 cached tokens",
-        "but the previous cached prefix is 24 blocks before this checkpoint, beyond the 21-block lookback; add a "
-        "checkpoint",  # 12 tool calls and their 12 results since the last checkpoint
-        rf"11 fan-out rolling {n} {n} HIT: read \1 cached tokens, wrote \2 more",
-    ):
-        assert re.search(diagnosis, text), diagnosis
-    short = re.search(
-        rf"5 too short 0 0 BELOW MINIMUM: prefix below minimum: ~{n} < 2,048 tokens for claude-sonnet-4-6; add "
-        rf"about {n} tokens or move the checkpoint later",
-        text,
-    )
-    assert short is not None and number(short[1]) + number(short[2]) == 2_048
+    diagnosed = example("08").diagnose(connect(Settings()))
+    calls: dict[str, list[tuple[Kind, int, int, str]]] = {}
+    for call, said in diagnosed:
+        usage = call.usage
+        calls.setdefault(call.agent, []).append(
+            (said.kind, usage.cacheReadInputTokens, usage.cacheWriteInputTokens, said.message)
+        )
+    write_then_read = [Kind.NEW_PREFIX, Kind.HIT]
+    assert {case: [kind for kind, *_ in made] for case, made in calls.items()} == {
+        "timestamp": [Kind.NEW_PREFIX, Kind.NEW_PREFIX],
+        "timestamp fixed": write_then_read,
+        "too short": [Kind.BELOW_MINIMUM] * 2,
+        "too short fixed": write_then_read,
+        "fan-out": write_then_read,  # it reads, but only the system prompt
+        "fan-out fixed": write_then_read,
+    }
+    for case in ("timestamp fixed", "too short fixed", "fan-out fixed", "timestamp", "fan-out"):
+        assert calls[case][0][1:3] == (0, calls[case][0][2]) and calls[case][0][2] > 0, case  # call 1 writes
+        assert calls[case][0][3].startswith("first request like this"), case
+    for case in ("timestamp fixed", "too short fixed", "fan-out fixed"):  # call 2 reads all that call 1 wrote
+        assert calls[case][1][1] == calls[case][0][2], case
+    assert [made[1:3] for made in calls["too short"]] == [(0, 0), (0, 0)]
+    assert calls["timestamp"][1][1] == 0
+    assert "'2026-11-29 10:42' looks like a timestamp; move it after the checkpoint" in calls["timestamp"][1][3]
+    assert "below minimum" in calls["too short"][0][3]
+    assert "beyond the 21-block lookback; add a checkpoint" in calls["fan-out"][1][3]
+    # The fix reads the pasted history and the question too: thousands of tokens more than the system prompt alone.
+    history = [user("My order history:", prompt("research_assistant")), assistant("Read.")]
+    more = sum(map(message_tokens, [*history, user("Where are orders 0 to 11?")]))
+    orchestrator = prompt("orchestrator")  # each case's system prompt starts with its name, to keep them apart
+    more += text_tokens(f"[fan-out fixed]\n{orchestrator}") - text_tokens(f"[fan-out]\n{orchestrator}")
+    assert calls["fan-out fixed"][1][1] - calls["fan-out"][1][1] == more > 2_000
 
 
 @pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])

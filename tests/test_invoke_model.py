@@ -145,7 +145,7 @@ def test_recorder_and_doctor_read_invoke_model_calls(streamed: bool, tmp_path: A
     clock.advance(400)
     send(client, body())
     assert [call.api for call in recorder.calls] == ["invoke", "invoke"]
-    assert [call.usage["cacheWriteInputTokens"] for call in recorder.calls if call.usage] == [2_100, 2_100]
+    assert [call.usage.cacheWriteInputTokens for call in recorder.calls if call.error is None] == [2_100, 2_100]
     doctor = Doctor()
     for call, record in zip(recorder.calls, emulator.records, strict=True):
         assert doctor.observe(call) == record.diagnosis

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from caching.__main__ import main as cli
+from caching.rules import block_tokens
 
-from .helpers import CP, SONNET, cp, render_with, text_of, user
+from .helpers import CP, SONNET, TOOL_PROMPT, cp, message_tokens, render_with, text_of, user
 
 GUIDE = text_of(3_000)
 CLEAN = {"modelId": SONNET, "system": [{"text": GUIDE}, CP], "messages": [user("Where is my order?", cp())]}
@@ -111,7 +112,10 @@ def test_github_annotations_and_could_not_run(tmp_path: Path) -> None:
     bad = {**CLEAN, "system": [{"text": text_of(1_500)}, CP]}
     path = saved(tmp_path, bad)
     text = render_with(lambda console: cli(["lint", path, "--github"], console), width=400, expect=1)
-    assert text.startswith(f"::error file={path},title=caching below-minimum at system[1]::~1,500 tokens before it")
+    assert text.startswith(
+        f"::error file={path},title=caching below-minimum at system[1]::prefix below minimum: ~1,500 < 2,048 tokens "
+        "for claude-sonnet-4-6; add about 548 tokens or move the checkpoint later\n"
+    )
     assert render_with(lambda console: cli(["lint", str(tmp_path / "none.json")], console), expect=2).startswith(
         "Error: Cannot read"
     )
@@ -158,4 +162,70 @@ def test_an_invoke_model_body_bedrock_refuses_is_an_error_and_apis_never_share(t
     }
     assert ("error", "rejected", "request") in codes(tmp_path, body, expect=1)
     good = {**body, "system": [{"type": "text", "text": GUIDE, "cache_control": {"type": "ephemeral"}}]}
-    assert diff(tmp_path, good, CLEAN, expect=1).startswith("one goes through Converse, the other through InvokeModel")
+    assert diff(tmp_path, good, CLEAN, expect=1) == (
+        "misses everything the first cached: like an earlier request, but it went through another API (Converse and "
+        "InvokeModel build different prompts), and that keys the cache: keep it the same between calls"
+    )
+
+
+TOOL = {"toolSpec": {"name": "lookup", "description": "Find an order.", "inputSchema": {"json": {}}}}
+# The lab's default (combined) setup: Strands puts a cachePoint after the tools, the system prompt and the last turn.
+DEFAULT_SETUP = {
+    "modelId": SONNET,
+    "toolConfig": {"tools": [TOOL, CP]},
+    "system": [{"text": GUIDE}, CP],
+    "messages": [user("Where is my order?", cp())],
+}
+TOOLS_TOKENS = TOOL_PROMPT + block_tokens(TOOL)  # the tool-use system prompt is counted with the first tool
+
+
+def test_a_point_below_the_minimum_before_one_that_caches_is_information(tmp_path: Path) -> None:
+    assert codes(tmp_path, DEFAULT_SETUP, expect=0) == [("info", "below-minimum", "tools[1]")]
+    assert (
+        lint(tmp_path, DEFAULT_SETUP)
+        .splitlines()[0]
+        .endswith(
+            f": info: tools[1]: prefix below minimum: ~{TOOLS_TOKENS:,} < 2,048 tokens for claude-sonnet-4-6: this point "
+            "caches nothing and costs nothing; system[1] caches"
+        )
+    )
+
+
+def test_diff_claims_no_read_where_nothing_is_cached(tmp_path: Path) -> None:
+    short = {**DEFAULT_SETUP, "system": [{"text": "Be brief."}, CP]}
+    have = TOOLS_TOKENS + block_tokens({"text": "Be brief."}) + message_tokens(user("Where is my order?"))
+    assert diff(tmp_path, DEFAULT_SETUP, short, expect=1) == (
+        f"misses everything the first cached: prefix below minimum: ~{have:,} < 2,048 tokens for claude-sonnet-4-6; "
+        f"add about {2_048 - have:,} tokens or move the checkpoint later"
+    )
+    other = {**DEFAULT_SETUP, "system": [{"text": text_of(2_500, "tone")}, CP]}
+    written = TOOLS_TOKENS + 2_500 + message_tokens(user("Where is my order?"))
+    assert diff(tmp_path, DEFAULT_SETUP, other, expect=1) == (
+        f"misses everything the first cached: first request like this: {written:,} tokens written for the next one "
+        "to read"
+    )
+
+
+def test_invoke_model_places_are_named_in_the_body(tmp_path: Path) -> None:
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 100,
+        "system": [
+            {"type": "text", "text": text_of(1_500), "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": "Today is 2026-11-30 09:15."},
+        ],
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Hi"},
+                    {"type": "text", "text": text_of(1_000), "cache_control": {"type": "ephemeral"}},
+                ],
+            }
+        ],
+    }
+    assert codes(tmp_path, body, expect=1) == [
+        ("error", "dynamic-text", "system[1]"),
+        ("info", "below-minimum", "system[0]"),
+        ("warning", "near-minimum", "messages[0].content[1]"),
+    ]

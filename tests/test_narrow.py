@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from caching import CallUsage, ObservedCall, Usage
+from caching import Call, CallUsage, Usage
 from caching.__main__ import main as cli
 from caching.lab.reports import calls_table, doctor_table
 from caching.planner import BUILTIN
@@ -49,7 +49,17 @@ def render(renderable: object, width: int) -> str:
 def test_calls_table_keeps_numbers_and_words_whole(width: int, first_token: bool) -> None:
     usage = Usage(inputTokens=12, outputTokens=345, cacheReadInputTokens=123_456, cacheWriteInputTokens=7_890)
     calls = [
-        CallUsage("research_assistant", n, SONNET, usage, turn=12, reason=LONG_REASON, first_token_ms=1_234)
+        CallUsage(
+            agent="research_assistant",
+            at=0.0,
+            model_id=SONNET,
+            request=None,
+            usage=usage,
+            number=n,
+            turn=12,
+            reason=LONG_REASON,
+            first_token_ms=1_234,
+        )
         for n in (1, 10)
     ]
     text = render(calls_table(calls, first_token=first_token), width)
@@ -63,7 +73,7 @@ def test_calls_table_keeps_numbers_and_words_whole(width: int, first_token: bool
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_doctor_table_keeps_words_whole_and_renders_no_markup(width: int) -> None:
-    call = ObservedCall("[link=file:///etc/passwd]app[/link]\x1b[31m", 0.0, SONNET, {}, {"cacheReadInputTokens": 5})
+    call = Call("[link=file:///etc/passwd]app[/link]\x1b[31m", 0.0, SONNET, {}, Usage(cacheReadInputTokens=5))
     text = render(doctor_table([(call, Diagnosis(Kind.NEW_PREFIX, LONG_REASON))]), width)
     fits(text, width)
     assert f"NEW PREFIX: {LONG_REASON}" in whole(text)

@@ -82,9 +82,7 @@ def full_stack(
         if turn:
             clock.advance(model_latency + pause)
         agent(text_of(USER, f"q{turn:03d}"))
-    total = sum(
-        (Usage.from_bedrock(r.usage) for r in emulator.records[1:]), Usage.from_bedrock(emulator.records[0].usage)
-    )
+    total = sum((r.usage for r in emulator.records[1:]), emulator.records[0].usage)
     specs = emulator.records[0].request["toolConfig"]["tools"]
     return total, TOOL_PROMPT + sum(block_tokens(t) for t in specs if "toolSpec" in t)
 

@@ -29,9 +29,14 @@ def rows(text: str) -> list[list[str]]:
     return [row for row in cells if re.fullmatch(r"\d+(\.\d+)?", row[0])]
 
 
+def tracked(agent: str, number: int, usage: Usage, reason: str = "") -> CallUsage:
+    """A call as the tracker records it (it sees the usage, not the request)."""
+    return CallUsage(agent=agent, at=0.0, model_id=SONNET, request=None, usage=usage, number=number, reason=reason)
+
+
 def sample_turn() -> Turn:
-    write = CallUsage("orchestrator", 1, SONNET, Usage(100, 50, 0, 2_000), reason="new prefix")
-    read = CallUsage("research_assistant", 2, SONNET, Usage(100, 50, 2_000, 0), reason="read 2,000")
+    write = tracked("orchestrator", 1, Usage(100, 50, 0, 2_000), reason="new prefix")
+    read = tracked("research_assistant", 2, Usage(100, 50, 2_000, 0), reason="read 2,000")
     return Turn(1, "What is Python?", [write, read])
 
 
@@ -56,7 +61,7 @@ def test_turn_and_session_lines() -> None:
 
 def test_session_summary_lists_each_turn() -> None:
     turn = sample_turn()
-    second = Turn(2, "again", [CallUsage("orchestrator", 1, SONNET, Usage(10, 5, 2_100, 0))])
+    second = Turn(2, "again", [tracked("orchestrator", 1, Usage(10, 5, 2_100, 0))])
     text = render(session_summary([turn, second]))
     assert rows(text) == [
         ["1", "2", "2,000", "2,000", "200", "100", "$0.010200", "saves 31.0%"],
@@ -69,9 +74,7 @@ def test_session_summary_lists_each_turn() -> None:
 
 def test_comparison_chart_scales_bars_to_the_costliest() -> None:
     cached = sample_turn()
-    uncached = Turn(
-        1, "q", [CallUsage("orchestrator", 1, SONNET, Usage(2_100, 50)), CallUsage("r", 2, SONNET, Usage(2_100, 50))]
-    )
+    uncached = Turn(1, "q", [tracked("orchestrator", 1, Usage(2_100, 50)), tracked("r", 2, Usage(2_100, 50))])
     lines = render(comparison_chart({"none": [uncached], "combined": [cached]}, width=20)).splitlines()
     assert lines == [
         "Total cost by approach (input + output), against no caching",

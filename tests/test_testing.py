@@ -15,7 +15,9 @@ import pytest
 
 from caching.check.testing import assert_hit_rate, assert_reads, assert_writes_at_most
 
-from .helpers import CP, SONNET, text_of, user
+from .helpers import CP, SONNET, assistant, message_tokens, text_of, user
+
+pytest_plugins = ["pytester"]  # pytest's own fixture for running pytest on a generated test file
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "docs" / "test_agent_caching.py"
@@ -56,10 +58,33 @@ def test_a_users_suite_fails_with_the_diagnosis_when_a_request_id_creeps_in(tmp_
     result = run_like_a_user(tmp_path, broken)
     assert result.returncode == 1
     assert "1 failed, 1 passed" in result.stdout
-    assert "Hit rate 0% (0 of 3 calls) is below 60%; the misses:" in result.stdout
-    assert re.search(
-        r"prefix changed in system block 0 at character 8: '[0-9a-f-]{36}' looks like a request id", result.stdout
+    message = failure(result.stdout.splitlines())
+    assert message[0] == "Hit rate 0% (0 of 3 calls) is below 60% (marked *)."
+    assert re.fullmatch(  # call 1 could only write: the cause is the next call, which found the prefix changed
+        r"Cause: call 2 missed: NEW PREFIX: prefix changed in system block 0 at character 8: '[0-9a-f-]{36}' looks "
+        r"like a request id.*",
+        message[1],
     )
+
+
+def unwrapped(message: str) -> list[str]:
+    """A check's failure message with each wrapped line joined again (its continuations are indented 4 spaces),
+    after checking it fits 80 columns behind pytest's "E       " (and "AssertionError: " on its first line)."""
+    lines: list[str] = []
+    for number, line in enumerate(message.splitlines()):
+        assert len(line) <= 72 - (len("AssertionError: ") if number == 0 else 0), line
+        if line.startswith("    "):
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
+def failure(output: list[str]) -> list[str]:
+    """The message of the one failure in pytest's output (its "E" lines), unwrapped, checked to fit 80 columns."""
+    shown = [line for line in output if line.startswith("E       ")]
+    assert all(len(line) <= 80 for line in shown)
+    return unwrapped("\n".join(line[8:] for line in shown).removeprefix("AssertionError: "))
 
 
 def send(target: Any, pause: float = 0.0) -> None:
@@ -78,13 +103,19 @@ def test_the_fixture_the_clock_and_the_checks(bedrock_emulator: Any) -> None:
     send(bedrock_emulator, pause=301)  # past the 5m TTL
     with pytest.raises(AssertionError) as caught:
         assert_reads(bedrock_emulator, at_least=2_100)
-    assert str(caught.value) == (
-        "1 of 2 calls read fewer than 2,100 cached tokens:\n"
-        "  call 3 (Converse, global.anthropic.claude-sonnet-4-6): read 0, wrote 2,100, 4 uncached: EXPIRED: 5m01s "
-        "since the last hit: the 5m entry expired; consider ttl 1h"
-    )
-    with pytest.raises(AssertionError, match=r"^2 call\(s\) wrote more than 2,000 tokens:"):  # calls 1 and 3
-        assert_writes_at_most(bedrock_emulator, 2_000)
+    question = message_tokens(user("Hi"))  # the prompt is the system text, its checkpoint, then the question
+    expired = "EXPIRED: 5m01s since the last hit: the 5m entry expired; consider ttl 1h"
+    each = f"(Converse, {SONNET}): read {{}}, wrote {{}}, {question:,} uncached: {{}}"
+    assert unwrapped(str(caught.value)) == [
+        "1 of 2 calls after the first read fewer than 2,100 cached tokens (marked *).",
+        f"Cause: call 3 missed: {expired}",
+        "  call 1 "
+        + each.format(0, "2,100", "NEW PREFIX: first request like this: 2,100 tokens written for the next one to read"),
+        "  call 2 " + each.format("2,100", 0, "HIT: read 2,100 cached tokens"),
+        "* call 3 " + each.format(0, "2,100", expired),
+    ]
+    with pytest.raises(AssertionError, match=r"^2 call\(s\) wrote more than 2,000 tokens \(marked \*\)"):
+        assert_writes_at_most(bedrock_emulator, 2_000)  # calls 1 and 3
 
 
 def test_the_fixture_serves_on_loopback_for_code_that_takes_a_url(bedrock_emulator: Any) -> None:
@@ -92,4 +123,51 @@ def test_the_fixture_serves_on_loopback_for_code_that_takes_a_url(bedrock_emulat
     client = session.client("bedrock-runtime", endpoint_url=bedrock_emulator.endpoint_url)
     for _ in range(2):
         client.converse(modelId=SONNET, system=[{"text": text_of(2_100)}, CP], messages=[user("Hi")])
-    assert [r.usage["cacheReadInputTokens"] for r in bedrock_emulator.records] == [0, 2_100]
+    assert [r.usage.cacheReadInputTokens for r in bedrock_emulator.records] == [0, 2_100]
+
+
+# A conversation whose system prompt has no cachePoint and whose last user message has one (as Strands' automatic
+# caching places it): call 1's prefix is just under Sonnet 4.6's 2,048-token minimum, so it caches nothing; call 2's
+# longer prefix is over it and writes, so it is a miss that only call 1 explains.
+BELOW_MINIMUM = """
+from caching.check.testing import assert_reads
+
+CP = {{"cachePoint": {{"type": "default"}}}}
+SYSTEM = {system!r}
+
+
+def test_turn_two_reads(bedrock_emulator):
+    client, messages = bedrock_emulator.client(), []
+    for question in ("Hi", "And then?"):
+        messages = [{{**m, "content": [b for b in m["content"] if "cachePoint" not in b]}} for m in messages]
+        messages.append({{"role": "user", "content": [{{"text": question}}, CP]}})
+        client.converse(modelId={model!r}, system=[{{"text": SYSTEM}}], messages=messages)
+        messages.append({{"role": "assistant", "content": [{{"text": "Fine."}}]}})
+    assert_reads(bedrock_emulator)
+"""
+
+
+def test_a_failed_check_names_the_first_call_as_the_cause_and_lists_every_call(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_agent=BELOW_MINIMUM.format(model=SONNET, system=text_of(2_040)))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    first = 2_040 + message_tokens(user("Hi"))  # the prefix call 1's checkpoint closes
+    second = first + message_tokens(assistant("Fine.")) + message_tokens(user("And then?"))
+    below = f"prefix below minimum: ~{first:,} < 2,048 tokens for claude-sonnet-4-6; add about {2_048 - first} tokens"
+    assert failure(result.outlines) == [
+        "1 of 1 calls after the first read nothing from the cache (marked *).",
+        f"Cause: call 1 cached nothing: BELOW MINIMUM: {below} or move the checkpoint later",
+        f"  call 1 (Converse, {SONNET}): read 0, wrote 0, {first:,} uncached: BELOW MINIMUM: {below} or move the "
+        "checkpoint later",
+        f"* call 2 (Converse, {SONNET}): read 0, wrote {second:,}, 0 uncached: NEW PREFIX: the conversation moved "
+        f"on: {second:,} tokens written for the next call to read",
+    ]
+
+
+def test_a_failed_check_hides_its_own_frames(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_agent=BELOW_MINIMUM.format(model=SONNET, system=text_of(2_040)))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    shown = result.stdout.str()
+    assert "assert_reads(bedrock_emulator)" in shown  # the user's line is shown ...
+    assert "testing.py" not in shown and "raise AssertionError" not in shown  # ... the plugin's source is not

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caching import Emulator, ManualClock, Settings, Usage, UsageTracker, build_team, connect
+from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect
 from caching.strands.tracking import EmulatorReasons
 
 QUESTIONS = ["What is Python?", "Write hello world in Python", "Explain recursion and write a factorial function"]
@@ -24,7 +24,7 @@ def test_three_turns_every_call_and_turn_including_sub_agents() -> None:
     assert [t.prompt for t in tracker.turns] == QUESTIONS
 
     # Every call's usage is exactly what the emulator reported for that request.
-    assert [c.usage for c in tracker.calls] == [Usage.from_bedrock(r.usage) for r in emu.records]
+    assert [c.usage for c in tracker.calls] == [r.usage for r in emu.records]
 
     # And it follows the rules for the combined approach: each agent's call reads what its previous call wrote (its
     # whole prompt, up to the cachePoint at the end of the last user message) and writes only what was added since.

@@ -8,6 +8,8 @@ import pytest
 
 from caching import Usage
 from caching.errors import UsageError
+from caching.rules import API
+from caching.rules.messages import converse_usage
 
 
 def test_from_bedrock_keeps_bedrock_names_and_fills_missing_keys() -> None:
@@ -57,3 +59,34 @@ def test_bad_usage_gets_one_line(raw: Any, message: str) -> None:
         Usage.from_bedrock(raw)
     assert str(caught.value) == message
     assert "\n" not in str(caught.value)
+
+
+def test_of_splits_the_writes_by_ttl_one_hour_first() -> None:
+    usage = Usage.of(regular=7, output=20, read=2_000, write_5m=300, write_1h=4_000)
+    assert usage == Usage(7, 20, 2_000, 4_300, (("1h", 4_000), ("5m", 300)))
+    assert Usage.of(regular=7, write_5m=300) == Usage(7, 0, 0, 300, (("5m", 300),))
+
+
+def test_to_bedrock_writes_converse_usage_and_reads_back_the_same() -> None:
+    usage = Usage.of(regular=7, output=20, read=2_000, write_5m=300, write_1h=4_000)
+    assert usage.to_bedrock() == {
+        "inputTokens": 7,
+        "outputTokens": 20,
+        "totalTokens": 7 + 20 + 2_000 + 4_300,
+        "cacheReadInputTokens": 2_000,
+        "cacheWriteInputTokens": 4_300,
+        "cacheDetails": [{"ttl": "1h", "inputTokens": 4_000}, {"ttl": "5m", "inputTokens": 300}],
+    }
+    assert Usage.from_bedrock(usage.to_bedrock()) == usage
+
+
+def test_to_bedrock_writes_invoke_model_usage_with_anthropic_names() -> None:
+    usage = Usage.of(regular=7, output=20, read=2_000, write_5m=300, write_1h=4_000)
+    assert usage.to_bedrock(API.INVOKE) == {
+        "input_tokens": 7,
+        "cache_creation_input_tokens": 4_300,
+        "cache_read_input_tokens": 2_000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 300, "ephemeral_1h_input_tokens": 4_000},
+        "output_tokens": 20,
+    }
+    assert Usage.from_bedrock(converse_usage(usage.to_bedrock(API.INVOKE))) == usage

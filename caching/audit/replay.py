@@ -104,8 +104,8 @@ class Spend:
     def cost(self) -> Cost:
         total = Cost()
         for model_id, (regular, output, read, write_5m, write_1h) in self.tokens.items():
-            details = tuple((ttl, n) for ttl, n in (("1h", write_1h), ("5m", write_5m)) if n)
-            total += cost_of(Usage(regular, output, read, write_5m + write_1h, details), model_id)
+            usage = Usage.of(regular=regular, output=output, read=read, write_5m=write_5m, write_1h=write_1h)
+            total += cost_of(usage, model_id)
         return total
 
 
@@ -113,7 +113,7 @@ class Spend:
 class _Written:
     """The entries one call wrote, the tokens up to each, and where its write began."""
 
-    entries: list[tuple[Any, int, str]]
+    entries: list[tuple[Any, int, TTL]]
     start: int
     model_id: str
 
@@ -269,7 +269,7 @@ class Oracle:
             for index, value in enumerate((regular, read, write_5m, write_1h)):
                 sums[index] += value
         for model_id, (regular, read, write_5m, write_1h) in by_model.items():
-            details = tuple((ttl, n) for ttl, n in (("1h", write_1h), ("5m", write_5m)) if n)
-            usage = Usage(regular, self.outputs.get(model_id, 0), read, write_5m + write_1h, details)
+            output = self.outputs.get(model_id, 0)
+            usage = Usage.of(regular=regular, output=output, read=read, write_5m=write_5m, write_1h=write_1h)
             total += cost_of(usage, model_id)
         return total

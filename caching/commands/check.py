@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from ..check.doctor import Doctor
-from ..check.lint import ERROR, as_github, diff, lint
+from ..check.lint import ERROR, INFO, as_github, diff, lint
 from ..check.lint import load as load_saved
 from ..check.recording import Problem, iter_recording
 from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
@@ -50,8 +50,8 @@ def doctor(args: argparse.Namespace, console: Console) -> int:
                 "call": number,
                 "agent": call.agent,
                 "model_id": call.model_id,
-                "read": None if call.usage is None else call.usage.get("cacheReadInputTokens", 0),
-                "write": None if call.usage is None else call.usage.get("cacheWriteInputTokens", 0),
+                "read": None if call.error is not None else call.usage.cacheReadInputTokens,
+                "write": None if call.error is not None else call.usage.cacheWriteInputTokens,
                 "error": call.error,
                 "kind": str(diagnosis.kind),
                 "message": diagnosis.message,
@@ -95,9 +95,11 @@ def lint_command(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(console, every)
     elif not args.github and worst < CANNOT_RUN:  # a summary only when every file was read
-        errors = sum(f["level"] == ERROR for f in every)
+        errors, infos = (sum(f["level"] == level for f in every) for level in (ERROR, INFO))
+        notes = f", {infos} info" if infos else ""
         console.print(
-            f"{plural(errors, 'error')}, {plural(len(every) - errors, 'warning')} (token counts are estimates)."
+            f"{plural(errors, 'error')}, {plural(len(every) - errors - infos, 'warning')}{notes} (token counts are "
+            "estimates)."
         )
     return worst
 
@@ -112,9 +114,10 @@ def diff_flags(parser: argparse.ArgumentParser) -> None:
 def diff_command(args: argparse.Namespace, console: Console) -> int:
     """0 when B reads all A cached, 1 when it misses some, 2 when a request could not be read."""
     before, after = load_saved(args.first, args.model), load_saved(args.second, args.model)
-    reads, why = diff(before, after)
+    found = diff(before, after)
     if args.json:
-        console.print(json.dumps({"reads_all": reads, "why": why}), markup=False, highlight=False, soft_wrap=True)
+        answer = {"reads_all": found.reads_all, "read_tokens": found.read_tokens, "why": found.sentence}
+        console.print(json.dumps(answer), markup=False, highlight=False, soft_wrap=True)
     else:
-        console.print(f"{args.second} after {args.first}: {why}", markup=False, highlight=False)
-    return DONE if reads else FINDING
+        console.print(f"{args.second} after {args.first}: {found.sentence}", markup=False, highlight=False)
+    return DONE if found.reads_all else FINDING

@@ -18,7 +18,7 @@ from ..rules import Diagnosis
 from .tables import NotedTable, table
 
 if TYPE_CHECKING:  # the planner and the audit render without loading Strands or botocore
-    from ..strands.recorder import ObservedCall
+    from ..call import Call
     from ..strands.tracking import CallUsage, Turn
 
 __all__ = [
@@ -181,17 +181,17 @@ def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Gro
     )
 
 
-def doctor_table(diagnosed: Sequence[tuple[ObservedCall, Diagnosis]], title: str = "Cache doctor") -> NotedTable:
+def doctor_table(diagnosed: Sequence[tuple[Call, Diagnosis]], title: str = "Cache doctor") -> NotedTable:
     """One row per recorded call: its agent, tokens read and written, and the doctor's diagnosis."""
     out = NotedTable(title, [("call", "right"), ("agent", "left"), ("read", "right"), ("write", "right")], "diagnosis")
     for number, (call, diagnosis) in enumerate(diagnosed, start=1):
-        usage = call.usage or {}
+        failed = call.error is not None
         out.add_row(
             [
                 str(number),
                 call.agent,
-                f"{usage.get('cacheReadInputTokens', 0):,}" if call.usage is not None else "-",
-                f"{usage.get('cacheWriteInputTokens', 0):,}" if call.usage is not None else "-",
+                "-" if failed else f"{call.usage.cacheReadInputTokens:,}",
+                "-" if failed else f"{call.usage.cacheWriteInputTokens:,}",
             ],
             f"{diagnosis.kind.upper()}: {diagnosis.message}",
         )

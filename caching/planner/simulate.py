@@ -65,8 +65,9 @@ class Tally:
         self.write_1h += write_1h
 
     def usage(self) -> Usage:
-        details = tuple((ttl, n) for ttl, n in (("1h", self.write_1h), ("5m", self.write_5m)) if n)
-        return Usage(self.regular, self.output, self.read, self.write_5m + self.write_1h, details)
+        return Usage.of(
+            regular=self.regular, output=self.output, read=self.read, write_5m=self.write_5m, write_1h=self.write_1h
+        )
 
 
 @dataclass

@@ -22,8 +22,10 @@ from .prompt import (
     check_layout,
     linearize,
 )
+from .severity import Severity
 from .tokens import block_tokens, text_tokens
 from .ttl import TTL, TTL_SECONDS, TTLS
+from .variant import Variant
 
 __all__ = [
     "API",
@@ -52,6 +54,8 @@ __all__ = [
     "Prompt",
     "PromptCache",
     "RequestRejected",
+    "Severity",
+    "Variant",
     "block_tokens",
     "cache_keys",
     "check_layout",
