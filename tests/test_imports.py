@@ -20,7 +20,7 @@ ROOT = Path(caching.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("caching.errors",),
     ("caching.rules",),
-    ("caching.usage", "caching.pricing", "caching.settings", "caching.live", "caching.call"),
+    ("caching.usage", "caching.call", "caching.pricing", "caching.settings", "caching.live"),
     ("caching.emulator", "caching.check", "caching.strands", "caching.planner", "caching.audit"),
     ("caching.lab", "caching.backend", "caching.commands", "caching.__main__", "caching.emulator.__main__", "caching"),
 )
