@@ -52,7 +52,12 @@ def test_a_users_suite_passes_on_a_well_cached_agent(tmp_path: Path) -> None:
 
 def test_a_users_suite_fails_with_the_diagnosis_when_a_request_id_creeps_in(tmp_path: Path) -> None:
     broken = SAMPLE.read_text().replace(
-        "    return SYSTEM_PROMPT\n", '    import uuid\n\n    return f"Request {uuid.uuid4()}.\\n" + SYSTEM_PROMPT\n'
+        # A fresh request id each call; its first hex digit always changes, so the diagnosis names character 8
+        # (a random uuid4 shares its first digit with the previous one once in 16 runs).
+        "    return SYSTEM_PROMPT\n",
+        "    import uuid\n\n"
+        '    system_prompt.calls = getattr(system_prompt, "calls", 0) + 1\n'
+        '    return f"Request {uuid.UUID(int=system_prompt.calls << 124)}.\\n" + SYSTEM_PROMPT\n',
     )
     assert broken != SAMPLE.read_text()
     result = run_like_a_user(tmp_path, broken)
