@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from caching.emulator import CallRecord
@@ -11,6 +16,35 @@ SONNET = "global.anthropic.claude-sonnet-4-6"
 CP: dict[str, Any] = {"cachePoint": {"type": "default"}}
 FRAMING = 3  # tokens for each message's role framing, as the emulator counts them
 TOOL_PROMPT = 346  # Anthropic's tool-use system prompt for Claude 4 models with auto tool choice (its pricing page)
+
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+sys.path.insert(0, str(ROOT / "scripts"))
+import update_readme  # noqa: E402
+
+
+def example(name: str) -> ModuleType:
+    """The example numbered `name` ("01" to "10"), loaded as a module."""
+    path = next(EXAMPLES.glob(f"{name}_*.py"))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def printed(command: str) -> str:
+    """What `command` (`examples/NN_x.py`, `main.py` or `-m caching ...`, with arguments) prints offline at 80
+    columns, the README's width. Each program runs once per test process: the example tests, the 80-column checks
+    and the README check read the same run (they share an xdist group, so one process serves them all)."""
+    return update_readme.program_output(command)
+
+
+def example_output(name: str) -> str:
+    """What example `name` prints with no flags, at 80 columns (see `printed`)."""
+    return printed(str(next(EXAMPLES.glob(f"{name}_*.py")).relative_to(ROOT)))
 
 
 def text_of(tokens: int, word: str = "rule") -> str:

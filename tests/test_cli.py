@@ -156,7 +156,7 @@ def test_every_help_fits_80_columns(
     if what.startswith("caching"):
         run = lambda: main(argv)  # noqa: E731
     else:
-        from .test_examples import example
+        from .helpers import example
         from .test_main import chat
 
         program = chat if what == "main.py" else example(what[:2])

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect, prompt
 from caching.rules import Kind, block_tokens, text_tokens
 
-from .helpers import TOOL_PROMPT, assistant, call_rows, message_tokens, number, render_with, turn_rows, user
+from .helpers import (
+    EXAMPLES,
+    TOOL_PROMPT,
+    assistant,
+    call_rows,
+    example,
+    example_output,
+    message_tokens,
+    number,
+    render_with,
+    turn_rows,
+    user,
+)
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+pytestmark = pytest.mark.xdist_group("printed")  # the examples run once, in the process that prints them
 
 
-def example(name: str) -> ModuleType:
-    path = next(EXAMPLES.glob(f"{name}_*.py"))
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def output(name: str, *argv: str) -> str:
-    return render_with(lambda console: example(name).main(list(argv), console))
+def output(name: str) -> str:
+    return example_output(name)
 
 
 def test_every_example_is_a_short_lesson_with_its_run_command() -> None:
@@ -161,15 +162,35 @@ def test_08_cache_doctor() -> None:
     assert calls["fan-out fixed"][1][1] - calls["fan-out"][1][1] == more > 2_000
 
 
-@pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])
-def test_examples_run_as_scripts_offline(name: str, tmp_path: Path) -> None:
-    path = next(EXAMPLES.glob(f"{name}_*.py"))
+# Runs each example as `python examples/NN_x.py` would (its __main__ block, its exit code), all in one interpreter so
+# the suite pays for one start-up; a line of NUL marks where each one ends.
+SCRIPTS = """
+import runpy, sys
+for path in sys.argv[1:]:
+    sys.argv = [path]
+    try:
+        runpy.run_path(path, run_name="__main__")
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    sys.stdout.flush()
+    print(f"\\0{path} exited {code}", flush=True)
+"""
+
+
+def test_examples_run_as_scripts_offline(tmp_path: Path) -> None:
+    paths = sorted(str(path) for path in EXAMPLES.glob("[0-9][0-9]_*.py"))
     env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=120, check=False
+        [sys.executable, "-c", SCRIPTS, *paths], capture_output=True, text=True, env=env, timeout=120, check=False
     )
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.startswith(("Offline:", "No model calls here"))
+    outputs = re.split(r"\0(\S+) exited (\S+)\n", result.stdout)
+    assert outputs[-1] == ""
+    ran = [(path, code) for path, code in zip(outputs[1::3], outputs[2::3], strict=True)]
+    assert ran == [(path, "0") for path in paths]
+    for text in outputs[0:-1:3]:
+        assert text.startswith(("Offline:", "No model calls here")), text[:200]
 
 
 def test_an_unknown_model_is_one_clear_error() -> None:

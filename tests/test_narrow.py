@@ -15,9 +15,8 @@ from caching.lab.reports import calls_table, doctor_table
 from caching.planner import BUILTIN
 from caching.rules import Diagnosis, Kind
 
-from .helpers import CP, SONNET, call_rows, render_with, user
+from .helpers import CP, SONNET, call_rows, example_output, render_with, user
 from .test_doctor import GUIDE, Lab
-from .test_examples import example
 from .test_main import chat
 
 WIDTHS = [80, 120]
@@ -80,14 +79,10 @@ def test_doctor_table_keeps_words_whole_and_renders_no_markup(width: int) -> Non
     assert "[link=file:///etc/passwd]app[/link]\\x1b[31m" in text and "\x1b" not in text
 
 
-def example_output(name: str, width: int) -> str:
-    return render_with(lambda console: example(name).main([], console), width=width)
-
-
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.xdist_group("printed")  # the examples' runs at 80 columns are shared with the example tests
 @pytest.mark.parametrize("name", ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"])
-def test_every_example_fits(name: str, width: int) -> None:
-    fits(example_output(name, width), width)
+def test_every_example_fits(name: str) -> None:
+    fits(example_output(name), 80)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

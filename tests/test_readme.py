@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import pytest
 
-ROOT = Path(__file__).parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import update_readme  # noqa: E402
+from .helpers import ROOT, printed, update_readme
+
+pytestmark = pytest.mark.xdist_group("printed")  # reads the same runs as the example tests
 
 
 def test_readme_output_blocks_are_current() -> None:
     readme = (ROOT / "README.md").read_text()
     assert update_readme.BLOCK.search(readme), "README.md has no generated output blocks"
-    assert update_readme.updated(readme) == readme, (
+    assert update_readme.updated(readme, printed) == readme, (
         "README.md is out of date: run .venv/bin/python scripts/update_readme.py"
     )
