@@ -20,7 +20,15 @@ ROOT = Path(caching.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("caching.errors",),
     ("caching.rules",),
-    ("caching.usage", "caching.call", "caching.pricing", "caching.settings", "caching.live"),
+    (
+        "caching.usage",
+        "caching.call",
+        "caching.pricing",
+        "caching.settings",
+        "caching.live",
+        "caching.words",
+        "caching.tables",
+    ),
     ("caching.emulator", "caching.check", "caching.strands", "caching.planner", "caching.audit"),
     ("caching.lab", "caching.backend", "caching.commands", "caching.__main__", "caching.emulator.__main__", "caching"),
 )
@@ -31,14 +39,6 @@ KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
     {
         # Part A: the registry of approaches moves low (caching/rules/approaches.py); settings then asks it there.
         ("caching.settings", "caching.strands.approaches"),
-        # Nobody yet: the reports of the planner and the audit borrow the lab's words and tables (usd, pct, plural,
-        # bar_chart, table, NotedTable, plain). Those helpers belong below both, e.g. with part D's money words.
-        ("caching.audit.report", "caching.lab.reports"),
-        ("caching.audit.report", "caching.lab.tables"),
-        ("caching.planner.html", "caching.lab.reports"),
-        ("caching.planner.report", "caching.lab.reports"),
-        ("caching.planner.report", "caching.lab.tables"),
-        ("caching.planner.run", "caching.lab.tables"),
     }
 )
 

@@ -425,8 +425,8 @@ def test_the_users_sweep_is_per_user_and_stays_within_the_limit() -> None:
 
 
 def test_the_html_plan_is_one_self_contained_page(tmp_path: Path) -> None:
-    from caching.lab.reports import usd
     from caching.planner.run import run_plan
+    from caching.words import usd
 
     page = tmp_path / "plan.html"
     workload_file = tmp_path / "<i>bot&.toml"  # a name that must be escaped in the page

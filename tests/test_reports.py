@@ -11,7 +11,8 @@ from rich.console import Console
 
 from caching import CallUsage, Turn, Usage
 from caching.audit.report import cheapest, versus
-from caching.lab.reports import calls_table, comparison_chart, saving, session_line, session_summary, turn_line
+from caching.lab.reports import calls_table, comparison_chart, session_line, session_summary, turn_line
+from caching.words import saving
 
 from .helpers import SONNET
 

@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Group as Renderables
 from rich.text import Text
 
-from ..lab.reports import plural, saving, usd
-from ..lab.tables import table
+from ..tables import table
+from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
 
 TOP = 10  # rows per breakdown

@@ -14,8 +14,9 @@ from ..check.lint import ERROR, INFO, as_github, diff, lint
 from ..check.lint import load as load_saved
 from ..check.recording import Problem, iter_recording
 from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
-from ..lab.reports import doctor_table, plural
+from ..lab.reports import doctor_table
 from ..lab.terminal import say_error
+from ..words import plural
 
 
 def print_json(console: Console, value: object) -> None:

@@ -16,10 +16,10 @@ from .reports import plural as plural
 from .reports import saving as saving
 from .reports import session_line as session_line
 from .reports import session_summary as session_summary
+from .reports import table as table
 from .reports import tokens as tokens
 from .reports import turn_line as turn_line
 from .reports import turns_table as turns_table
 from .reports import usd as usd
 from .screens import audit_report as audit_report
-from .tables import table as table
 from .terminal import say_error as say_error

@@ -6,7 +6,6 @@ They render into any Console; tests use Console(file=io.StringIO(), width=100, c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -15,12 +14,15 @@ from rich.text import Text
 
 from ..pricing import Cost
 from ..rules import Diagnosis
-from .tables import NotedTable, table
+from ..tables import NotedTable, bar_chart, table
+from ..words import ESTIMATE_LEGEND, plural, saving, tokens, usd
 
 if TYPE_CHECKING:  # the planner and the audit render without loading Strands or botocore
     from ..call import Call
     from ..strands.tracking import CallUsage, Turn
 
+# The number words and table helpers live below the planner and the audit (caching.words, caching.tables); they are
+# named here too so the examples find every screen helper in caching.lab.
 __all__ = [
     "bar_chart",
     "calls_table",
@@ -36,42 +38,6 @@ __all__ = [
     "turns_table",
     "usd",
 ]
-
-
-def usd(amount: Decimal) -> str:
-    """Dollars: to the micro-dollar below $1 (single calls cost fractions of a cent), to the cent from $1."""
-    return f"${amount:.6f}" if abs(amount) < 1 else f"${amount:,.2f}"
-
-
-ESTIMATE = "~"
-ESTIMATE_LEGEND = (
-    "~ an estimate made offline (prose about 1.11 x characters / 4, code and JSON more); live runs show Bedrock's "
-    "own counts."
-)
-
-
-def tokens(count: int, estimated: bool = False) -> str:
-    """A token count, marked when it is an offline estimate (zero is zero either way)."""
-    return f"{ESTIMATE if estimated and count else ''}{count:,}"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def saving(fraction: float, than: str | None = None) -> str:
-    """Money in words, the same on every screen: `fraction` is the share saved (negative when it costs more).
-
-    Alone, for a table cell: "saves 35.7%", "costs 2.1% more" or "same cost" (under 0.05% either way). With `than`
-    (what it is set against, like "no caching"), a phrase for a sentence: "saves 35.7% against no caching",
-    "costs 2.1% more than no caching", "costs the same as no caching".
-    """
-    percent = round(abs(fraction) * 100, 1)
-    if percent == 0:
-        return f"costs the same as {than}" if than else "same cost"
-    if fraction > 0:
-        return f"saves {percent:.1f}%" + (f" against {than}" if than else "")
-    return f"costs {percent:.1f}% more" + (f" than {than}" if than else "")
 
 
 def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_token: bool = False) -> NotedTable:
@@ -155,18 +121,6 @@ def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
 def session_summary(turns: Sequence[Turn]) -> Group:
     """The per-turn table followed by the session's totals."""
     return Group(turns_table(turns, "Session summary"), session_line(turns))
-
-
-def bar_chart(values: dict[str, Decimal], title: str, notes: dict[str, str] | None = None, width: int = 40) -> Group:
-    """Horizontal bars scaled to the largest value, each with its amount and an optional note."""
-    biggest = max(values.values(), default=Decimal(0))
-    label = max((len(name) for name in values), default=0)
-    lines = [Text(title)]
-    for name, amount in values.items():
-        filled = 0 if not biggest else round(width * amount / biggest)
-        note = f"  {notes[name]}" if notes and name in notes else ""
-        lines.append(Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(amount)}{note}"))
-    return Group(*lines)
 
 
 def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Group:

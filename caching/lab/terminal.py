@@ -12,7 +12,7 @@ import textwrap
 
 from rich.console import Console
 
-from .tables import plain
+from ..tables import plain
 
 LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
 

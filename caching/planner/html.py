@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..lab.reports import usd
+from ..words import usd
 from .report import cells, describe, label
 from .simulate import PlanResult
 from .sweep import Sweep

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.text import Text
 
-from ..lab.reports import bar_chart, plural, saving, usd
-from ..lab.tables import NotedTable
+from ..tables import NotedTable, bar_chart
+from ..words import plural, saving, usd
 from .simulate import PlanResult
 from .sweep import WHOLE_UP_TO_CALLS, BreakEven, Sweep
 from .workload import Distribution, Workload

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import CachingError
-from ..lab.tables import plain
+from ..tables import plain
 from .fast import simulate_runs
 from .html import plan_html
 from .report import plan_json, plan_report, sweep_chart, sweep_json

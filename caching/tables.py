@@ -1,4 +1,4 @@
-"""Tables that read well in an 80-column terminal and use the room a wider one gives.
+"""Tables and bar charts that read well in an 80-column terminal and use the room a wider one gives.
 
 Every table here has a rule under its header and two spaces between columns. A `NotedTable` also has a note per
 row (why a call missed, where writes went): in a column of its own when there is room for it, else on its own line
@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from rich import box
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
+
+from .words import usd
 
 NOTE_MIN_WIDTH = 30  # narrower than this, a note column reads as fragments: it goes under its row instead
 
@@ -110,3 +113,15 @@ class NotedTable:
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(40, options.max_width), options.max_width)
+
+
+def bar_chart(values: dict[str, Decimal], title: str, notes: dict[str, str] | None = None, width: int = 40) -> Group:
+    """Horizontal bars scaled to the largest value, each with its amount and an optional note."""
+    biggest = max(values.values(), default=Decimal(0))
+    label = max((len(name) for name in values), default=0)
+    lines = [Text(title)]
+    for name, amount in values.items():
+        filled = 0 if not biggest else round(width * amount / biggest)
+        note = f"  {notes[name]}" if notes and name in notes else ""
+        lines.append(Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(amount)}{note}"))
+    return Group(*lines)
