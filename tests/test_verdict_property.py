@@ -23,11 +23,10 @@ from hypothesis import strategies as st
 
 from caching.call import Call
 from caching.check.doctor import Doctor
-from caching.check.lint import Saved, diff, lint
+from caching.check.lint import diff, lint
 from caching.emulator import Emulator, ManualClock, RequestRejected
 from caching.rules import API, Catalog, Kind
 from caching.rules.diagnosis import REQUEST_ID, TIMESTAMP
-from caching.rules.messages import converse_form
 from caching.rules.severity import Severity
 from caching.usage import Usage
 
@@ -186,13 +185,9 @@ def as_sent(shape: Shape, api: API) -> dict[str, Any]:
     return request if api == API.CONVERSE else messages_body(request)
 
 
-def saved(body: dict[str, Any], api: API) -> Saved:
-    assert MODEL is not None
-    try:
-        request = converse_form(body) if api == API.INVOKE else body
-    except RequestRejected as exc:
-        return Saved({}, api, MODEL, SONNET, body, exc)
-    return Saved(request, api, MODEL, SONNET, body)
+def saved(body: dict[str, Any], api: API) -> Call:
+    """The request as `caching lint` reads it from a file: a call not yet sent."""
+    return Call("saved", 0.0, SONNET, body, api=api)
 
 
 def emulator() -> Emulator:

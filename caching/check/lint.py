@@ -1,14 +1,14 @@
-"""`caching lint` and `caching diff`: check a saved request before it costs anything, and say why one request would
-miss what another cached. Both stand on the rules engine; token counts are the offline estimate.
+"""`caching lint` and `caching diff`: check a request before it costs anything, and say why one request would
+miss what another cached. Both take the call value the doctor takes (a saved request is a call not yet sent). Both stand on the rules engine; token counts are the offline estimate.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..call import Call
 from ..errors import CachingError
 from ..rules import API, DEFAULT_MODEL_ID, Catalog, Diagnosis, Kind, ModelInfo, RequestRejected, linearize
 from ..rules.compare import Comparison, Sent, compare
@@ -20,20 +20,9 @@ from ..rules.verdict import Finding, findings, rejected
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-@dataclass(frozen=True)
-class Saved:
-    """A saved request: its Converse form, the API it was sent through, the model, and the body as written."""
-
-    request: dict[str, Any]
-    api: API
-    model: ModelInfo
-    model_id: str
-    body: dict[str, Any]
-    rejected: RequestRejected | None = None  # why Bedrock would refuse the body outright, if it would
-
-
-def load(path: str, model_id: str | None = None) -> Saved:
-    """A Converse request or an InvokeModel (Messages) body from a JSON file; `model_id` overrides its modelId."""
+def load(path: str, model_id: str | None = None) -> Call:
+    """A Converse request or an InvokeModel (Messages) body from a JSON file, as a call not yet sent; `model_id`
+    overrides its modelId."""
     try:
         body = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -47,34 +36,46 @@ def load(path: str, model_id: str | None = None) -> Saved:
     if not isinstance(body, dict):
         raise CachingError(f"{path!r} holds {type(body).__name__}, not a request object: save the request body.")
     chosen = model_id or str(body.get("modelId") or DEFAULT_MODEL_ID)
-    model = Catalog().find(chosen)
-    if model is None:
-        # An application inference profile ARN hides the model: lint with the default model's rules.
-        model = Catalog().find(DEFAULT_MODEL_ID)
-        assert model is not None
-    api = API.of_body(body)
+    return Call(agent=path, at=0.0, model_id=chosen, request=body, api=API.of_body(body))
+
+
+class _Read(NamedTuple):
+    """A call as lint and diff read it: its request in Converse's shape, the model's rules, and why Bedrock would
+    refuse the body outright, if it would."""
+
+    request: dict[str, Any]
+    model: ModelInfo
+    rejected: RequestRejected | None
+
+
+def _read(call: Call) -> _Read:
+    # An application inference profile ARN hides the model: such a call is checked with the default model's rules.
+    model = Catalog().find(call.model_id) or Catalog().find(DEFAULT_MODEL_ID)
+    assert model is not None
+    body = call.request or {}
     try:
-        request = converse_form(body) if api == API.INVOKE else {k: v for k, v in body.items() if k != "modelId"}
+        request = converse_form(body) if call.api == API.INVOKE else {k: v for k, v in body.items() if k != "modelId"}
     except RequestRejected as exc:
-        return Saved({}, api, model, chosen, body, exc)
-    return Saved(request, api, model, chosen, body)
+        return _Read({}, model, exc)
+    return _Read(request, model, None)
 
 
-def lint(saved: Saved) -> list[Finding]:
-    """Everything in a saved request that would make caching fail, cost more, or stop working (see
+def lint(call: Call) -> list[Finding]:
+    """Everything in a call's request that would make caching fail, cost more, or stop working (see
     `rules.verdict` for what each level means)."""
+    read = _read(call)
     found: list[Finding] = []
-    if "claude" not in saved.model_id and "anthropic" not in saved.model_id:
+    if "claude" not in call.model_id and "anthropic" not in call.model_id:
         found.append(
             Finding(
                 WARNING,
                 "auto-off",
                 "modelId",
-                f"Strands' automatic caching stays off for {saved.model_id[:80]!r} (it needs 'claude' or 'anthropic' "
+                f"Strands' automatic caching stays off for {call.model_id[:80]!r} (it needs 'claude' or 'anthropic' "
                 'in the id, which an application inference profile ARN hides): use CacheConfig(strategy="anthropic")',
             )
         )
-    if saved.api == API.INVOKE and isinstance(saved.body.get("system"), str):
+    if call.api == API.INVOKE and isinstance((call.request or {}).get("system"), str):
         found.append(
             Finding(
                 WARNING,
@@ -83,14 +84,14 @@ def lint(saved: Saved) -> list[Finding]:
                 "the system prompt is a plain string, which cannot carry cache_control: send it as a list of text blocks",
             )
         )
-    if saved.rejected is not None:
-        return [*found, rejected(saved.rejected)]
+    if read.rejected is not None:
+        return [*found, rejected(read.rejected)]
     try:
-        check_layout(saved.request, saved.model)
-        prompt = linearize(saved.request, saved.model, saved.api)
+        check_layout(read.request, read.model)
+        prompt = linearize(read.request, read.model, call.api)
     except RequestRejected as exc:
         return [*found, rejected(exc)]
-    return found + findings(prompt, saved.request, saved.model)
+    return found + findings(prompt, read.request, read.model)
 
 
 def as_github(found: list[Finding], path: str) -> str:
@@ -98,19 +99,18 @@ def as_github(found: list[Finding], path: str) -> str:
     return "\n".join(f"::{f.level.github} file={path},title=caching {f.code} at {f.place}::{f.message}" for f in found)
 
 
-def diff(before: Saved, after: Saved) -> Comparison:
+def diff(before: Call, after: Call) -> Comparison:
     """What `after` reads of what `before` cached, run through the rules engine, and why it misses the rest."""
-    for saved in (before, after):
-        if saved.rejected is not None:
-            return _refused(saved.rejected)
+    sent = []
+    for call in (before, after):
+        read = _read(call)
+        if read.rejected is not None:
+            return _refused(read.rejected)
+        sent.append(Sent(read.request, call.request or {}, call.api, read.model, call.model_id))
     try:
-        return compare(_sent(before), _sent(after))
+        return compare(*sent)
     except RequestRejected as exc:
         return _refused(exc)
-
-
-def _sent(saved: Saved) -> Sent:
-    return Sent(saved.request, saved.body, saved.api, saved.model, saved.model_id)
 
 
 def _refused(exc: RequestRejected) -> Comparison:
