@@ -1,5 +1,6 @@
 """`caching lint` and `caching diff`: check a request before it costs anything, and say why one request would
-miss what another cached. Both take the call value the doctor takes (a saved request is a call not yet sent). Both stand on the rules engine; token counts are the offline estimate.
+miss what another cached. Both take the call value the doctor takes (a saved request is a call not yet sent) and
+stand on the rules engine; token counts are the offline estimate.
 """
 
 from __future__ import annotations
