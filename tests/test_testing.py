@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
+from caching import CallRecorder
 from caching.check.testing import assert_hit_rate, assert_reads, assert_writes_at_most
 
 from .helpers import CP, SONNET, assistant, message_tokens, text_of, user
@@ -121,6 +122,24 @@ def test_the_fixture_the_clock_and_the_checks(bedrock_emulator: Any) -> None:
     ]
     with pytest.raises(AssertionError, match=r"^2 call\(s\) wrote more than 2,000 tokens \(marked \*\)"):
         assert_writes_at_most(bedrock_emulator, 2_000)  # calls 1 and 3
+
+
+def test_the_checks_take_calls_a_recorder_saw_and_say_what_the_emulator_says(bedrock_emulator: Any) -> None:
+    """Live, a suite has no emulator's records: the checks read a CallRecorder's calls with the cache doctor."""
+    client = bedrock_emulator.client()
+    recorder = CallRecorder(clock=bedrock_emulator.clock).attach(client)
+    for pause in (0, 60, 301):
+        bedrock_emulator.clock.advance(pause)
+        client.converse(modelId=SONNET, system=[{"text": text_of(2_100)}, CP], messages=[user("Hi")])
+    said = []
+    for source in (bedrock_emulator, recorder, recorder.calls):
+        with pytest.raises(AssertionError) as caught:
+            assert_reads(source, at_least=2_100)
+        said.append(unwrapped(str(caught.value)))
+    assert said[1] == said[2] == said[0]
+    assert (
+        said[0][1] == "Cause: call 3 missed: EXPIRED: 5m01s since the last hit: the 5m entry expired; consider ttl 1h"
+    )
 
 
 def test_the_fixture_serves_on_loopback_for_code_that_takes_a_url(bedrock_emulator: Any) -> None:
