@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -143,15 +143,3 @@ def check_endpoint(url: str) -> None:
             f"CACHING_ENDPOINT_URL must be an http:// or https:// URL with a host, like http://127.0.0.1:8765; "
             f"got {redact(url)[:80]!r}."
         )
-
-
-def load(
-    description: str,
-    argv: Sequence[str] | None = None,
-    *,
-    approach: bool = False,
-    ttl: bool = False,
-    second_account: bool = False,
-) -> Settings:
-    """Parse flags for a program and resolve its settings."""
-    return resolve(parser(description, approach=approach, ttl=ttl, second_account=second_account).parse_args(argv))
