@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import signal
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -45,6 +46,12 @@ def printed(command: str) -> str:
 def example_output(name: str) -> str:
     """What example `name` prints with no flags, at 80 columns (see `printed`)."""
     return printed(str(next(EXAMPLES.glob(f"{name}_*.py")).relative_to(ROOT)))
+
+
+def as_in_a_terminal() -> None:
+    """For a child process (`preexec_fn`): Ctrl-C interrupts it, as in a terminal. A test run started in the
+    background of a shell (`make test &`) ignores SIGINT, and a child would inherit that and never stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def text_of(tokens: int, word: str = "rule") -> str:

@@ -20,7 +20,7 @@ from caching.commands import COMMANDS, main, parser
 from caching.commands.plan import PLAN_FLAGS
 from caching.rules import DEFAULT_MODEL_ID
 
-from .helpers import CP, SONNET, render_with, text_of, user
+from .helpers import CP, SONNET, as_in_a_terminal, render_with, text_of, user
 from .test_emulator_server import free_port, post
 
 ROOT = Path(__file__).parent.parent
@@ -83,7 +83,11 @@ def test_serve_as_the_page_runs_it_answers_and_stops_on_ctrl_c() -> None:
     port = free_port()
     argv = [str(port) if argv[i - 1] == "--port" else arg for i, arg in enumerate(argv)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "caching", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "caching", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_in_a_terminal,
     )
     try:
         assert process.stdout is not None and process.stdout.readline().startswith("Offline Bedrock emulator on")
