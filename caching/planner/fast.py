@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from ..pricing import prices_for
 from ..rules import LOOKBACK_BLOCKS, TTL_SECONDS, Catalog
+from ..rules.approaches import Shape
+from ..rules.approaches import approach as find_approach
 from .simulate import PlanResult, Tally, _Call, _no_cycle_collection, _Shared, traffic
 from .workload import Workload
 
@@ -24,24 +26,9 @@ HOUR, FIVE = TTL_SECONDS["1h"], TTL_SECONDS["5m"]
 def _points(
     approach: str, ttl: str, tools: int, shared: int, previous: int, end: int, after_tool: bool
 ) -> tuple[tuple[int, int], ...]:
-    """(position, TTL in seconds) of each point, as simulate._layout places them."""
-    if approach in ("rolling", "shape"):
-        last = (HOUR if after_tool else FIVE) if approach == "shape" else TTL_SECONDS[ttl]
-        earlier = HOUR if approach == "shape" else TTL_SECONDS[ttl]
-        points = [(shared, earlier)]
-        if shared < previous < end:
-            points.append((previous, earlier))
-        points.append((end, last))
-        return tuple(points)
-    seconds = TTL_SECONDS[ttl]
-    points = []
-    if approach in ("explicit", "combined") and tools:
-        points.append((tools, seconds))
-    if approach != "none":
-        points.append((shared, seconds))
-    if approach in ("automatic", "combined"):
-        points.append((end, seconds))
-    return tuple(points)
+    """(position, TTL in seconds) of each point the approach places (as simulate does, from the same registry)."""
+    shape = Shape(tools, shared, previous, end, after_tool)
+    return tuple((point.position, point.ttl.seconds) for point in find_approach(approach).points(shape, ttl))
 
 
 class _Run:

@@ -3,7 +3,7 @@
 Each user runs sessions one after another; each session's turns are spaced by the workload's pauses, and users
 interleave on one timeline, sharing the tools and system prompt (one account). A turn is a user message, then
 `calls_per_turn` model calls: every call but the last replies with a tool call and gets a tool result back; the last
-replies with text. Cache points go where Strands 1.62 puts them for the approach (see caching/strands/approaches.py).
+replies with text. Cache points go where the approach's entry puts them (caching/rules/approaches.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
-from ..rules import TTL, Block, Catalog, Checkpoint, Place, Prompt, PromptCache, prefix_digests
+from ..rules import Block, Catalog, Checkpoint, Place, Prompt, PromptCache, prefix_digests
+from ..rules.approaches import Approach, Shape
+from ..rules.approaches import approach as find_approach
 from ..rules.tokens import MESSAGE_FRAMING_TOKENS
 from ..usage import Usage
 from .oracle import Chain, Path
@@ -229,26 +231,24 @@ def traffic(
         progress(pending)
 
 
-def _layout(approach: str, ttl: str, tools: int, shared: int, user: _User, call: _Call) -> tuple[Checkpoint, ...]:
-    """Where Strands 1.62 puts cache points for `approach` (after tools, after system, end of last user message), or
-    this library's strategies (strategies.py): after system, and where the previous request and this one end."""
-    end, ttl = len(user.blocks), TTL(ttl)
-    if approach in ("rolling", "shape"):
-        last_ttl = (TTL.ONE_HOUR if call.after_tool else TTL.FIVE_MINUTES) if approach == "shape" else ttl
-        earlier = TTL.ONE_HOUR if approach == "shape" else ttl
-        points = [Checkpoint(Place.system(1), shared, earlier)]
-        if shared < user.previous_end < end:
-            points.append(Checkpoint(Place.content(0, 0), user.previous_end, earlier))
-        points.append(Checkpoint(Place.content(user.messages - 1, 1), end, last_ttl))
-        return tuple(points)
-    points = []
-    if approach in ("explicit", "combined") and tools:
-        points.append(Checkpoint(Place.tool(1), tools, ttl))
-    if approach != "none":
-        points.append(Checkpoint(Place.system(1), shared, ttl))
-    if approach in ("automatic", "combined"):
-        points.append(Checkpoint(Place.content(user.messages - 1, 1), len(user.blocks), ttl))
-    return tuple(points)
+def shape_of(tools: int, shared: int, user: _User, call: _Call) -> Shape:
+    """The call's request as the registry's approaches see it: the tools (0 or 1 block), the shared prefix, where the
+    previous request ended (its last user message), and where this one ends (the last user message)."""
+    return Shape(tools, shared, user.previous_end, len(user.cumulative) - 1, call.after_tool)
+
+
+def _layout(approach: Approach, ttl: str, tools: int, shared: int, user: _User, call: _Call) -> tuple[Checkpoint, ...]:
+    """The approach's cache points on this call (rules/approaches.py), named by the block each one follows."""
+    blocks = user.blocks
+    return tuple(
+        Checkpoint(_after(blocks[point.position - 1].place), point.position, point.ttl)
+        for point in approach.points(shape_of(tools, shared, user, call), ttl)
+    )
+
+
+def _after(place: Place) -> Place:
+    """The place of a cachePoint right after the block at `place`."""
+    return Place(place.section, place.index + 1, place.message)
 
 
 @contextlib.contextmanager
@@ -274,9 +274,10 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
     shared = _Shared.of(workload)
     tools, ends_shared, shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
     tally, first_session, turn_tally = Tally(), [], Tally()
+    entry = find_approach(approach)
     for call in traffic(workload, shared, progress):
         now[0], user = call.at, call.user
-        points = _layout(approach, ttl, tools, ends_shared, user, call)
+        points = _layout(entry, ttl, tools, ends_shared, user, call)
         prompt = Prompt(tuple(user.blocks), points, tuple(user.cumulative))
         result = cache.apply(prompt, model, workload.model, ACCOUNT, user.digests, explain=False)
         output = workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
