@@ -15,15 +15,14 @@ from typing import Any, NamedTuple
 from ..planner.oracle import Chain
 from ..pricing import MILLION, Cost, cost_of, prices_for
 from ..rules import (
-    TTL,
     Catalog,
-    Checkpoint,
     ModelInfo,
-    Place,
     Prompt,
     PromptCache,
     RequestRejected,
 )
+from ..rules.approaches import Approach, Shape
+from ..rules.approaches import approach as find_approach
 from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
 from ..rules.places import TOOLS
@@ -35,8 +34,8 @@ SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have
 
 
 class Prepared(NamedTuple):
-    """A logged call's prompt as sent, scaled to its logged total, and where each Strands approach would put points:
-    after the tools, after the system prompt, at the end of the last user message (positions in blocks)."""
+    """A logged call's prompt as sent, scaled to its logged total, and its shape (where the tools, the system prompt,
+    the previous and the last user message end), on which each approach places its points."""
 
     prompt: Prompt
     digests: list[str]
@@ -44,9 +43,7 @@ class Prepared(NamedTuple):
     request: dict[str, Any]  # in Converse's shape
     estimate: Prompt  # unscaled, as the doctor reads it
     output: int  # output tokens, as logged
-    tools_end: int
-    system_end: int
-    user_end: int
+    shape: Shape
 
 
 def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linearizer | None = None) -> Prepared | None:
@@ -67,26 +64,24 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     system_end = len(places)  # the tools, then the system prompt, come first
     tools_end = sum(1 for place in places if place.section == TOOLS)
     messages = request.get("messages", [])
-    last_user = next((i for i in reversed(range(len(messages))) if _role(messages[i]) == "user"), -1)
-    user_end = blocks_before(prompt, last_user + 1) if last_user >= 0 else 0
-    return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, tools_end, system_end, user_end)
+    users = [i for i, message in enumerate(messages) if _role(message) == "user"]
+    user_end = blocks_before(prompt, users[-1] + 1) if users else 0
+    previous_end = blocks_before(prompt, users[-2] + 1) if len(users) > 1 else 0
+    content = messages[users[-1]].get("content") if users else None
+    after_tool = isinstance(content, list) and any(isinstance(b, dict) and "toolResult" in b for b in content)
+    shape = Shape(tools_end, system_end, previous_end, user_end, after_tool)
+    return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, shape)
 
 
 def _role(message: Any) -> Any:
     return message.get("role") if isinstance(message, dict) else None
 
 
-def layout(prepared: Prepared, approach: str, ttl: str) -> Prompt:
-    """The prompt with the cache points Strands 1.62 places for `approach` (none: no points), in place of its own."""
-    p, points, ttl = prepared, [], TTL(ttl)
-    if approach in ("explicit", "combined") and p.tools_end:
-        points.append(Checkpoint(Place.tool(p.tools_end), p.tools_end, ttl))
-    if approach != "none" and p.system_end > p.tools_end:
-        points.append(Checkpoint(Place.system(p.system_end - p.tools_end), p.system_end, ttl))
-    if approach in ("automatic", "combined") and p.user_end > p.system_end:
-        last = p.prompt.blocks[p.user_end - 1].place
-        points.append(Checkpoint(Place.content(last.message or 0, last.index + 1), p.user_end, ttl))
-    return Prompt(p.prompt.blocks, tuple(points), p.prompt.cumulative, p.prompt.variant)
+def layout(prepared: Prepared, approach: Approach, ttl: str) -> Prompt:
+    """The prompt with the cache points `approach` places (none: no points), in place of its own."""
+    prompt = prepared.prompt
+    points = approach.checkpoints(prepared.shape, ttl, prompt.blocks)
+    return Prompt(prompt.blocks, points, prompt.cumulative, prompt.variant)
 
 
 @dataclass
@@ -149,7 +144,7 @@ class Replays:
     def _prompt(self, prepared: Prepared, name: str) -> Prompt:
         """The call's prompt with the cache points of setting `name`."""
         approach, ttl = self.settings[name]
-        return prepared.prompt if approach is None else layout(prepared, approach, ttl)
+        return prepared.prompt if approach is None else layout(prepared, find_approach(approach), ttl)
 
     def finish(self) -> dict[str, Spend]:
         """Each setting's spend (settings that never split share theirs)."""

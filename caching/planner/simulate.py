@@ -19,8 +19,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
-from ..rules import Block, Catalog, Checkpoint, Place, Prompt, PromptCache, prefix_digests
-from ..rules.approaches import Approach, Shape
+from ..rules import Block, Catalog, Place, Prompt, PromptCache, prefix_digests
+from ..rules.approaches import Shape
 from ..rules.approaches import approach as find_approach
 from ..rules.tokens import MESSAGE_FRAMING_TOKENS
 from ..usage import Usage
@@ -237,20 +237,6 @@ def shape_of(tools: int, shared: int, user: _User, call: _Call) -> Shape:
     return Shape(tools, shared, user.previous_end, len(user.cumulative) - 1, call.after_tool)
 
 
-def _layout(approach: Approach, ttl: str, tools: int, shared: int, user: _User, call: _Call) -> tuple[Checkpoint, ...]:
-    """The approach's cache points on this call (rules/approaches.py), named by the block each one follows."""
-    blocks = user.blocks
-    return tuple(
-        Checkpoint(_after(blocks[point.position - 1].place), point.position, point.ttl)
-        for point in approach.points(shape_of(tools, shared, user, call), ttl)
-    )
-
-
-def _after(place: Place) -> Place:
-    """The place of a cachePoint right after the block at `place`."""
-    return Place(place.section, place.index + 1, place.message)
-
-
 @contextlib.contextmanager
 def _no_cycle_collection() -> Iterator[None]:
     """Pause Python's cycle collector: the simulation makes millions of small objects and no cycles, and without
@@ -277,7 +263,7 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
     entry = find_approach(approach)
     for call in traffic(workload, shared, progress):
         now[0], user = call.at, call.user
-        points = _layout(entry, ttl, tools, ends_shared, user, call)
+        points = entry.checkpoints(shape_of(tools, ends_shared, user, call), ttl, user.blocks)
         prompt = Prompt(tuple(user.blocks), points, tuple(user.cumulative))
         result = cache.apply(prompt, model, workload.model, ACCOUNT, user.digests, explain=False)
         output = workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)

@@ -14,11 +14,14 @@ and `cache_tools` put one after the tool specs. Nothing here imports Strands.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..errors import LayoutError
 from .outcomes import Word
+from .places import Place
+from .prompt import Block, Checkpoint
 from .ttl import TTL
 
 
@@ -130,6 +133,14 @@ class Approach:
             position = _position(anchor, shape)
             if position is not None:
                 out.append(Point(anchor, position, rule.pick(asked, shape.after_tool)))
+        return tuple(out)
+
+    def checkpoints(self, shape: Shape, ttl: str, blocks: Sequence[Block]) -> tuple[Checkpoint, ...]:
+        """`points` as a request's checkpoints, each named by the block it follows (`blocks`: the request's)."""
+        out = []
+        for point in self.points(shape, ttl):
+            before = blocks[point.position - 1].place
+            out.append(Checkpoint(Place(before.section, before.index + 1, before.message), point.position, point.ttl))
         return tuple(out)
 
 
