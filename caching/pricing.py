@@ -35,6 +35,12 @@ class Prices:
     write_1h: Decimal
     read: Decimal
 
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """What a read, a 5m write and a 1h write cost per token, in units of one input token (the oracle's
+        currency: its choices depend on these ratios only)."""
+        return float(self.read / self.input), float(self.write_5m / self.input), float(self.write_1h / self.input)
+
 
 @dataclass(frozen=True)
 class Cost:

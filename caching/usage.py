@@ -39,6 +39,12 @@ class Usage:
     cacheDetails: tuple[tuple[str, int], ...] = ()
 
     @classmethod
+    def by_kind(cls, regular: int = 0, output: int = 0, read: int = 0, write_5m: int = 0, write_1h: int = 0) -> Usage:
+        """A usage from token counts by kind, the writes split by TTL in cacheDetails as Bedrock reports them."""
+        details = ((("1h", write_1h),) if write_1h else ()) + ((("5m", write_5m),) if write_5m else ())
+        return cls(regular, output, read, write_5m + write_1h, details)
+
+    @classmethod
     def from_bedrock(cls, usage: Mapping[str, Any]) -> Usage:
         """Build from any Bedrock usage dict: missing keys count 0; negative or non-integer values are rejected."""
         if not isinstance(usage, Mapping):
@@ -71,13 +77,18 @@ class Usage:
         return self.cacheWriteInputTokens if ttl == requested_ttl else 0
 
     def __add__(self, other: Usage) -> Usage:
-        merged: dict[str, int] = {}
-        for ttl, tokens in (*self.cacheDetails, *other.cacheDetails):
-            merged[ttl] = merged.get(ttl, 0) + tokens
+        mine, theirs = self.cacheDetails, other.cacheDetails
+        if mine and theirs:  # summed by TTL; sorted, "1h" comes before "5m" as Bedrock lists them
+            merged = dict(mine)
+            for ttl, tokens in theirs:
+                merged[ttl] = merged.get(ttl, 0) + tokens
+            details = tuple(sorted(merged.items()))
+        else:
+            details = tuple(sorted(mine or theirs))
         return Usage(
-            inputTokens=self.inputTokens + other.inputTokens,
-            outputTokens=self.outputTokens + other.outputTokens,
-            cacheReadInputTokens=self.cacheReadInputTokens + other.cacheReadInputTokens,
-            cacheWriteInputTokens=self.cacheWriteInputTokens + other.cacheWriteInputTokens,
-            cacheDetails=tuple((ttl, merged[ttl]) for ttl in ("1h", "5m") if ttl in merged),
+            self.inputTokens + other.inputTokens,
+            self.outputTokens + other.outputTokens,
+            self.cacheReadInputTokens + other.cacheReadInputTokens,
+            self.cacheWriteInputTokens + other.cacheWriteInputTokens,
+            details,
         )

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from ..planner.oracle import Chain
-from ..pricing import MILLION, Cost, cost_of, prices_for
+from ..pricing import Cost, cost_of, prices_for
 from ..rules import (
     Catalog,
     ModelInfo,
@@ -25,6 +24,7 @@ from ..rules.approaches import Approach, Shape
 from ..rules.approaches import approach as find_approach
 from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
+from ..rules.oracle import Chain
 from ..rules.places import TOOLS
 from ..rules.prompt import blocks_before
 from ..usage import Usage
@@ -92,16 +92,23 @@ class Spend:
     hits: int = 0
     wasted_tokens: int = 0
     wasted: Decimal = Decimal(0)
-    # Per model id: regular, output, read, 5m write and 1h write tokens, priced once at the end.
-    tokens: dict[str, list[int]] = field(default_factory=dict)
+    tokens: dict[str, Usage] = field(default_factory=dict)  # per model id, priced once at the end
 
     @property
     def cost(self) -> Cost:
-        total = Cost()
-        for model_id, (regular, output, read, write_5m, write_1h) in self.tokens.items():
-            details = tuple((ttl, n) for ttl, n in (("1h", write_1h), ("5m", write_5m)) if n)
-            total += cost_of(Usage(regular, output, read, write_5m + write_1h, details), model_id)
-        return total
+        return sum((cost_of(usage, model_id) for model_id, usage in self.tokens.items()), Cost())
+
+    def absorb(self, other: Spend) -> None:
+        """Add another spend (of other calls) to this one."""
+        self.calls += other.calls
+        self.hits += other.hits
+        self.wasted_tokens += other.wasted_tokens
+        self.wasted += other.wasted
+        for model_id, usage in other.tokens.items():
+            self.tokens[model_id] = self.tokens.get(model_id, EMPTY) + usage
+
+
+EMPTY = Usage()
 
 
 @dataclass
@@ -192,12 +199,10 @@ class Replay:
             heapq.heappush(self._pending, (last, self.spend.calls, _Written(entries, result.read_tokens, model_id)))
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(now)
-        counts = self.spend.tokens.setdefault(model_id, [0, 0, 0, 0, 0])
-        counts[0] += result.input_tokens
-        counts[1] += prepared.output
-        counts[2] += result.read_tokens
-        counts[3] += result.write_5m_tokens
-        counts[4] += result.write_1h_tokens
+        tokens = self.spend.tokens
+        tokens[model_id] = tokens.get(model_id, EMPTY) + Usage.by_kind(
+            result.input_tokens, prepared.output, result.read_tokens, result.write_5m_tokens, result.write_1h_tokens
+        )
         self.spend.hits += result.read_tokens > 0
 
     def finish(self) -> Spend:
@@ -219,15 +224,15 @@ class Replay:
             used = max([written.start, *(tokens for entry, tokens, _ in written.entries if id(entry) in self._read)])
             if end > used:
                 ttl = next(t for e, tokens, t in written.entries if tokens == end)
-                prices = prices_for(written.model_id)
+                waste = Usage.by_kind(**{f"write_{ttl}": end - used})
                 self.spend.wasted_tokens += end - used
-                self.spend.wasted += (end - used) * (prices.write_1h if ttl == "1h" else prices.write_5m) / MILLION
+                self.spend.wasted += cost_of(waste, written.model_id).input
             for entry, _, _ in written.entries:
                 self._read.discard(id(entry))
 
 
 class Oracle:
-    """The cheapest sending the rules allow for the same calls (see planner/oracle.py): a chain per shared prefix
+    """The cheapest sending the rules allow for the same calls (see rules/oracle.py): a chain per shared prefix
     (tools and system) and one per conversation (its first message), priced per model."""
 
     def __init__(self) -> None:
@@ -251,20 +256,13 @@ class Oracle:
 
     def _chain(self, key: tuple[str, ...], model: ModelInfo, model_id: str) -> Chain:
         if key not in self._chains:
-            self._chains[key] = Chain(model.min_tokens, prices_for(model_id))
+            self._chains[key] = Chain(model.min_tokens, prices_for(model_id).weights)
             self._models[key] = model_id
         return self._chains[key]
 
     def cost(self) -> Cost:
-        total = Cost()
-        by_model: dict[str, list[int]] = {}
+        by_model = {model_id: Usage.by_kind(output=output) for model_id, output in self.outputs.items()}
         for key, chain in self._chains.items():
-            _, regular, read, write_5m, write_1h = chain.best()
-            sums = by_model.setdefault(self._models[key], [0, 0, 0, 0])
-            for index, value in enumerate((regular, read, write_5m, write_1h)):
-                sums[index] += value
-        for model_id, (regular, read, write_5m, write_1h) in by_model.items():
-            details = tuple((ttl, n) for ttl, n in (("1h", write_1h), ("5m", write_5m)) if n)
-            usage = Usage(regular, self.outputs.get(model_id, 0), read, write_5m + write_1h, details)
-            total += cost_of(usage, model_id)
-        return total
+            model_id = self._models[key]
+            by_model[model_id] = by_model.get(model_id, EMPTY) + chain.best()
+        return sum((cost_of(usage, model_id) for model_id, usage in by_model.items()), Cost())

@@ -22,9 +22,9 @@ from ..pricing import Cost, cost_of, prices_for
 from ..rules import Block, Catalog, Place, Prompt, PromptCache, prefix_digests
 from ..rules.approaches import Shape
 from ..rules.approaches import approach as find_approach
+from ..rules.oracle import Chain
 from ..rules.tokens import MESSAGE_FRAMING_TOKENS
 from ..usage import Usage
-from .oracle import Chain, Path
 from .workload import Workload
 
 ACCOUNT = "planner"
@@ -32,7 +32,9 @@ ACCOUNT = "planner"
 
 @dataclass
 class Tally:
-    """Token totals of many calls, by kind, and how many calls read something."""
+    """Token totals of many calls, by kind, and how many calls read something: a running Usage (`usage()`), kept as
+    plain ints because the fast core counts a million calls a run (a Usage built and added per call took twice as
+    long as the call's simulation)."""
 
     calls: int = 0
     hits: int = 0
@@ -58,17 +60,16 @@ class Tally:
         self.output += output
         self.write_shared += write_shared
 
-    def add_path(self, path: Path) -> None:
-        """Add the token counts of an oracle chain's best path."""
-        _, regular, read, write_5m, write_1h = path
-        self.regular += regular
-        self.read += read
-        self.write_5m += write_5m
-        self.write_1h += write_1h
+    def add(self, usage: Usage) -> None:
+        """Add a Usage's tokens (not a call: the oracle adds each chain's cheapest path)."""
+        self.regular += usage.inputTokens
+        self.read += usage.cacheReadInputTokens
+        self.write_1h += usage.written("1h")
+        self.write_5m += usage.cacheWriteInputTokens - usage.written("1h")
+        self.output += usage.outputTokens
 
     def usage(self) -> Usage:
-        details = tuple((ttl, n) for ttl, n in (("1h", self.write_1h), ("5m", self.write_5m)) if n)
-        return Usage(self.regular, self.output, self.read, self.write_5m + self.write_1h, details)
+        return Usage.by_kind(self.regular, self.output, self.read, self.write_5m, self.write_1h)
 
 
 @dataclass
@@ -287,18 +288,18 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
 
 @_no_cycle_collection()
 def oracle(workload: Workload, progress: Callable[[int], None] | None = None) -> Tally:
-    """The same traffic sent the cheapest way the rules allow (see oracle.py); the same for every approach."""
+    """The same traffic sent the cheapest way the rules allow (see rules/oracle.py); the same for every approach."""
     model = Catalog().find(workload.model)
     assert model is not None, "Workload.check guarantees a known model"
-    prices = prices_for(workload.model)
+    weights = prices_for(workload.model).weights
     shared = _Shared.of(workload)
     shared_tokens = shared.tokens
     # The oracle caches the shared prefix on its own when it can; otherwise it rides along with each history.
     own_chain = shared_tokens >= model.min_tokens
-    shared_chain, histories, tally = Chain(model.min_tokens, prices), {}, Tally()
+    shared_chain, histories, tally = Chain(model.min_tokens, weights), {}, Tally()
     for call in traffic(workload, shared, progress, light=True):
         if call.starts_session:
-            histories[call.user.key] = Chain(model.min_tokens, prices)
+            histories[call.user.key] = Chain(model.min_tokens, weights)
         history = histories[call.user.key]
         total = call.user.cumulative[-1]
         if own_chain:
@@ -309,6 +310,6 @@ def oracle(workload: Workload, progress: Callable[[int], None] | None = None) ->
         tally.calls += 1
         tally.output += workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
         if call.ends_session:
-            tally.add_path(histories.pop(call.user.key).best())
-    tally.add_path(shared_chain.best())
+            tally.add(histories.pop(call.user.key).best())
+    tally.add(shared_chain.best())
     return tally
