@@ -23,6 +23,7 @@ from .rules import DEFAULT_MODEL_ID as DEFAULT_MODEL_ID
 from .rules import Diagnosis as Diagnosis
 from .rules import ManualClock as ManualClock
 from .rules import cache_keys as cache_keys
+from .rules.usage import Usage as Usage
 from .settings import Settings as Settings
 from .strands.approaches import APPROACHES as APPROACHES
 from .strands.approaches import ApproachSetup as ApproachSetup
@@ -35,4 +36,3 @@ from .strands.strategies import RollingCheckpoints as RollingCheckpoints
 from .strands.tracking import CallUsage as CallUsage
 from .strands.tracking import Turn as Turn
 from .strands.tracking import UsageTracker as UsageTracker
-from .usage import Usage as Usage

@@ -11,7 +11,7 @@ from typing import Any
 
 from .rules.api import API
 from .rules.outcomes import CallOutcome
-from .usage import Usage
+from .rules.usage import Usage
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
 from .errors import PricingError
+from .rules.usage import Usage
 from .settings import PRICES_FILE_VARIABLE, setting
-from .usage import Usage
 
 PRICE_KEYS = ("input", "output", "write_5m", "write_1h", "read")
 MILLION = Decimal(1_000_000)
@@ -34,6 +34,12 @@ class Prices:
     write_5m: Decimal
     write_1h: Decimal
     read: Decimal
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """What a read, a 5m write and a 1h write cost per token, in units of one input token (the oracle's
+        currency: its choices depend on these ratios only)."""
+        return float(self.read / self.input), float(self.write_5m / self.input), float(self.write_1h / self.input)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dotenv import dotenv_values
 
 from .errors import CachingError, redact
 from .rules import DEFAULT_MODEL_ID
-from .strands.approaches import EVERY_APPROACH
+from .rules.approaches import NAMES as EVERY_APPROACH
 
 BACKENDS = ("offline", "live")
 REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]{1,2}")

@@ -25,6 +25,7 @@ from caching.audit.sources import Line, read
 from caching.emulator import Emulator, ManualClock
 from caching.rules import Catalog
 from caching.rules.memo import Linearizer
+from caching.rules.usage import Usage
 
 from .helpers import CP, SONNET, kind_of, render_with, text_of, user
 
@@ -357,3 +358,74 @@ def test_large_records_go_to_the_workers_in_small_batches(monkeypatch: pytest.Mo
     largest = max(len(line) for line in lines)
     assert max(sent) == -(-parallel.BATCH_CHARACTERS // largest)  # records of one batch: just past the cap
     assert sum(sent) == 12
+
+
+FAN_OUT, STEP_TOKENS = 12, 60  # 12 tool calls and 12 results a step: 24 blocks, beyond the lookback of 21
+
+
+def fan_out_replies(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Two tool steps of FAN_OUT calls each, then text: a turn is three model calls."""
+    messages = request["messages"]
+    asked = max(i for i, m in enumerate(messages) if m["role"] == "user" and "text" in m["content"][0])
+    if len(messages) - asked < 5:  # the question, then (a step's calls, their results) at most once so far
+        uses = [
+            {"toolUse": {"toolUseId": f"t{len(messages)}-{k}", "name": "lookup", "input": {"q": "x" * 40}}}
+            for k in range(FAN_OUT)
+        ]
+        return uses, "tool_use"
+    return [{"text": text_of(STEP_TOKENS)}], "end_turn"
+
+
+def strands_session(approach: str, ttl: str, logs: Path | None = None) -> list[Usage]:
+    """Three turns of a fan-out agent through real Strands on the emulator, 400 s apart (past a 5m entry): the
+    usage of each call."""
+    from strands import Agent, tool
+
+    from caching import setup
+
+    clock = ManualClock(1_800_000_000.0)
+    emulator = Emulator(clock=clock, replies=fan_out_replies, invocation_log=str(logs) if logs else None)
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        return text_of(STEP_TOKENS)
+
+    chosen = setup(approach, text_of(2_500), ttl)
+    agent = Agent(
+        model=chosen.model(SONNET, boto_session=emulator.session()),
+        system_prompt=chosen.system_prompt,
+        tools=[lookup],
+        hooks=chosen.hooks,
+        callback_handler=None,
+    )
+    for turn in range(3):
+        clock.advance(400.0 if turn else 0.0)
+        agent(f"Question {turn}: {text_of(40)}")
+    return [record.usage for record in emulator.records]
+
+
+# Hits by the rules: a turn's later calls read (the point where the previous request ended is 24 blocks back, but a
+# point sits on it); after a 400 s pause a 5m entry is gone, while the 1h point after the last tool result holds.
+@pytest.mark.parametrize(
+    ("setting", "approach", "ttl", "hits"),
+    [("rolling 5m", "rolling", "5m", 6), ("rolling 1h", "rolling", "1h", 8), ("shape", "shape", "5m", 8)],
+)
+def test_the_what_if_of_a_strategy_costs_what_the_emulator_charges_it(
+    tmp_path: Path, setting: str, approach: str, ttl: str, hits: int
+) -> None:
+    """Traffic sent with automatic is replayed with this library's strategies: each what-if row holds exactly the
+    tokens the emulator reports when the same conversation runs through Strands with that strategy's hook."""
+    from caching.audit import audit
+    from caching.pricing import cost_of
+
+    strands_session("automatic", "5m", tmp_path)
+    what_if = audit(read([str(tmp_path)])).what_if
+    charged = strands_session(approach, ttl)
+    spend = what_if[setting]
+    assert (spend.calls, spend.hits) == (9, hits) == (len(charged), sum(1 for u in charged if u.cacheReadInputTokens))
+    total = sum(charged[1:], charged[0])
+    assert spend.tokens == {SONNET: total}
+    assert spend.cost == sum((cost_of(u, SONNET, ttl) for u in charged[1:]), cost_of(charged[0], SONNET, ttl))
+    # Automatic, as sent, finds only the system prompt's entry after a fan-out step: 24 blocks is beyond the lookback.
+    assert what_if["automatic 5m"].tokens[SONNET].cacheReadInputTokens < total.cacheReadInputTokens

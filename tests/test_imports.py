@@ -21,7 +21,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("caching.errors",),
     ("caching.rules",),
     (
-        "caching.usage",
         "caching.call",
         "caching.pricing",
         "caching.settings",
@@ -35,12 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 # Arrows that run upward today, each to be removed by a part of issue 18 still in flight (or by a decision still to
 # take). Delete a line when the arrow is gone: `test_known_exceptions_are_still_needed` says when.
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Part A: the registry of approaches moves low (caching/rules/approaches.py); settings then asks it there.
-        ("caching.settings", "caching.strands.approaches"),
-    }
-)
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset({})
 
 # The emulator's state and rules (moto's models.py) know nothing of the wire: no HTTP, no JSON, no boto3.
 EMULATOR_STATE = ("caching.emulator.state", "caching.emulator.records", "caching.emulator.replies")
@@ -188,7 +182,7 @@ def test_the_walker_sees_every_kind_of_import(tmp_path: Path) -> None:
     source = tmp_path / "probe.py"
     source.write_text(
         "from typing import TYPE_CHECKING\n"
-        "import caching.usage\n"
+        "import caching.rules.usage\n"
         "from ..rules import Kind\n"
         "from ..emulator import records\n"
         "if TYPE_CHECKING:\n    from ..check.doctor import Doctor\n"
@@ -196,7 +190,7 @@ def test_the_walker_sees_every_kind_of_import(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     known = {
-        "caching.usage",
+        "caching.rules.usage",
         "caching.rules",
         "caching.emulator",
         "caching.emulator.records",
@@ -204,7 +198,7 @@ def test_the_walker_sees_every_kind_of_import(tmp_path: Path) -> None:
         "caching.errors",
     }
     assert imports_of("caching.strands.probe", source, known) == {
-        "caching.usage",
+        "caching.rules.usage",
         "caching.rules",
         "caching.emulator.records",
         "caching.check.doctor",

@@ -258,9 +258,9 @@ def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire(monkeypatch:
 def test_the_oracle_remembers_an_older_entry_that_is_still_alive() -> None:
     """A 2,100-token prefix written with ttl 1h; 60 s later a call adds a 20,000-token tool result and writes nothing;
     600 s later a last call. The 1h entry is still alive for the last call, and the oracle must know it."""
-    from caching.planner.oracle import Chain
     from caching.pricing import prices_for
     from caching.rules import Block, Checkpoint, Place, Prompt, PromptCache
+    from caching.rules.oracle import Chain
 
     clock = ManualClock()
     cache, model = PromptCache(clock), Catalog().find(SONNET)
@@ -276,10 +276,10 @@ def test_the_oracle_remembers_an_older_entry_that_is_still_alive() -> None:
     # Derived from the rules: 2,100 x 2 (write 1h), then 2,100 x 0.1 read + 20,000 plain, then 210 + 20,050 plain.
     assert units == pytest.approx(4_200 + 210 + 20_000 + 210 + 20_050)
 
-    chain = Chain(model.min_tokens, prices_for(SONNET))
+    chain = Chain(model.min_tokens, prices_for(SONNET).weights)
     for at, total, last in ((0, 2_100, False), (60, 22_100, False), (660, 22_150, True)):
         chain.use(at, total, last=last)
-    assert chain.best()[0] <= units
+    assert chain.cost() <= units
 
 
 def test_plan_as_json() -> None:

@@ -28,7 +28,7 @@ from caching.emulator import Emulator, ManualClock, RequestRejected
 from caching.rules import API, Catalog, Kind
 from caching.rules.diagnosis import REQUEST_ID, TIMESTAMP
 from caching.rules.severity import Severity
-from caching.usage import Usage
+from caching.rules.usage import Usage
 
 from .helpers import SONNET, text_of
 

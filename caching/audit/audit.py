@@ -17,9 +17,9 @@ from ..check.recording import Problem
 from ..errors import PricingError
 from ..pricing import Cost, cost_of
 from ..rules import Catalog, Kind
+from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
-from ..strands.approaches import APPROACHES
-from ..usage import Usage
+from ..rules.usage import Usage
 from .logs import LoggedCall
 from .replay import Oracle, Prepared, Replays, Spend, prepare
 from .sources import Line, decode
@@ -27,11 +27,9 @@ from .sources import Line, decode
 QUOTED = re.compile(r"'[^']*'")
 GENERIC = ("first request like this", "the conversation moved on")
 AS_SENT = "as sent"
-# The what-if: the cache points as sent, then each Strands approach and TTL in their place.
+# The what-if: the cache points as sent, then each approach and TTL in their place (once if it picks its own TTL).
 SETTINGS: dict[str, tuple[str | None, str]] = {AS_SENT: (None, "5m")} | {
-    approach if approach == "none" else f"{approach} {ttl}": (approach, ttl)
-    for approach in APPROACHES
-    for ttl in (("5m",) if approach == "none" else ("5m", "1h"))
+    approach.label(ttl): (approach.name, ttl) for approach in REGISTRY for ttl in approach.ttls(("5m", "1h"))
 }
 
 

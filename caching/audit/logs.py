@@ -26,7 +26,7 @@ from ..check.recording import parse as parse_recorded
 from ..errors import UsageError
 from ..rules.api import API
 from ..rules.messages import converse_usage
-from ..usage import Usage
+from ..rules.usage import Usage
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
 INVOKE = ("InvokeModel", "InvokeModelWithResponseStream")

@@ -177,15 +177,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
             if not mine.example or (mine.example.startswith(GENERIC) and not cause.example.startswith(GENERIC)):
                 mine.example = cause.example
         for name, spend in result.what_if.items():
-            mine_spend = what_if.setdefault(name, Spend())
-            mine_spend.calls += spend.calls
-            mine_spend.hits += spend.hits
-            mine_spend.wasted_tokens += spend.wasted_tokens
-            mine_spend.wasted += spend.wasted
-            for model_id, counts in spend.tokens.items():
-                sums = mine_spend.tokens.setdefault(model_id, [0, 0, 0, 0, 0])
-                for index, value in enumerate(counts):
-                    sums[index] += value
+            what_if.setdefault(name, Spend()).absorb(spend)
     return AuditResult(
         total,
         groups([r.by_model for r in results]),

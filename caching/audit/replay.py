@@ -12,31 +12,31 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from ..planner.oracle import Chain
-from ..pricing import MILLION, Cost, cost_of, prices_for
+from ..pricing import Cost, cost_of, prices_for
 from ..rules import (
     TTL,
     Catalog,
-    Checkpoint,
     ModelInfo,
-    Place,
     Prompt,
     PromptCache,
     RequestRejected,
 )
+from ..rules.approaches import Approach, Shape
+from ..rules.approaches import approach as find_approach
 from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
+from ..rules.oracle import Chain
 from ..rules.places import TOOLS
 from ..rules.prompt import blocks_before
-from ..usage import Usage
+from ..rules.usage import Usage
 from .logs import LoggedCall
 
 SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have all expired
 
 
 class Prepared(NamedTuple):
-    """A logged call's prompt as sent, scaled to its logged total, and where each Strands approach would put points:
-    after the tools, after the system prompt, at the end of the last user message (positions in blocks)."""
+    """A logged call's prompt as sent, scaled to its logged total, and its shape (where the tools, the system prompt,
+    the previous and the last user message end), on which each approach places its points."""
 
     prompt: Prompt
     digests: list[str]
@@ -44,9 +44,7 @@ class Prepared(NamedTuple):
     request: dict[str, Any]  # in Converse's shape
     estimate: Prompt  # unscaled, as the doctor reads it
     output: int  # output tokens, as logged
-    tools_end: int
-    system_end: int
-    user_end: int
+    shape: Shape
 
 
 def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linearizer | None = None) -> Prepared | None:
@@ -67,26 +65,24 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     system_end = len(places)  # the tools, then the system prompt, come first
     tools_end = sum(1 for place in places if place.section == TOOLS)
     messages = request.get("messages", [])
-    last_user = next((i for i in reversed(range(len(messages))) if _role(messages[i]) == "user"), -1)
-    user_end = blocks_before(prompt, last_user + 1) if last_user >= 0 else 0
-    return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, tools_end, system_end, user_end)
+    users = [i for i, message in enumerate(messages) if _role(message) == "user"]
+    user_end = blocks_before(prompt, users[-1] + 1) if users else 0
+    previous_end = blocks_before(prompt, users[-2] + 1) if len(users) > 1 else 0
+    content = messages[users[-1]].get("content") if users else None
+    after_tool = isinstance(content, list) and any(isinstance(b, dict) and "toolResult" in b for b in content)
+    shape = Shape(tools_end, system_end, previous_end, user_end, after_tool)
+    return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, shape)
 
 
 def _role(message: Any) -> Any:
     return message.get("role") if isinstance(message, dict) else None
 
 
-def layout(prepared: Prepared, approach: str, ttl: str) -> Prompt:
-    """The prompt with the cache points Strands 1.62 places for `approach` (none: no points), in place of its own."""
-    p, points, ttl = prepared, [], TTL(ttl)
-    if approach in ("explicit", "combined") and p.tools_end:
-        points.append(Checkpoint(Place.tool(p.tools_end), p.tools_end, ttl))
-    if approach != "none" and p.system_end > p.tools_end:
-        points.append(Checkpoint(Place.system(p.system_end - p.tools_end), p.system_end, ttl))
-    if approach in ("automatic", "combined") and p.user_end > p.system_end:
-        last = p.prompt.blocks[p.user_end - 1].place
-        points.append(Checkpoint(Place.content(last.message or 0, last.index + 1), p.user_end, ttl))
-    return Prompt(p.prompt.blocks, tuple(points), p.prompt.cumulative, p.prompt.variant)
+def layout(prepared: Prepared, approach: Approach, ttl: str) -> Prompt:
+    """The prompt with the cache points `approach` places (none: no points), in place of its own."""
+    prompt = prepared.prompt
+    points = approach.checkpoints(prepared.shape, ttl, prompt.blocks)
+    return Prompt(prompt.blocks, points, prompt.cumulative, prompt.variant)
 
 
 @dataclass
@@ -97,16 +93,23 @@ class Spend:
     hits: int = 0
     wasted_tokens: int = 0
     wasted: Decimal = Decimal(0)
-    # Per model id: regular, output, read, 5m write and 1h write tokens, priced once at the end.
-    tokens: dict[str, list[int]] = field(default_factory=dict)
+    tokens: dict[str, Usage] = field(default_factory=dict)  # per model id, priced once at the end
 
     @property
     def cost(self) -> Cost:
-        total = Cost()
-        for model_id, (regular, output, read, write_5m, write_1h) in self.tokens.items():
-            usage = Usage.of(regular=regular, output=output, read=read, write_5m=write_5m, write_1h=write_1h)
-            total += cost_of(usage, model_id)
-        return total
+        return sum((cost_of(usage, model_id) for model_id, usage in self.tokens.items()), Cost())
+
+    def absorb(self, other: Spend) -> None:
+        """Add another spend (of other calls) to this one."""
+        self.calls += other.calls
+        self.hits += other.hits
+        self.wasted_tokens += other.wasted_tokens
+        self.wasted += other.wasted
+        for model_id, usage in other.tokens.items():
+            self.tokens[model_id] = self.tokens.get(model_id, EMPTY) + usage
+
+
+EMPTY = Usage()
 
 
 @dataclass
@@ -149,7 +152,7 @@ class Replays:
     def _prompt(self, prepared: Prepared, name: str) -> Prompt:
         """The call's prompt with the cache points of setting `name`."""
         approach, ttl = self.settings[name]
-        return prepared.prompt if approach is None else layout(prepared, approach, ttl)
+        return prepared.prompt if approach is None else layout(prepared, find_approach(approach), ttl)
 
     def finish(self) -> dict[str, Spend]:
         """Each setting's spend (settings that never split share theirs)."""
@@ -197,12 +200,14 @@ class Replay:
             heapq.heappush(self._pending, (last, self.spend.calls, _Written(entries, result.read_tokens, model_id)))
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(now)
-        counts = self.spend.tokens.setdefault(model_id, [0, 0, 0, 0, 0])
-        counts[0] += result.input_tokens
-        counts[1] += prepared.output
-        counts[2] += result.read_tokens
-        counts[3] += result.write_5m_tokens
-        counts[4] += result.write_1h_tokens
+        tokens = self.spend.tokens
+        tokens[model_id] = tokens.get(model_id, EMPTY) + Usage.of(
+            regular=result.input_tokens,
+            output=prepared.output,
+            read=result.read_tokens,
+            write_5m=result.write_5m_tokens,
+            write_1h=result.write_1h_tokens,
+        )
         self.spend.hits += result.read_tokens > 0
 
     def finish(self) -> Spend:
@@ -224,15 +229,15 @@ class Replay:
             used = max([written.start, *(tokens for entry, tokens, _ in written.entries if id(entry) in self._read)])
             if end > used:
                 ttl = next(t for e, tokens, t in written.entries if tokens == end)
-                prices = prices_for(written.model_id)
+                waste = Usage.of(**{f"write_{ttl}": end - used})
                 self.spend.wasted_tokens += end - used
-                self.spend.wasted += (end - used) * (prices.write_1h if ttl == "1h" else prices.write_5m) / MILLION
+                self.spend.wasted += cost_of(waste, written.model_id).input
             for entry, _, _ in written.entries:
                 self._read.discard(id(entry))
 
 
 class Oracle:
-    """The cheapest sending the rules allow for the same calls (see planner/oracle.py): a chain per shared prefix
+    """The cheapest sending the rules allow for the same calls (see rules/oracle.py): a chain per shared prefix
     (tools and system) and one per conversation (its first message), priced per model."""
 
     def __init__(self) -> None:
@@ -256,20 +261,13 @@ class Oracle:
 
     def _chain(self, key: tuple[str, ...], model: ModelInfo, model_id: str) -> Chain:
         if key not in self._chains:
-            self._chains[key] = Chain(model.min_tokens, prices_for(model_id))
+            self._chains[key] = Chain(model.min_tokens, prices_for(model_id).weights)
             self._models[key] = model_id
         return self._chains[key]
 
     def cost(self) -> Cost:
-        total = Cost()
-        by_model: dict[str, list[int]] = {}
+        by_model = {model_id: Usage.of(output=output) for model_id, output in self.outputs.items()}
         for key, chain in self._chains.items():
-            _, regular, read, write_5m, write_1h = chain.best()
-            sums = by_model.setdefault(self._models[key], [0, 0, 0, 0])
-            for index, value in enumerate((regular, read, write_5m, write_1h)):
-                sums[index] += value
-        for model_id, (regular, read, write_5m, write_1h) in by_model.items():
-            output = self.outputs.get(model_id, 0)
-            usage = Usage.of(regular=regular, output=output, read=read, write_5m=write_5m, write_1h=write_1h)
-            total += cost_of(usage, model_id)
-        return total
+            model_id = self._models[key]
+            by_model[model_id] = by_model.get(model_id, EMPTY) + chain.best()
+        return sum((cost_of(usage, model_id) for model_id, usage in by_model.items()), Cost())

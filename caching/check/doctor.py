@@ -32,7 +32,7 @@ from ..rules import (
 from ..rules.api import API
 from ..rules.cache import call_miss
 from ..rules.messages import converse_form
-from ..usage import Usage
+from ..rules.usage import Usage
 
 ACCOUNT = "observed"  # a recording holds one caller's calls: one account
 

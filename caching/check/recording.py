@@ -19,7 +19,7 @@ from ..rules import RequestRejected
 from ..rules.api import API
 from ..rules.messages import converse_form
 from ..rules.tokens import canonical_json
-from ..usage import Usage
+from ..rules.usage import Usage
 
 LONGEST_LINE = 20_000_000  # characters; a recorded call is far smaller
 FIELDS: dict[str, tuple[type, ...]] = {

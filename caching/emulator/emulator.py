@@ -11,7 +11,7 @@ import boto3
 
 from ..rules import API, LOOKBACK_BLOCKS, Catalog, system_clock
 from ..rules.messages import converse_form
-from ..usage import Usage
+from ..rules.usage import Usage
 from .invocation_log import InvocationLog
 from .replies import reply
 from .responses import converse_logged_events, converse_response, invoke_logged_events, invoke_response, latency_ms

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CachingError
-from ..usage import Usage
+from ..rules.usage import Usage
 
 
 def account_number(account: str) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from ..rules import API, RequestRejected
 from ..rules.messages import converse_form
-from ..usage import Usage
+from ..rules.usage import Usage
 from .responses import latency_ms
 from .streams import converse_stream_bytes, invoke_stream_bytes
 

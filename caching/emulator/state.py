@@ -29,7 +29,7 @@ from ..rules import (
     string_system_note,
     system_clock,
 )
-from ..usage import Usage
+from ..rules.usage import Usage
 from .records import CallRecord
 from .replies import reply
 

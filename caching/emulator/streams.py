@@ -12,7 +12,7 @@ import base64
 import json
 from typing import Any
 
-from ..usage import Usage
+from ..rules.usage import Usage
 from .eventstream import encode_event
 
 TEXT_CHUNK = 80  # characters per streamed text delta

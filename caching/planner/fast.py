@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from ..pricing import prices_for
+from ..pricing import cost_of
 from ..rules import LOOKBACK_BLOCKS, TTL_SECONDS, Catalog
+from ..rules.approaches import Shape
+from ..rules.approaches import approach as find_approach
 from .simulate import PlanResult, Tally, _Call, _no_cycle_collection, _Shared, traffic
 from .workload import Workload
 
@@ -24,24 +26,9 @@ HOUR, FIVE = TTL_SECONDS["1h"], TTL_SECONDS["5m"]
 def _points(
     approach: str, ttl: str, tools: int, shared: int, previous: int, end: int, after_tool: bool
 ) -> tuple[tuple[int, int], ...]:
-    """(position, TTL in seconds) of each point, as simulate._layout places them."""
-    if approach in ("rolling", "shape"):
-        last = (HOUR if after_tool else FIVE) if approach == "shape" else TTL_SECONDS[ttl]
-        earlier = HOUR if approach == "shape" else TTL_SECONDS[ttl]
-        points = [(shared, earlier)]
-        if shared < previous < end:
-            points.append((previous, earlier))
-        points.append((end, last))
-        return tuple(points)
-    seconds = TTL_SECONDS[ttl]
-    points = []
-    if approach in ("explicit", "combined") and tools:
-        points.append((tools, seconds))
-    if approach != "none":
-        points.append((shared, seconds))
-    if approach in ("automatic", "combined"):
-        points.append((end, seconds))
-    return tuple(points)
+    """(position, TTL in seconds) of each point the approach places (as simulate does, from the same registry)."""
+    shape = Shape(tools, shared, previous, end, after_tool)
+    return tuple((point.position, point.ttl.seconds) for point in find_approach(approach).points(shape, ttl))
 
 
 class _Run:
@@ -56,14 +43,12 @@ class _Run:
         self.common: dict[int, list[float]] = {}
         self.mine: dict[int, dict[int, list[float]]] = {}
         self.tally, self.turn, self.first_session = Tally(), Tally(), list[Tally]()
-        # minute of simulated time -> USD spent in it (input and output), when asked for (the HTML report's chart)
-        self.spend: dict[int, float] | None = {} if timeline else None
+        # minute of simulated time -> its calls' tokens, when asked for (the HTML report's chart of spend over time)
+        self.minutes: dict[int, Tally] | None = {} if timeline else None
         self.output_last, self.output_tools = (
             workload.reply_tokens,
             workload.reply_tokens * workload.parallel_tool_calls,
         )
-        p = prices_for(workload.model)
-        self.prices = [float(price) / 1_000_000 for price in (p.input, p.read, p.write_5m, p.write_1h, p.output)]
 
     def step(self, call: _Call) -> None:
         now, user, starts_session, ends_turn, ends_session, watched, after_tool = call
@@ -115,16 +100,12 @@ class _Run:
         fresh = (self.shared_tokens if cached > self.shared_tokens else cached) - read_tokens  # of the shared prefix
         fresh = fresh if fresh > 0 else 0
         self.tally.count(read_tokens, regular, write_5m, write_1h, output, fresh)
-        if self.spend is not None:
-            regular_price, read_price, five_price, hour_price, output_price = self.prices
+        if self.minutes is not None:
             minute = int(now // 60)
-            self.spend[minute] = self.spend.get(minute, 0.0) + (
-                regular * regular_price
-                + read_tokens * read_price
-                + write_5m * five_price
-                + write_1h * hour_price
-                + output * output_price
-            )
+            counts = self.minutes.get(minute)
+            if counts is None:
+                counts = self.minutes[minute] = Tally()
+            counts.count(read_tokens, regular, write_5m, write_1h, output, fresh)
         if watched:
             self.turn.count(read_tokens, regular, write_5m, write_1h, output, fresh)
         if watched and ends_turn:
@@ -134,8 +115,10 @@ class _Run:
             del self.mine[user.key]
 
     def result(self) -> PlanResult:
+        model = self.workload.model
+        spend = {minute: float(cost_of(t.usage(), model).total) for minute, t in (self.minutes or {}).items()}
         return PlanResult(
-            self.workload, self.approach, self.ttl, self.tally, first_session=self.first_session, spend=self.spend or {}
+            self.workload, self.approach, self.ttl, self.tally, first_session=self.first_session, spend=spend
         )
 
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.text import Text
 
+from ..rules.approaches import approach
+from ..strands.approaches import recipe
 from ..tables import NotedTable, bar_chart
 from ..words import plural, saving, usd
 from .simulate import PlanResult
@@ -59,7 +61,7 @@ def cells(result: PlanResult) -> list[str]:
     cost, tally = result.cost, result.tally
     return [
         result.approach,
-        {"none": "-", "shape": "both"}.get(result.approach, result.ttl),
+        approach(result.approach).ttl_label(result.ttl),
         usd(cost.total),
         usd(cost.input),
         saving(cost.input_savings),
@@ -69,28 +71,8 @@ def cells(result: PlanResult) -> list[str]:
 
 
 def label(result: PlanResult) -> str:
-    """ "combined 5m", or "none" (no caching has no TTL)."""
-    return result.approach if result.approach in ("none", "shape") else f"{result.approach} {result.ttl}"
-
-
-def recipe(approach: str, ttl: str) -> str:
-    """The code that sets up `approach` with Strands 1.62 (`text` is the system prompt)."""
-    hour = ttl == "1h"
-    system = 'cached_system_prompt(text, "1h")' if hour else "cached_system_prompt(text)"
-    with_ttl = ', ttl="1h"' if hour else ""
-    if approach == "none":
-        return "no cache points (no CacheConfig, a plain system prompt)."
-    if approach == "explicit":
-        return f'BedrockModel(..., cache_tools=CacheToolsConfig(type="default"{with_ttl})) with system_prompt={system}.'
-    if approach == "automatic":
-        return f'BedrockModel(..., cache_config=CacheConfig(strategy="auto"{with_ttl})) with a plain system prompt.'
-    if approach == "combined":
-        config = f'CacheConfig(strategy="auto"{with_ttl}, tools_ttl=True)'
-        return f"BedrockModel(..., cache_config={config}) with system_prompt={system}."
-    if approach == "shape":
-        return 'Agent(..., system_prompt=cached_system_prompt(text, "1h"), hooks=[RollingCheckpoints(by_shape=True)]).'
-    hook = 'RollingCheckpoints(ttl="1h")' if hour else "RollingCheckpoints()"
-    return f"Agent(..., system_prompt={system}, hooks=[{hook}]) and no CacheConfig."
+    """ "combined 5m", or "shape" (an approach that picks its own TTL, or has no points, needs none)."""
+    return approach(result.approach).label(result.ttl)
 
 
 def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> Group:
@@ -110,7 +92,7 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
             f"input savings the rules allow. With Strands: {recipe(cheapest.approach, cheapest.ttl)}"
         )
     )
-    turn = cheapest.pays_from_turn() if cheapest.approach != "none" else None
+    turn = cheapest.pays_from_turn() if approach(cheapest.approach).rules else None
     if turn is not None:
         lines.append(
             Text(
@@ -147,7 +129,7 @@ def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> di
     rows = [
         {
             "approach": r.approach,
-            "ttl": None if r.approach == "none" else r.ttl,
+            "ttl": _ttl(r.approach, r.ttl),
             "total_cost": str(r.cost.total),
             "input_cost": str(r.cost.input),
             "input_savings": round(r.cost.input_savings, 6),
@@ -171,10 +153,15 @@ def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> di
             "input_cost": str(first.oracle_cost.input),
             "input_savings": round(first.oracle_cost.input_savings, 6),
         },
-        "cheapest": {"approach": cheapest.approach, "ttl": None if cheapest.approach == "none" else cheapest.ttl},
+        "cheapest": {"approach": cheapest.approach, "ttl": _ttl(cheapest.approach, cheapest.ttl)},
         "one_hour_beats_5m_from_minutes": None if break_even is None else break_even.minutes,
         "break_even_swept_on": None if break_even is None else ("whole" if break_even.whole else "sample"),
     }
+
+
+def _ttl(name: str, ttl: str) -> str | None:
+    """The TTL of a run for programs: None for an approach that places no points."""
+    return ttl if approach(name).rules else None
 
 
 def sweep_chart(result: Sweep, width: int = 80) -> Group:

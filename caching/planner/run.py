@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import CachingError
+from ..rules.approaches import approach as find_approach
 from ..tables import plain
 from .fast import simulate_runs
 from .html import plan_html
@@ -28,10 +29,8 @@ ORACLE_RUNS = 4  # the oracle takes about as long as this many runs (benchmarks/
 
 
 def runs(workload: Workload) -> list[tuple[str, str]]:
-    """(approach, ttl) pairs to simulate; 'none' and 'shape' once: one writes nothing, the other picks its TTLs."""
-    return [
-        (a, t) for a in workload.approaches for t in (workload.ttls[:1] if a in ("none", "shape") else workload.ttls)
-    ]
+    """(approach, ttl) pairs to simulate; an approach that picks its own TTLs (or places no points) once."""
+    return [(name, ttl) for name in workload.approaches for ttl in find_approach(name).ttls(workload.ttls)]
 
 
 _progress: Queue[int] | None = None  # in a worker process: where it reports the calls it has simulated
@@ -101,7 +100,8 @@ def plan(
     """Print the plan for a workload: the table, the chart and the break-even points (or all of it as JSON); or, with
     `over` ("pauses" or "users"), a sweep of the cost at each pause length or number of users. With `html`, also
     write the plan as a page to that file."""
-    caching = [a for a in workload.approaches if a != "none"]
+    # The sweep and the break-even set 5m against 1h: only an approach that takes the asked TTL can tell them apart.
+    caching = [a for a in workload.approaches if not find_approach(a).picks_own_ttl]
     approach = "combined" if "combined" in caching else caching[0] if caching else "none"
     if over is not None and html is not None:
         raise CachingError(

@@ -3,7 +3,7 @@
 Each user runs sessions one after another; each session's turns are spaced by the workload's pauses, and users
 interleave on one timeline, sharing the tools and system prompt (one account). A turn is a user message, then
 `calls_per_turn` model calls: every call but the last replies with a tool call and gets a tool result back; the last
-replies with text. Cache points go where Strands 1.62 puts them for the approach (see caching/strands/approaches.py).
+replies with text. Cache points go where the approach's entry puts them (caching/rules/approaches.py).
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
-from ..rules import TTL, Block, Catalog, Checkpoint, Place, Prompt, PromptCache, prefix_digests
+from ..rules import Block, Catalog, Place, Prompt, PromptCache, prefix_digests
+from ..rules.approaches import Shape
+from ..rules.approaches import approach as find_approach
+from ..rules.oracle import Chain
 from ..rules.tokens import MESSAGE_FRAMING_TOKENS
-from ..usage import Usage
-from .oracle import Chain, Path
+from ..rules.usage import Usage
 from .workload import Workload
 
 ACCOUNT = "planner"
@@ -30,7 +32,9 @@ ACCOUNT = "planner"
 
 @dataclass
 class Tally:
-    """Token totals of many calls, by kind, and how many calls read something."""
+    """Token totals of many calls, by kind, and how many calls read something: a running Usage (`usage()`), kept as
+    plain ints because the fast core counts a million calls a run (a Usage built and added per call took twice as
+    long as the call's simulation)."""
 
     calls: int = 0
     hits: int = 0
@@ -56,13 +60,13 @@ class Tally:
         self.output += output
         self.write_shared += write_shared
 
-    def add_path(self, path: Path) -> None:
-        """Add the token counts of an oracle chain's best path."""
-        _, regular, read, write_5m, write_1h = path
-        self.regular += regular
-        self.read += read
-        self.write_5m += write_5m
-        self.write_1h += write_1h
+    def add(self, usage: Usage) -> None:
+        """Add a Usage's tokens (not a call: the oracle adds each chain's cheapest path)."""
+        self.regular += usage.inputTokens
+        self.read += usage.cacheReadInputTokens
+        self.write_1h += usage.written("1h")
+        self.write_5m += usage.cacheWriteInputTokens - usage.written("1h")
+        self.output += usage.outputTokens
 
     def usage(self) -> Usage:
         return Usage.of(
@@ -230,26 +234,10 @@ def traffic(
         progress(pending)
 
 
-def _layout(approach: str, ttl: str, tools: int, shared: int, user: _User, call: _Call) -> tuple[Checkpoint, ...]:
-    """Where Strands 1.62 puts cache points for `approach` (after tools, after system, end of last user message), or
-    this library's strategies (strategies.py): after system, and where the previous request and this one end."""
-    end, ttl = len(user.blocks), TTL(ttl)
-    if approach in ("rolling", "shape"):
-        last_ttl = (TTL.ONE_HOUR if call.after_tool else TTL.FIVE_MINUTES) if approach == "shape" else ttl
-        earlier = TTL.ONE_HOUR if approach == "shape" else ttl
-        points = [Checkpoint(Place.system(1), shared, earlier)]
-        if shared < user.previous_end < end:
-            points.append(Checkpoint(Place.content(0, 0), user.previous_end, earlier))
-        points.append(Checkpoint(Place.content(user.messages - 1, 1), end, last_ttl))
-        return tuple(points)
-    points = []
-    if approach in ("explicit", "combined") and tools:
-        points.append(Checkpoint(Place.tool(1), tools, ttl))
-    if approach != "none":
-        points.append(Checkpoint(Place.system(1), shared, ttl))
-    if approach in ("automatic", "combined"):
-        points.append(Checkpoint(Place.content(user.messages - 1, 1), len(user.blocks), ttl))
-    return tuple(points)
+def shape_of(tools: int, shared: int, user: _User, call: _Call) -> Shape:
+    """The call's request as the registry's approaches see it: the tools (0 or 1 block), the shared prefix, where the
+    previous request ended (its last user message), and where this one ends (the last user message)."""
+    return Shape(tools, shared, user.previous_end, len(user.cumulative) - 1, call.after_tool)
 
 
 @contextlib.contextmanager
@@ -275,9 +263,10 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
     shared = _Shared.of(workload)
     tools, ends_shared, shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
     tally, first_session, turn_tally = Tally(), [], Tally()
+    entry = find_approach(approach)
     for call in traffic(workload, shared, progress):
         now[0], user = call.at, call.user
-        points = _layout(approach, ttl, tools, ends_shared, user, call)
+        points = entry.checkpoints(shape_of(tools, ends_shared, user, call), ttl, user.blocks)
         prompt = Prompt(tuple(user.blocks), points, tuple(user.cumulative))
         result = cache.apply(prompt, model, workload.model, ACCOUNT, user.digests, explain=False)
         output = workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
@@ -301,18 +290,18 @@ def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[in
 
 @_no_cycle_collection()
 def oracle(workload: Workload, progress: Callable[[int], None] | None = None) -> Tally:
-    """The same traffic sent the cheapest way the rules allow (see oracle.py); the same for every approach."""
+    """The same traffic sent the cheapest way the rules allow (see rules/oracle.py); the same for every approach."""
     model = Catalog().find(workload.model)
     assert model is not None, "Workload.check guarantees a known model"
-    prices = prices_for(workload.model)
+    weights = prices_for(workload.model).weights
     shared = _Shared.of(workload)
     shared_tokens = shared.tokens
     # The oracle caches the shared prefix on its own when it can; otherwise it rides along with each history.
     own_chain = shared_tokens >= model.min_tokens
-    shared_chain, histories, tally = Chain(model.min_tokens, prices), {}, Tally()
+    shared_chain, histories, tally = Chain(model.min_tokens, weights), {}, Tally()
     for call in traffic(workload, shared, progress, light=True):
         if call.starts_session:
-            histories[call.user.key] = Chain(model.min_tokens, prices)
+            histories[call.user.key] = Chain(model.min_tokens, weights)
         history = histories[call.user.key]
         total = call.user.cumulative[-1]
         if own_chain:
@@ -323,6 +312,6 @@ def oracle(workload: Workload, progress: Callable[[int], None] | None = None) ->
         tally.calls += 1
         tally.output += workload.reply_tokens * (1 if call.ends_turn else workload.parallel_tool_calls)
         if call.ends_session:
-            tally.add_path(histories.pop(call.user.key).best())
-    tally.add_path(shared_chain.best())
+            tally.add(histories.pop(call.user.key).best())
+    tally.add(shared_chain.best())
     return tally

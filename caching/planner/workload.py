@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import CachingError
 from ..rules import DEFAULT_MODEL_ID, Catalog
-from ..strands.approaches import EVERY_APPROACH
+from ..rules.approaches import NAMES as EVERY_APPROACH
 
 if sys.version_info >= (3, 11):
     import tomllib

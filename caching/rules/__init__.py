@@ -25,6 +25,7 @@ from .prompt import (
 from .severity import Severity
 from .tokens import block_tokens, text_tokens
 from .ttl import TTL, TTL_SECONDS, TTLS
+from .usage import Usage
 from .variant import Variant
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "PromptCache",
     "RequestRejected",
     "Severity",
+    "Usage",
     "Variant",
     "block_tokens",
     "cache_keys",

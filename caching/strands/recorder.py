@@ -27,7 +27,7 @@ from ..call import Call
 from ..errors import RecordingError, redact
 from ..rules.api import API
 from ..rules.messages import converse_usage
-from ..usage import Usage
+from ..rules.usage import Usage
 
 OPERATIONS = ("Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream")
 

@@ -13,7 +13,9 @@ request ended, so the next call always finds it, within Bedrock's four points (w
 
     agent = Agent(model=..., system_prompt=cached_system_prompt(text), hooks=[RollingCheckpoints()])
 
-Use them without a CacheConfig on the model (Strands would strip points outside the last user message).
+Where the points go and with which TTL is the registry's (caching/rules/approaches.py): this hook places the points
+an approach's entry gives to the hook. Use them without a CacheConfig on the model (Strands would strip points
+outside the last user message).
 """
 
 from __future__ import annotations
@@ -22,19 +24,24 @@ from typing import Any
 
 from strands.hooks import BeforeModelCallEvent, HookRegistry
 
-STRATEGIES = ("rolling", "shape")
+from ..rules.approaches import Anchor, By, TTLRule
+from ..rules.approaches import approach as find_approach
+from ..rules.ttl import TTL
 
 
-def _point(ttl: str) -> dict[str, Any]:
-    return {"cachePoint": {"type": "default", **({"ttl": ttl} if ttl == "1h" else {})}}
+def _point(ttl: TTL) -> dict[str, Any]:
+    return {"cachePoint": {"type": "default", **({"ttl": str(ttl)} if ttl is TTL.ONE_HOUR else {})}}
 
 
 class RollingCheckpoints:
     """A Strands hook provider: before each model call, cachePoints where the previous call's request ended and at
-    the end of the last user message (the points it placed before are taken out first)."""
+    the end of the last user message (the points it placed before are taken out first). `approach` names the
+    registry's entry whose points it places (rolling; `by_shape=True` is short for approach="shape")."""
 
-    def __init__(self, ttl: str = "5m", by_shape: bool = False) -> None:
-        self.ttl, self.by_shape = ttl, by_shape
+    def __init__(self, ttl: str = "5m", by_shape: bool = False, approach: str | None = None) -> None:
+        self.ttl = TTL.parse(ttl, "pass ttl='5m' or ttl='1h'")
+        self.approach = find_approach(approach or ("shape" if by_shape else "rolling"), "pass approach= one")
+        self.rules = {rule.anchor: rule.ttl for rule in self.approach.by(By.HOOK)}
 
     def register_hooks(self, registry: HookRegistry, **_: Any) -> None:
         registry.add_callback(BeforeModelCallEvent, self._place)
@@ -47,12 +54,10 @@ class RollingCheckpoints:
         if not users:
             return
         last = messages[users[-1]]["content"]
-        if self.by_shape:
-            ttl = "1h" if any("toolResult" in block for block in last) else "5m"
-            earlier = "1h"
-        else:
-            ttl = earlier = self.ttl
-        if len(users) > 1 and messages[users[-2]]["content"]:
-            messages[users[-2]]["content"].append(_point(earlier))  # type: ignore[arg-type]
-        if last:
-            last.append(_point(ttl))  # type: ignore[arg-type]
+        after_tool = any("toolResult" in block for block in last)
+        ends = {Anchor.LAST: users[-1], Anchor.PREVIOUS: users[-2] if len(users) > 1 else None}
+        for anchor in (Anchor.PREVIOUS, Anchor.LAST):  # prompt order
+            rule: TTLRule | None = self.rules.get(anchor)
+            index = ends[anchor]
+            if rule is not None and index is not None and messages[index]["content"]:
+                messages[index]["content"].append(_point(rule.pick(self.ttl, after_tool)))  # type: ignore[arg-type]

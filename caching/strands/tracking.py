@@ -25,7 +25,7 @@ from ..call import Call
 from ..check.doctor import Doctor
 from ..pricing import Cost, cost_of
 from ..rules import Diagnosis
-from ..usage import Usage
+from ..rules.usage import Usage
 from .recorder import CallRecorder, calling_agent
 
 if TYPE_CHECKING:

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UsageError
-from .rules import API, TTL, TTLS
+from ..errors import UsageError
+from .api import API
+from .ttl import TTL, TTLS
 
 COUNTS = ("inputTokens", "outputTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
 
@@ -100,13 +101,18 @@ class Usage:
         return self.cacheWriteInputTokens if ttl == requested_ttl else 0
 
     def __add__(self, other: Usage) -> Usage:
-        merged: dict[str, int] = {}
-        for ttl, tokens in (*self.cacheDetails, *other.cacheDetails):
-            merged[ttl] = merged.get(ttl, 0) + tokens
+        mine, theirs = self.cacheDetails, other.cacheDetails
+        if mine and theirs:  # summed by TTL; sorted, "1h" comes before "5m" as Bedrock lists them
+            merged = dict(mine)
+            for ttl, tokens in theirs:
+                merged[ttl] = merged.get(ttl, 0) + tokens
+            details = tuple(sorted(merged.items()))
+        else:
+            details = tuple(sorted(mine or theirs))
         return Usage(
-            inputTokens=self.inputTokens + other.inputTokens,
-            outputTokens=self.outputTokens + other.outputTokens,
-            cacheReadInputTokens=self.cacheReadInputTokens + other.cacheReadInputTokens,
-            cacheWriteInputTokens=self.cacheWriteInputTokens + other.cacheWriteInputTokens,
-            cacheDetails=tuple((ttl, merged[ttl]) for ttl in (TTL.ONE_HOUR, TTL.FIVE_MINUTES) if ttl in merged),
+            self.inputTokens + other.inputTokens,
+            self.outputTokens + other.outputTokens,
+            self.cacheReadInputTokens + other.cacheReadInputTokens,
+            self.cacheWriteInputTokens + other.cacheWriteInputTokens,
+            details,
         )

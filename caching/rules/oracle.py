@@ -9,12 +9,14 @@ prefix reaches the model's minimum; reading and writing take at most three check
 
 from __future__ import annotations
 
-from ..pricing import Prices
-from ..rules import TTL_SECONDS
+from .ttl import TTL
+from .usage import Usage
 
-HOUR, FIVE = TTL_SECONDS["1h"], TTL_SECONDS["5m"]
+HOUR, FIVE = TTL.ONE_HOUR.seconds, TTL.FIVE_MINUTES.seconds
 
 # A path is (cost, regular, read, write_5m, write_1h): its price so far, in units of one input token, and its tokens.
+# A plain tuple, not a Usage: the search builds several at every use of every chain, and only the best one leaves
+# it (as a Usage, see Chain.best).
 Path = tuple[float, int, int, int, int]
 START: Path = (0.0, 0, 0, 0, 0)
 
@@ -53,11 +55,11 @@ class Chain:
     5m or a 1h TTL: at most three checkpoints, within Bedrock's four.
     """
 
-    def __init__(self, minimum: int, prices: Prices) -> None:
+    def __init__(self, minimum: int, weights: tuple[float, float, float]) -> None:
+        """`weights`: what a read, a 5m write and a 1h write cost per token, in units of one input token (see
+        pricing.Prices.weights)."""
         self.minimum = minimum
-        base = float(prices.input)
-        self.read_price = float(prices.read) / base
-        self.write_5m, self.write_1h = float(prices.write_5m) / base, float(prices.write_1h) / base
+        self.read_price, self.write_5m, self.write_1h = weights
         self.paths: dict[State, Path] = {(0, 0): START}
         self.last_use = float("-inf")
 
@@ -95,6 +97,11 @@ class Chain:
                     best[state] = (price, regular, read_so_far, w5, w1h + unread)
         self.paths, self.last_use = _cheapest(best), at
 
-    def best(self) -> Path:
-        """The cheapest path so far: (cost, regular, read, write_5m, write_1h)."""
-        return min(self.paths.values(), key=lambda path: path[0])
+    def cost(self) -> float:
+        """The price of the cheapest path so far, in units of one input token."""
+        return min(path[0] for path in self.paths.values())
+
+    def best(self) -> Usage:
+        """The tokens of the cheapest path so far, by kind (no output: the oracle decides only how input is sent)."""
+        _, regular, read, write_5m, write_1h = min(self.paths.values(), key=lambda path: path[0])
+        return Usage.of(regular=regular, read=read, write_5m=write_5m, write_1h=write_1h)
