@@ -17,9 +17,9 @@ import pytest
 from caching.__main__ import main as cli
 from caching.emulator import Catalog, Emulator, ManualClock, running_server
 
+from .check.test_doctor import GUIDE, Lab
 from .helpers import CP, SONNET, example, render_with, text_of, user
-from .test_doctor import GUIDE, Lab
-from .test_main import ROOT, chat, live_env
+from .lab.test_main import ROOT, chat, live_env
 
 HAIKU_35 = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 

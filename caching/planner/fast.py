@@ -4,7 +4,7 @@ The general simulation (simulate.py) builds a Prompt and runs every call through
 request. The planner's requests have a known shape: a shared prefix (tools, system) and one growing conversation
 per user, with at most four points at known places. So the state here is two dicts of positions (the shared
 prefix's entries, and each conversation's), and a call is a few comparisons: no objects, no keys to hash. It is
-checked against the general simulation by a differential property test (tests/test_planner_fast.py).
+checked against the general simulation by a differential property test (tests/planner/test_planner_fast.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import ROOT, printed, update_readme
+from ..helpers import ROOT, printed, update_readme
 
 pytestmark = pytest.mark.xdist_group("printed")  # reads the same runs as the example tests
 

@@ -17,7 +17,7 @@ import pytest
 
 from caching.emulator import Emulator, ManualClock, running_server
 
-from .helpers import CP, SONNET, as_in_a_terminal, text_of, user
+from ..helpers import CP, SONNET, as_in_a_terminal, text_of, user
 
 AUTH = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIATEST/20261129/us-east-1/bedrock/aws4_request, Signature=x"}
 

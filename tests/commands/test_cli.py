@@ -20,10 +20,10 @@ from caching.commands import COMMANDS, main, parser
 from caching.commands.plan import PLAN_FLAGS
 from caching.rules import DEFAULT_MODEL_ID
 
-from .helpers import CP, SONNET, as_in_a_terminal, render_with, text_of, user
-from .test_emulator_server import free_port, post
+from ..emulator.test_emulator_server import free_port, post
+from ..helpers import CP, SONNET, as_in_a_terminal, render_with, text_of, user
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 DOC = (ROOT / "docs" / "cli.md").read_text()
 EXAMPLE = re.compile(r"^(caching .+?)\s+# exit (\d+)", re.M)
 GUIDE = text_of(3_000)  # well above Sonnet 4.6's 2,048-token minimum, so no example is near it
@@ -52,7 +52,7 @@ def the_docs_files(folder: Path) -> None:
     recorder.attach(client, "app")
     for minute in ("09:00", "09:01"):
         client.converse(**request(f"Now: 2026-11-30 {minute}. {GUIDE}", "Where is my order?"))
-    shutil.copytree(Path(__file__).parent / "fixtures" / "invocation-logs", folder / "logs")
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "invocation-logs", folder / "logs")
 
 
 def test_the_page_documents_every_command_and_every_flag() -> None:
@@ -160,8 +160,8 @@ def test_every_help_fits_80_columns(
     if what.startswith("caching"):
         run = lambda: main(argv)  # noqa: E731
     else:
-        from .helpers import example
-        from .test_main import chat
+        from ..helpers import example
+        from ..lab.test_main import chat
 
         program = chat if what == "main.py" else example(what[:2])
         run = lambda: program.main(argv)  # noqa: E731

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from caching.emulator import Emulator, EmulatorServer, running_server
 from caching.emulator import server as server_module
 
-from .helpers import SONNET, user
+from ..helpers import SONNET, user
 
 AUTH = "AWS4-HMAC-SHA256 Credential=AKIAFUZZ/20261129/us-east-1/bedrock/aws4_request, Signature=x"
 GOOD = json.dumps({"messages": [user("hi")]}).encode()

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from caching.emulator import Catalog, Emulator, ManualClock
 from caching.rules import Kind, text_tokens
 
-from .helpers import CP, FRAMING, SONNET, assistant, cp, text_of, usage_of, user
+from ..helpers import CP, FRAMING, SONNET, assistant, cp, text_of, usage_of, user
 
 SYSTEM = 2_100  # above Sonnet 4.6's 2,048 minimum
 QUESTION = "What is prompt caching?"

@@ -17,7 +17,7 @@ from caching.emulator import Catalog, Emulator, ManualClock
 from caching.planner import BUILTIN, Distribution, Workload, WorkloadError, load_workload, oracle, simulate
 from caching.rules import block_tokens
 
-from .helpers import SONNET, TOOL_PROMPT, render_with, text_of
+from ..helpers import SONNET, TOOL_PROMPT, render_with, text_of
 
 USER, RESULT, REPLY, SYSTEM = 30, 200, 60, 2_100  # tokens of a user message, a tool result, a reply, the system prompt
 

@@ -14,7 +14,7 @@ from caching.audit.report import cheapest, versus
 from caching.lab.reports import calls_table, comparison_chart, session_line, session_summary, turn_line
 from caching.words import saving
 
-from .helpers import SONNET
+from ..helpers import SONNET
 
 
 def render(renderable: object) -> str:

@@ -11,7 +11,7 @@ from strands.models import BedrockModel, CacheConfig
 from caching.emulator import MARK, Emulator, ManualClock, running_server
 from caching.rules import block_tokens
 
-from .helpers import CP, SONNET, TOOL_PROMPT, message_tokens, text_of
+from ..helpers import CP, SONNET, TOOL_PROMPT, message_tokens, text_of
 
 SYSTEM_TOKENS = 2_100
 

@@ -16,11 +16,11 @@ import pytest
 from caching import CallRecorder
 from caching.check.testing import assert_hit_rate, assert_reads, assert_writes_at_most
 
-from .helpers import CP, SONNET, assistant, message_tokens, text_of, user
+from ..helpers import CP, SONNET, assistant, message_tokens, text_of, user
 
 pytest_plugins = ["pytester"]  # pytest's own fixture for running pytest on a generated test file
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SAMPLE = ROOT / "docs" / "test_agent_caching.py"
 
 

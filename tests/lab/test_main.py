@@ -14,10 +14,10 @@ from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, c
 from caching.emulator import Catalog, running_server
 from caching.lab import saving, usd
 
-from .helpers import SONNET, call_rows, render_with
+from ..helpers import SONNET, call_rows, render_with
 
-ROOT = Path(__file__).parent.parent
-GOLDEN = Path(__file__).parent / "golden" / "main_transcript.txt"
+ROOT = Path(__file__).parents[2]
+GOLDEN = Path(__file__).parents[1] / "golden" / "main_transcript.txt"
 LINES = "What is Python?\nWrite hello world in Python\nquit\n"
 
 sys.path.insert(0, str(ROOT))

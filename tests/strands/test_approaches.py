@@ -8,7 +8,7 @@ from strands import Agent, tool
 from caching import APPROACHES, Emulator, ManualClock, request_layout, setup, validate_layout
 from caching.errors import LayoutError
 
-from .helpers import SONNET, text_of
+from ..helpers import SONNET, text_of
 
 
 @tool

@@ -15,7 +15,7 @@ import pytest
 from caching.emulator import MODELS as CATALOG_MODELS
 from caching.emulator import Catalog, Emulator, ManualClock, RequestRejected, running_server
 
-from .helpers import CP, SONNET, text_of, usage_of, user
+from ..helpers import CP, SONNET, text_of, usage_of, user
 
 SYSTEM = [{"text": text_of(2_100)}, CP]
 
@@ -248,8 +248,8 @@ def test_the_lab_prompts_cache_even_if_the_real_count_is_a_quarter_lower() -> No
 
 
 def test_offline_counts_are_marked_and_live_counts_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    from .helpers import render_with
-    from .test_main import chat, live_env
+    from ..helpers import render_with
+    from ..lab.test_main import chat, live_env
 
     offline = render_with(lambda console: chat.main([], console, io.StringIO("What is Python?\nquit\n")))
     assert "~2," in offline and "~ an estimate made offline" in offline
@@ -272,7 +272,7 @@ MODELS = list(
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("name", ["02", "03", "04", "05", "06", "07", "08", "09"])
 def test_every_example_caches_or_says_why_not_with_every_model(name: str, model: str, tmp_path: Any) -> None:
-    from .helpers import example, render_with
+    from ..helpers import example, render_with
 
     recording = tmp_path / "calls.jsonl"
     text = " ".join(

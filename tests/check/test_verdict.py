@@ -15,7 +15,7 @@ from caching.rules.prompt import DEFAULT_VARIANT
 from caching.rules.severity import Severity
 from caching.rules.variant import ToolChoice, Variant
 
-from .helpers import CP, SONNET, user
+from ..helpers import CP, SONNET, user
 from .test_lint import GUIDE, codes, diff
 
 THINKING = {"additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}}}

@@ -27,9 +27,9 @@ from caching.rules import Catalog
 from caching.rules.memo import Linearizer
 from caching.rules.usage import Usage
 
-from .helpers import CP, SONNET, kind_of, render_with, text_of, user
+from ..helpers import CP, SONNET, kind_of, render_with, text_of, user
 
-FIXTURES = Path(__file__).parent / "fixtures" / "invocation-logs"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "invocation-logs"
 S3_TREE = FIXTURES / "s3"
 
 

@@ -13,7 +13,7 @@ from caching.emulator import Emulator, ManualClock
 from caching.rules import Kind
 from caching.strands.recorder import CallRecorder
 
-from .helpers import CP, SONNET, cp, kind_of, text_of, user
+from ..helpers import CP, SONNET, cp, kind_of, text_of, user
 
 GUIDE = text_of(2_100)
 
@@ -137,7 +137,7 @@ def test_rejected_layouts_are_named_before_sending(system: list[dict[str, Any]],
 def run_doctor(path: str) -> str:
     from caching.__main__ import main as cli
 
-    from .helpers import render_with
+    from ..helpers import render_with
 
     return render_with(lambda console: cli(["doctor", path], console))
 
@@ -145,8 +145,8 @@ def run_doctor(path: str) -> str:
 def test_recording_from_main_and_the_doctor_command(tmp_path: Any) -> None:
     import io
 
-    from .helpers import render_with
-    from .test_main import chat
+    from ..helpers import render_with
+    from ..lab.test_main import chat
 
     path = tmp_path / "calls.jsonl"
     lines = "What is Python?\nquit\n"
@@ -189,7 +189,7 @@ def test_damaged_recording_names_the_line_and_reads_the_rest(tmp_path: Any) -> N
 def test_a_missing_recording_could_not_run(tmp_path: Any) -> None:
     from caching.__main__ import main as cli
 
-    from .helpers import render_with
+    from ..helpers import render_with
 
     missing = tmp_path / "none.jsonl"
     text = render_with(lambda console: cli(["doctor", str(missing)], console), expect=2)

@@ -12,7 +12,7 @@ from caching.emulator import running_server
 from caching.rules import Kind
 from caching.strands.tracking import DoctorReasons, EmulatorReasons
 
-from .helpers import CP, SONNET, cp, text_of, user
+from ..helpers import CP, SONNET, cp, text_of, user
 from .test_doctor import GUIDE, Lab
 
 TOOLS = {"tools": [{"toolSpec": {"name": "lookup", "description": "Find an order.", "inputSchema": {"json": {}}}}]}

@@ -30,7 +30,7 @@ from caching.rules.diagnosis import REQUEST_ID, TIMESTAMP
 from caching.rules.severity import Severity
 from caching.rules.usage import Usage
 
-from .helpers import SONNET, text_of
+from ..helpers import SONNET, text_of
 
 MODEL = Catalog().find(SONNET)
 ACCOUNT = "AKIAVERDICTPROPERTY1"

@@ -12,7 +12,7 @@ import pytest
 from caching.__main__ import main as cli
 from caching.rules import block_tokens
 
-from .helpers import CP, SONNET, TOOL_PROMPT, cp, message_tokens, render_with, text_of, user
+from ..helpers import CP, SONNET, TOOL_PROMPT, cp, message_tokens, render_with, text_of, user
 
 GUIDE = text_of(3_000)
 CLEAN = {"modelId": SONNET, "system": [{"text": GUIDE}, CP], "messages": [user("Where is my order?", cp())]}

@@ -13,7 +13,7 @@ from caching import CallRecorder, Doctor
 from caching.emulator import Emulator, ManualClock, running_server
 from caching.rules import Kind
 
-from .helpers import CP, SONNET, text_of, user
+from ..helpers import CP, SONNET, text_of, user
 
 VERSION = "bedrock-2023-05-31"
 EPHEMERAL = {"type": "ephemeral"}
@@ -133,7 +133,7 @@ def test_a_string_system_prompt_cannot_be_cached_and_the_doctor_says_so() -> Non
 def test_recorder_and_doctor_read_invoke_model_calls(streamed: bool, tmp_path: Any) -> None:
     from caching.__main__ import main as cli
 
-    from .helpers import render_with
+    from ..helpers import render_with
 
     clock = ManualClock()
     emulator = Emulator(clock=clock)

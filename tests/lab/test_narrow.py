@@ -15,8 +15,8 @@ from caching.lab.reports import calls_table, doctor_table
 from caching.planner import BUILTIN
 from caching.rules import Diagnosis, Kind
 
-from .helpers import CP, SONNET, call_rows, example_output, render_with, user
-from .test_doctor import GUIDE, Lab
+from ..check.test_doctor import GUIDE, Lab
+from ..helpers import CP, SONNET, call_rows, example_output, render_with, user
 from .test_main import chat
 
 WIDTHS = [80, 120]

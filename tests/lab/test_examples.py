@@ -13,7 +13,7 @@ import pytest
 from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect, prompt
 from caching.rules import Kind, block_tokens, text_tokens
 
-from .helpers import (
+from ..helpers import (
     EXAMPLES,
     TOOL_PROMPT,
     assistant,

@@ -15,7 +15,7 @@ from caching.check.doctor import Doctor
 from caching.emulator import Emulator, ManualClock, RequestRejected
 from caching.rules import Kind
 
-from .helpers import SONNET, kind_of, text_of
+from ..helpers import SONNET, kind_of, text_of
 
 EDITS = st.sampled_from(["same", "turn", "fan_out", "edit_system", "pause", "ttl", "tools", "shorten", "move_point"])
 
