@@ -48,6 +48,13 @@ def example_output(name: str) -> str:
     return printed(str(next(EXAMPLES.glob(f"{name}_*.py")).relative_to(ROOT)))
 
 
+def fits(text: str, width: int) -> None:
+    """No line of `text` is wider than `width`, and no cell was cut short (rich marks a cut with an ellipsis)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        assert len(line) <= width, (number, line)
+        assert "\u2026" not in line, (number, line)
+
+
 def as_in_a_terminal() -> None:
     """For a child process (`preexec_fn`): Ctrl-C interrupts it, as in a terminal. A test run started in the
     background of a shell (`make test &`) ignores SIGINT, and a child would inherit that and never stop."""

@@ -20,6 +20,7 @@ from ..helpers import (
     call_rows,
     example,
     example_output,
+    fits,
     message_tokens,
     number,
     render_with,
@@ -180,7 +181,8 @@ for path in sys.argv[1:]:
 
 def test_examples_run_as_scripts_offline(tmp_path: Path) -> None:
     paths = sorted(str(path) for path in EXAMPLES.glob("[0-9][0-9]_*.py"))
-    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path)}
+    # COLUMNS=80 as an ordinary terminal sets it: each fits, with no cell cut short.
+    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path), "COLUMNS": "80"}
     result = subprocess.run(
         [sys.executable, "-c", SCRIPTS, *paths], capture_output=True, text=True, env=env, timeout=120, check=False
     )
@@ -191,6 +193,7 @@ def test_examples_run_as_scripts_offline(tmp_path: Path) -> None:
     assert ran == [(path, "0") for path in paths]
     for text in outputs[0:-1:3]:
         assert text.startswith(("Offline:", "No model calls here")), text[:200]
+        fits(text, 80)
 
 
 def test_an_unknown_model_is_one_clear_error() -> None:

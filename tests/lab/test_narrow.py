@@ -16,7 +16,7 @@ from caching.planner import BUILTIN
 from caching.rules import Diagnosis, Kind
 
 from ..check.test_doctor import GUIDE, Lab
-from ..helpers import CP, SONNET, call_rows, example_output, render_with, user
+from ..helpers import CP, SONNET, call_rows, example_output, fits, render_with, user
 from .test_main import chat
 
 WIDTHS = [80, 120]
@@ -24,12 +24,6 @@ LONG_REASON = (
     "prefix changed in system block 0 at character 29: '2026-11-29 10:42' looks like a timestamp; move it after "
     "the checkpoint"
 )
-
-
-def fits(text: str, width: int) -> None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        assert len(line) <= width, (number, line)
-        assert "\u2026" not in line, (number, line)
 
 
 def whole(text: str) -> str:
@@ -117,7 +111,8 @@ def test_the_doctor_command_fits(width: int, tmp_path: Path) -> None:
 
 
 def test_an_80_column_terminal_is_honoured_end_to_end() -> None:
-    """COLUMNS=80 in the environment, as a terminal sets it: the chat piped, a plan and an example."""
+    """COLUMNS=80 in the environment, as a terminal sets it: the chat piped and a plan (every example runs as a
+    script with COLUMNS=80 in tests/lab/test_examples.py)."""
     import os
     import subprocess
     import sys
@@ -128,7 +123,6 @@ def test_an_80_column_terminal_is_honoured_end_to_end() -> None:
     for command, stdin in (
         (["main.py"], "What is Python?\nquit\n"),
         (["-m", "caching", "plan", "coding-session"], ""),
-        (["examples/03_two_prompts.py"], ""),
     ):
         result = subprocess.run(
             [sys.executable, *command], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
