@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from .errors import CachingError, redact
-from .rules import DEFAULT_MODEL_ID
+from .rules import DEFAULT_MODEL_ID, TTLS
 from .rules.approaches import DEFAULT as DEFAULT_APPROACH
 from .rules.approaches import NAMES as EVERY_APPROACH
 
@@ -117,7 +117,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     )
     if settings.backend not in BACKENDS:
         raise SettingsError(f"CACHING_BACKEND must be 'offline' or 'live', got {settings.backend!r}: fix it in .env.")
-    if settings.ttl not in ("5m", "1h"):
+    if settings.ttl not in TTLS:
         raise SettingsError(f"The cache TTL must be 5m or 1h, got {settings.ttl!r}: pass --ttl 5m or --ttl 1h.")
     if not REGION.fullmatch(settings.region):
         raise SettingsError(
