@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
+import shutil
 import signal
 import sys
 import tempfile
@@ -39,6 +41,7 @@ def example(name: str) -> ModuleType:
 
 
 RECORDINGS = Path(tempfile.mkdtemp(prefix="caching-test-recordings-"))
+atexit.register(shutil.rmtree, RECORDINGS, ignore_errors=True)
 
 
 @functools.cache
