@@ -8,6 +8,7 @@ raising `RequestRejected` with a Bedrock-like message, before anything touches t
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -299,3 +300,18 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
                     "assistant message."
                 )
         pending_tool_uses = _tool_uses(message)
+
+
+def nearest_positions(cumulative: tuple[int, ...], tokens: int) -> list[int]:
+    """The prefix lengths (in blocks, at least 1) whose token count is nearest `tokens`, shortest first: where a
+    read of `tokens` (as Bedrock reported it) ended, on a prompt whose counts are estimates. Counts never
+    fall as a prefix grows, so the nearest are the runs of equal counts on either side of where `tokens` would go."""
+    last = len(cumulative) - 1
+    at = bisect.bisect_left(cumulative, tokens, 1, last + 1)
+    gap = min(abs(cumulative[p] - tokens) for p in (at - 1, at) if 1 <= p <= last)
+    nearest: list[int] = []
+    for count in sorted({tokens - gap, tokens + gap}):
+        nearest += range(
+            bisect.bisect_left(cumulative, count, 1, last + 1), bisect.bisect_right(cumulative, count, 1, last + 1)
+        )
+    return nearest
