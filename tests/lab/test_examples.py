@@ -103,6 +103,9 @@ def test_06_compare_approaches() -> None:
     text = output("06")
     costs = dict(re.findall(r"^ (none|explicit|automatic|combined) +((?:\$\S+ +){5})(?:saves|same|costs)", text, re.M))
     assert len(costs) == 4 and costs["automatic"] == costs["combined"]
+    turn_1 = {name: number(row.split()[0].lstrip("$").replace(".", "")) for name, row in costs.items()}
+    assert all(turn_1[name] < turn_1["none"] for name in ("explicit", "automatic", "combined"))
+    assert "savings against no caching (already on turn 1" in example("06").__doc__  # as the lesson says
     assert re.search(r"^ none +none *$", text, re.M)
     tools = re.search(
         r"Combined differs from automatic only by tools\[2\] with ([\d,]+) tokens before it", " ".join(text.split())
