@@ -3,6 +3,7 @@ session and the loopback server."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,7 +18,7 @@ from .replies import reply
 from .responses import converse_logged_events, converse_response, invoke_logged_events, invoke_response, latency_ms
 from .service import HttpAnswer, counted_request, handle
 from .session import DEFAULT_ACCESS_KEY, answered_session
-from .state import BedrockState, Replies
+from .state import Account, BedrockState, Replies, Transaction
 
 FIXED_EPOCH = 1_795_996_800.0  # 2026-11-30 00:00 UTC
 
@@ -33,8 +34,9 @@ class Emulator(BedrockState):
         replies: request -> (content blocks, stop reason); the offline model by default. A test can script its own.
         keep_records: how many of the latest records `records` keeps (memory stays bounded on a long-running server).
         accounts: credential -> account, for credentials that share one AWS account's cache (an access key id, or
-            "bearer:" and the digest of an API key as `credential_of` names it). Unlisted, each credential is its own
-            account: a rotated temporary key looks like a new account, as it does to anyone who cannot see IAM.
+            "bearer:" and the digest of an API key, or an `Account`). Unlisted, each credential is its own account: a
+            rotated temporary key looks like a new account, as it does to anyone who cannot see IAM. An API key and
+            an access key id are accounts of different kinds, and never share unless this map says so.
         prefill_seconds: real seconds a request takes before its response begins. Entries it writes become readable
             only then, so identical requests sent at the same moment each write (0: requests never overlap).
         invocation_log: a folder to write model invocation logs to, as Bedrock delivers them to S3.
@@ -49,7 +51,7 @@ class Emulator(BedrockState):
         lookback: int = LOOKBACK_BLOCKS,
         replies: Replies = reply,
         keep_records: int = 1_000,
-        accounts: Mapping[str, str] | None = None,
+        accounts: Mapping[str | Account, str | Account] | None = None,
         prefill_seconds: float = 0.0,
         invocation_log: str | None = None,
         epoch: float | None = None,
@@ -64,49 +66,73 @@ class Emulator(BedrockState):
         self,
         model_id: str,
         request: dict[str, Any],
-        account: str,
+        account: Account | str,
         operation: str = "Converse",
         region: str = "us-east-1",
+        transaction: Transaction | None = None,
     ) -> dict[str, Any]:
-        """Answer one Converse request body; raises RequestRejected for what Bedrock would refuse."""
+        """Answer one Converse request body (`account`: an Account, or an AWS account's name); raises
+        RequestRejected for what Bedrock would refuse. Within `transaction`, what it changes is kept only if the
+        transaction succeeds; without one, once the response is built."""
+        if transaction is None:
+            with self.transaction() as transaction:
+                return self.converse(model_id, request, account, operation, region, transaction)
+        account = account if isinstance(account, Account) else Account(account)
         started = time.perf_counter()
-        answer = self.answer(model_id, request, request, account, operation, API.CONVERSE)
+        answer = self.answer(model_id, request, request, account, operation, API.CONVERSE, transaction)
         response = converse_response(answer, latency_ms(started))
         if self.log is not None:  # a stream is logged as its events
             logged = converse_logged_events(response) if operation == "ConverseStream" else response
-            self._write_log(account, region, operation, model_id, request, logged, answer.usage)
+            self._log_on_success(transaction, account, region, operation, model_id, request, logged, answer.usage)
         return response
 
     def invoke(
         self,
         model_id: str,
         body: dict[str, Any],
-        account: str,
+        account: Account | str,
         operation: str = "InvokeModel",
         region: str = "us-east-1",
+        transaction: Transaction | None = None,
     ) -> tuple[dict[str, Any], Usage]:
         """Answer one InvokeModel request with an Anthropic Messages body: (the Messages response, its usage).
-        Raises RequestRejected for what Bedrock would refuse."""
-        answer = self.answer(model_id, converse_form(body), body, account, operation, API.INVOKE)
+        Raises RequestRejected for what Bedrock would refuse; `transaction` as for `converse`."""
+        if transaction is None:
+            with self.transaction() as transaction:
+                return self.invoke(model_id, body, account, operation, region, transaction)
+        account = account if isinstance(account, Account) else Account(account)
+        answer = self.answer(model_id, converse_form(body), body, account, operation, API.INVOKE, transaction)
         response = invoke_response(answer, model_id, body)
         if self.log is not None:
             logged = invoke_logged_events(response) if operation == "InvokeModelWithResponseStream" else response
-            self._write_log(account, region, operation, model_id, body, logged, answer.usage)
+            self._log_on_success(transaction, account, region, operation, model_id, body, logged, answer.usage)
         return response, answer.usage
 
-    def _write_log(
-        self, account: str, region: str, operation: str, model_id: str, request: Any, response: Any, usage: Usage
+    def _log_on_success(
+        self,
+        transaction: Transaction,
+        account: Account,
+        region: str,
+        operation: str,
+        model_id: str,
+        request: Any,
+        response: Any,
+        usage: Usage,
     ) -> None:
+        """Write the call's invocation log record once its whole answer is built (a failed call leaves none)."""
         assert self.log is not None
-        self.log.write(
-            at=self.epoch + self.clock(),
-            account=account,
-            region=region,
-            operation=operation,
-            model_id=model_id,
-            request=request,
-            response=response,
-            usage=usage,
+        transaction.on_success.append(
+            functools.partial(
+                self.log.write,
+                at=self.epoch + self.clock(),
+                account=str(account),
+                region=region,
+                operation=operation,
+                model_id=model_id,
+                request=request,
+                response=response,
+                usage=usage,
+            )
         )
 
     def count_tokens(self, model_id: str, counted: Any) -> int:
@@ -120,8 +146,9 @@ class Emulator(BedrockState):
         """Answer a raw HTTP request (used by both the in-process session and the loopback server)."""
         return handle(self, method, path, headers, body)
 
-    def session(self, access_key_id: str = DEFAULT_ACCESS_KEY, region: str = "us-east-1") -> boto3.Session:
-        """A boto3 Session whose bedrock-runtime clients this emulator answers; the key id names the account."""
+    def session(self, access_key_id: str | None = DEFAULT_ACCESS_KEY, region: str = "us-east-1") -> boto3.Session:
+        """A boto3 Session whose bedrock-runtime clients this emulator answers; the key id names the account (None:
+        botocore's own credentials, e.g. a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK, its own kind of account)."""
         return answered_session(self, access_key_id, region)
 
 

@@ -9,11 +9,11 @@ real `ClientError`. `handle` asks a `Runtime` (the `Emulator`) for the answers, 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 import time
 from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 from urllib.parse import unquote
 
@@ -21,6 +21,7 @@ from ..rules import API, RequestRejected
 from ..rules.messages import converse_form
 from ..rules.usage import Usage
 from .responses import latency_ms
+from .state import Account, Transaction
 from .streams import converse_stream_bytes, invoke_stream_bytes
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -36,23 +37,40 @@ OPERATIONS = {
 }
 EVENT_STREAM = {"Content-Type": "application/vnd.amazon.eventstream"}
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/[^/]*/(?P<region>[^/,\s]+)/")
+# AWS's region names: a partition's two letters, one to three words, a number (us-east-1, us-gov-west-1, eu-central-2)
+REGION = re.compile(r"[a-z]{2}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}")
+DEFAULT_REGION = "us-east-1"  # a bearer token carries no region
 
 
 class Runtime(Protocol):
     """What `handle` asks of the emulator behind it."""
 
-    def account_for(self, credential: str) -> str: ...
+    def account_for(self, credential: Account) -> Account: ...
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
 
     def take_throttle(self) -> bool: ...
 
     def count_tokens(self, model_id: str, counted: Any) -> int: ...
 
     def converse(
-        self, model_id: str, request: dict[str, Any], account: str, operation: str = ..., region: str = ...
+        self,
+        model_id: str,
+        request: dict[str, Any],
+        account: Account,
+        operation: str,
+        region: str,
+        transaction: Transaction,
     ) -> dict[str, Any]: ...
 
     def invoke(
-        self, model_id: str, body: dict[str, Any], account: str, operation: str = ..., region: str = ...
+        self,
+        model_id: str,
+        body: dict[str, Any],
+        account: Account,
+        operation: str,
+        region: str,
+        transaction: Transaction,
     ) -> tuple[dict[str, Any], Usage]: ...
 
 
@@ -73,14 +91,14 @@ def too_large(size: int) -> HttpAnswer:
     return error(400, "ValidationException", f"The request body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,}.")
 
 
-def credential_of(headers: dict[str, str]) -> str | None:
-    """Who signed the request: the access key id of a SigV4 Authorization header, or "bearer:" and a digest of a
-    Bedrock API key (the key itself is never kept)."""
+def credential_of(headers: dict[str, str]) -> tuple[Account, str] | None:
+    """Who sent the request, and the region it was signed for: the access key id of a SigV4 Authorization header,
+    or a Bedrock API key (an account of its own kind, known by a digest; the key itself is never kept)."""
     auth = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
     if match := CREDENTIAL.search(auth):
-        return match.group("key")
+        return Account(match.group("key")), match.group("region")
     if auth.lower().startswith("bearer ") and len(auth) > 7:
-        return "bearer:" + hashlib.sha256(auth[7:].strip().encode("utf-8", "replace")).hexdigest()[:16]
+        return Account.of_api_key(auth[7:].strip()), DEFAULT_REGION
     return None
 
 
@@ -102,10 +120,18 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
     if method != "POST" or route is None:
         shown = path if len(path) <= 100 else path[:100] + "..."
         return error(404, "UnknownOperationException", f"No Bedrock Runtime operation at {method} {shown!r}.")
-    credential = credential_of(headers)
-    if credential is None:
+    signed = credential_of(headers)
+    if signed is None:
         return error(
             403, "AccessDeniedException", "Missing Authentication Token: sign the request (any key id works offline)."
+        )
+    credential, region = signed
+    if not REGION.fullmatch(region):  # it names a folder of the invocation logs: only AWS's shape of name
+        shown = json.dumps(region[:40] + ("..." if len(region) > 40 else ""))
+        return error(
+            403,
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid region, not {shown}: sign for a region such as us-east-1.",
         )
     if len(body) > MAX_BODY_BYTES:
         return too_large(len(body))
@@ -118,13 +144,11 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
 
     model_id, operation = unquote(route.group("model")), OPERATIONS[route.group("op")]
     account = emulator.account_for(credential)
-    auth = next((value for name, value in headers.items() if name.lower() == "authorization"), "")
-    signed = CREDENTIAL.search(auth)
-    region = signed.group("region") if signed else "us-east-1"
     if operation != "CountTokens" and emulator.take_throttle():
         return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     try:
-        return _answer(emulator, operation, model_id, request, account, region)
+        with emulator.transaction() as transaction:  # nothing the request did is kept unless its answer is built
+            return _answer(emulator, transaction, operation, model_id, request, account, region)
     except RequestRejected as exc:
         return error(400, "ValidationException", str(exc))
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -132,14 +156,20 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
 
 
 def _answer(
-    emulator: Runtime, operation: str, model_id: str, request: dict[str, Any], account: str, region: str
+    emulator: Runtime,
+    transaction: Transaction,
+    operation: str,
+    model_id: str,
+    request: dict[str, Any],
+    account: Account,
+    region: str,
 ) -> HttpAnswer:
     if operation == "CountTokens":
         payload = {"inputTokens": emulator.count_tokens(model_id, request.get("input"))}
         return HttpAnswer(200, json.dumps(payload).encode(), {"Content-Type": "application/json"})
     if operation.startswith("InvokeModel"):
         started = time.perf_counter()
-        response, usage = emulator.invoke(model_id, request, account, operation, region)
+        response, usage = emulator.invoke(model_id, request, account, operation, region, transaction)
         latency = latency_ms(started)
         if operation == "InvokeModel":
             headers = {
@@ -152,7 +182,7 @@ def _answer(
             }
             return HttpAnswer(200, json.dumps(response).encode(), headers)
         return HttpAnswer(200, invoke_stream_bytes(response, usage, latency), EVENT_STREAM)
-    response = emulator.converse(model_id, request, account, operation, region)
+    response = emulator.converse(model_id, request, account, operation, region, transaction)
     if operation == "Converse":
         return HttpAnswer(200, json.dumps(response).encode(), {"Content-Type": "application/json"})
     return HttpAnswer(200, converse_stream_bytes(response), EVENT_STREAM)

@@ -38,16 +38,13 @@ def _service_models() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-def answered_session(answers: Answers, access_key_id: str, region: str) -> boto3.Session:
-    """A boto3 Session whose bedrock-runtime requests `answers` handles; `access_key_id` signs them."""
+def answered_session(answers: Answers, access_key_id: str | None, region: str) -> boto3.Session:
+    """A boto3 Session whose bedrock-runtime requests `answers` handles; `access_key_id` signs them (None: the
+    credentials botocore finds, e.g. a Bedrock API key in AWS_BEARER_TOKEN_BEDROCK, sent as a bearer token)."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _service_models())
-    session = boto3.Session(
-        botocore_session=core,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=OFFLINE_SECRET,
-        region_name=region,
-    )
+    keys = {"aws_access_key_id": access_key_id, "aws_secret_access_key": OFFLINE_SECRET} if access_key_id else {}
+    session = boto3.Session(botocore_session=core, region_name=region, **keys)
 
     def answer(request: Any, **_: Any) -> AWSResponse:
         body = request.body

@@ -7,19 +7,24 @@ come out, and a `CallRecord` is kept. No HTTP, no JSON wire shapes, no boto3: th
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 from ..rules import (
     API,
     LOOKBACK_BLOCKS,
+    CacheResult,
     Catalog,
     History,
     ModelInfo,
+    Prompt,
     PromptCache,
     RequestRejected,
     block_tokens,
@@ -36,6 +41,48 @@ from .replies import reply
 Replies = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]
 
 
+class AccountKind(Enum):
+    """How a caller reached an account. Accounts of different kinds never share a cache, whatever their names."""
+
+    AWS = "aws"  # named by a SigV4 access key id, or by the emulator's `accounts` map
+    API_KEY = "api-key"  # a Bedrock API key (a bearer token), known only by a digest of it
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whose cache a request uses: a name and its kind. An API key is named by the first 16 hex digits of its
+    SHA-256; an access key id that spells the same digest is still another account, of another kind."""
+
+    name: str
+    kind: AccountKind = AccountKind.AWS
+
+    @classmethod
+    def of_api_key(cls, key: str) -> Account:
+        """The account of a Bedrock API key (the key itself is never kept)."""
+        return cls(hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:16], AccountKind.API_KEY)
+
+    @classmethod
+    def named(cls, spelled: str | Account) -> Account:
+        """An account as the `accounts` map spells a credential: "bearer:" and a digest for an API key, else an
+        access key id (or an Account as it is)."""
+        if isinstance(spelled, Account):
+            return spelled
+        if spelled.startswith("bearer:"):
+            return cls(spelled.removeprefix("bearer:"), AccountKind.API_KEY)
+        return cls(spelled)
+
+    @property
+    def key(self) -> str:
+        """The cache's key for this account: its kind, then its name (no kind's word holds a colon, so two accounts
+        of different kinds never have one key)."""
+        return f"{self.kind.value}:{self.name}"
+
+    def __str__(self) -> str:
+        """The account for people (and the IAM user of its invocation logs): its name, or "bearer/" and an API
+        key's digest (a SigV4 key id cannot hold a "/", so none spells it)."""
+        return self.name if self.kind is AccountKind.AWS else f"bearer/{self.name}"
+
+
 @dataclass(frozen=True)
 class Answer:
     """What one call answered: the reply's content blocks (Converse's shape), its stop reason, and the usage."""
@@ -43,6 +90,18 @@ class Answer:
     content: list[dict[str, Any]]
     stop_reason: str
     usage: Usage
+
+
+@dataclass
+class Transaction:
+    """What one request changes, held until its whole answer is built: the cache's writes and refreshes (pending),
+    its records, what the history should remember, and what must be written once it succeeds (its invocation log).
+    `BedrockState.transaction` keeps it all when the request succeeds and takes it back when it fails."""
+
+    results: list[CacheResult] = field(default_factory=list)
+    records: list[CallRecord] = field(default_factory=list)
+    remembered: list[tuple[str, str, Prompt, list[str], dict[str, Any]]] = field(default_factory=list)
+    on_success: list[Callable[[], None]] = field(default_factory=list)
 
 
 class BedrockState:
@@ -55,7 +114,7 @@ class BedrockState:
         lookback: int = LOOKBACK_BLOCKS,
         replies: Replies = reply,
         keep_records: int = 1_000,
-        accounts: Mapping[str, str] | None = None,
+        accounts: Mapping[str | Account, str | Account] | None = None,
         prefill_seconds: float = 0.0,
     ) -> None:
         self.clock = clock
@@ -65,15 +124,16 @@ class BedrockState:
         self.history = History()  # recent requests per model and account: what changed, when a prefix is new
         self.records: list[CallRecord] = []
         self.keep_records = keep_records
-        self.accounts = dict(accounts or {})
+        self.accounts = {Account.named(k): Account.named(v) for k, v in (accounts or {}).items()}
         self.prefill_seconds = prefill_seconds
         self._numbers = itertools.count(1)
         self.throttled = 0  # the next N Converse/ConverseStream requests get a ThrottlingException
         self._lock = threading.Lock()
 
-    def account_for(self, credential: str) -> str:
-        """The account whose cache a credential uses."""
-        return self.accounts.get(credential, credential)
+    def account_for(self, credential: str | Account) -> Account:
+        """The account whose cache a credential uses (a string: an access key id)."""
+        own = credential if isinstance(credential, Account) else Account(credential)
+        return self.accounts.get(own, own)
 
     def throttle(self, count: int) -> None:
         """Answer the next `count` model calls with ThrottlingException, to exercise retry paths."""
@@ -95,18 +155,51 @@ class BedrockState:
             raise RequestRejected("The provided model identifier is invalid.")
         return model
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One request's changes: kept if the block (building and encoding the whole answer) and what it left to do
+        on success (writing the log) complete; taken back, and the error raised again, if anything in it fails."""
+        held = Transaction()
+        try:
+            yield held
+            for finish in held.on_success:
+                finish()
+        except BaseException:
+            with self._lock:
+                for result in reversed(held.results):
+                    self.cache.revert(result)
+            raise
+        with self._lock:
+            for result in held.results:
+                self.cache.release(result.written)
+            for remembered in held.remembered:
+                self.history.remember(*remembered)
+            self.records.extend(replace(record, number=next(self._numbers)) for record in held.records)
+            if len(self.records) > self.keep_records:
+                del self.records[: len(self.records) - self.keep_records]
+
     def answer(
-        self, model_id: str, request: dict[str, Any], sent: dict[str, Any], account: str, operation: str, api: API
+        self,
+        model_id: str,
+        request: dict[str, Any],
+        sent: dict[str, Any],
+        account: Account,
+        operation: str,
+        api: API,
+        transaction: Transaction,
     ) -> Answer:
-        """Run one request (in Converse's shape; `sent` is the body as sent) through the rules and the offline model,
-        and keep its record. Raises RequestRejected for what Bedrock would refuse."""
+        """Run one request (in Converse's shape; `sent` is the body as sent) through the rules and the offline model.
+        What it does to the cache, its record and the history are held in `transaction` until the answer is built.
+        Raises RequestRejected for what Bedrock would refuse."""
         model = self.model(model_id)
         prompt = linearize(request, model, api)
         content, stop_reason = self.replies(request)
         output_tokens = sum(block_tokens(block) for block in content)
+        key = account.key
         with self._lock:
             digests = prefix_digests(prompt)
-            result = self.cache.apply(prompt, model, model_id, account, digests, pending=True)
+            result = self.cache.apply(prompt, model, model_id, key, digests, pending=True)
+            transaction.results.append(result)  # from here on a failure takes these writes back
             written = result.write_tokens
             diagnosis = diagnose(
                 prompt,
@@ -114,41 +207,37 @@ class BedrockState:
                 result.read_tokens,
                 written,
                 result.miss,
-                lambda: self.history.what_changed(model_id, account, prompt, digests, request, written),
+                lambda: self.history.what_changed(model_id, key, prompt, digests, request, written),
             )
-            self.history.remember(model_id, account, prompt, digests, request)
-            if api is API.INVOKE:
-                diagnosis = string_system_note(sent, diagnosis)
-            usage = Usage.of(
-                regular=result.input_tokens,
-                output=output_tokens,
-                read=result.read_tokens,
-                write_5m=result.write_5m_tokens,
-                write_1h=result.write_1h_tokens,
+        transaction.remembered.append((model_id, key, prompt, digests, request))
+        if api is API.INVOKE:
+            diagnosis = string_system_note(sent, diagnosis)
+        usage = Usage.of(
+            regular=result.input_tokens,
+            output=output_tokens,
+            read=result.read_tokens,
+            write_5m=result.write_5m_tokens,
+            write_1h=result.write_1h_tokens,
+        )
+        transaction.records.append(
+            CallRecord(
+                agent=str(account),
+                at=self.clock(),
+                model_id=model_id,
+                request=sent,
+                usage=usage,
+                api=API(api),
+                number=0,  # numbered when the request succeeds
+                operation=operation,
+                account=str(account),
+                checkpoints=result.checkpoints,
+                read_position=result.read_position,
+                total_tokens=prompt.total_tokens,
+                diagnosis=diagnosis,
             )
-            self.records.append(
-                CallRecord(
-                    agent=account,
-                    at=self.clock(),
-                    model_id=model_id,
-                    request=sent,
-                    usage=usage,
-                    api=API(api),
-                    number=next(self._numbers),
-                    operation=operation,
-                    account=account,
-                    checkpoints=result.checkpoints,
-                    read_position=result.read_position,
-                    total_tokens=prompt.total_tokens,
-                    diagnosis=diagnosis,
-                )
-            )
-            if len(self.records) > self.keep_records:
-                del self.records[: len(self.records) - self.keep_records]
+        )
         if self.prefill_seconds:  # the model reads the prompt; its first token, and so its entries, come after
             time.sleep(self.prefill_seconds)
-        with self._lock:
-            self.cache.release(result.written)
         return Answer(content, stop_reason, usage)
 
     def count(self, model_id: str, request: dict[str, Any], api: API = API.CONVERSE) -> int:

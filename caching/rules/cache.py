@@ -42,6 +42,18 @@ class Entry:
     ready: bool = True  # False while the request that wrote it has not begun its response: nobody can read it yet
 
 
+class Undo(NamedTuple):
+    """One change a pending commit made, kept so `revert` can take it back: the slot (model id and digest, account),
+    the entry there after it, and what was there before (a write: the entry replaced, if any; a refresh: the expiry
+    it moved, with the expiry it set)."""
+
+    key: tuple[str, str]
+    account: str
+    entry: Entry
+    before: Entry | float | None
+    refreshed_to: float = 0.0
+
+
 class CacheResult(NamedTuple):
     """What one request did to the cache, in tokens, with the outcome of each checkpoint and the call's miss."""
 
@@ -55,6 +67,7 @@ class CacheResult(NamedTuple):
     miss: Miss | None = None
     written: tuple[Entry, ...] = ()  # the entries this request wrote, for `release`
     written_at: tuple[int, ...] = ()  # the position (in blocks) of each
+    undo: tuple[Undo, ...] = ()  # a pending commit's changes, for `revert`
 
 
 def next_digest(previous: str, block: Block) -> str:
@@ -138,6 +151,24 @@ class PromptCache:
         for entry in entries:
             entry.ready = True
 
+    def revert(self, result: CacheResult) -> None:
+        """Take back what a pending commit did (its request failed before its answer was built): its writes give
+        their slots back to what was there, its refreshes give back the old expiry. A slot another request has
+        changed since keeps that request's change."""
+        for change in reversed(result.undo):
+            by_account = self._entries.get(change.key)
+            if by_account is None or by_account.get(change.account) is not change.entry:
+                continue
+            if isinstance(change.before, float):
+                if change.entry.expires_at == change.refreshed_to:
+                    change.entry.expires_at = change.before
+            elif change.before is not None:
+                by_account[change.account] = change.before
+            else:
+                del by_account[change.account]
+                if not by_account:
+                    del self._entries[change.key]
+
     def lookup(self, prompt: Prompt, model_id: str, account: str, digests: list[str], now: float) -> int:
         """The position of the longest prefix this request reads (0: none)."""
         entries, lookback = self._entries, self.lookback
@@ -200,13 +231,18 @@ class PromptCache:
             # times what is alive, and the sweeps cost a call the same however much is cached.
             self._next_sweep = self._commits + max(SWEEP_EVERY_CALLS, len(self._entries))
         read_tokens = tokens_before[read_position]
+        undo: list[Undo] = []
 
         # Refresh what was read: the entry itself and this request's own checkpoints inside it.
         if read_position:
             for position in {read_position, *(p.position for p in points if p.position <= read_position)}:
                 refreshed = self.entry(model_id, digests[position], account)
                 if refreshed is not None and refreshed.expires_at > now:
+                    before = refreshed.expires_at
                     refreshed.expires_at = now + TTL_SECONDS[refreshed.ttl]
+                    if pending:
+                        key = (model_id, digests[position])
+                        undo.append(Undo(key, account, refreshed, before, refreshed.expires_at))
 
         outcomes: list[CheckpointOutcome] = []
         written: list[Entry] = []
@@ -226,7 +262,10 @@ class PromptCache:
                     reason, detail = Kind.BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
                 elif write_limit is None or tokens <= write_limit:
                     by_account = self._entries.setdefault((model_id, digests[point.position]), {})
+                    replaced = by_account.get(account)
                     by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl], ready=not pending)
+                    if pending:
+                        undo.append(Undo((model_id, digests[point.position]), account, by_account[account], replaced))
                     written.append(by_account[account])
                     written_at.append(point.position)
                     last_write[point.ttl] = point.position
@@ -263,6 +302,7 @@ class PromptCache:
             miss=call_miss(misses) if misses is not None else None,
             written=tuple(written),
             written_at=tuple(written_at),
+            undo=tuple(undo),
         )
 
     def apply(
@@ -279,7 +319,8 @@ class PromptCache:
 
         `digests` (from `prefix_digests`) may be passed in by a caller that extends prompts block by block.
         With `explain=False` (the traffic planner) the per-checkpoint outcomes and miss reasons are not built.
-        With `pending`, what it writes stays unreadable until `release(result.written)`.
+        With `pending`, what it writes stays unreadable until `release(result.written)`, or is taken back with what
+        it refreshed by `revert(result)`.
         """
         now = self.clock()
         digests = digests or prefix_digests(prompt)
