@@ -12,8 +12,8 @@ import base64
 import json
 import re
 import time
-from dataclasses import dataclass, field
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
