@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import CachingError
 from ..rules.usage import Usage
+from .state import REGION
 
 
 def account_number(account: str) -> str:
@@ -85,6 +86,8 @@ class InvocationLog:
                 "outputTokenCount": usage.outputTokens,
             },
         }
+        if not REGION.fullmatch(region):  # a folder's name: ".." or "a/b" would leave BedrockModelInvocationLogs/
+            raise ValueError(f"{region[:40]!r} is not an AWS region name (such as us-east-1).")
         hour = self.folder / "AWSLogs" / number / "BedrockModelInvocationLogs" / region / moment.strftime("%Y/%m/%d/%H")
         with self._lock:
             hour.mkdir(parents=True, exist_ok=True)

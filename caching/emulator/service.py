@@ -21,7 +21,7 @@ from ..rules import API, RequestRejected
 from ..rules.messages import converse_form
 from ..rules.usage import Usage
 from .responses import latency_ms
-from .state import Account, Transaction
+from .state import DEFAULT_REGION, REGION, Account, Transaction
 from .streams import converse_stream_bytes, invoke_stream_bytes
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -37,9 +37,6 @@ OPERATIONS = {
 }
 EVENT_STREAM = {"Content-Type": "application/vnd.amazon.eventstream"}
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/[^/]*/(?P<region>[^/,\s]+)/")
-# AWS's region names: a partition's two letters, one to three words, a number (us-east-1, us-gov-west-1, eu-central-2)
-REGION = re.compile(r"[a-z]{2}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}")
-DEFAULT_REGION = "us-east-1"  # a bearer token carries no region
 
 
 class Runtime(Protocol):

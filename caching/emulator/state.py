@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -39,6 +40,11 @@ from .records import CallRecord
 from .replies import reply
 
 Replies = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]
+
+# AWS's region names: two to four letters, one to three words, a number (us-east-1, us-gov-west-1, eusc-de-east-1).
+# A region names a folder of the invocation logs, so nothing else is taken for one.
+REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}")
+DEFAULT_REGION = "us-east-1"  # a bearer token carries no region
 
 
 class AccountKind(Enum):

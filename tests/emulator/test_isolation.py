@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,52 @@ def test_a_read_by_a_failed_request_does_not_refresh_its_entry(tmp_path: Any) ->
     assert [record.number for record in emulator.records] == [1, 2]
     logged = sorted((tmp_path / "logs" / "AWSLogs").rglob("*.json"))
     assert [len(path.read_text().splitlines()) for path in logged] == [1]  # the last call's; the first's was moved
+
+
+# --- the signed region -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "shown"),
+    [
+        ("..", '".."'),
+        ("us-east-1%2F..", '"us-east-1%2F.."'),
+        ("US-EAST-1", '"US-EAST-1"'),
+        ("a" * 300, '"' + "a" * 40 + '..."'),  # once dropped the connection: too long for a folder's name
+    ],
+)
+def test_a_region_not_shaped_like_aws_s_is_refused_and_nothing_is_logged(
+    region: str, shown: str, tmp_path: Any
+) -> None:
+    emulator = Emulator(clock=ManualClock(), invocation_log=str(tmp_path / "logs"))
+    with running_server(emulator) as server:
+        status, answer = post(server.url, f"/model/{SONNET}/converse", sigv4("AKIAREGION", region), b"{}")
+    assert (status, answer) == (
+        403,
+        {
+            "message": f"Credential should be scoped to a valid region, not {shown}: sign for a region such as us-east-1."
+        },
+    )
+    assert [path.relative_to(tmp_path) for path in tmp_path.rglob("*")] == [Path("logs")]
+    assert emulator.records == []
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "us-gov-west-1", "eu-central-2", "ap-southeast-4", "eusc-de-east-1"])
+def test_aws_regions_are_logged_in_their_folder(region: str, tmp_path: Any) -> None:
+    emulator = Emulator(clock=ManualClock(), invocation_log=str(tmp_path))
+    answer = emulator.handle(
+        "POST", f"/model/{SONNET}/converse", sigv4("123456789012", region), json.dumps(BODY).encode()
+    )
+    assert answer.status == 200
+    hour = tmp_path / "AWSLogs/123456789012/BedrockModelInvocationLogs" / region / "2026/11/30/00"
+    assert [path.relative_to(tmp_path) for path in tmp_path.rglob("*.json")] == [
+        (hour / "emulator.json").relative_to(tmp_path)
+    ]
+
+
+def test_the_log_path_stays_in_its_folder_whatever_the_python_api_is_given(tmp_path: Any) -> None:
+    emulator = Emulator(clock=ManualClock(), invocation_log=str(tmp_path / "logs"))
+    with pytest.raises(ValueError, match=r"^'\.\.' is not an AWS region name \(such as us-east-1\)\.$"):
+        emulator.converse(SONNET, BODY, "../../..", region="..")
+    assert [path.relative_to(tmp_path) for path in tmp_path.rglob("*")] == [Path("logs")]
+    assert (emulator.records, len(emulator.cache)) == ([], 0)
