@@ -132,8 +132,8 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     return settings
 
 
-def check_endpoint(url: str) -> None:
-    """An endpoint must be an http(s) URL with a host (and a valid port, if any)."""
+def check_endpoint(url: str, variable: str = "CACHING_ENDPOINT_URL") -> None:
+    """An endpoint (the setting `variable`) must be an http(s) URL with a host (and a valid port, if any)."""
     try:
         parts = urlsplit(url)
         port_ok = parts.port is None or 0 < parts.port < 65536
@@ -141,6 +141,6 @@ def check_endpoint(url: str) -> None:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         raise SettingsError(
-            f"CACHING_ENDPOINT_URL must be an http:// or https:// URL with a host, like http://127.0.0.1:8765; "
+            f"{variable} must be an http:// or https:// URL with a host, like http://127.0.0.1:8765; "
             f"got {redact(url)[:80]!r}."
         )

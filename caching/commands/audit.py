@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from rich.console import Console
 
-from ..errors import DONE, FINDING, CachingError
-from ..settings import S3_ENDPOINT_VARIABLE, setting
+from ..errors import DONE, FINDING, CachingError, redact
+from ..settings import S3_ENDPOINT_VARIABLE, check_endpoint, setting
 from .check import print_json
 from .flags import positive, rate
 
@@ -48,15 +49,29 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     def s3_client() -> object:
         import boto3
 
-        return boto3.client("s3", endpoint_url=setting(S3_ENDPOINT_VARIABLE))
+        endpoint = setting(S3_ENDPOINT_VARIABLE)
+        if endpoint:  # botocore's own refusal would print the URL, password and all
+            check_endpoint(endpoint, S3_ENDPOINT_VARIABLE)
+        try:
+            return boto3.client("s3", endpoint_url=endpoint)
+        except ValueError:  # a host botocore will not take ("bad host")
+            raise CachingError(
+                f"{S3_ENDPOINT_VARIABLE} is not a URL botocore accepts, got {redact(endpoint or '')[:80]!r}: "
+                "use one like http://127.0.0.1:9000."
+            ) from None
 
     columns = (SpinnerColumn(), TextColumn("Auditing: {task.completed:,} records read"))
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("audit", total=None)
-        parallel = args.jobs > 1
-        calls, step = read(args.paths, s3_client, defer=parallel), lambda n: progress.advance(task, n)
-        options = (args.show_text, bounds["since"], bounds["until"])
-        result = audit_parallel(calls, args.jobs, *options, step) if parallel else audit(calls, *options, step)
+    try:
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task("audit", total=None)
+            parallel = args.jobs > 1
+            calls, step = read(args.paths, s3_client, defer=parallel), lambda n: progress.advance(task, n)
+            options = (args.show_text, bounds["since"], bounds["until"])
+            result = audit_parallel(calls, args.jobs, *options, step) if parallel else audit(calls, *options, step)
+    except CachingError as exc:  # botocore's words hold the endpoint URL, and a URL may hold a password
+        raise CachingError(redact(str(exc)), exc.exit_code) from None
+    # Every line the audit prints passes through here or the error above: none shows a URL's password.
+    result = dataclasses.replace(result, problems=[redact(problem) for problem in result.problems])
     if not result.total.calls and not result.errors:
         for problem in result.problems[:20]:
             console.print(problem, markup=False, highlight=False)
