@@ -11,11 +11,15 @@ A recording holds requests and usage, never credentials (botocore adds those lat
 from __future__ import annotations
 
 import copy
+import errno
+import fcntl
 import io
 import json
 import os
+import stat
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -78,7 +82,12 @@ def _chunk_json(event: dict[str, Any]) -> dict[str, Any]:
 
 
 class CallRecorder:
-    """Keeps each observed call in `calls`, and appends it to a JSONL file if given."""
+    """Keeps each observed call in `calls`, and appends it to a JSONL file if given.
+
+    The file starts empty unless another recorder is writing it (then both append: each call is one whole line,
+    written in one append), is private to its owner (0600: requests can hold private text), and is never a symbolic
+    link or anything but a regular file. `close()` (or the end of the recorder) lets it go.
+    """
 
     def __init__(self, path: str | Path | None = None, clock: Callable[[], float] = time.time) -> None:
         self.calls: list[Call] = []
@@ -86,18 +95,17 @@ class CallRecorder:
         self.clock = clock
         self._pending = threading.local()
         self._lock = threading.Lock()
+        self._fd: int | None = None
         if self.path:
-            self._open(os.O_TRUNC)  # start empty; only the owner may read it: requests can hold private text
+            self._fd = _open_recording(self.path)
+            self._closer = weakref.finalize(self, os.close, self._fd)
 
-    def _open(self, mode: int) -> int:
-        assert self.path is not None
-        try:
-            return os.open(self.path, os.O_WRONLY | os.O_CREAT | mode, 0o600)
-        except OSError as exc:
-            raise RecordingError(
-                f"Cannot write the recording {str(self.path)!r} ({exc.strerror}): pass --record a file path in a "
-                "folder that exists."
-            ) from None
+    def close(self) -> None:
+        """Stop writing the file (calls are still kept in `calls`)."""
+        with self._lock:
+            if self._fd is not None:
+                self._closer()
+                self._fd = None
 
     def attach(self, target: Any, label: str | None = None) -> CallRecorder:
         """Observe a Strands Agent (its model's client), a bedrock-runtime client, or a boto3 Session."""
@@ -174,6 +182,55 @@ class CallRecorder:
     def _finish(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
-            if self.path:
-                with os.fdopen(self._open(os.O_APPEND), "a", encoding="utf-8") as out:
-                    out.write(call.to_json() + "\n")
+            if self._fd is not None:
+                _append_line(self._fd, (call.to_json() + "\n").encode("utf-8"))
+
+
+def _open_recording(path: Path) -> int:
+    """The recording's file, opened to append: created private, or made private, and emptied unless another
+    recorder holds it. Raises RecordingError (one sentence) for a path that cannot be, or must not be, written."""
+    try:
+        # O_NOFOLLOW: a symbolic link would send the calls (and the truncation) to whatever it points at.
+        # O_NONBLOCK: a FIFO with no reader refuses at once instead of hanging; the file is checked just below.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RecordingError(
+                f"The recording {str(path)!r} is a symbolic link, and a recording never follows one: pass --record "
+                "the path of a regular file."
+            ) from None
+        raise RecordingError(
+            f"Cannot write the recording {str(path)!r} ({exc.strerror}): pass --record a file path in a folder that "
+            "exists."
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RecordingError(
+                f"The recording {str(path)!r} is not a regular file: pass --record the path of a file."
+            )
+        os.set_blocking(fd, True)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise, and it is about to hold prompts
+        # Every recorder of a file holds a shared lock on it; one that can take it alone is the only one, and empties
+        # it. A second recorder on the same file appends to the first one's calls instead of cutting them off.
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.ftruncate(fd, 0)
+        except BlockingIOError:
+            pass
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError as exc:  # a file of another user's cannot be made private, for one
+        os.close(fd)
+        raise RecordingError(
+            f"Cannot make the recording {str(path)!r} private ({exc.strerror}): pass --record a file of your own."
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _append_line(fd: int, line: bytes) -> None:
+    """One whole line at the end of the file, in one write (O_APPEND), so recorders never interleave inside a line."""
+    written = os.write(fd, line)
+    while written < len(line):  # only when the disk fills or a signal interrupts: finish the line rather than cut it
+        written += os.write(fd, line[written:])
