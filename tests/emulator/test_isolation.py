@@ -197,3 +197,19 @@ def test_the_log_path_stays_in_its_folder_whatever_the_python_api_is_given(tmp_p
         emulator.converse(SONNET, BODY, "../../..", region="..")
     assert [path.relative_to(tmp_path) for path in tmp_path.rglob("*")] == [Path("logs")]
     assert (emulator.records, len(emulator.cache)) == ([], 0)
+
+
+def test_an_entry_a_failed_request_wrote_over_comes_back(tmp_path: Path) -> None:
+    from caching.rules import Kind
+
+    clock = ManualClock()
+    emulator = Emulator(clock=clock, invocation_log=str(tmp_path / "logs"))
+    emulator.converse(SONNET, BODY, "AKIAEXPIRED")
+    clock.advance(301)  # the 5m entry has expired: the next call misses, and the diagnosis says why
+    (tmp_path / "logs" / "AWSLogs").rename(tmp_path / "kept")
+    (tmp_path / "logs" / "AWSLogs").write_text("")
+    with pytest.raises(OSError):  # its write replaced the expired entry, then its log could not be written
+        emulator.converse(SONNET, BODY, "AKIAEXPIRED")
+    (tmp_path / "logs" / "AWSLogs").unlink()
+    assert usage_of(emulator.converse(SONNET, BODY, "AKIAEXPIRED"))[:2] == (0, 2_100)
+    assert emulator.records[-1].diagnosis is not None and emulator.records[-1].diagnosis.kind == Kind.EXPIRED
