@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from .catalog import ModelInfo
 from .places import Place
+from .shape import block_problem, sections_problem
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
 from .ttl import TTL, TTL_SECONDS, TTLS
 from .variant import Variant
@@ -92,22 +93,29 @@ def blocks_before(prompt: Prompt, message: int) -> int:
 
 def _sections(request: dict[str, Any], first_message: int = 0) -> Iterator[tuple[Place, Any, str, int]]:
     """Every block of the request in prompt order: (place, block, label, framing tokens); from message
-    `first_message` on when it is above 0 (tools and system left out)."""
+    `first_message` on when it is above 0 (tools and system left out). A list of the wrong type is refused here; a
+    message that is not one is left to the conversation check (`_check_conversation`)."""
     if first_message == 0:
-        tool_config = request.get("toolConfig") or {}
-        for i, tool in enumerate(tool_config.get("tools", []) if isinstance(tool_config, dict) else []):
+        problem = sections_problem(request)
+        if problem:
+            raise RequestRejected(f"The request is malformed: {problem}.")
+        for i, tool in enumerate((request.get("toolConfig") or {}).get("tools") or []):
             yield Place.tool(i), tool, "tools", 0
         for i, block in enumerate(request.get("system") or []):
             yield Place.system(i), block, "system", 0
-    messages = request.get("messages") or []
-    for m, message in enumerate(itertools.islice(messages, first_message, None), start=first_message):
-        content = message.get("content") if isinstance(message, dict) else None
-        for c, block in enumerate(content or []):
+    messages = request.get("messages")
+    for m, message in enumerate(itertools.islice(_list(messages), first_message, None), start=first_message):
+        content = _list(message.get("content")) if isinstance(message, dict) else []
+        for c, block in enumerate(content):
             opens = c == 0
             # The label is part of the bytes: the same text as a tool, in the system prompt, or said by the user or
             # the assistant (opening a new message or continuing one) is different content.
             label = f"{message.get('role')}|{'open' if opens else 'cont'}"
             yield Place.content(m, c), block, label, MESSAGE_FRAMING_TOKENS if opens else 0
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def tool_prompt_tokens(request: dict[str, Any], model: ModelInfo | None) -> int:
@@ -137,6 +145,9 @@ def _walk(
             before, content = None, False
         if not isinstance(block, dict) or not block:
             raise RequestRejected(f"The content block at {place} is malformed: expected a non-empty JSON object.")
+        problem = block_problem(block, str(place))
+        if problem:
+            raise RequestRejected(f"The content block at {place} is malformed: {problem}.")
         if len(block) > 1:
             members = " and ".join(sorted(block))
             raise RequestRejected(
@@ -266,7 +277,7 @@ def _tool_uses(message: dict[str, Any]) -> set[str]:
     """The ids of the tool calls in an assistant message (results must answer them in the next message)."""
     if message.get("role") != "assistant":
         return set()
-    return {b["toolUse"].get("toolUseId") for b in message["content"] if isinstance(b, dict) and "toolUse" in b}
+    return {b["toolUse"].get("toolUseId") for b in message["content"] if _member(b, "toolUse")}
 
 
 def _check_conversation(messages: Any, first: int = 0) -> None:
@@ -288,7 +299,7 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
                 f"A conversation must alternate between user and assistant roles: {where} repeats "
                 f"role '{message['role']}'."
             )
-        results = [b["toolResult"].get("toolUseId") for b in content if isinstance(b, dict) and "toolResult" in b]
+        results = [b["toolResult"].get("toolUseId") for b in content if _member(b, "toolResult")]
         for tool_use_id in results:
             if tool_use_id not in pending_tool_uses:
                 raise RequestRejected(
@@ -296,3 +307,8 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
                     "assistant message."
                 )
         pending_tool_uses = _tool_uses(message)
+
+
+def _member(block: Any, name: str) -> bool:
+    """Whether `block` holds an object under `name` (any other type is refused later, with its place)."""
+    return isinstance(block, dict) and isinstance(block.get(name), dict)
