@@ -248,12 +248,14 @@ def test_a_file_with_no_usable_call_fails(tmp_path: Path) -> None:
     assert one_line(text) == f"Error: {str(path)!r} holds no usable call: record one with --record FILE.jsonl."
 
 
-def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from caching.check import recording
 
     monkeypatch.setattr(recording, "LONGEST_LINE", 100_000)
-    text = render_with(lambda console: cli(["doctor", "/dev/zero"], console), width=WIDE, expect=2)
-    assert "/dev/zero: line 1: longer than 100,000 characters, so this is not a recording; stopped reading." in text
+    path = tmp_path / "endless.jsonl"
+    path.write_bytes(b"x" * 300_000)
+    text = render_with(lambda console: cli(["doctor", str(path)], console), width=WIDE, expect=2)
+    assert f"{path}: line 1: longer than 100,000 characters, so this is not a recording; stopped reading." in text
 
 
 def test_one_client_with_several_prompts_still_finds_the_timestamp() -> None:

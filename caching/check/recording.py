@@ -7,6 +7,7 @@ rest is still read. Lines are read with a length limit, so any file, however lar
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Iterator
@@ -15,15 +16,15 @@ from typing import Any
 
 from ..call import Call
 from ..errors import CachingError
+from ..files import open_regular
 from ..rules import RequestRejected
 from ..rules.api import API
 from ..rules.messages import converse_form
-from ..rules.shape import depth, request_problem
+from ..rules.shape import DEEPEST, depth, request_problem
 from ..rules.tokens import canonical_json
 from ..rules.usage import Usage
 
 LONGEST_LINE = 20_000_000  # characters; a recorded call is far smaller
-DEEPEST = 100  # levels of nested lists and objects; a recorded call nests about 10 (a tool schema a few more)
 FIELDS: dict[str, tuple[type, ...]] = {
     "agent": (str,),
     "at": (int, float),
@@ -38,7 +39,7 @@ class Problem(str):
 
 def iter_recording(path: str | Path) -> Iterator[Call | Problem]:
     """Each call of a JSONL recording in order, or a Problem for a line that was skipped."""
-    with Path(path).open(encoding="utf-8", errors="replace") as lines:
+    with io.TextIOWrapper(open_regular(path, "a JSONL recording"), encoding="utf-8", errors="replace") as lines:
         number = 0
         while True:
             line = lines.readline(LONGEST_LINE + 1)
