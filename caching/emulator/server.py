@@ -92,6 +92,14 @@ class _Handler(BaseHTTPRequestHandler):
         answer = self.server.emulator.handle("HEAD", self.path, dict(self.headers.items()), b"")
         self._send(HttpAnswer(answer.status, b"", answer.headers), length=len(answer.body))
 
+    def parse_request(self) -> bool:
+        """The stdlib's parse, except that a blank request line is answered (it would close without a word)."""
+        if not self.raw_requestline.strip():
+            self.command, self.requestline = "", ""
+            self.send_error(400, "the request line is empty")
+            return False
+        return super().parse_request()
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests (a bad request line, an unknown method, oversized headers) get an AWS JSON error."""
         self.close_connection = True
