@@ -147,7 +147,7 @@ def _walk(
             raise RequestRejected(f"The content block at {place} is malformed: expected a non-empty JSON object.")
         problem = block_problem(block, str(place))
         if problem:
-            raise RequestRejected(f"The content block at {place} is malformed: {problem}.")
+            raise RequestRejected(f"The request is malformed: {problem}.")
         if len(block) > 1:
             members = " and ".join(sorted(block))
             raise RequestRejected(
@@ -290,7 +290,9 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
             raise RequestRejected(f"The message at {where} is malformed: role must be 'user' or 'assistant'.")
         content = message.get("content")
-        if not isinstance(content, list) or not content:
+        if not isinstance(content, list):
+            raise RequestRejected(f"The message at {where} is malformed: content must be a list of content blocks.")
+        if not content:
             raise RequestRejected(f"The message at {where} has no content: every message needs at least one block.")
         if m == 0 and message["role"] != "user":
             raise RequestRejected("A conversation must start with a user message.")
