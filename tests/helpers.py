@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
+import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from caching.call import Call
+from caching.check.recording import read_recording
 from caching.emulator import CallRecord
 from caching.rules import Kind, block_tokens
 
@@ -35,17 +40,42 @@ def example(name: str) -> ModuleType:
     return module
 
 
+RECORDINGS = Path(tempfile.mkdtemp(prefix="caching-test-recordings-"))
+atexit.register(shutil.rmtree, RECORDINGS, ignore_errors=True)
+
+
 @functools.cache
+def _run(command: str) -> tuple[str, tuple[Call, ...]]:
+    """What `command` prints at 80 columns, and the calls it made (recorded with --record, which prints nothing
+    more), from one run."""
+    if command.startswith("-m ") or "01_hash_basics" in command:  # the CLI has no --record; example 01 makes no
+        return update_readme.program_output(command), ()  # call, and says so when asked to record
+    recording = RECORDINGS / f"{len(list(RECORDINGS.iterdir()))}.jsonl"
+    printed = update_readme.program_output(f"{command} --record {recording}")
+    calls, problems = read_recording(recording) if recording.exists() else ([], [])
+    assert problems == [], problems
+    return printed, tuple(calls)
+
+
 def printed(command: str) -> str:
     """What `command` (`examples/NN_x.py`, `main.py` or `-m caching ...`, with arguments) prints offline at 80
     columns, the README's width. Each program runs once per test process: the example tests, the 80-column checks
     and the README check read the same run (they share an xdist group, so one process serves them all)."""
-    return update_readme.program_output(command)
+    return _run(command)[0]
+
+
+def example_calls(name: str) -> tuple[Call, ...]:
+    """The model calls example `name` made in that same run, as its recording holds them: the data its tables show."""
+    return _run(_example_path(name))[1]
+
+
+def _example_path(name: str) -> str:
+    return str(next(EXAMPLES.glob(f"{name}_*.py")).relative_to(ROOT))
 
 
 def example_output(name: str) -> str:
     """What example `name` prints with no flags, at 80 columns (see `printed`)."""
-    return printed(str(next(EXAMPLES.glob(f"{name}_*.py")).relative_to(ROOT)))
+    return printed(_example_path(name))
 
 
 def fits(text: str, width: int) -> None:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
 from ..rules import (
+    API,
     TTL,
     Catalog,
     ModelInfo,
@@ -54,7 +55,7 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     if model is None or call.request is None or call.error:
         return None
     try:
-        request = converse_form(call.request) if call.api == "invoke" else call.request
+        request = converse_form(call.request) if call.api == API.INVOKE else call.request
         estimate, digests = (linearizer or Linearizer(0))(request, model, call.api)
     except (RequestRejected, TypeError, KeyError, AttributeError, ValueError):
         return None

@@ -78,8 +78,8 @@ def parse(line: str, number: int) -> Call | Problem:
             f"line {number}: missing or wrong {', '.join(wrong)} (a call needs agent, at, model_id, request, "
             "usage or error); skipped it."
         )
-    api = data.get("api", "converse")
-    if api not in ("converse", "invoke"):
+    api = data.get("api", API.CONVERSE)
+    if api not in tuple(API):
         return Problem(f"line {number}: api must be 'converse' or 'invoke', got {str(api)[:40]!r}; skipped it.")
     problem = _problem(data)
     if problem:
@@ -110,7 +110,7 @@ def _problem(data: dict[str, Any]) -> str | None:
         text.encode()
     except UnicodeEncodeError:
         return "the record holds a lone surrogate, not text"
-    if data.get("api") == "invoke":
+    if data.get("api") == API.INVOKE:
         try:  # a Messages body botocore never checks: one Bedrock refuses is a call to diagnose, not a damaged line
             request = converse_form(data["request"])
         except RequestRejected:

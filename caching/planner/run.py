@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import CachingError
+from ..rules.approaches import DEFAULT as DEFAULT_APPROACH
 from ..rules.approaches import approach as find_approach
 from ..tables import plain
 from .fast import simulate_runs
@@ -102,7 +103,7 @@ def plan(
     write the plan as a page to that file."""
     # The sweep and the break-even set 5m against 1h: only an approach that takes the asked TTL can tell them apart.
     caching = [a for a in workload.approaches if not find_approach(a).picks_own_ttl]
-    approach = "combined" if "combined" in caching else caching[0] if caching else "none"
+    approach = DEFAULT_APPROACH if DEFAULT_APPROACH in caching else caching[0] if caching else "none"
     if over is not None and html is not None:
         raise CachingError(
             "--sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time."

@@ -189,6 +189,7 @@ REGISTRY: tuple[Approach, ...] = (
     ),
 )
 BY_NAME: dict[str, Approach] = {approach.name: approach for approach in REGISTRY}
+DEFAULT = "combined"  # what the lab runs when no approach is chosen: Strands' automatic strategy plus the tools
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 
 

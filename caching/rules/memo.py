@@ -12,6 +12,7 @@ from collections import OrderedDict
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from .api import API
 from .cache import prefix_digests
 from .catalog import ModelInfo
 from .prompt import Prompt, Resume, blocks_before, linearize
@@ -38,7 +39,7 @@ class Linearizer:
         self._seen: OrderedDict[tuple[str, Variant, str], list[_Seen]] = OrderedDict()
         self._size = 0
 
-    def __call__(self, request: dict[str, Any], model: ModelInfo, api: str = "converse") -> tuple[Prompt, list[str]]:
+    def __call__(self, request: dict[str, Any], model: ModelInfo, api: API = API.CONVERSE) -> tuple[Prompt, list[str]]:
         key = self._key(request, model, api)
         earlier = self._nearest(request, self._seen.get(key, [])) if key else None
         if earlier is None:

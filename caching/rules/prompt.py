@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from .api import API
 from .catalog import ModelInfo
 from .places import Place
 from .shape import block_problem, sections_problem
@@ -182,7 +183,9 @@ def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> lis
     return _walk(request, model)[1]
 
 
-def linearize(request: dict[str, Any], model: ModelInfo, api: str = "converse", resume: Resume | None = None) -> Prompt:
+def linearize(
+    request: dict[str, Any], model: ModelInfo, api: API = API.CONVERSE, resume: Resume | None = None
+) -> Prompt:
     """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules. `api` is
     "invoke" for a request converted from an InvokeModel body (`messages.converse_form`). With `resume`, the messages
     it keeps are taken from the earlier prompt as they are (see `rules.memo`)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect, prompt
-from caching.rules import Kind, block_tokens, text_tokens
+from caching.rules import CallOutcome, Kind, block_tokens, text_tokens
 
 from ..helpers import (
     EXAMPLES,
@@ -19,6 +19,7 @@ from ..helpers import (
     assistant,
     call_rows,
     example,
+    example_calls,
     example_output,
     fits,
     message_tokens,
@@ -55,25 +56,24 @@ def test_01_hash_basics() -> None:
 
 
 def test_02_write_then_read() -> None:
-    rows = call_rows(output("02"))
     system = text_tokens(prompt("research_assistant"))
-    assert [(r[2], r[3]) for r in rows] == [("0", f"{system:,}"), (f"{system:,}", "0")]
-    assert [r[7].split(":")[0] for r in rows] == ["WRITE", "READ"]
+    calls = example_calls("02")
+    assert [(c.usage.cacheReadInputTokens, c.usage.cacheWriteInputTokens) for c in calls] == [(0, system), (system, 0)]
+    assert [r[7].split(":")[0] for r in call_rows(output("02"))] == ["WRITE", "READ"]  # the table shows the same
 
 
 def test_03_two_prompts_and_two_accounts() -> None:
-    text = output("03")
-    rows = call_rows(text)
-    assert [(r[1], r[7].split(":")[0]) for r in rows] == [
-        ("prompt A", "WRITE"),
-        ("prompt B", "WRITE"),
-        ("prompt A", "READ"),
-        ("prompt B", "READ"),
-        ("prompt A", "READ"),
-        ("prompt A, account 2", "WRITE"),
+    a, b = (text_tokens(prompt(name)) for name in ("research_assistant", "code_assistant"))
+    calls = example_calls("03")
+    assert [(c.agent, c.usage.cacheReadInputTokens, c.usage.cacheWriteInputTokens) for c in calls] == [
+        ("prompt A", 0, a),
+        ("prompt B", 0, b),
+        ("prompt A", a, 0),
+        ("prompt B", b, 0),
+        ("prompt A", a, 0),
+        ("prompt A, account 2", 0, a),  # the same prompt, another account: written again
     ]
-    assert rows[-1][7].startswith("WRITE: other account")
-    assert rows[0][3] == rows[2][2] == rows[-1][3]
+    assert call_rows(output("03"))[-1][7].startswith("WRITE: other account")  # and the table says why
 
 
 def test_04_multi_turn_per_turn_not_running_totals() -> None:
@@ -118,13 +118,14 @@ def test_06_compare_approaches() -> None:
 
 def test_07_ttl() -> None:
     text = output("07")
-    rows = call_rows(text)
-    assert [(r[1], r[7].split(":")[0]) for r in rows] == [
-        ("ttl 5m", "WRITE"),
-        ("ttl 1h", "WRITE"),
-        ("ttl 5m", "WRITE"),
-        ("ttl 1h", "READ"),
+    calls = example_calls("07")
+    assert [(c.agent, c.outcome) for c in calls] == [
+        ("ttl 5m", CallOutcome.WRITE),
+        ("ttl 1h", CallOutcome.WRITE),
+        ("ttl 5m", CallOutcome.WRITE),
+        ("ttl 1h", CallOutcome.READ),
     ]
+    assert calls[2].at - calls[0].at == 360  # six minutes later: past 5m, within 1h
     assert "WRITE: 6m00s since the last hit: the 5m entry expired; consider ttl 1h" in " ".join(text.split())
 
 
