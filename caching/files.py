@@ -48,7 +48,5 @@ def read_limited(path: str | os.PathLike[str], holds: str, limit: int) -> bytes:
     with open_regular(path, holds) as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise FileError(
-            f"{str(path)!r} is over {limit:,} bytes, the limit for {holds}: pass a smaller file."
-        )
+        raise FileError(f"{str(path)!r} is over {limit:,} bytes, the limit for {holds}: pass a smaller file.")
     return data

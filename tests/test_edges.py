@@ -337,7 +337,9 @@ def test_anything_but_a_regular_file_is_refused_in_one_line(
 def test_dev_zero_is_refused_before_a_byte_is_read(command: str) -> None:
     text = render_with(lambda console: cli([command, "/dev/zero"], console), width=WIDE, expect=2)
     holds = "a JSONL recording" if command == "doctor" else "a JSON request"
-    assert one_line(text) == f"Error: '/dev/zero' is a character device, not a regular file: pass a file holding {holds}."
+    assert (
+        one_line(text) == f"Error: '/dev/zero' is a character device, not a regular file: pass a file holding {holds}."
+    )
 
 
 def test_a_request_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -347,7 +349,7 @@ def test_a_request_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: p
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"messages": [user("x" * 2_000)]}))
     for argv in (["lint", str(path)], ["diff", str(path), str(path)]):
-        text = render_with(lambda console: cli(argv, console), width=WIDE, expect=2)
+        text = render_with(lambda console, argv=argv: cli(argv, console), width=WIDE, expect=2)
         assert one_line(text) == (
             f"Error: {str(path)!r} is over 1,000 bytes, the limit for a JSON request: pass a smaller file."
         )

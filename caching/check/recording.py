@@ -33,6 +33,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "usage": (dict, type(None)),
     "error": (str, type(None)),
 }
+
+
 class Problem(str):
     """One line about a skipped record: which line and why."""
 
@@ -67,7 +69,9 @@ def parse(line: str, number: int) -> Call | Problem:
     if not isinstance(data, dict):
         return Problem(f"line {number}: expected a JSON object, got {type(data).__name__}; skipped it.")
     if depth(data, DEEPEST) > DEEPEST:
-        return Problem(f"line {number}: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it.")
+        return Problem(
+            f"line {number}: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it."
+        )
     wrong = [
         name
         for name, kinds in FIELDS.items()

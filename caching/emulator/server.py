@@ -14,11 +14,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ..rules.shape import MAX_BODY_BYTES
 from .emulator import Emulator
-from .service import MAX_BODY_BYTES, HttpAnswer, error, too_large
+from .service import HttpAnswer, error, too_large
 
 LOOPBACK = "127.0.0.1"
-DIGITS = re.compile("[0-9]+", re.ASCII)  # str.isdigit() also accepts '²' and '٥', which int() then refuses
+DIGITS = re.compile(
+    "[0-9]+", re.ASCII
+)  # str.isdigit() also accepts superscripts and other scripts' digits, which int() refuses
 TIMEOUT_SECONDS = 10.0  # a client that sends nothing (or less than it announced) for this long is dropped
 POLL_SECONDS = 0.05  # how often serve_forever looks for a shutdown request
 
@@ -44,6 +47,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
+    raw_requestline: bytes  # set by the stdlib before parse_request (its stubs leave it out)
     protocol_version = "HTTP/1.1"
     timeout = TIMEOUT_SECONDS
     disable_nagle_algorithm = True

@@ -32,15 +32,24 @@ HI = [user("hi")]
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
-        ({"toolConfig": {"tools": None}, "messages": HI}, "The request is malformed: toolConfig is not an object with a tools list."),
-        ({"toolConfig": [None], "messages": HI}, "The request is malformed: toolConfig is not an object with a tools list."),
+        (
+            {"toolConfig": {"tools": None}, "messages": HI},
+            "The request is malformed: toolConfig is not an object with a tools list.",
+        ),
+        (
+            {"toolConfig": [None], "messages": HI},
+            "The request is malformed: toolConfig is not an object with a tools list.",
+        ),
         ({"system": {"text": "x"}, "messages": HI}, "The request is malformed: system is not a list."),
         ({"system": True, "messages": HI}, "The request is malformed: system is not a list."),
         (
             {"messages": [{"role": "user", "content": "hi"}]},
             "The message at messages[0] is malformed: content must be a list of content blocks.",
         ),
-        ({"messages": [{"role": "user", "content": [{"text": 5}]}]}, "The request is malformed: messages[0].content[0].text is not text."),
+        (
+            {"messages": [{"role": "user", "content": [{"text": 5}]}]},
+            "The request is malformed: messages[0].content[0].text is not text.",
+        ),
         ({"system": [{"text": {}}], "messages": HI}, "The request is malformed: system[0].text is not text."),
         (
             {"toolConfig": {"tools": [{"toolSpec": False}]}, "messages": HI},
@@ -78,7 +87,9 @@ ODD = st.one_of(
     st.just([]),
     st.just({}),
     st.lists(st.none() | st.text(max_size=2) | st.integers(), max_size=2),
-    st.dictionaries(st.sampled_from(["text", "type", "cachePoint", "name"]), st.none() | st.text(max_size=2), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["text", "type", "cachePoint", "name"]), st.none() | st.text(max_size=2), max_size=2
+    ),
 )
 
 
@@ -120,7 +131,9 @@ INVOKE_BLOCK = maybe(
 INVOKE = st.fixed_dictionaries(
     {
         "anthropic_version": maybe(st.just("bedrock-2023-05-31")),
-        "messages": maybe(st.lists(shaped(role=maybe(st.just("user")), content=maybe(st.lists(INVOKE_BLOCK, max_size=3))), max_size=2)),
+        "messages": maybe(
+            st.lists(shaped(role=maybe(st.just("user")), content=maybe(st.lists(INVOKE_BLOCK, max_size=3))), max_size=2)
+        ),
     },
     optional={"max_tokens": ODD, "system": maybe(st.lists(INVOKE_BLOCK, max_size=2)), "tools": ODD},
 )

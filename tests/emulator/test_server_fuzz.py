@@ -186,7 +186,11 @@ def test_a_body_cut_short_by_a_half_close_is_an_error_not_a_200(served: Emulator
 
 def invoke_body(control: object) -> bytes:
     block = {"type": "text", "text": "hi", "cache_control": control}
-    body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10, "messages": [{"role": "user", "content": [block]}]}
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": [block]}],
+    }
     return json.dumps(body).encode()
 
 
@@ -214,7 +218,12 @@ HEADER_VALUES = st.one_of(
 )
 LINES = st.one_of(
     st.sampled_from([f"POST /model/{SONNET}/converse HTTP/1.1", f"POST /model/{SONNET}/invoke HTTP/1.0"]),
-    st.builds("{} {} {}".format, st.sampled_from(["POST", "GET", "HEAD", "X"]), PATHS, st.sampled_from(["HTTP/1.1", "HTTP/9", "x"])),
+    st.builds(
+        "{} {} {}".format,
+        st.sampled_from(["POST", "GET", "HEAD", "X"]),
+        PATHS,
+        st.sampled_from(["HTTP/1.1", "HTTP/9", "x"]),
+    ),
     st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=60),
 )
 
