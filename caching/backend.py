@@ -45,9 +45,9 @@ class Backend:
         """One line saying where calls go."""
         if not self.live:
             return "Offline: calls go to the local Bedrock emulator (no AWS needed); add --live for real Bedrock."
-        where = (
-            redact(self.settings.endpoint_url) if self.settings.endpoint_url else f"Bedrock in {self.settings.region}"
-        )
+        if self.settings.endpoint_url:  # a local emulator or a proxy: whoever answers there decides what it costs
+            return f"Live: calls go to {redact(self.settings.endpoint_url)} as {self.settings.model_id}."
+        where = f"Bedrock in {self.settings.region}"
         return f"Live: calls go to {where} as {self.settings.model_id}; they are billed to your AWS account."
 
     @property
