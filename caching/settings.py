@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 
 from .errors import CachingError, redact
 from .rules import DEFAULT_MODEL_ID
+from .rules.approaches import DEFAULT as DEFAULT_APPROACH
 from .rules.approaches import NAMES as EVERY_APPROACH
 
 BACKENDS = ("offline", "live")
@@ -36,7 +37,7 @@ class Settings:
     model_id: str = DEFAULT_MODEL_ID
     region: str = "us-east-1"
     ttl: str = "5m"
-    approach: str = "combined"
+    approach: str = DEFAULT_APPROACH
     endpoint_url: str | None = None
     record: str | None = None
     prices_file: str | None = None
@@ -60,7 +61,7 @@ def parser(
     if ttl:
         p.add_argument("--ttl", help="cache entry lifetime: 5m (default) or 1h")
     if approach:
-        p.add_argument("--approach", help=f"caching approach: {', '.join(EVERY_APPROACH)} (default combined)")
+        p.add_argument("--approach", help=f"caching approach: {', '.join(EVERY_APPROACH)} (default {DEFAULT_APPROACH})")
     if second_account:
         p.add_argument("--second-profile", help="live only: an AWS profile of a second account")
     return p
@@ -108,7 +109,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         model_id=pick("model", "CACHING_MODEL", DEFAULT_MODEL_ID) or DEFAULT_MODEL_ID,
         region=pick("region", "CACHING_REGION", values.get("AWS_REGION") or "us-east-1") or "us-east-1",
         ttl=pick("ttl", "CACHING_TTL", "5m") or "5m",
-        approach=pick("approach", "CACHING_APPROACH", "combined") or "combined",
+        approach=pick("approach", "CACHING_APPROACH", DEFAULT_APPROACH) or DEFAULT_APPROACH,
         endpoint_url=values.get("CACHING_ENDPOINT_URL") or None,
         record=pick("record", "CACHING_RECORD", None),
         prices_file=values.get(PRICES_FILE_VARIABLE) or None,

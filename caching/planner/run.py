@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..lab.tables import plain
+from ..rules.approaches import DEFAULT
 from ..rules.approaches import approach as find_approach
 from .fast import simulate_runs
 from .html import plan_html
@@ -101,7 +102,7 @@ def plan(
     write the plan as a page to that file."""
     # The sweep and the break-even set 5m against 1h: only an approach that takes the asked TTL can tell them apart.
     caching = [a for a in workload.approaches if not find_approach(a).picks_own_ttl]
-    approach = "combined" if "combined" in caching else caching[0] if caching else "none"
+    approach = DEFAULT if DEFAULT in caching else caching[0] if caching else workload.approaches[0]
     if over is not None and html is not None:
         console.print(
             "Error: --sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time.",

@@ -201,6 +201,7 @@ REGISTRY: tuple[Approach, ...] = (
 )
 BY_NAME: dict[str, Approach] = {approach.name: approach for approach in REGISTRY}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
+DEFAULT = "combined"  # the lab's: every point Strands places, plus the tools
 
 
 def approach(name: str, fix: str = "choose one") -> Approach:
