@@ -16,7 +16,7 @@ live: $(READY)  ## the chat on real Bedrock (needs AWS credentials; flags in ARG
 	$(BIN)/python main.py --live $(ARGS)
 
 test: $(READY)  ## pytest on both cores, ruff and mypy
-	$(BIN)/python -m pytest -n 2  # two workers: the suite is mostly Python-bound
+	$(BIN)/python -m pytest -n 2 --dist loadgroup  # two workers; tests that share a run stay in one (xdist_group)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy caching

@@ -14,8 +14,19 @@ from typing import TextIO
 from rich.console import Console
 
 from caching import Settings, build_team, connect
-from caching.lab.cli import below_minimum, console_for, explain_error, is_fatal, load, run
-from caching.lab.reports import calls_table, session_line, session_summary, turn_line
+from caching.lab import (
+    below_minimum,
+    calls_table,
+    console_for,
+    explain_error,
+    is_fatal,
+    load,
+    run,
+    say_error,
+    session_line,
+    session_summary,
+    turn_line,
+)
 
 CONTROLS = "Type a question and press Enter. quit, exit, Ctrl-D or Ctrl-C ends the chat with a session summary."
 
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
                 message = explain_error(exc, settings)
                 if message is None:
                     raise
-                out.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
+                say_error(out, message)
                 if is_fatal(exc):  # every later question would fail the same way
                     failed = True
                     break
@@ -81,7 +92,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
         if tracker.turns:
             out.print(session_summary(tracker.turns))
         out.print("Bye.")
-        return 1 if failed else 0
+        return 2 if failed else 0  # 2: the chat could not go on (docs/cli.md)
 
     return run(body, out, lambda: load(__doc__ or "", argv, approach=True, ttl=True))
 

@@ -17,8 +17,8 @@ from genai_prices import Usage as PriceUsage
 from genai_prices import calc_price
 
 from .errors import PricingError
+from .rules.usage import Usage
 from .settings import PRICES_FILE_VARIABLE, setting
-from .usage import Usage
 
 PRICE_KEYS = ("input", "output", "write_5m", "write_1h", "read")
 MILLION = Decimal(1_000_000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from .errors import CachingError, redact
-from .rules import DEFAULT_MODEL_ID
+from .rules import DEFAULT_MODEL_ID, TTLS
 from .rules.approaches import DEFAULT as DEFAULT_APPROACH
 from .rules.approaches import NAMES as EVERY_APPROACH
 
@@ -117,7 +117,7 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
     )
     if settings.backend not in BACKENDS:
         raise SettingsError(f"CACHING_BACKEND must be 'offline' or 'live', got {settings.backend!r}: fix it in .env.")
-    if settings.ttl not in ("5m", "1h"):
+    if settings.ttl not in TTLS:
         raise SettingsError(f"The cache TTL must be 5m or 1h, got {settings.ttl!r}: pass --ttl 5m or --ttl 1h.")
     if not REGION.fullmatch(settings.region):
         raise SettingsError(
@@ -144,15 +144,3 @@ def check_endpoint(url: str) -> None:
             f"CACHING_ENDPOINT_URL must be an http:// or https:// URL with a host, like http://127.0.0.1:8765; "
             f"got {redact(url)[:80]!r}."
         )
-
-
-def load(
-    description: str,
-    argv: Sequence[str] | None = None,
-    *,
-    approach: bool = False,
-    ttl: bool = False,
-    second_account: bool = False,
-) -> Settings:
-    """Parse flags for a program and resolve its settings."""
-    return resolve(parser(description, approach=approach, ttl=ttl, second_account=second_account).parse_args(argv))

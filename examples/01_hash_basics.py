@@ -12,10 +12,8 @@ import sys
 
 from rich.console import Console
 
-from caching import cache_keys
-from caching.emulator import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID
-from caching.lab.cli import console_for, parser
-from caching.lab.reports import table
+from caching import DEFAULT_ACCESS_KEY, DEFAULT_MODEL_ID, cache_keys
+from caching.lab import console_for, parser, table
 
 SYSTEM = "You are a support agent for ExampleCorp. Answer from the policy below. " * 3
 

@@ -13,8 +13,7 @@ from rich.console import Console
 from strands import Agent
 
 from caching import Backend, prompt, setup
-from caching.lab.cli import lesson
-from caching.lab.reports import calls_table, usd
+from caching.lab import calls_table, lesson, saving, usd
 
 
 def show(backend: Backend, out: Console) -> None:
@@ -33,8 +32,8 @@ def show(backend: Backend, out: Console) -> None:
     out.print(calls_table(tracker.calls, "Two identical requests"))
     first, second = tracker.calls
     out.print(
-        f"Input cost: call 1 {usd(first.cost.input)} ({first.cost.input_savings:+.1%} vs uncached: the write "
-        f"premium), call 2 {usd(second.cost.input)} ({second.cost.input_savings:+.1%})."
+        f"Input cost: call 1 {usd(first.cost.input)} ({saving(first.cost.input_savings, 'no caching')}: the "
+        f"write premium), call 2 {usd(second.cost.input)} ({saving(second.cost.input_savings)})."
     )
 
 

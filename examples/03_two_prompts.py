@@ -13,8 +13,7 @@ from rich.console import Console
 from strands import Agent
 
 from caching import Backend, UsageTracker, prompt, setup
-from caching.lab.cli import lesson
-from caching.lab.reports import calls_table
+from caching.lab import calls_table, lesson
 
 PROMPTS = {"A": "research_assistant", "B": "code_assistant"}
 

@@ -14,8 +14,7 @@ from rich.console import Console
 from strands import Agent
 
 from caching import Backend, prompt, setup
-from caching.lab.cli import lesson
-from caching.lab.reports import turns_table, usd
+from caching.lab import lesson, saving, turns_table, usd
 
 QUESTIONS = [
     "What is prompt caching?",
@@ -41,7 +40,7 @@ def show(backend: Backend, out: Console) -> None:
             agent(question)
         out.print(turns_table(tracker.turns, f"{approach}: four turns"))
         cost = tracker.lifetime_cost
-        out.print(f"{approach}: {usd(cost.total)} in all, input {cost.input_savings:+.1%} against no caching.\n")
+        out.print(f"{approach}: {usd(cost.total)} in all; input {saving(cost.input_savings, 'no caching')}.\n")
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

@@ -13,8 +13,7 @@ import sys
 from rich.console import Console
 
 from caching import Backend, Usage, build_team, cost_of
-from caching.lab.cli import lesson
-from caching.lab.reports import calls_table, turn_line, usd
+from caching.lab import calls_table, lesson, turn_line, usd
 
 
 def show(backend: Backend, out: Console) -> None:

@@ -13,8 +13,7 @@ import sys
 from rich.console import Console
 
 from caching import APPROACHES, Backend, build_team, connect, request_layout
-from caching.lab.cli import lesson
-from caching.lab.reports import comparison_chart, pct, table, usd
+from caching.lab import comparison_chart, lesson, saving, table, usd
 
 SCRIPT = ["What is Python?", "Write hello world in Python", "Explain recursion", "Write a factorial function"]
 
@@ -22,7 +21,7 @@ SCRIPT = ["What is Python?", "Write hello world in Python", "Explain recursion",
 def show(backend: Backend, out: Console) -> None:
     results, layouts = {}, {}
     costs = table("Cost per turn")
-    for name in ("approach", *(f"turn {n}" for n in range(1, 5)), "total", "input saved"):
+    for name in ("approach", *(f"turn {n}" for n in range(1, 5)), "total", "input"):
         costs.add_column(name, justify="left" if name == "approach" else "right", no_wrap=True)
     for approach in APPROACHES:
         fresh = connect(backend.settings)  # offline: a new emulator, so no approach reads another's entries
@@ -32,7 +31,9 @@ def show(backend: Backend, out: Console) -> None:
         second = fresh.recorder.calls[len(tracker.turns[0].calls)]  # turn 2's first request
         layouts[approach] = request_layout({**second.request, "modelId": second.model_id})
         cost = tracker.lifetime_cost
-        costs.add_row(approach, *(usd(t.cost.total) for t in tracker.turns), usd(cost.total), pct(cost.input_savings))
+        costs.add_row(
+            approach, *(usd(t.cost.total) for t in tracker.turns), usd(cost.total), saving(cost.input_savings)
+        )
     out.print(costs)
     out.print(comparison_chart(results))
 

@@ -15,8 +15,7 @@ from rich.progress import track
 from strands import Agent
 
 from caching import Backend, ManualClock, prompt, setup
-from caching.lab.cli import lesson
-from caching.lab.reports import calls_table, usd
+from caching.lab import calls_table, lesson, usd
 
 PAUSE_SECONDS = 6 * 60
 

@@ -14,8 +14,7 @@ import sys
 from rich.console import Console
 
 from caching import Backend, Doctor, prompt
-from caching.lab.cli import lesson
-from caching.lab.reports import doctor_table, table
+from caching.lab import doctor_table, lesson, table
 
 QUESTION = "How long does a cache entry live?"
 

@@ -14,10 +14,8 @@ import tempfile
 
 from rich.console import Console
 
-from caching import Backend, prompt
-from caching.audit import audit, read, render
-from caching.emulator import Emulator, ManualClock
-from caching.lab.cli import lesson
+from caching import Backend, Emulator, ManualClock, audit_logs, prompt
+from caching.lab import audit_report, lesson
 
 CP = {"cachePoint": {"type": "default"}}
 
@@ -42,7 +40,7 @@ def show(backend: Backend, out: Console) -> None:
             ask(f"Current time: 2026-11-30 09:{minute:02d}.\n{guide}", "Where is my order?", 60)
         for pause in (30, 30, 420, 30):  # the fix, then a pause longer than the 5m TTL
             ask(guide, "Where is my order?", pause)
-        out.print(render(audit(read([logs]))))
+        out.print(audit_report(audit_logs([logs])))
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

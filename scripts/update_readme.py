@@ -14,6 +14,7 @@ import importlib.util
 import io
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -23,8 +24,8 @@ BLOCK = re.compile(r"(<!-- output: (?P<spec>.+?) -->\n)(?P<body>.*?)(<!-- /outpu
 CHAT_INPUT = "What is Python?\nWrite hello world in Python\nquit\n"
 
 
-def run_program(spec: str) -> str:
-    command, _, head = spec.partition("| head -")
+def program_output(command: str) -> str:
+    """Everything `command` (a path and its arguments, or `-m module ...`) prints offline at 80 columns."""
     path, *argv = command.split()
     console = Console(file=io.StringIO(), width=80, color_system=None)
     if path == "-m":  # python -m caching ...
@@ -38,16 +39,24 @@ def run_program(spec: str) -> str:
         extra = [io.StringIO(CHAT_INPUT)] if path == "main.py" else []  # the chat reads its questions from a stream
         code = module.main(argv, console, *extra)
     if code != 0:
-        raise SystemExit(f"{spec} exited with {code}; fix it before updating the README.")
-    lines = [line.rstrip() for line in console.file.getvalue().splitlines()]
+        raise SystemExit(f"{command} exited with {code}; fix it before updating the README.")
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
+
+
+def run_program(spec: str, output: Callable[[str], str] = program_output) -> str:
+    """A block's text: the program's output, or its first N lines with `| head -N`."""
+    command, _, head = spec.partition("| head -")
+    lines = output(command.strip()).split("\n")
     if head:
         lines = [*lines[: int(head)], "..."]
     return "\n".join(lines)
 
 
-def updated(readme: str) -> str:
+def updated(readme: str, output: Callable[[str], str] = program_output) -> str:
+    """The README with every output block replaced by what its program prints now (`output` runs one)."""
+
     def replace(match: re.Match[str]) -> str:
-        return f"{match.group(1)}```text\n{run_program(match.group('spec'))}\n```\n{match.group(4)}"
+        return f"{match.group(1)}```text\n{run_program(match.group('spec'), output)}\n```\n{match.group(4)}"
 
     return BLOCK.sub(replace, readme)
 

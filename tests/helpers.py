@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import importlib.util
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+from caching.call import Call
+from caching.check.recording import read_recording
 from caching.emulator import CallRecord
 from caching.rules import Kind, block_tokens
 
@@ -11,6 +22,73 @@ SONNET = "global.anthropic.claude-sonnet-4-6"
 CP: dict[str, Any] = {"cachePoint": {"type": "default"}}
 FRAMING = 3  # tokens for each message's role framing, as the emulator counts them
 TOOL_PROMPT = 346  # Anthropic's tool-use system prompt for Claude 4 models with auto tool choice (its pricing page)
+
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+sys.path.insert(0, str(ROOT / "scripts"))
+import update_readme  # noqa: E402
+
+
+def example(name: str) -> ModuleType:
+    """The example numbered `name` ("01" to "10"), loaded as a module."""
+    path = next(EXAMPLES.glob(f"{name}_*.py"))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RECORDINGS = Path(tempfile.mkdtemp(prefix="caching-test-recordings-"))
+atexit.register(shutil.rmtree, RECORDINGS, ignore_errors=True)
+
+
+@functools.cache
+def _run(command: str) -> tuple[str, tuple[Call, ...]]:
+    """What `command` prints at 80 columns, and the calls it made (recorded with --record, which prints nothing
+    more), from one run."""
+    if command.startswith("-m ") or "01_hash_basics" in command:  # the CLI has no --record; example 01 makes no
+        return update_readme.program_output(command), ()  # call, and says so when asked to record
+    recording = RECORDINGS / f"{len(list(RECORDINGS.iterdir()))}.jsonl"
+    printed = update_readme.program_output(f"{command} --record {recording}")
+    calls, problems = read_recording(recording) if recording.exists() else ([], [])
+    assert problems == [], problems
+    return printed, tuple(calls)
+
+
+def printed(command: str) -> str:
+    """What `command` (`examples/NN_x.py`, `main.py` or `-m caching ...`, with arguments) prints offline at 80
+    columns, the README's width. Each program runs once per test process: the example tests, the 80-column checks
+    and the README check read the same run (they share an xdist group, so one process serves them all)."""
+    return _run(command)[0]
+
+
+def example_calls(name: str) -> tuple[Call, ...]:
+    """The model calls example `name` made in that same run, as its recording holds them: the data its tables show."""
+    return _run(_example_path(name))[1]
+
+
+def _example_path(name: str) -> str:
+    return str(next(EXAMPLES.glob(f"{name}_*.py")).relative_to(ROOT))
+
+
+def example_output(name: str) -> str:
+    """What example `name` prints with no flags, at 80 columns (see `printed`)."""
+    return printed(_example_path(name))
+
+
+def fits(text: str, width: int) -> None:
+    """No line of `text` is wider than `width`, and no cell was cut short (rich marks a cut with an ellipsis)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        assert len(line) <= width, (number, line)
+        assert "\u2026" not in line, (number, line)
+
+
+def as_in_a_terminal() -> None:
+    """For a child process (`preexec_fn`): Ctrl-C interrupts it, as in a terminal. A test run started in the
+    background of a shell (`make test &`) ignores SIGINT, and a child would inherit that and never stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def text_of(tokens: int, word: str = "rule") -> str:
@@ -88,7 +166,7 @@ def turn_rows(text: str) -> list[list[int]]:
     rows = []
     for line in text.splitlines():
         cells = re.split(r"\s{2,}", line.strip())
-        if len(cells) == 9 and cells[0].isdigit() and cells[6].startswith("$"):
+        if len(cells) == 8 and cells[0].isdigit() and cells[6].startswith("$"):
             rows.append([number(c) for c in cells[:6]])
     return rows
 
@@ -96,11 +174,11 @@ def turn_rows(text: str) -> list[list[int]]:
 def kind_of(record: CallRecord) -> str:
     """The kind of outcome the emulator recorded for a call, from its usage and checkpoints: the truth the doctor's
     inference is checked against."""
-    if record.usage["cacheReadInputTokens"]:
+    if record.usage.cacheReadInputTokens:
         return Kind.HIT
     if not record.checkpoints:
         return Kind.NO_CACHE_POINT
-    if not record.usage["cacheWriteInputTokens"]:
+    if not record.usage.cacheWriteInputTokens:
         return Kind.BELOW_MINIMUM
     misses = {point.miss for point in record.checkpoints}
     return next((kind for kind in (Kind.EXPIRED, Kind.BEYOND_LOOKBACK) if kind in misses), Kind.NEW_PREFIX)

@@ -17,19 +17,22 @@ import pytest
 from caching.__main__ import main as cli
 from caching.emulator import Catalog, Emulator, ManualClock, running_server
 
-from .helpers import CP, SONNET, render_with, text_of, user
-from .test_doctor import GUIDE, Lab
-from .test_examples import example
-from .test_main import ROOT, chat, live_env
+from .check.test_doctor import GUIDE, Lab
+from .helpers import CP, SONNET, example, render_with, text_of, user
+from .lab.test_main import ROOT, chat, live_env
 
 HAIKU_35 = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
+WIDE = 400  # an error is wrapped to the console's width (tests/test_cli.py): this wide, each is one line
+
+
 def chat_with(argv: list[str], lines: str = "quit\n", expect: int = 0) -> str:
-    return render_with(lambda console: chat.main(argv, console, io.StringIO(lines)), expect=expect)
+    return render_with(lambda console: chat.main(argv, console, io.StringIO(lines)), width=WIDE, expect=expect)
 
 
 def one_line(text: str) -> str:
+    """The one error in `text` (rendered at WIDE columns), which must be the only one and no traceback."""
     assert "Traceback" not in text
     errors = [line for line in text.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1, text
@@ -42,8 +45,8 @@ def one_line(text: str) -> str:
 @pytest.mark.parametrize("where", ["/nonexistent/dir/x.jsonl", "/tmp"])
 def test_record_to_a_path_that_cannot_be_written_is_one_line(where: str) -> None:
     for text in (
-        chat_with(["--record", where], expect=1),
-        render_with(lambda c: example("02").main(["--record", where], c), expect=1),
+        chat_with(["--record", where], expect=2),
+        render_with(lambda c: example("02").main(["--record", where], c), width=WIDE, expect=2),
     ):
         assert one_line(text).startswith(f"Error: Cannot write the recording '{where}' (")
 
@@ -61,7 +64,7 @@ def test_recordings_are_private_and_hold_no_credentials(tmp_path: Path, monkeypa
     with running_server(Emulator()) as server:
         url = server.url.replace("http://", "http://alice:hunter2@")
     live_env(monkeypatch, url)  # the server is gone now: the connection fails
-    text = chat_with(["--live", "--record", str(path)], "What is Python?\nWhat else?\n", expect=1)
+    text = chat_with(["--live", "--record", str(path)], "What is Python?\nWhat else?\n", expect=2)
     assert "hunter2" not in path.read_text() and "hunter2" not in text
     assert one_line(text).startswith("Error: Cannot reach the endpoint http://***@127.0.0.1:")
     assert "CACHING_ENDPOINT_URL" in one_line(text) and "--region" not in one_line(text)
@@ -104,12 +107,12 @@ def test_bad_settings_are_one_line(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert one_line(chat_with(argv, expect=1)).startswith(message)
+    assert one_line(chat_with(argv, expect=2)).startswith(message)
 
 
 def test_a_profile_that_does_not_exist_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_PROFILE", "nonexistent")
-    assert one_line(chat_with(["--live"], expect=1)) == (
+    assert one_line(chat_with(["--live"], expect=2)) == (
         "Error: The AWS profile 'nonexistent' is not configured: check ~/.aws/config, or set AWS_PROFILE to one that is."
     )
 
@@ -134,7 +137,8 @@ def test_serve_on_an_impossible_port_is_one_line(port: str) -> None:
 
 
 def plan(*argv: str, expect: int = 0) -> str:
-    return render_with(lambda console: cli(["plan", *argv], console), expect=expect)
+    width = WIDE if expect else 100  # a failed plan: its error on one line
+    return render_with(lambda console: cli(["plan", *argv], console), width=width, expect=expect)
 
 
 @pytest.mark.parametrize(
@@ -152,12 +156,12 @@ def plan(*argv: str, expect: int = 0) -> str:
 def test_bad_workload_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "w.toml"
     path.write_bytes(content)
-    assert message in one_line(plan(str(path), expect=1))
+    assert message in one_line(plan(str(path), expect=2))
 
 
 @pytest.mark.parametrize("argv", [["--users", "²"], ["--users", "1e12"]])
 def test_bad_workload_flags_are_one_line(argv: list[str]) -> None:
-    assert one_line(plan("blog-chat", *argv, expect=1)).startswith("Error: users must be a whole number from 1")
+    assert one_line(plan("blog-chat", *argv, expect=2)).startswith("Error: users must be a whole number from 1")
 
 
 @pytest.mark.parametrize("jobs", ["0", "-1", "x"])
@@ -171,7 +175,7 @@ def test_a_model_without_1h_is_planned_with_5m_only() -> None:
     text = plan("blog-chat", "--model", HAIKU_35)
     assert not re.search(r"^ ?\w+ +1h ", text, re.M) and re.search(r"^ ?combined +5m ", text, re.M)
     assert "1h beats 5m" not in text and "5m stays cheaper" not in text
-    assert one_line(plan("blog-chat", "--model", HAIKU_35, "--ttl", "1h", expect=1)) == (
+    assert one_line(plan("blog-chat", "--model", HAIKU_35, "--ttl", "1h", expect=2)) == (
         "Error: Claude 3.5 Haiku has no 1h cache TTL: plan with ttls = ['5m']."
     )
 
@@ -240,7 +244,7 @@ def test_each_badly_typed_line_is_skipped_and_named_and_the_rest_reported(tmp_pa
 def test_a_file_with_no_usable_call_fails(tmp_path: Path) -> None:
     path = tmp_path / "calls.jsonl"
     path.write_text("[1]\n\n")
-    text = render_with(lambda console: cli(["doctor", str(path)], console), expect=1)
+    text = render_with(lambda console: cli(["doctor", str(path)], console), width=WIDE, expect=2)
     assert one_line(text) == f"Error: {str(path)!r} holds no usable call: record one with --record FILE.jsonl."
 
 
@@ -248,7 +252,7 @@ def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPat
     from caching.check import recording
 
     monkeypatch.setattr(recording, "LONGEST_LINE", 100_000)
-    text = render_with(lambda console: cli(["doctor", "/dev/zero"], console), expect=1)
+    text = render_with(lambda console: cli(["doctor", "/dev/zero"], console), width=WIDE, expect=2)
     assert "/dev/zero: line 1: longer than 100,000 characters, so this is not a recording; stopped reading." in text
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import call_rows, render_with
-from .test_examples import example
+from .helpers import call_rows, example, render_with
 
 
 @pytest.mark.live

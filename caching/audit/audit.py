@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 
 from ..check.doctor import Doctor, Linearized
 from ..check.recording import Problem
-from ..errors import PricingError, UsageError
+from ..errors import PricingError
 from ..pricing import Cost, cost_of
 from ..rules import Catalog, Kind
 from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
-from ..strands.recorder import ObservedCall
-from ..usage import Usage
+from ..rules.usage import Usage
 from .logs import LoggedCall
 from .replay import Oracle, Prepared, Replays, Spend, prepare
 from .sources import Line, decode
@@ -115,12 +114,9 @@ class Audit:
         if call.error:
             self.errors += 1
             return
+        usage = call.usage
         try:
-            usage = Usage.from_bedrock(call.usage)
             cost = cost_of(usage, call.model_id)
-        except UsageError as exc:
-            self.problems.append(f"{call.where or call.model_id}: {str(exc).rstrip('.')}; skipped it.")
-            return
         except PricingError:
             self.unpriced += 1
             return
@@ -131,7 +127,7 @@ class Audit:
             prepared = prepare(call, usage, self.catalog, self.linearizer)
             self._diagnose(call, usage, prepared)
         # One group per model, identity, day and whether replayed; the report's groups are sums of these.
-        key = (call.model_id, call.identity, call.day, prepared is not None)
+        key = (call.model_id, call.agent, call.day, prepared is not None)
         cell = self.cells.get(key)
         if cell is None:
             cell = self.cells[key] = Group()
@@ -144,12 +140,11 @@ class Audit:
         doctor = self.doctors.get(call.account)
         if doctor is None:
             doctor = self.doctors[call.account] = Doctor(self.catalog)
-        observed = ObservedCall(call.identity, call.at, call.model_id, call.request or {}, call.usage, None, call.api)
         linearized = None
         if prepared is not None:
             linearized = Linearized(prepared.request, prepared.estimate, prepared.digests, usage, prepared.prompt)
         try:
-            diagnosis = doctor.observe(observed, linearized)
+            diagnosis = doctor.observe(call, linearized)
         except (TypeError, KeyError, AttributeError, ValueError):
             return
         if diagnosis.kind == Kind.HIT:

@@ -15,13 +15,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..call import Call
 from ..check.recording import Problem
 from ..check.recording import parse as parse_recorded
+from ..errors import UsageError
+from ..rules.api import API
 from ..rules.messages import converse_usage
+from ..rules.usage import Usage
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
 INVOKE = ("InvokeModel", "InvokeModelWithResponseStream")
@@ -29,24 +34,16 @@ MIN_TIME, MAX_TIME = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01 and 9999
 OPERATIONS = ("Converse", "ConverseStream", *INVOKE)
 
 
-class LoggedCall(NamedTuple):
-    """One logged model call: who, when, which model, the request (None when its body could not be read), the usage
-    under Converse's names, and the error if it failed. (A named tuple: one is built per record, and fast.)"""
+@dataclass(frozen=True, kw_only=True)
+class LoggedCall(Call):
+    """One logged model call (its `agent` is the caller's identity ARN; its request is None when the body could not
+    be read), with where the log says it ran: the account, region and operation, and the file and line, or S3
+    object, it was read from."""
 
     account: str
     region: str
-    model_id: str
-    identity: str
-    at: float
     operation: str
-    request: dict[str, Any] | None
-    usage: dict[str, Any]
-    error: str | None = None
-    where: str = ""  # the file and line, or S3 object, it was read from
-
-    @property
-    def api(self) -> str:
-        return "invoke" if self.operation in INVOKE else "converse"
+    where: str = ""
 
     @property
     def day(self) -> str:
@@ -148,16 +145,21 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
         request = fetch(logged["inputBodyS3Path"])
     identity = _dict(record.get("identity"))
     error = record.get("errorCode")
+    try:
+        usage = Usage.from_bedrock(usage_of(record, operation))
+    except UsageError as exc:
+        return Problem(f"{where}: {str(exc).rstrip('.')}; skipped it.")
     return LoggedCall(
+        agent=str(identity.get("arn", "unknown")),
+        at=at,
+        model_id=model_of(model_id),
+        request=request if isinstance(request, dict) else None,
+        usage=usage,
+        error=str(error) if error else None,
+        api=API.INVOKE if operation in INVOKE else API.CONVERSE,
         account=str(record.get("accountId", "")),
         region=str(record.get("region", "")),
-        model_id=model_of(model_id),
-        identity=str(identity.get("arn", "unknown")),
-        at=at,
         operation=operation,
-        request=request if isinstance(request, dict) else None,
-        usage=usage_of(record, operation),
-        error=str(error) if error else None,
         where=where,
     )
 
@@ -168,14 +170,15 @@ def _recorded(record: dict[str, Any], where: str) -> LoggedCall | Problem:
     if isinstance(call, Problem):
         return Problem(f"{where}: {str(call).removeprefix('line 0: ')}")
     return LoggedCall(
+        agent=call.agent,
+        at=call.at,
+        model_id=model_of(call.model_id),
+        request=call.request,
+        usage=call.usage,
+        error=call.error,
+        api=call.api,
         account="recorded",
         region="",
-        model_id=model_of(call.model_id),
-        identity=call.agent,
-        at=call.at,
-        operation="InvokeModel" if call.api == "invoke" else "Converse",
-        request=call.request,
-        usage=call.usage or {},
-        error=call.error,
+        operation="InvokeModel" if call.api == API.INVOKE else "Converse",
         where=where,
     )

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
 from ..rules import (
+    API,
+    TTL,
     Catalog,
     ModelInfo,
     Prompt,
@@ -27,7 +29,7 @@ from ..rules.messages import converse_form
 from ..rules.oracle import Chain
 from ..rules.places import TOOLS
 from ..rules.prompt import blocks_before
-from ..usage import Usage
+from ..rules.usage import Usage
 from .logs import LoggedCall
 
 SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have all expired
@@ -53,7 +55,7 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     if model is None or call.request is None or call.error:
         return None
     try:
-        request = converse_form(call.request) if call.api == "invoke" else call.request
+        request = converse_form(call.request) if call.api == API.INVOKE else call.request
         estimate, digests = (linearizer or Linearizer(0))(request, model, call.api)
     except (RequestRejected, TypeError, KeyError, AttributeError, ValueError):
         return None
@@ -115,7 +117,7 @@ EMPTY = Usage()
 class _Written:
     """The entries one call wrote, the tokens up to each, and where its write began."""
 
-    entries: list[tuple[Any, int, str]]
+    entries: list[tuple[Any, int, TTL]]
     start: int
     model_id: str
 
@@ -200,8 +202,12 @@ class Replay:
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(now)
         tokens = self.spend.tokens
-        tokens[model_id] = tokens.get(model_id, EMPTY) + Usage.by_kind(
-            result.input_tokens, prepared.output, result.read_tokens, result.write_5m_tokens, result.write_1h_tokens
+        tokens[model_id] = tokens.get(model_id, EMPTY) + Usage.of(
+            regular=result.input_tokens,
+            output=prepared.output,
+            read=result.read_tokens,
+            write_5m=result.write_5m_tokens,
+            write_1h=result.write_1h_tokens,
         )
         self.spend.hits += result.read_tokens > 0
 
@@ -224,7 +230,7 @@ class Replay:
             used = max([written.start, *(tokens for entry, tokens, _ in written.entries if id(entry) in self._read)])
             if end > used:
                 ttl = next(t for e, tokens, t in written.entries if tokens == end)
-                waste = Usage.by_kind(**{f"write_{ttl}": end - used})
+                waste = Usage.of(**{f"write_{ttl}": end - used})
                 self.spend.wasted_tokens += end - used
                 self.spend.wasted += cost_of(waste, written.model_id).input
             for entry, _, _ in written.entries:
@@ -261,7 +267,7 @@ class Oracle:
         return self._chains[key]
 
     def cost(self) -> Cost:
-        by_model = {model_id: Usage.by_kind(output=output) for model_id, output in self.outputs.items()}
+        by_model = {model_id: Usage.of(output=output) for model_id, output in self.outputs.items()}
         for key, chain in self._chains.items():
             model_id = self._models[key]
             by_model[model_id] = by_model.get(model_id, EMPTY) + chain.best()

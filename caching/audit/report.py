@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Group as Renderables
 from rich.text import Text
 
-from ..lab.reports import pct, plural, usd
-from ..lab.tables import table
+from ..tables import table
+from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
 
 TOP = 10  # rows per breakdown
@@ -18,7 +18,7 @@ TOP = 10  # rows per breakdown
 def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
     out = table(title)
     out.add_column(name, overflow="fold")
-    for column in ("calls", "hit rate", "spend", "saved"):
+    for column in ("calls", "hit rate", "spend", "input"):
         out.add_column(column, justify="right", no_wrap=True)
     ranked = sorted(groups.items(), key=lambda item: -item[1].cost.total)
     for key, group in ranked[:TOP]:
@@ -28,7 +28,7 @@ def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
             f"{group.calls:,}",
             f"{group.hit_rate:.0%}",
             usd(group.cost.total),
-            pct(group.cost.input_savings),
+            saving(group.cost.input_savings),
         )
     if len(ranked) > TOP:
         out.add_row(Text(f"... {len(ranked) - TOP:,} more"), "", "", "", "")
@@ -46,8 +46,8 @@ def render(result: AuditResult) -> Renderables:
         ),
         Text(
             f"Tokens: {total.usage.inputTokens:,} regular, {total.usage.cacheReadInputTokens:,} read, "
-            f"{total.usage.cacheWriteInputTokens:,} written, {total.usage.outputTokens:,} output. Spend {usd(paid.total)}, "
-            f"input {pct(paid.input_savings)} against no caching. Writes never read before they expired: "
+            f"{total.usage.cacheWriteInputTokens:,} written, {total.usage.outputTokens:,} output. Spend {usd(paid.total)}; "
+            f"input {saving(paid.input_savings, 'no caching')}. Writes never read before they expired: "
             f"{waste.wasted_tokens:,} tokens, {usd(waste.wasted)}."
         ),
         _breakdown("By model", "model", result.by_model),
@@ -76,21 +76,20 @@ def render(result: AuditResult) -> Renderables:
         what_if.add_column("hit rate", justify="right", no_wrap=True)
         for name, spend in result.what_if.items():
             rate = f"{spend.hits / spend.calls:.0%}" if spend.calls else "-"
-            what_if.add_row(name, usd(spend.cost.total), _versus(spend.cost.total, base), rate)
+            what_if.add_row(name, usd(spend.cost.total), versus(spend.cost.total, base), rate)
         best_possible = best_possible_cost(result)
-        what_if.add_row("oracle", usd(best_possible), _versus(best_possible, base), "-")
+        what_if.add_row("oracle", usd(best_possible), versus(best_possible, base), "-")
         lines.append(what_if)
         options = {name: spend.cost.total for name, spend in result.what_if.items() if name != AS_SENT}
-        best = min(options, key=lambda name: options[name])
+        paid_for = (
+            f"You paid {usd(base)}"
+            if replayed.calls == total.calls
+            else f"The {replayed.calls:,} calls with a readable request (of {total.calls:,}) cost {usd(base)}"
+        )
         lines.append(
             Text(
-                (
-                    f"You paid {usd(base)}"
-                    if replayed.calls == total.calls
-                    else f"The {replayed.calls:,} calls with a readable request (of {total.calls:,}) cost {usd(base)}"
-                )
-                + f"; {best} would have cost {usd(options[best])}; the best the rules allow "
-                f"is {usd(best_possible)} (token counts of prefixes are estimates, scaled to the logged totals)."
+                f"{paid_for}; {cheapest(options, base)}; the best the rules allow is {usd(best_possible)} (token "
+                "counts of prefixes are estimates, scaled to the logged totals)."
             )
         )
     for problem in result.problems[:20]:
@@ -112,8 +111,17 @@ def dollars(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
-def _versus(cost: Decimal, base: Decimal) -> str:
-    return pct(float(cost / base - 1)) if base else "-"
+def versus(cost: Decimal, paid: Decimal) -> str:
+    """What a setup's cost means against what was paid, in words ("saves 20.3%")."""
+    return saving(float(1 - cost / paid)) if paid else "-"
+
+
+def cheapest(options: dict[str, Decimal], paid: Decimal) -> str:
+    """The cheapest setup replayed, set against what was paid: never a dearer one named as if it were better."""
+    best = min(options, key=lambda name: options[name])
+    if options[best] < paid:
+        return f"the cheapest setup, {best}, would have cost {usd(options[best])}, which {versus(options[best], paid)}"
+    return f"no setup replayed costs less (the cheapest, {best}, would have cost {usd(options[best])})"
 
 
 def as_json(result: AuditResult) -> dict[str, Any]:

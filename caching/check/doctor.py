@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from typing import Any, NamedTuple
 
+from ..call import Call
 from ..rules import (
     DEFAULT_MODEL_ID,
     LOOKBACK_BLOCKS,
@@ -28,10 +29,10 @@ from ..rules import (
     prefix_digests,
     string_system_note,
 )
+from ..rules.api import API
 from ..rules.cache import call_miss
 from ..rules.messages import converse_form
-from ..strands.recorder import ObservedCall
-from ..usage import Usage
+from ..rules.usage import Usage
 
 ACCOUNT = "observed"  # a recording holds one caller's calls: one account
 
@@ -63,14 +64,15 @@ class Doctor:
             return Diagnosis(Kind.REJECTED, exc.advice)
         return None
 
-    def observe(self, call: ObservedCall, linearized: Linearized | None = None) -> Diagnosis:
+    def observe(self, call: Call, linearized: Linearized | None = None) -> Diagnosis:
         """Diagnose one call, then remember what it cached. `linearized` saves the work when the caller has done it
         already (the log audit)."""
         model = self.catalog.find(call.model_id) or self.catalog.find(DEFAULT_MODEL_ID)
         assert model is not None
         try:
             if linearized is None:
-                request = converse_form(call.request) if call.api == "invoke" else call.request
+                sent = call.request or {}  # a call whose request was not kept reads as an empty one
+                request = converse_form(sent) if call.api == API.INVOKE else sent
                 estimate = linearize(request, model, call.api)  # Bedrock's request rules, checkpoints' among them
                 digests = prefix_digests(estimate)
             else:
@@ -79,9 +81,7 @@ class Doctor:
             return Diagnosis(Kind.REJECTED, exc.advice)
         if call.error is not None:
             return Diagnosis(Kind.REJECTED, f"Bedrock rejected the request: {call.error}")
-        usage = (
-            linearized.usage if linearized and linearized.usage is not None else Usage.from_bedrock(call.usage or {})
-        )
+        usage = linearized.usage if linearized and linearized.usage is not None else call.usage
         total = estimate.total_tokens
         scale = usage.prompt_tokens / total if usage.prompt_tokens and total else 1.0
         if linearized is not None and linearized.scaled is not None:
@@ -109,7 +109,7 @@ class Doctor:
         slack = 0 if scale == 1.0 else 2  # live counts are scaled estimates: allow a token or two of rounding
         self.cache.commit(prompt, model, model_id, ACCOUNT, digests, now, read_at, write_limit=read + write + slack)
         self.history.remember(model_id, ACCOUNT, prompt, digests, request)
-        return string_system_note(call.request, diagnosis) if call.api == "invoke" else diagnosis
+        return string_system_note(call.request or {}, diagnosis) if call.api == API.INVOKE else diagnosis
 
 
 def _nearest(cumulative: tuple[int, ...], tokens: int) -> list[int]:

@@ -1,48 +1,29 @@
-"""`caching lint` and `caching diff`: check a saved request before it costs anything, and say why one request would
-miss what another cached. Both stand on the rules engine; token counts are the offline estimate.
+"""`caching lint` and `caching diff`: check a request before it costs anything, and say why one request would
+miss what another cached. Both take the call value the doctor takes (a saved request is a call not yet sent) and
+stand on the rules engine; token counts are the offline estimate.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..call import Call
 from ..errors import CachingError
-from ..rules import DEFAULT_MODEL_ID, LOOKBACK_BLOCKS, Catalog, History, ModelInfo, Prompt, RequestRejected, linearize
-from ..rules.diagnosis import REQUEST_ID, TIMESTAMP
+from ..rules import API, DEFAULT_MODEL_ID, Catalog, Diagnosis, Kind, ModelInfo, RequestRejected, linearize
+from ..rules.compare import Comparison, Sent, compare
 from ..rules.messages import converse_form
 from ..rules.prompt import check_layout
+from ..rules.severity import Severity
+from ..rules.verdict import Finding, findings, rejected
 
-ERROR, WARNING = "error", "warning"
-NEAR_MINIMUM = 1.25  # within 25% above the minimum, an estimate may be on the wrong side of it live
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem in a request: how bad (error or warning), where, and what to do."""
-
-    level: str
-    code: str
-    place: str
-    message: str
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
-@dataclass(frozen=True)
-class Saved:
-    """A saved request: its Converse form, the API it was sent through, the model, and the body as written."""
-
-    request: dict[str, Any]
-    api: str
-    model: ModelInfo
-    model_id: str
-    body: dict[str, Any]
-    rejected: str = ""  # why Bedrock would refuse the body outright, if it would
-
-
-def load(path: str, model_id: str | None = None) -> Saved:
-    """A Converse request or an InvokeModel (Messages) body from a JSON file; `model_id` overrides its modelId."""
+def load(path: str, model_id: str | None = None) -> Call:
+    """A Converse request or an InvokeModel (Messages) body from a JSON file, as a call not yet sent; `model_id`
+    overrides its modelId."""
     try:
         body = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -56,33 +37,46 @@ def load(path: str, model_id: str | None = None) -> Saved:
     if not isinstance(body, dict):
         raise CachingError(f"{path!r} holds {type(body).__name__}, not a request object: save the request body.")
     chosen = model_id or str(body.get("modelId") or DEFAULT_MODEL_ID)
-    model = Catalog().find(chosen)
-    if model is None:
-        # An application inference profile ARN hides the model: lint with the default model's rules.
-        model = Catalog().find(DEFAULT_MODEL_ID)
-        assert model is not None
-    api = "invoke" if "anthropic_version" in body else "converse"
+    return Call(agent=path, at=0.0, model_id=chosen, request=body, api=API.of_body(body))
+
+
+class _Read(NamedTuple):
+    """A call as lint and diff read it: its request in Converse's shape, the model's rules, and why Bedrock would
+    refuse the body outright, if it would."""
+
+    request: dict[str, Any]
+    model: ModelInfo
+    rejected: RequestRejected | None
+
+
+def _read(call: Call) -> _Read:
+    # An application inference profile ARN hides the model: such a call is checked with the default model's rules.
+    model = Catalog().find(call.model_id) or Catalog().find(DEFAULT_MODEL_ID)
+    assert model is not None
+    body = call.request or {}
     try:
-        request = converse_form(body) if api == "invoke" else {k: v for k, v in body.items() if k != "modelId"}
+        request = converse_form(body) if call.api == API.INVOKE else {k: v for k, v in body.items() if k != "modelId"}
     except RequestRejected as exc:
-        return Saved({}, api, model, chosen, body, str(exc))
-    return Saved(request, api, model, chosen, body)
+        return _Read({}, model, exc)
+    return _Read(request, model, None)
 
 
-def lint(saved: Saved) -> list[Finding]:
-    """Everything in a saved request that would make caching fail, cost more, or stop working."""
+def lint(call: Call) -> list[Finding]:
+    """Everything in a call's request that would make caching fail, cost more, or stop working (see
+    `rules.verdict` for what each level means)."""
+    read = _read(call)
     found: list[Finding] = []
-    if "claude" not in saved.model_id and "anthropic" not in saved.model_id:
+    if "claude" not in call.model_id and "anthropic" not in call.model_id:
         found.append(
             Finding(
                 WARNING,
                 "auto-off",
                 "modelId",
-                f"Strands' automatic caching stays off for {saved.model_id[:80]!r} (it needs 'claude' or 'anthropic' "
+                f"Strands' automatic caching stays off for {call.model_id[:80]!r} (it needs 'claude' or 'anthropic' "
                 'in the id, which an application inference profile ARN hides): use CacheConfig(strategy="anthropic")',
             )
         )
-    if saved.api == "invoke" and isinstance(saved.body.get("system"), str):
+    if call.api == API.INVOKE and isinstance((call.request or {}).get("system"), str):
         found.append(
             Finding(
                 WARNING,
@@ -91,114 +85,35 @@ def lint(saved: Saved) -> list[Finding]:
                 "the system prompt is a plain string, which cannot carry cache_control: send it as a list of text blocks",
             )
         )
-    if saved.rejected:
-        return [*found, Finding(ERROR, "rejected", "request", f"Bedrock would reject this request: {saved.rejected}")]
+    if read.rejected is not None:
+        return [*found, rejected(read.rejected)]
     try:
-        check_layout(saved.request, saved.model)
-        prompt = linearize(saved.request, saved.model, saved.api)
+        check_layout(read.request, read.model)
+        prompt = linearize(read.request, read.model, call.api)
     except RequestRejected as exc:
-        return [*found, Finding(ERROR, "rejected", "request", f"Bedrock would reject this request: {exc}")]
-    if not prompt.checkpoints:
-        found.append(Finding(WARNING, "no-checkpoint", "request", "no cachePoint: nothing in this request is cached"))
-    return found + _dynamic_text(saved, prompt) + _sizes(saved.model, prompt) + _reach(prompt)
+        return [*found, rejected(exc)]
+    return found + findings(prompt, read.request, read.model)
 
 
-def _dynamic_text(saved: Saved, prompt: Prompt) -> list[Finding]:
-    last = prompt.checkpoints[-1].position if prompt.checkpoints else 0
-    found = []
-    for block in prompt.blocks[:last]:
-        item = block.place.block_in(saved.request)
-        text = item.get("text") if isinstance(item, dict) else None
-        for pattern, looks_like in ((TIMESTAMP, "a timestamp"), (REQUEST_ID, "a request id")):
-            match = pattern.search(text) if isinstance(text, str) else None
-            if match:
-                found.append(
-                    Finding(
-                        ERROR,
-                        "dynamic-text",
-                        str(block.place),
-                        f"{match.group()!r} looks like {looks_like} before a checkpoint: every request writes a new "
-                        "entry; move it after the last cachePoint",
-                    )
-                )
-    return found
-
-
-def _sizes(model: ModelInfo, prompt: Prompt) -> list[Finding]:
-    found = []
-    for point in prompt.checkpoints:
-        tokens = prompt.tokens_before(point.position)
-        if tokens < model.min_tokens:
-            message = f"~{tokens:,} tokens before it, below {model.name}'s minimum of {model.min_tokens:,}: nothing is cached here"
-            found.append(Finding(ERROR, "below-minimum", str(point.place), message))
-        elif tokens < model.min_tokens * NEAR_MINIMUM:
-            message = (
-                f"~{tokens:,} tokens before it, within 25% of {model.name}'s minimum of {model.min_tokens:,}: the count "
-                "is an estimate, so live it may fall below; add some margin"
-            )
-            found.append(Finding(WARNING, "near-minimum", str(point.place), message))
-    return found
-
-
-def _reach(prompt: Prompt) -> list[Finding]:
-    found = []
-    for earlier, later in zip(prompt.checkpoints, prompt.checkpoints[1:], strict=False):
-        gap = later.position - earlier.position
-        if gap > LOOKBACK_BLOCKS:
-            found.append(
-                Finding(
-                    WARNING,
-                    "beyond-lookback",
-                    str(later.place),
-                    f"{gap} blocks since the checkpoint at {earlier.place}: more than the {LOOKBACK_BLOCKS}-block "
-                    "lookback, so a request that ends here cannot find that entry; add a checkpoint in between",
-                )
-            )
-    return found
-
-
-def as_github(findings: list[Finding], path: str) -> str:
+def as_github(found: list[Finding], path: str) -> str:
     """GitHub Actions workflow commands: one annotation a finding."""
-    return "\n".join(f"::{f.level} file={path},title=caching {f.code} at {f.place}::{f.message}" for f in findings)
+    return "\n".join(f"::{f.level.github} file={path},title=caching {f.code} at {f.place}::{f.message}" for f in found)
 
 
-def diff(before: Saved, after: Saved) -> tuple[bool, str]:
-    """Whether `after` would read everything `before` cached, and why not: (reads all, one sentence)."""
-    if before.model_id != after.model_id:
-        return False, f"the model differs ({before.model_id} vs {after.model_id}): entries are kept per model"
-    if before.api != after.api:
-        return (
-            False,
-            "one goes through Converse, the other through InvokeModel: they build different prompts and never share an entry",
-        )
-    if before.rejected or after.rejected:
-        return False, f"Bedrock would reject one of them: {before.rejected or after.rejected}"
+def diff(before: Call, after: Call) -> Comparison:
+    """What `after` reads of what `before` cached, run through the rules engine, and why it misses the rest."""
+    sent = []
+    for call in (before, after):
+        read = _read(call)
+        if read.rejected is not None:
+            return _refused(read.rejected)
+        sent.append(Sent(read.request, call.request or {}, call.api, read.model, call.model_id))
     try:
-        old = linearize(before.request, before.model, before.api)
-        new = linearize(after.request, after.model, after.api)
+        return compare(*sent)
     except RequestRejected as exc:
-        return False, f"Bedrock would reject one of them: {exc}"
-    if not old.checkpoints:
-        return False, "the first request has no cachePoint, so it cached nothing"
-    shared = next(
-        (i for i, (a, b) in enumerate(zip(old.blocks, new.blocks, strict=False)) if a.data != b.data),
-        min(len(old.blocks), len(new.blocks)),
-    )
-    cached = [p for p in old.checkpoints if p.position <= shared] if old.variant == new.variant else []
-    last = old.checkpoints[-1]
-    if cached and cached[-1] == last:
-        return (
-            True,
-            f"the second request reads all the first cached: ~{old.tokens_before(last.position):,} tokens up to {last.place}",
-        )
-    history = History()
-    history.remember(before.model_id, "lint", old, [], before.request)
-    why = history.what_changed(after.model_id, "lint", new, [], after.request, 0)
-    if why.startswith("first request like this"):
-        why = "the two requests share no prefix"
-    elif why.startswith("the conversation moved on"):
-        why = "the second request ends before the first one's later checkpoints"
-    if cached:
-        point = cached[-1]
-        return False, f"reads ~{old.tokens_before(point.position):,} tokens up to {point.place}, then misses: {why}"
-    return False, f"misses everything the first cached: {why}"
+        return _refused(exc)
+
+
+def _refused(exc: RequestRejected) -> Comparison:
+    refused = Diagnosis(Kind.REJECTED, exc.advice)
+    return Comparison(False, 0, "", refused, f"Bedrock would reject one of them: {exc.advice}")

@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..call import Call
 from ..errors import CachingError
 from ..rules import RequestRejected
+from ..rules.api import API
 from ..rules.messages import converse_form
 from ..rules.tokens import canonical_json
-from ..strands.recorder import ObservedCall
-from ..usage import Usage
+from ..rules.usage import Usage
 
 LONGEST_LINE = 20_000_000  # characters; a recorded call is far smaller
 FIELDS: dict[str, tuple[type, ...]] = {
@@ -48,7 +49,7 @@ class Problem(str):
     """One line about a skipped record: which line and why."""
 
 
-def iter_recording(path: str | Path) -> Iterator[ObservedCall | Problem]:
+def iter_recording(path: str | Path) -> Iterator[Call | Problem]:
     """Each call of a JSONL recording in order, or a Problem for a line that was skipped."""
     with Path(path).open(encoding="utf-8", errors="replace") as lines:
         number = 0
@@ -67,7 +68,7 @@ def iter_recording(path: str | Path) -> Iterator[ObservedCall | Problem]:
                 yield parse(line, number)
 
 
-def parse(line: str, number: int) -> ObservedCall | Problem:
+def parse(line: str, number: int) -> Call | Problem:
     """One recorded call, or why the line is skipped."""
     try:
         data = json.loads(line.strip())
@@ -87,14 +88,14 @@ def parse(line: str, number: int) -> ObservedCall | Problem:
             f"line {number}: missing or wrong {', '.join(wrong)} (a call needs agent, at, model_id, request, "
             "usage or error); skipped it."
         )
-    api = data.get("api", "converse")
-    if api not in ("converse", "invoke"):
+    api = data.get("api", API.CONVERSE)
+    if api not in tuple(API):
         return Problem(f"line {number}: api must be 'converse' or 'invoke', got {str(api)[:40]!r}; skipped it.")
     problem = _problem(data)
     if problem:
         return Problem(f"line {number}: {problem}; skipped it.")
-    request, usage, error = data["request"], data["usage"], data["error"]
-    return ObservedCall(data["agent"], float(data["at"]), data["model_id"], request, usage, error, api)
+    usage = Usage.from_bedrock(data["usage"] or {})
+    return Call(data["agent"], float(data["at"]), data["model_id"], data["request"], usage, data["error"], API(api))
 
 
 def _problem(data: dict[str, Any]) -> str | None:
@@ -117,7 +118,7 @@ def _problem(data: dict[str, Any]) -> str | None:
         return "the record nests too deeply or holds numbers JSON cannot carry"
     if _surrogate(data):
         return "the record holds a lone surrogate, not text"
-    if data.get("api") == "invoke":
+    if data.get("api") == API.INVOKE:
         try:  # a Messages body botocore never checks: one Bedrock refuses is a call to diagnose, not a damaged line
             return _request_problem(converse_form(data["request"]))
         except RequestRejected:
@@ -187,9 +188,9 @@ def _block_problem(block: Any, where: str) -> str | None:
     return None
 
 
-def read_recording(path: str | Path) -> tuple[list[ObservedCall], list[str]]:
+def read_recording(path: str | Path) -> tuple[list[Call], list[str]]:
     """The calls in a JSONL recording, and one line for each damaged record (which is skipped, not fatal)."""
-    calls: list[ObservedCall] = []
+    calls: list[Call] = []
     problems: list[str] = []
     for item in iter_recording(path):
         if isinstance(item, Problem):

@@ -1,45 +1,28 @@
-"""The offline Bedrock: one engine behind the in-process session and the loopback server."""
+"""The offline Bedrock: the state (`state.BedrockState`) with its wire around it, one engine behind the in-process
+session and the loopback server."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import itertools
-import json
-import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..rules import (
-    LOOKBACK_BLOCKS,
-    Catalog,
-    History,
-    PromptCache,
-    RequestRejected,
-    block_tokens,
-    diagnose,
-    linearize,
-    prefix_digests,
-    string_system_note,
-    system_clock,
-)
-from ..rules.messages import anthropic_content, anthropic_usage, converse_form
-from ..rules.tokens import canonical_json
+import boto3
+
+from ..rules import API, LOOKBACK_BLOCKS, Catalog, system_clock
+from ..rules.messages import converse_form
+from ..rules.usage import Usage
 from .invocation_log import InvocationLog
-from .records import CallRecord
 from .replies import reply
-from .service import HttpAnswer, handle
-
-if TYPE_CHECKING:
-    import boto3
+from .responses import converse_logged_events, converse_response, invoke_logged_events, invoke_response, latency_ms
+from .service import HttpAnswer, counted_request, handle
+from .session import DEFAULT_ACCESS_KEY, answered_session
+from .state import BedrockState, Replies
 
 FIXED_EPOCH = 1_795_996_800.0  # 2026-11-30 00:00 UTC
-DEFAULT_ACCESS_KEY = "AKIAOFFLINEEXAMPLE01"
-SECOND_ACCESS_KEY = "AKIAOFFLINEEXAMPLE02"  # another account, for lessons on isolation
 
 
-class Emulator:
+class Emulator(BedrockState):
     """An offline Bedrock Runtime answering Converse, ConverseStream, InvokeModel (with Anthropic Messages bodies),
     InvokeModelWithResponseStream and CountTokens with Bedrock's caching rules.
 
@@ -64,46 +47,18 @@ class Emulator:
         clock: Callable[[], float] = system_clock,
         catalog: Catalog | None = None,
         lookback: int = LOOKBACK_BLOCKS,
-        replies: Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]] = reply,
+        replies: Replies = reply,
         keep_records: int = 1_000,
         accounts: Mapping[str, str] | None = None,
         prefill_seconds: float = 0.0,
         invocation_log: str | None = None,
         epoch: float | None = None,
     ) -> None:
-        self.clock = clock
-        self.replies = replies
-        self.catalog = catalog or Catalog()
-        self.cache = PromptCache(clock, lookback)
-        self.history = History()  # recent requests per model and account: what changed, when a prefix is new
-        self.records: list[CallRecord] = []
-        self.keep_records = keep_records
-        self.accounts = dict(accounts or {})
-        self.prefill_seconds = prefill_seconds
+        super().__init__(clock, catalog, lookback, replies, keep_records, accounts, prefill_seconds)
         self.log = InvocationLog(invocation_log) if invocation_log else None
         if epoch is None:
             epoch = time.time() - time.monotonic() if clock is system_clock else FIXED_EPOCH
         self.epoch = epoch
-        self._numbers = itertools.count(1)
-        self.throttled = 0  # the next N Converse/ConverseStream requests get a ThrottlingException
-        self._lock = threading.Lock()
-
-    def account_for(self, credential: str) -> str:
-        """The account whose cache a credential uses."""
-        return self.accounts.get(credential, credential)
-
-    def throttle(self, count: int) -> None:
-        """Answer the next `count` model calls with ThrottlingException, to exercise retry paths."""
-        with self._lock:
-            self.throttled = count
-
-    def take_throttle(self) -> bool:
-        """True (and one fewer left) while throttled requests remain."""
-        with self._lock:
-            if self.throttled <= 0:
-                return False
-            self.throttled -= 1
-            return True
 
     def converse(
         self,
@@ -115,26 +70,32 @@ class Emulator:
     ) -> dict[str, Any]:
         """Answer one Converse request body; raises RequestRejected for what Bedrock would refuse."""
         started = time.perf_counter()
-        content, stop_reason, usage = self._answer(model_id, request, request, account, operation, "converse")
-        response = {
-            "output": {"message": {"role": "assistant", "content": content}},
-            "stopReason": stop_reason,
-            "usage": usage,
-            "metrics": {"latencyMs": max(1, round((time.perf_counter() - started) * 1000))},
-        }
-        if self.log is not None:
-            logged: Any = response
-            if operation == "ConverseStream":  # a stream is logged as its events
-                logged = [
-                    {"messageStart": {"role": "assistant"}},
-                    {"messageStop": {"stopReason": stop_reason}},
-                    {"metadata": {"usage": usage, "metrics": response["metrics"]}},
-                ]
-            self._write_log(account, region, operation, model_id, request, logged, usage)
+        answer = self.answer(model_id, request, request, account, operation, API.CONVERSE)
+        response = converse_response(answer, latency_ms(started))
+        if self.log is not None:  # a stream is logged as its events
+            logged = converse_logged_events(response) if operation == "ConverseStream" else response
+            self._write_log(account, region, operation, model_id, request, logged, answer.usage)
         return response
 
+    def invoke(
+        self,
+        model_id: str,
+        body: dict[str, Any],
+        account: str,
+        operation: str = "InvokeModel",
+        region: str = "us-east-1",
+    ) -> tuple[dict[str, Any], Usage]:
+        """Answer one InvokeModel request with an Anthropic Messages body: (the Messages response, its usage).
+        Raises RequestRejected for what Bedrock would refuse."""
+        answer = self.answer(model_id, converse_form(body), body, account, operation, API.INVOKE)
+        response = invoke_response(answer, model_id, body)
+        if self.log is not None:
+            logged = invoke_logged_events(response) if operation == "InvokeModelWithResponseStream" else response
+            self._write_log(account, region, operation, model_id, body, logged, answer.usage)
+        return response, answer.usage
+
     def _write_log(
-        self, account: str, region: str, operation: str, model_id: str, request: Any, response: Any, usage: Any
+        self, account: str, region: str, operation: str, model_id: str, request: Any, response: Any, usage: Usage
     ) -> None:
         assert self.log is not None
         self.log.write(
@@ -148,126 +109,12 @@ class Emulator:
             usage=usage,
         )
 
-    def invoke(
-        self,
-        model_id: str,
-        body: dict[str, Any],
-        account: str,
-        operation: str = "InvokeModel",
-        region: str = "us-east-1",
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Answer one InvokeModel request with an Anthropic Messages body: (the Messages response, the usage under
-        Converse's names). Raises RequestRejected for what Bedrock would refuse."""
-        request = converse_form(body)
-        content, stop_reason, usage = self._answer(model_id, request, body, account, operation, "invoke")
-        digest = hashlib.sha256(canonical_json(body).encode("utf-8", "replace")).hexdigest()[:24]
-        response = {
-            "id": f"msg_bdrk_{digest}",
-            "type": "message",
-            "role": "assistant",
-            "model": model_id.split(".", 1)[-1] if model_id.count(".") > 1 else model_id,
-            "content": anthropic_content(content),
-            "stop_reason": stop_reason,
-            "stop_sequence": None,
-            "usage": anthropic_usage(usage),
-        }
-        if self.log is not None:
-            logged: Any = response
-            if operation == "InvokeModelWithResponseStream":
-                start = {**{k: v for k, v in response.items() if k != "content"}, "content": []}
-                logged = [
-                    {"type": "message_start", "message": start},
-                    {
-                        "type": "message_delta",
-                        "delta": {"stop_reason": stop_reason},
-                        "usage": {"output_tokens": usage["outputTokens"]},
-                    },
-                    {"type": "message_stop"},
-                ]
-            self._write_log(account, region, operation, model_id, body, logged, usage)
-        return response, usage
-
-    def _answer(
-        self,
-        model_id: str,
-        request: dict[str, Any],
-        sent: dict[str, Any],
-        account: str,
-        operation: str,
-        api: str,
-    ) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
-        """Run one request (in Converse's shape; `sent` is the body as sent) through the rules and the offline model:
-        (reply content, stop reason, usage)."""
-        model = self.catalog.find(model_id)
-        if model is None:
-            raise RequestRejected("The provided model identifier is invalid.")
-        prompt = linearize(request, model, api)
-        content, stop_reason = self.replies(request)
-        output_tokens = sum(block_tokens(block) for block in content)
-        with self._lock:
-            digests = prefix_digests(prompt)
-            result = self.cache.apply(prompt, model, model_id, account, digests, pending=True)
-            written = result.write_tokens
-            diagnosis = diagnose(
-                prompt,
-                model,
-                result.read_tokens,
-                written,
-                result.miss,
-                lambda: self.history.what_changed(model_id, account, prompt, digests, request, written),
-            )
-            self.history.remember(model_id, account, prompt, digests, request)
-            if api == "invoke":
-                diagnosis = string_system_note(sent, diagnosis)
-            details = [
-                {"ttl": ttl, "inputTokens": tokens}
-                for ttl, tokens in (("1h", result.write_1h_tokens), ("5m", result.write_5m_tokens))
-                if tokens
-            ]
-            usage: dict[str, Any] = {
-                "inputTokens": result.input_tokens,
-                "outputTokens": output_tokens,
-                "totalTokens": result.input_tokens + result.read_tokens + result.write_tokens + output_tokens,
-                "cacheReadInputTokens": result.read_tokens,
-                "cacheWriteInputTokens": result.write_tokens,
-                "cacheDetails": details,
-            }
-            self.records.append(
-                CallRecord(
-                    number=next(self._numbers),
-                    operation=operation,
-                    model_id=model_id,
-                    account=account,
-                    at=self.clock(),
-                    request=sent,
-                    usage=usage,
-                    checkpoints=result.checkpoints,
-                    read_position=result.read_position,
-                    total_tokens=prompt.total_tokens,
-                    diagnosis=diagnosis,
-                )
-            )
-            if len(self.records) > self.keep_records:
-                del self.records[: len(self.records) - self.keep_records]
-        if self.prefill_seconds:  # the model reads the prompt; its first token, and so its entries, come after
-            time.sleep(self.prefill_seconds)
-        with self._lock:
-            self.cache.release(result.written)
-        return content, stop_reason, usage
-
     def count_tokens(self, model_id: str, counted: Any) -> int:
         """What CountTokens answers for its `input` ({"converse": request} or {"invokeModel": {"body": "..."}}): the
         prompt's tokens, by the same estimate Converse and InvokeModel use."""
-        model = self.catalog.find(model_id)
-        if model is None:
-            raise RequestRejected("The provided model identifier is invalid.")
-        counted = counted if isinstance(counted, dict) else {}
-        if isinstance(counted.get("converse"), dict):
-            return linearize(counted["converse"], model).total_tokens
-        invoke = counted.get("invokeModel")
-        if isinstance(invoke, dict) and isinstance(invoke.get("body"), str):  # a blob: base64 in the JSON
-            return linearize(converse_form(json.loads(base64.b64decode(invoke["body"]))), model, "invoke").total_tokens
-        raise RequestRejected("CountTokens needs input.converse or input.invokeModel.body with the request to count.")
+        self.model(model_id)  # an unknown model is refused before the input is read
+        request, api = counted_request(counted)
+        return self.count(model_id, request, api)
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
         """Answer a raw HTTP request (used by both the in-process session and the loopback server)."""
@@ -275,6 +122,12 @@ class Emulator:
 
     def session(self, access_key_id: str = DEFAULT_ACCESS_KEY, region: str = "us-east-1") -> boto3.Session:
         """A boto3 Session whose bedrock-runtime clients this emulator answers; the key id names the account."""
-        from .session import offline_session
+        return answered_session(self, access_key_id, region)
 
-        return offline_session(self, access_key_id=access_key_id, region=region)
+
+def offline_session(
+    emulator: Emulator | None = None, *, access_key_id: str | None = None, region: str = "us-east-1"
+) -> boto3.Session:
+    """A boto3 Session answered by `emulator` (a new one if None); `access_key_id` names the caller's credential
+    (its own account unless the emulator's `accounts` maps it to a shared one)."""
+    return (emulator or Emulator()).session(access_key_id or DEFAULT_ACCESS_KEY, region)

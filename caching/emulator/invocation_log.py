@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CachingError
+from ..rules.usage import Usage
 
 
 def account_number(account: str) -> str:
@@ -48,8 +49,9 @@ class InvocationLog:
         model_id: str,
         request: dict[str, Any],
         response: Any,
-        usage: dict[str, Any],
+        usage: Usage,
     ) -> None:
+        """Append the record of one answered call (`response` as logged: the body, or a stream's events)."""
         moment = datetime.fromtimestamp(at, timezone.utc)
         number = account_number(account)
         logged_id = (
@@ -73,14 +75,14 @@ class InvocationLog:
             "input": {
                 "inputContentType": "application/json",
                 "inputBodyJson": request,
-                "inputTokenCount": usage["inputTokens"],
-                "cacheReadInputTokenCount": usage["cacheReadInputTokens"],
-                "cacheWriteInputTokenCount": usage["cacheWriteInputTokens"],
+                "inputTokenCount": usage.inputTokens,
+                "cacheReadInputTokenCount": usage.cacheReadInputTokens,
+                "cacheWriteInputTokenCount": usage.cacheWriteInputTokens,
             },
             "output": {
                 "outputContentType": "application/json",
                 "outputBodyJson": response,
-                "outputTokenCount": usage["outputTokens"],
+                "outputTokenCount": usage.outputTokens,
             },
         }
         hour = self.folder / "AWSLogs" / number / "BedrockModelInvocationLogs" / region / moment.strftime("%Y/%m/%d/%H")

@@ -1,25 +1,27 @@
 """Bedrock Runtime over HTTP: routes, request bodies, responses and errors, shared by both ways in.
 
 The in-process session and the loopback server both hand raw HTTP (method, path, headers, body) to `handle`, so the
-same bytes come back either way. Converse and InvokeModel answer JSON; ConverseStream and InvokeModelWithResponseStream answer event-stream bytes; errors answer
-status 400/403/404 with `x-amzn-ErrorType`, which botocore turns into a real `ClientError`.
+same bytes come back either way. Converse and InvokeModel answer JSON; ConverseStream and InvokeModelWithResponseStream
+answer event-stream bytes; errors answer status 400/403/404/429 with `x-amzn-ErrorType`, which botocore turns into a
+real `ClientError`. `handle` asks a `Runtime` (the `Emulator`) for the answers, so this module needs no emulator.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
-from ..rules import RequestRejected
+from ..rules import API, RequestRejected
+from ..rules.messages import converse_form
+from ..rules.usage import Usage
+from .responses import latency_ms
 from .streams import converse_stream_bytes, invoke_stream_bytes
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 ROUTE = re.compile(
@@ -34,6 +36,24 @@ OPERATIONS = {
 }
 EVENT_STREAM = {"Content-Type": "application/vnd.amazon.eventstream"}
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/[^/]*/(?P<region>[^/,\s]+)/")
+
+
+class Runtime(Protocol):
+    """What `handle` asks of the emulator behind it."""
+
+    def account_for(self, credential: str) -> str: ...
+
+    def take_throttle(self) -> bool: ...
+
+    def count_tokens(self, model_id: str, counted: Any) -> int: ...
+
+    def converse(
+        self, model_id: str, request: dict[str, Any], account: str, operation: str = ..., region: str = ...
+    ) -> dict[str, Any]: ...
+
+    def invoke(
+        self, model_id: str, body: dict[str, Any], account: str, operation: str = ..., region: str = ...
+    ) -> tuple[dict[str, Any], Usage]: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +84,19 @@ def credential_of(headers: dict[str, str]) -> str | None:
     return None
 
 
-def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
+def counted_request(counted: Any) -> tuple[dict[str, Any], API]:
+    """The request a CountTokens `input` holds ({"converse": request} or {"invokeModel": {"body": "..."}}), in
+    Converse's shape, and the API it was written for."""
+    counted = counted if isinstance(counted, dict) else {}
+    if isinstance(counted.get("converse"), dict):
+        return counted["converse"], API.CONVERSE
+    invoke = counted.get("invokeModel")
+    if isinstance(invoke, dict) and isinstance(invoke.get("body"), str):  # a blob: base64 in the JSON
+        return converse_form(json.loads(base64.b64decode(invoke["body"]))), API.INVOKE
+    raise RequestRejected("CountTokens needs input.converse or input.invokeModel.body with the request to count.")
+
+
+def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
     """Answer one HTTP request the way Bedrock Runtime would."""
     route = ROUTE.match(path.split("?")[0])
     if method != "POST" or route is None:
@@ -100,7 +132,7 @@ def handle(emulator: Emulator, method: str, path: str, headers: dict[str, str], 
 
 
 def _answer(
-    emulator: Emulator, operation: str, model_id: str, request: dict[str, Any], account: str, region: str
+    emulator: Runtime, operation: str, model_id: str, request: dict[str, Any], account: str, region: str
 ) -> HttpAnswer:
     if operation == "CountTokens":
         payload = {"inputTokens": emulator.count_tokens(model_id, request.get("input"))}
@@ -108,14 +140,14 @@ def _answer(
     if operation.startswith("InvokeModel"):
         started = time.perf_counter()
         response, usage = emulator.invoke(model_id, request, account, operation, region)
-        latency = max(1, round((time.perf_counter() - started) * 1000))
+        latency = latency_ms(started)
         if operation == "InvokeModel":
             headers = {
                 "Content-Type": "application/json",
-                "X-Amzn-Bedrock-Input-Token-Count": str(usage["inputTokens"]),
-                "X-Amzn-Bedrock-Output-Token-Count": str(usage["outputTokens"]),
-                "X-Amzn-Bedrock-Cache-Read-Input-Token-Count": str(usage["cacheReadInputTokens"]),
-                "X-Amzn-Bedrock-Cache-Write-Input-Token-Count": str(usage["cacheWriteInputTokens"]),
+                "X-Amzn-Bedrock-Input-Token-Count": str(usage.inputTokens),
+                "X-Amzn-Bedrock-Output-Token-Count": str(usage.outputTokens),
+                "X-Amzn-Bedrock-Cache-Read-Input-Token-Count": str(usage.cacheReadInputTokens),
+                "X-Amzn-Bedrock-Cache-Write-Input-Token-Count": str(usage.cacheWriteInputTokens),
                 "X-Amzn-Bedrock-Invocation-Latency": str(latency),
             }
             return HttpAnswer(200, json.dumps(response).encode(), headers)

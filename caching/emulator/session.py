@@ -1,4 +1,4 @@
-"""In process: a real boto3 Session whose bedrock-runtime requests this emulator answers.
+"""In process: a real boto3 Session whose bedrock-runtime requests an emulator answers.
 
 botocore still validates each request against the service model, serializes and signs it, and parses the answer
 (event-stream bytes for ConverseStream) with its own parsers. The emulator only takes the place of the network,
@@ -7,30 +7,44 @@ through botocore's `before-send` event. Nothing is patched.
 
 from __future__ import annotations
 
+import functools
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.awsrequest import AWSResponse
 from urllib3 import HTTPResponse
 
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .service import HttpAnswer
 
+DEFAULT_ACCESS_KEY = "AKIAOFFLINEEXAMPLE01"
+SECOND_ACCESS_KEY = "AKIAOFFLINEEXAMPLE02"  # another account, for lessons on isolation
 OFFLINE_SECRET = "offline-emulator-secret"  # signing needs a secret; the emulator never checks it
 
 
-def offline_session(
-    emulator: Emulator | None = None, *, access_key_id: str | None = None, region: str = "us-east-1"
-) -> boto3.Session:
-    """A boto3 Session answered by `emulator` (a new one if None); `access_key_id` names the caller's credential
-    (its own account unless the emulator's `accounts` maps it to a shared one)."""
-    from .emulator import DEFAULT_ACCESS_KEY, Emulator
+class Answers(Protocol):
+    """Anything that answers raw HTTP the way Bedrock Runtime would (the `Emulator`)."""
 
-    emulator = emulator or Emulator()
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer: ...
+
+
+@functools.cache
+def _service_models() -> botocore.loaders.Loader:
+    """One loader of botocore's service models for every offline session: each session would otherwise read and parse
+    the same JSON files again (a fifth of a short example's time)."""
+    return botocore.loaders.create_loader()
+
+
+def answered_session(answers: Answers, access_key_id: str, region: str) -> boto3.Session:
+    """A boto3 Session whose bedrock-runtime requests `answers` handles; `access_key_id` signs them."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _service_models())
     session = boto3.Session(
-        aws_access_key_id=access_key_id or DEFAULT_ACCESS_KEY,
+        botocore_session=core,
+        aws_access_key_id=access_key_id,
         aws_secret_access_key=OFFLINE_SECRET,
         region_name=region,
     )
@@ -44,7 +58,7 @@ def offline_session(
         headers = {
             name: value.decode() if isinstance(value, bytes) else value for name, value in request.headers.items()
         }
-        http = emulator.handle(request.method, urlsplit(request.url).path, headers, body or b"")
+        http = answers.handle(request.method, urlsplit(request.url).path, headers, body or b"")
         raw = HTTPResponse(body=io.BytesIO(http.body), headers=http.headers, status=http.status, preload_content=False)
         return AWSResponse(request.url, http.status, raw.headers, raw)
 

@@ -12,6 +12,7 @@ import base64
 import json
 from typing import Any
 
+from ..rules.usage import Usage
 from .eventstream import encode_event
 
 TEXT_CHUNK = 80  # characters per streamed text delta
@@ -43,7 +44,7 @@ def _chunk(event: dict[str, Any]) -> bytes:
     return encode_event("chunk", {"bytes": payload})
 
 
-def invoke_stream_bytes(response: dict[str, Any], usage: dict[str, Any], latency_ms: int) -> bytes:
+def invoke_stream_bytes(response: dict[str, Any], usage: Usage, latency_ms: int) -> bytes:
     """An InvokeModel (Messages) response replayed as the chunks of InvokeModelWithResponseStream."""
     usage_in = {key: value for key, value in response["usage"].items() if key != "output_tokens"}
     start = {key: value for key, value in response.items() if key not in ("content", "usage")}
@@ -67,14 +68,14 @@ def invoke_stream_bytes(response: dict[str, Any], usage: dict[str, Any], latency
                 )
         out += _chunk({"type": "content_block_stop", "index": index})
     stop = {"stop_reason": response["stop_reason"], "stop_sequence": None}
-    out += _chunk({"type": "message_delta", "delta": stop, "usage": {"output_tokens": usage["outputTokens"]}})
+    out += _chunk({"type": "message_delta", "delta": stop, "usage": {"output_tokens": usage.outputTokens}})
     metrics = {
-        "inputTokenCount": usage["inputTokens"],
-        "outputTokenCount": usage["outputTokens"],
+        "inputTokenCount": usage.inputTokens,
+        "outputTokenCount": usage.outputTokens,
         "invocationLatency": latency_ms,
         "firstByteLatency": latency_ms,
-        "cacheReadInputTokenCount": usage["cacheReadInputTokens"],
-        "cacheWriteInputTokenCount": usage["cacheWriteInputTokens"],
+        "cacheReadInputTokenCount": usage.cacheReadInputTokens,
+        "cacheWriteInputTokenCount": usage.cacheWriteInputTokens,
     }
     out += _chunk({"type": "message_stop", "amazon-bedrock-invocationMetrics": metrics})
     return out

@@ -5,45 +5,70 @@ An example is one line: `return lesson(__doc__, show, argv, console)`, where `sh
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
 
+from .. import settings as _settings
 from ..backend import Backend, connect
-from ..errors import CachingError
+from ..errors import CANNOT_RUN, INTERRUPTED, CachingError
 from ..live import explain_error, is_fatal
 from ..rules import DEFAULT_MODEL_ID, Catalog, system_clock
-from ..settings import Settings, load, parser
+from ..settings import Settings, resolve
 from .team import below_minimum
+from .terminal import HelpFormatter, say_error
 
 __all__ = ["below_minimum", "console_for", "explain_error", "is_fatal", "lesson", "load", "parser", "run"]
+
+
+def parser(
+    description: str, *, approach: bool = False, ttl: bool = False, second_account: bool = False
+) -> argparse.ArgumentParser:
+    """The shared flags (`caching.settings.parser`), with help that fits the terminal."""
+    made = _settings.parser(description, approach=approach, ttl=ttl, second_account=second_account)
+    made.formatter_class = HelpFormatter
+    return made
+
+
+def load(
+    description: str,
+    argv: Sequence[str] | None = None,
+    *,
+    approach: bool = False,
+    ttl: bool = False,
+    second_account: bool = False,
+) -> Settings:
+    """Parse a program's flags and resolve its settings."""
+    return resolve(parser(description, approach=approach, ttl=ttl, second_account=second_account).parse_args(argv))
 
 
 def run(body: Callable[[Settings], int], console: Console, settings: Callable[[], Settings]) -> int:
     """Resolve the settings, then run the program's body with them.
 
-    A user's mistake (a bad flag or setting) or a known live failure prints one line and returns 1; Ctrl-C returns 130.
+    A user's mistake (a bad flag or setting) or a known live failure prints one error (`say_error`) and returns
+    its exit code (2: could not run); Ctrl-C returns 130.
     """
     try:
         resolved = settings()
     except CachingError as exc:
-        console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return 1
+        say_error(console, exc)
+        return exc.exit_code
     try:
         return body(resolved)
     except CachingError as exc:
-        console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        return 1
+        say_error(console, exc)
+        return exc.exit_code
     except KeyboardInterrupt:
         console.print("Interrupted.")
-        return 130
+        return INTERRUPTED
     except Exception as exc:
         message = explain_error(exc, resolved)
         if message is None:
             raise
-        console.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
-        return 1
+        say_error(console, message)
+        return CANNOT_RUN
 
 
 def console_for(console: Console | None) -> Console:

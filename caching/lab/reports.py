@@ -6,7 +6,6 @@ They render into any Console; tests use Console(file=io.StringIO(), width=100, c
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -15,19 +14,22 @@ from rich.text import Text
 
 from ..pricing import Cost
 from ..rules import Diagnosis
-from .tables import NotedTable, table
+from ..tables import NotedTable, bar_chart, table
+from ..words import ESTIMATE_LEGEND, plural, saving, tokens, usd
 
 if TYPE_CHECKING:  # the planner and the audit render without loading Strands or botocore
-    from ..strands.recorder import ObservedCall
+    from ..call import Call
     from ..strands.tracking import CallUsage, Turn
 
+# The number words and table helpers live below the planner and the audit (caching.words, caching.tables); they are
+# named here too so the examples find every screen helper in caching.lab.
 __all__ = [
     "bar_chart",
     "calls_table",
     "comparison_chart",
     "doctor_table",
-    "pct",
     "plural",
+    "saving",
     "session_line",
     "session_summary",
     "table",
@@ -36,31 +38,6 @@ __all__ = [
     "turns_table",
     "usd",
 ]
-
-
-def usd(amount: Decimal) -> str:
-    """Dollars: to the micro-dollar below $1 (single calls cost fractions of a cent), to the cent from $1."""
-    return f"${amount:.6f}" if abs(amount) < 1 else f"${amount:,.2f}"
-
-
-ESTIMATE = "~"
-ESTIMATE_LEGEND = (
-    "~ an estimate made offline (prose about 1.11 x characters / 4, code and JSON more); live runs show Bedrock's "
-    "own counts."
-)
-
-
-def tokens(count: int, estimated: bool = False) -> str:
-    """A token count, marked when it is an offline estimate (zero is zero either way)."""
-    return f"{ESTIMATE if estimated and count else ''}{count:,}"
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def pct(fraction: float) -> str:
-    return f"{fraction:+.1%}"
 
 
 def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_token: bool = False) -> NotedTable:
@@ -101,8 +78,8 @@ def turn_line(turn: Turn) -> Text:
     return Text(
         f"Turn {turn.number}: read {tokens(u.cacheReadInputTokens, e)} | write {tokens(u.cacheWriteInputTokens, e)} | "
         f"regular {tokens(u.inputTokens, e)} | output {tokens(u.outputTokens, e)} | cost {usd(c.total)} "
-        f"(uncached {usd(c.uncached_input + c.output)}) | input savings {pct(c.input_savings)}, "
-        f"total {pct(c.total_savings)}"
+        f"(uncached {usd(c.uncached_input + c.output)}) | input {saving(c.input_savings)}, in all "
+        f"{saving(c.total_savings)}, against no caching"
     )
 
 
@@ -113,19 +90,18 @@ def session_line(turns: Sequence[Turn]) -> Text:
     cost = sum((t.cost for t in turns), Cost())
     calls = sum(len(t.calls) for t in turns)
     saved = cost.uncached_input - cost.input
-    effect = f"saved {usd(saved)} on input" if saved >= 0 else f"paid {usd(-saved)} more for input than uncached"
     return Text(
-        f"Session: {plural(len(turns), 'turn')}, {plural(calls, 'call')}, cost {usd(cost.total)}, "
-        f"{effect} ({pct(cost.input_savings)})"
+        f"Session: {plural(len(turns), 'turn')}, {plural(calls, 'call')}, cost {usd(cost.total)}; input "
+        f"{saving(cost.input_savings, 'no caching')} ({usd(abs(saved))})"
     )
 
 
 def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
-    """One row per turn: calls, tokens of each kind, cost, input and total savings."""
-    caption = "input %, total %: saved against no caching (negative while the write premium is not repaid)"
+    """One row per turn: calls, tokens of each kind, cost, and what caching did to the input cost."""
+    caption = "input: the input cost against no caching (a write costs more until later reads repay it)"
     estimated = any(call.estimated for turn in turns for call in turn.calls)
     out = table(title, caption + ("\n" + ESTIMATE_LEGEND if estimated else ""))
-    for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input %", "total %"):
+    for column in ("turn", "calls", "read", "write", "regular", "output", "cost", "input"):
         out.add_column(column, justify="right", no_wrap=True)
     for turn in turns:
         u, c = turn.usage, turn.cost
@@ -137,8 +113,7 @@ def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
             tokens(u.inputTokens, estimated),
             tokens(u.outputTokens, estimated),
             usd(c.total),
-            pct(c.input_savings),
-            pct(c.total_savings),
+            saving(c.input_savings),
         )
     return out
 
@@ -148,38 +123,29 @@ def session_summary(turns: Sequence[Turn]) -> Group:
     return Group(turns_table(turns, "Session summary"), session_line(turns))
 
 
-def bar_chart(values: dict[str, Decimal], title: str, notes: dict[str, str] | None = None, width: int = 40) -> Group:
-    """Horizontal bars scaled to the largest value, each with its amount and an optional note."""
-    biggest = max(values.values(), default=Decimal(0))
-    label = max((len(name) for name in values), default=0)
-    lines = [Text(title)]
-    for name, amount in values.items():
-        filled = 0 if not biggest else round(width * amount / biggest)
-        note = f"  {notes[name]}" if notes and name in notes else ""
-        lines.append(Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(amount)}{note}"))
-    return Group(*lines)
-
-
 def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Group:
-    """Cost per approach as horizontal bars, with each approach's savings against no caching."""
+    """Cost per approach as horizontal bars, each with what it saves against no caching."""
     totals = {name: sum((t.cost for t in turns), Cost()) for name, turns in results.items() if turns}
-    notes = {name: pct(cost.total_savings) for name, cost in totals.items()}
+    notes = {name: saving(cost.total_savings) for name, cost in totals.items()}
     return bar_chart(
-        {name: c.total for name, c in totals.items()}, "Total cost by approach (input + output)", notes, width
+        {name: c.total for name, c in totals.items()},
+        "Total cost by approach (input + output), against no caching",
+        notes,
+        width,
     )
 
 
-def doctor_table(diagnosed: Sequence[tuple[ObservedCall, Diagnosis]], title: str = "Cache doctor") -> NotedTable:
+def doctor_table(diagnosed: Sequence[tuple[Call, Diagnosis]], title: str = "Cache doctor") -> NotedTable:
     """One row per recorded call: its agent, tokens read and written, and the doctor's diagnosis."""
     out = NotedTable(title, [("call", "right"), ("agent", "left"), ("read", "right"), ("write", "right")], "diagnosis")
     for number, (call, diagnosis) in enumerate(diagnosed, start=1):
-        usage = call.usage or {}
+        failed = call.error is not None
         out.add_row(
             [
                 str(number),
                 call.agent,
-                f"{usage.get('cacheReadInputTokens', 0):,}" if call.usage is not None else "-",
-                f"{usage.get('cacheWriteInputTokens', 0):,}" if call.usage is not None else "-",
+                "-" if failed else f"{call.usage.cacheReadInputTokens:,}",
+                "-" if failed else f"{call.usage.cacheWriteInputTokens:,}",
             ],
             f"{diagnosis.kind.upper()}: {diagnosis.message}",
         )

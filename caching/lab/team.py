@@ -17,6 +17,7 @@ from strands.models import BedrockModel
 from strands.tools.executors import SequentialToolExecutor
 
 from ..rules import DEFAULT_MODEL_ID, Catalog, text_tokens
+from ..rules.approaches import DEFAULT as DEFAULT_APPROACH
 from ..strands.approaches import ApproachSetup, setup
 from ..strands.tracking import UsageTracker
 
@@ -60,7 +61,7 @@ class Team:
 def build_team(
     models: Callable[[ApproachSetup], BedrockModel],
     tracker: UsageTracker,
-    approach: str = "combined",
+    approach: str = DEFAULT_APPROACH,
     ttl: str = "5m",
     tag: str = "",
 ) -> Team:

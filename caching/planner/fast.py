@@ -9,7 +9,7 @@ Where the points go is not re-stated: `_points` asks the approach registry (rule
 The look-up, the refresh and the 1h/5m write split in `_Run.step` are a documented specialisation of
 `PromptCache.lookup` and `PromptCache.commit` (rules/cache.py), inlined on ints because a plan runs them millions of
 times; they are pinned to the engine by a differential property test over every approach of the registry
-(tests/test_planner_fast.py): change one, and that test names the workload where they part.
+(tests/planner/test_planner_fast.py): change one, and that test names the workload where they part.
 """
 
 from __future__ import annotations

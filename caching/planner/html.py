@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..lab.reports import usd
+from ..words import usd
 from .report import cells, describe, label
 from .simulate import PlanResult
 from .sweep import Sweep
@@ -56,7 +56,7 @@ def plan_html(results: Sequence[PlanResult], sweep: Sweep | None) -> str:
 
 def _table(results: Sequence[PlanResult]) -> str:
     head = "".join(
-        f"<th>{name}</th>" for name in ("approach", "ttl", "total cost", "input cost", "input saved", "best %", "hits")
+        f"<th>{name}</th>" for name in ("approach", "ttl", "total cost", "input cost", "vs none", "best %", "hits")
     )
     rows = ["<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells(r)) + "</tr>" for r in results]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.text import Text
 
-from ..lab.reports import bar_chart, pct, plural, usd
-from ..lab.tables import NotedTable
 from ..rules.approaches import approach
 from ..strands.approaches import recipe
+from ..tables import NotedTable, bar_chart
+from ..words import plural, saving, usd
 from .simulate import PlanResult
 from .sweep import WHOLE_UP_TO_CALLS, BreakEven, Sweep
 from .workload import Distribution, Workload
@@ -40,12 +40,13 @@ def _latency(w: Workload) -> str:
 def plan_table(results: Sequence[PlanResult]) -> NotedTable:
     """One row per approach and TTL: cost, savings, share of the best possible savings, hits, where writes go."""
     caption = (
-        "best %: share of the input savings the rules allow (an oracle that knows every reuse). "
+        "vs none: the input cost against no caching. best %: share of the input savings the rules allow (an oracle "
+        "that knows every reuse). "
         "hits: calls that read the cache. writes: tokens written to the shared prefix (tools + system) / to "
         "conversation history."
     )
     columns = [("approach", "left"), ("ttl", "left")]
-    columns += [(name, "right") for name in ("total cost", "input cost", "input saved", "best %", "hits")]
+    columns += [(name, "right") for name in ("total cost", "input cost", "vs none", "best %", "hits")]
     out = NotedTable("Cost by approach and TTL", columns, "writes", caption, note_prefix="writes ")
     for result in results:
         tally = result.tally
@@ -55,7 +56,7 @@ def plan_table(results: Sequence[PlanResult]) -> NotedTable:
 
 
 def cells(result: PlanResult) -> list[str]:
-    """A run's row of the plan table (and of the HTML page's): approach, ttl, total cost, input cost, input saved,
+    """A run's row of the plan table (and of the HTML page's): approach, ttl, total cost, input cost, against none,
     best %, hits."""
     cost, tally = result.cost, result.tally
     return [
@@ -63,7 +64,7 @@ def cells(result: PlanResult) -> list[str]:
         approach(result.approach).ttl_label(result.ttl),
         usd(cost.total),
         usd(cost.input),
-        pct(cost.input_savings),
+        saving(cost.input_savings),
         f"{result.share_of_best:.0%}",
         f"{tally.hits / tally.calls:.0%}" if tally.calls else "-",
     ]
@@ -82,7 +83,7 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
     costs = {label(r): r.cost.total for r in results}
     lines.append(bar_chart(costs, "Total cost (input + output)"))
     lines.append(
-        Text(f"Best possible input cost (oracle): {usd(oracle.input)}, {pct(oracle.input_savings)} against no caching.")
+        Text(f"Best possible input cost (oracle): {usd(oracle.input)}, {saving(oracle.input_savings, 'no caching')}.")
     )
     cheapest = min(results, key=lambda r: r.cost.total)
     lines.append(

@@ -14,9 +14,10 @@ from queue import Queue
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..lab.tables import plain
-from ..rules.approaches import DEFAULT
+from ..errors import CachingError
+from ..rules.approaches import DEFAULT as DEFAULT_APPROACH
 from ..rules.approaches import approach as find_approach
+from ..tables import plain
 from .fast import simulate_runs
 from .html import plan_html
 from .report import plan_json, plan_report, sweep_chart, sweep_json
@@ -102,15 +103,11 @@ def plan(
     write the plan as a page to that file."""
     # The sweep and the break-even set 5m against 1h: only an approach that takes the asked TTL can tell them apart.
     caching = [a for a in workload.approaches if not find_approach(a).picks_own_ttl]
-    approach = DEFAULT if DEFAULT in caching else caching[0] if caching else workload.approaches[0]
+    approach = DEFAULT_APPROACH if DEFAULT_APPROACH in caching else caching[0] if caching else "none"
     if over is not None and html is not None:
-        console.print(
-            "Error: --sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time.",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+        raise CachingError(
+            "--sweep prints a chart instead of the plan, and --html writes the plan: run them one at a time."
         )
-        return 1
     if over is not None:
         with console.status(f"Sweeping {over}...") if console.is_terminal else contextlib.nullcontext():
             result = sweep(workload, approach, over)
@@ -137,14 +134,9 @@ def plan(
         try:
             Path(html).write_text(page, encoding="utf-8")
         except OSError as exc:
-            console.print(
-                f"Error: cannot write the HTML plan to {html!r} ({exc.strerror}): check the folder exists and is "
-                "writable.",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
-            return 1
+            raise CachingError(
+                f"Cannot write the HTML plan to {html!r} ({exc.strerror}): check the folder exists and is writable."
+            ) from None
         if not as_json:
             console.print(plain(f"Wrote the plan as a page to {html} ({len(page.encode()):,} bytes)."))
     return 0

@@ -24,7 +24,7 @@ from ..rules.approaches import Shape
 from ..rules.approaches import approach as find_approach
 from ..rules.oracle import Chain
 from ..rules.tokens import MESSAGE_FRAMING_TOKENS
-from ..usage import Usage
+from ..rules.usage import Usage
 from .workload import Workload
 
 ACCOUNT = "planner"
@@ -69,7 +69,9 @@ class Tally:
         self.output += usage.outputTokens
 
     def usage(self) -> Usage:
-        return Usage.by_kind(self.regular, self.output, self.read, self.write_5m, self.write_1h)
+        return Usage.of(
+            regular=self.regular, output=self.output, read=self.read, write_5m=self.write_5m, write_1h=self.write_1h
+        )
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CachingError
-from ..rules import DEFAULT_MODEL_ID, Catalog
+from ..rules import DEFAULT_MODEL_ID, TTLS, Catalog
 from ..rules.approaches import NAMES as EVERY_APPROACH
 
 if sys.version_info >= (3, 11):
@@ -186,7 +186,7 @@ def convert(name: str, value: Any) -> Any:
     if name == "arrivals_over":
         return seconds(value, name)
     if name in ("approaches", "ttls"):
-        choices = EVERY_APPROACH if name == "approaches" else ("5m", "1h")
+        choices = EVERY_APPROACH if name == "approaches" else TTLS
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items or any(item not in choices for item in items):
             raise WorkloadError(f"{name} must be a list drawn from {', '.join(choices)}; got {_short(value)}.")

@@ -22,8 +22,11 @@ from .prompt import (
     check_layout,
     linearize,
 )
+from .severity import Severity
 from .tokens import block_tokens, text_tokens
 from .ttl import TTL, TTL_SECONDS, TTLS
+from .usage import Usage
+from .variant import Variant
 
 __all__ = [
     "API",
@@ -52,6 +55,9 @@ __all__ = [
     "Prompt",
     "PromptCache",
     "RequestRejected",
+    "Severity",
+    "Usage",
+    "Variant",
     "block_tokens",
     "cache_keys",
     "check_layout",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .outcomes import Word
+from .word import Word
 
 
 class API(Word):

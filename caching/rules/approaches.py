@@ -20,10 +20,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..errors import LayoutError
-from .outcomes import Word
 from .places import Place
 from .prompt import Block, Checkpoint
 from .ttl import TTL
+from .word import Word
 
 
 class Anchor(Word):
@@ -200,8 +200,8 @@ REGISTRY: tuple[Approach, ...] = (
     ),
 )
 BY_NAME: dict[str, Approach] = {approach.name: approach for approach in REGISTRY}
+DEFAULT = "combined"  # what the lab runs when no approach is chosen: Strands' automatic strategy plus the tools
 NAMES: tuple[str, ...] = tuple(BY_NAME)
-DEFAULT = "combined"  # the lab's: every point Strands places, plus the tools
 
 
 def approach(name: str, fix: str = "choose one") -> Approach:

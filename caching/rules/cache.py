@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from .catalog import DEFAULT_MODEL_ID, Catalog, ModelInfo
 from .outcomes import NEW, Action, CheckpointOutcome, Kind, Miss
 from .prompt import Block, Prompt, linearize
-from .ttl import TTL_SECONDS
+from .ttl import TTL, TTL_SECONDS
 
 # Measured live (Sonnet 4.6, Oct 2026): a checkpoint still finds the previous entry when 21 content blocks were added
 # after it (20 in between plus the checkpoint's own block); 22 or more always miss. AWS and Anthropic say "about 20".
@@ -37,7 +37,7 @@ SWEEP_EVERY_CALLS = 1_000  # `commit` drops forgotten entries at least this many
 
 @dataclass
 class Entry:
-    ttl: str
+    ttl: TTL
     expires_at: float
     ready: bool = True  # False while the request that wrote it has not begun its response: nobody can read it yet
 
@@ -65,7 +65,7 @@ def next_digest(previous: str, block: Block) -> str:
 def prefix_digests(prompt: Prompt, known: list[str] | None = None) -> list[str]:
     """digests[i] identifies the first i blocks (and the prompt's variant): a hash chain, so each prefix costs one
     step. `known`: the digests of this prompt's first len(known) - 1 blocks, from an earlier prompt that shares them."""
-    digests = list(known) if known else [hashlib.sha256(prompt.variant.encode()).hexdigest()]
+    digests = list(known) if known else [hashlib.sha256(prompt.variant.key).hexdigest()]
     for block in prompt.blocks[len(digests) - 1 :]:
         digests.append(next_digest(digests[-1], block))
     return digests
@@ -211,16 +211,14 @@ class PromptCache:
         outcomes: list[CheckpointOutcome] = []
         written: list[Entry] = []
         written_at: list[int] = []
-        last_write = {"1h": 0, "5m": 0}
+        last_write = dict.fromkeys(TTL, 0)
         for index, point in enumerate(points):
             tokens = tokens_before[point.position]
             reads = index == reader
-            action, reason, miss, detail = (
-                (Action.READ if reads else Action.SKIP),
-                ("" if reads else Kind.COVERED),
-                "",
-                "",
-            )
+            action = Action.READ if reads else Action.SKIP
+            reason: Kind | None = None if reads else Kind.COVERED
+            miss: Kind | None = None
+            detail = ""
             if point.position > read_position:
                 if misses is not None and not reads:
                     miss, detail = misses[index].kind, misses[index].detail
@@ -232,7 +230,7 @@ class PromptCache:
                     written.append(by_account[account])
                     written_at.append(point.position)
                     last_write[point.ttl] = point.position
-                    action, reason = (Action.READ_WRITE if reads else Action.WRITE), ""
+                    action, reason = (Action.READ_WRITE if reads else Action.WRITE), None
             if misses is not None:
                 outcomes.append(
                     CheckpointOutcome(
@@ -250,8 +248,8 @@ class PromptCache:
                 )
 
         # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
-        end_1h = max(last_write["1h"], read_position)
-        end = max(end_1h, last_write["5m"])
+        end_1h = max(last_write[TTL.ONE_HOUR], read_position)
+        end = max(end_1h, last_write[TTL.FIVE_MINUTES])
         write_1h = tokens_before[end_1h] - read_tokens
         write_5m = tokens_before[end] - tokens_before[end_1h]
         return CacheResult(

@@ -12,14 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .api import API
 from .cache import LOOKBACK_BLOCKS
 from .catalog import ModelInfo
+from .messages import body_place
 from .outcomes import Kind, Miss, duration
-from .places import SYSTEM, TOOLS
+from .places import SYSTEM, TOOLS, Place
 from .prompt import Prompt
+from .severity import Severity
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?|\b\d{1,2}:\d{2}(?::\d{2})?\b|\b\d{10,13}\b")
 REQUEST_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+DYNAMIC = ((TIMESTAMP, "a timestamp"), (REQUEST_ID, "a request id"))
 REMEMBERED = 16  # earlier requests kept per model and account to find what changed
 CALLERS = 256  # model and account pairs remembered; the least recently seen is forgotten first
 SMALL_EDIT_CHARS = 64  # an edit this short (or a tenth of the block) leaves a block recognisably "the same block"
@@ -31,6 +35,50 @@ class Diagnosis:
 
     kind: Kind
     message: str
+
+    @property
+    def severity(self) -> Severity:
+        """A rejected request, or one whose every checkpoint is below the minimum, can never read: an error. A read
+        is worth knowing; every other miss costs a write."""
+        if self.kind in (Kind.REJECTED, Kind.BELOW_MINIMUM):
+            return Severity.ERROR
+        return Severity.INFO if self.kind == Kind.HIT else Severity.WARNING
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """A value in a block's text that changes from call to call: what it is, and where it starts."""
+
+    value: str
+    looks_like: str
+    start: int
+
+    @property
+    def words(self) -> str:
+        """The one wording lint, diff and the doctor use for it."""
+        return f"{self.value!r} looks like {self.looks_like}; move it after the checkpoint"
+
+
+def dynamic_text(text: str, start: int = 0, end: int | None = None) -> Dynamic | None:
+    """The first timestamp or request id in `text` that overlaps characters start..end (the whole text by default):
+    the one detector behind lint's finding and the doctor's "prefix changed" words."""
+    end = len(text) if end is None else end
+    for pattern, looks_like in DYNAMIC:
+        for match in pattern.finditer(text):
+            if match.start() <= max(start, end - 1) and match.end() > start:
+                return Dynamic(match.group(), looks_like, match.start())
+    return None
+
+
+def below_minimum(have: int, model: ModelInfo) -> str:
+    """A prefix too short to be cached, in the words lint, diff and the doctor share (the count is an estimate)."""
+    return f"prefix below minimum: ~{have:,} < {model.min_tokens:,} tokens for {model.short}"
+
+
+def own_place(request: dict[str, Any], place: Place, api: str) -> Place:
+    """`place` of a request's Converse form, named in the request's own terms (an InvokeModel body has no
+    cachePoint blocks)."""
+    return body_place(request, place) if api == API.INVOKE else place
 
 
 def diagnose(
@@ -46,7 +94,7 @@ def diagnose(
     if not write:
         have, need = prompt.tokens_before(prompt.checkpoints[-1].position), model.min_tokens
         if have < need:
-            message = f"prefix below minimum: ~{have:,} < {need:,} tokens for {model.short}; add about {need - have:,}"
+            message = f"{below_minimum(have, model)}; add about {need - have:,}"
         else:  # the prefix looks big enough, yet nothing was cached: the real minimum must be higher
             message = (
                 f"prefix below minimum: nothing was cached although the prefix is about {have:,} tokens, so "
@@ -128,11 +176,15 @@ class History:
         if nearest is None:
             return first
         shared, _, before, before_request = nearest
+        if before.variant != prompt.variant and shared:
+            changed = " and ".join(prompt.variant.differences(before.variant))
+            like = "same content as an earlier request" if shared >= len(prompt.blocks) else "like an earlier request"
+            return f"{like}, but {changed}, and that keys the cache: keep it the same between calls"
         if shared >= min(len(before.blocks), len(prompt.blocks)):
-            if before.variant != prompt.variant:
+            if shared < len(before.blocks):
                 return (
-                    f"same content as an earlier request, but {_variant_change(before.variant, prompt.variant)}, "
-                    "and that keys the cache: keep it the same between calls"
+                    "an earlier request holds this whole prompt, but no entry of it ends at or within "
+                    f"{LOOKBACK_BLOCKS} blocks before this request's checkpoints: {write:,} tokens written"
                 )
             return f"the conversation moved on: {write:,} tokens written for the next call to read"
         old, new = _text(before_request, before, shared), _text(request, prompt, shared)
@@ -142,15 +194,12 @@ class History:
             return "tool definitions changed: every cached level was invalidated" if shared or edited else first
         if not edited and (shared == 0 or place.section == SYSTEM):
             return first  # another prompt altogether, not a change to this one
-        at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
-        for pattern, looks_like in ((TIMESTAMP, "a timestamp"), (REQUEST_ID, "a request id")):
-            for match in pattern.finditer(new):
-                if match.start() <= at < match.end():
-                    return (
-                        f"prefix changed in {place.words} at character {at}: {match.group()!r} looks like "
-                        f"{looks_like}; move it after the checkpoint"
-                    )
-        return f"prefix changed in {place.words} at character {at}: keep what changes after the last cachePoint"
+        at, tail = _common_ends(old, new)
+        where = f"prefix changed in {own_place(request, place, prompt.variant.api).words} at character {at}"
+        found = dynamic_text(new, at, len(new) - tail)
+        if found is not None:
+            return f"{where}: {found.words}"
+        return f"{where}: keep what changes after the last cachePoint"
 
 
 def _alike(before: Prompt, before_request: dict[str, Any], prompt: Prompt, request: dict[str, Any], index: int) -> int:
@@ -164,11 +213,22 @@ def _alike(before: Prompt, before_request: dict[str, Any], prompt: Prompt, reque
 
 def _common_ends(old: str, new: str) -> tuple[int, int]:
     """The lengths of the common start and of the common end after it."""
-    start = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
-    tail = 0
-    while tail < min(len(old), len(new)) - start and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
+    start = _longest(min(len(old), len(new)), lambda n: old[:n] == new[:n])
+    room = min(len(old), len(new)) - start
+    tail = _longest(room, lambda n: old[len(old) - n :] == new[len(new) - n :])
     return start, tail
+
+
+def _longest(most: int, same: Callable[[int], bool]) -> int:
+    """The largest n <= most with same(n), for a `same` that holds up to some n and fails after it. A binary search
+    over slice comparisons: texts run to tens of thousands of characters, and a loop over them in Python is slow."""
+    if same(most):
+        return most
+    low, high = 0, most  # same(low) holds, same(high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if same(middle) else (low, middle)
+    return low
 
 
 def _shared_blocks(prompt: Prompt, other: Prompt) -> int:
@@ -179,28 +239,3 @@ def _shared_blocks(prompt: Prompt, other: Prompt) -> int:
             break
         shared += 1
     return shared
-
-
-VARIANT_WORDS = {
-    "api": "it went through another API (Converse and InvokeModel build different prompts)",
-    "thinking": "its thinking settings differ",
-    "effort": "its effort setting differs",
-    "tools": "its tool choice differs (auto or none vs any or a named tool)",
-}
-
-
-def _settings(variant: str) -> dict[str, str]:
-    """ "converse|thinking=off|effort=high|tools=auto" -> {"api": "converse", "thinking": "off", ...}."""
-    api, *rest = variant.split("|")
-    settings = {"api": api}
-    for part in rest:
-        name, _, value = part.partition("=")
-        settings[name] = value
-    return settings
-
-
-def _variant_change(before: str, now: str) -> str:
-    """Which of the settings that key the cache (see prompt.variant) differ between two prompts."""
-    old, new = _settings(before), _settings(now)
-    changed = [VARIANT_WORDS[name] for name in VARIANT_WORDS if old.get(name) != new.get(name)]
-    return " and ".join(changed) or "a setting that keys the cache differs"

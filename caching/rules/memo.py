@@ -12,10 +12,12 @@ from collections import OrderedDict
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from .api import API
 from .cache import prefix_digests
 from .catalog import ModelInfo
-from .prompt import Prompt, Resume, blocks_before, linearize, variant
+from .prompt import Prompt, Resume, blocks_before, linearize
 from .tokens import canonical_json
+from .variant import Variant
 
 REMEMBERED_BYTES = 64_000_000  # prompt bytes of the requests remembered; the least recently used are forgotten
 PER_OPENING = 4  # requests remembered per first message (conversations that open alike)
@@ -34,10 +36,10 @@ class Linearizer:
 
     def __init__(self, budget: int = REMEMBERED_BYTES) -> None:
         self.budget = budget
-        self._seen: OrderedDict[tuple[str, str, str], list[_Seen]] = OrderedDict()
+        self._seen: OrderedDict[tuple[str, Variant, str], list[_Seen]] = OrderedDict()
         self._size = 0
 
-    def __call__(self, request: dict[str, Any], model: ModelInfo, api: str = "converse") -> tuple[Prompt, list[str]]:
+    def __call__(self, request: dict[str, Any], model: ModelInfo, api: API = API.CONVERSE) -> tuple[Prompt, list[str]]:
         key = self._key(request, model, api)
         earlier = self._nearest(request, self._seen.get(key, [])) if key else None
         if earlier is None:
@@ -52,7 +54,7 @@ class Linearizer:
         return prompt, digests
 
     @staticmethod
-    def _key(request: dict[str, Any], model: ModelInfo, api: str) -> tuple[str, str, str] | None:
+    def _key(request: dict[str, Any], model: ModelInfo, api: str) -> tuple[str, Variant, str] | None:
         """Where earlier requests of the same conversation are kept: the model, the variant and the first block."""
         messages = request.get("messages")
         if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
@@ -61,7 +63,11 @@ class Linearizer:
         first = content[0] if isinstance(content, list) and content and isinstance(content[0], dict) else {}
         opening = first.get("text")
         try:
-            return model.base_id, variant(request, api), opening if isinstance(opening, str) else canonical_json(first)
+            return (
+                model.base_id,
+                Variant.of(request, api),
+                opening if isinstance(opening, str) else canonical_json(first),
+            )
         except (TypeError, ValueError):
             return None
 
@@ -82,7 +88,7 @@ class Linearizer:
                 break  # the request goes on from this one: good enough, stop looking
         return best
 
-    def _remember(self, key: tuple[str, str, str], seen: _Seen) -> None:
+    def _remember(self, key: tuple[str, Variant, str], seen: _Seen) -> None:
         kept = self._seen.pop(key, [])
         kept.insert(0, seen)
         self._size += seen.size

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .places import Place
 from .prompt import RequestRejected
 
 POINT = "cachePoint"
@@ -124,21 +125,6 @@ def converse_form(body: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-def anthropic_usage(usage: dict[str, Any]) -> dict[str, Any]:
-    """Converse usage as InvokeModel reports it."""
-    details = {d["ttl"]: d["inputTokens"] for d in usage.get("cacheDetails", [])}
-    return {
-        "input_tokens": usage["inputTokens"],
-        "cache_creation_input_tokens": usage["cacheWriteInputTokens"],
-        "cache_read_input_tokens": usage["cacheReadInputTokens"],
-        "cache_creation": {
-            "ephemeral_5m_input_tokens": details.get("5m", 0),
-            "ephemeral_1h_input_tokens": details.get("1h", 0),
-        },
-        "output_tokens": usage["outputTokens"],
-    }
-
-
 def converse_usage(usage: dict[str, Any]) -> dict[str, Any]:
     """InvokeModel usage (Anthropic's names) under Converse's names, as the rest of the library reads usage."""
     found = usage.get("cache_creation")
@@ -167,3 +153,16 @@ def anthropic_content(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             out.append({"type": "text", "text": block.get("text", "")})
     return out
+
+
+def body_place(request: dict[str, Any], place: Place) -> Place:
+    """The place in the InvokeModel body that became `place` in its Converse form (`request`): the body has no
+    cachePoint blocks, so a cachePoint is named by the block whose cache_control it came from."""
+    items = place.items_in(request)
+    index = place.index - 1 if _is_point(items, place.index) else place.index
+    index -= sum(1 for i in range(min(index, len(items))) if _is_point(items, i))
+    return place.moved(index)
+
+
+def _is_point(items: list[Any], index: int) -> bool:
+    return 0 <= index < len(items) and isinstance(items[index], dict) and POINT in items[index]

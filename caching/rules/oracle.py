@@ -9,8 +9,8 @@ prefix reaches the model's minimum; reading and writing take at most three check
 
 from __future__ import annotations
 
-from ..usage import Usage
 from .ttl import TTL
+from .usage import Usage
 
 HOUR, FIVE = TTL.ONE_HOUR.seconds, TTL.FIVE_MINUTES.seconds
 
@@ -104,4 +104,4 @@ class Chain:
     def best(self) -> Usage:
         """The tokens of the cheapest path so far, by kind (no output: the oracle decides only how input is sent)."""
         _, regular, read, write_5m, write_1h = min(self.paths.values(), key=lambda path: path[0])
-        return Usage.by_kind(regular=regular, read=read, write_5m=write_5m, write_1h=write_1h)
+        return Usage.of(regular=regular, read=read, write_5m=write_5m, write_1h=write_1h)

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from .places import Place
-
-
-class Word(str, Enum):
-    """An enum whose members print as their value (a str mixin alone prints "Kind.HIT" on some Pythons)."""
-
-    def __str__(self) -> str:
-        return str(self.value)
+from .ttl import TTL
+from .word import Word
 
 
 class Kind(Word):
@@ -65,7 +59,7 @@ class Miss:
     `distance` blocks back beyond the lookback, an entry of another account, or a new prefix."""
 
     kind: Kind
-    ttl: str = ""
+    ttl: TTL | None = None
     idle: float = 0.0
     distance: int = 0
 
@@ -89,16 +83,16 @@ class CheckpointOutcome:
     A read found the entry this request read, at the checkpoint or up to the lookback before it (`read_distance`
     blocks back; -1 for the other checkpoints); a read+write then also wrote the longer prefix up to itself. A write
     or a skip carries `miss`, why nothing was read at this checkpoint; a skip carries `reason`, why nothing was
-    written or read there.
+    written or read there (each None when there is nothing to explain).
     """
 
     place: Place
     position: int
     prefix_tokens: int
-    ttl: str
+    ttl: TTL
     action: Action
-    reason: str = ""  # a Kind, or "" when there is nothing to explain
-    miss: str = ""  # a Kind, or ""
+    reason: Kind | None = None
+    miss: Kind | None = None
     read_distance: int = -1
     detail: str = ""
     minimum: int = 0

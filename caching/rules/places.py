@@ -56,6 +56,25 @@ class Place:
             return f"system block {self.index}"
         return f"message {self.message} block {self.index}"
 
+    def moved(self, index: int) -> Place:
+        """The place at `index` in the same list."""
+        if self.section == TOOLS:
+            return Place.tool(index)
+        return Place.system(index) if self.section == SYSTEM else Place.content(self.message or 0, index)
+
+    def items_in(self, request: dict[str, Any]) -> list[Any]:
+        """The list this place's block is in, in `request` (empty when the request has no such list)."""
+        try:
+            if self.section == TOOLS:
+                found = request["toolConfig"]["tools"]
+            elif self.section == SYSTEM:
+                found = request["system"]
+            else:
+                found = request["messages"][self.message]["content"]
+        except (KeyError, IndexError, TypeError):
+            return []
+        return found if isinstance(found, list) else []
+
     def block_in(self, request: dict[str, Any]) -> Any:
         """The block at this place in `request`, or None when the request has no such block."""
         try:

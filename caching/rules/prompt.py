@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from .api import API
 from .catalog import ModelInfo
 from .places import Place
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
 from .ttl import TTL, TTL_SECONDS, TTLS
+from .variant import Variant
 
 MAX_CHECKPOINTS = 4
+DEFAULT_VARIANT = Variant()  # Converse, no thinking, high effort, auto tool choice
 TOKENS = attrgetter("tokens")
 
 
@@ -56,8 +59,8 @@ class Prompt:
     # Computed from the blocks, unless a caller passes its own counts: the planner (built block by block) and the
     # doctor (the estimate scaled to the totals Bedrock reported).
     cumulative: tuple[int, ...] = ()
-    # What else keys the cache besides the bytes (see `variant`): a different variant shares no entry.
-    variant: str = ""
+    # What else keys the cache besides the bytes: a different variant shares no entry.
+    variant: Variant = DEFAULT_VARIANT
 
     def __post_init__(self) -> None:
         if not self.cumulative:
@@ -169,32 +172,16 @@ def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> lis
     return _walk(request, model)[1]
 
 
-def variant(request: dict[str, Any], api: str = "converse") -> str:
-    """The settings that key the cache besides the prompt's bytes (each measured live as a miss when it changes): the
-    API (Converse and InvokeModel build different prompts), the thinking configuration, output_config.effort (absent
-    means high) and the tool-choice group (auto, none and absent are one group; any and tool another)."""
-    extra = request.get("additionalModelRequestFields") or {}
-    extra = extra if isinstance(extra, dict) else {}
-    thinking = extra.get("thinking") or {}
-    thinking = thinking if isinstance(thinking, dict) else {}
-    mode = thinking.get("type", "disabled")
-    budget = thinking.get("budget_tokens", "") if mode != "disabled" else ""
-    output = extra.get("output_config") or {}
-    effort = output.get("effort", "high") if isinstance(output, dict) else "high"
-    tool_config = request.get("toolConfig") or {}
-    choice = tool_config.get("toolChoice") if isinstance(tool_config, dict) else None
-    forced = isinstance(choice, dict) and ("any" in choice or "tool" in choice)
-    return f"{api}|thinking={'off' if mode == 'disabled' else f'{mode}:{budget}'}|effort={effort}|tools={'forced' if forced else 'auto'}"
-
-
-def linearize(request: dict[str, Any], model: ModelInfo, api: str = "converse", resume: Resume | None = None) -> Prompt:
+def linearize(
+    request: dict[str, Any], model: ModelInfo, api: API = API.CONVERSE, resume: Resume | None = None
+) -> Prompt:
     """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules. `api` is
     "invoke" for a request converted from an InvokeModel body (`messages.converse_form`). With `resume`, the messages
     it keeps are taken from the earlier prompt as they are (see `rules.memo`)."""
     _check_conversation(request.get("messages"), resume.kept if resume else 0)
     _check_inference(request.get("inferenceConfig"))
     blocks, checkpoints = _walk(request, model, resume)
-    prompt = Prompt(tuple(blocks), tuple(checkpoints), variant=variant(request, api))
+    prompt = Prompt(tuple(blocks), tuple(checkpoints), variant=Variant.of(request, api))
     if prompt.total_tokens > model.context_tokens:
         raise RequestRejected(
             f"Input is too long for requested model: about {prompt.total_tokens:,} tokens (estimated offline), the "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import LayoutError
-from .outcomes import Word
+from .word import Word
 
 
 class TTL(Word):

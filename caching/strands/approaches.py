@@ -51,7 +51,7 @@ class ApproachSetup:
             return BedrockModel(model_id=model_id, **client, **self.model_settings)
 
 
-class Call(NamedTuple):
+class Constructor(NamedTuple):
     """A constructor call: a name from Strands (or this library) and its keyword arguments."""
 
     name: str
@@ -68,9 +68,9 @@ class Recipe(NamedTuple):
     """An approach with Strands, as data: the model keyword and its config, the hand-placed system point's TTL
     (None: a plain system prompt), and the hook."""
 
-    model: tuple[str, Call] | None
+    model: tuple[str, Constructor] | None
     system_ttl: TTL | None
-    hook: Call | None
+    hook: Constructor | None
 
 
 def _ttl_kwarg(ttl: TTL) -> tuple[tuple[str, str | bool], ...]:
@@ -88,19 +88,19 @@ def recipe_of(entry: Approach, ttl: TTL) -> Recipe:
             *_ttl_kwarg(auto[-1].ttl.pick(ttl, False)),
             *((("tools_ttl", True),) if tools else ()),
         )
-        model = ("cache_config", Call("CacheConfig", config))
+        model = ("cache_config", Constructor("CacheConfig", config))
     for rule in hand:
         if rule.anchor is Anchor.TOOLS:
             model = (
                 "cache_tools",
-                Call("CacheToolsConfig", (("type", "default"), *_ttl_kwarg(rule.ttl.pick(ttl, False)))),
+                Constructor("CacheToolsConfig", (("type", "default"), *_ttl_kwarg(rule.ttl.pick(ttl, False)))),
             )
     system = next((rule.ttl.pick(ttl, False) for rule in hand if rule.anchor is Anchor.SYSTEM), None)
     hook = None
     if hooked:
         from_default = () if entry.name == HOOK_DEFAULT else (("approach", entry.name),)
         asked = any(rule.ttl is TTLRule.ASKED for rule in hooked)
-        hook = Call("RollingCheckpoints", (*from_default, *(_ttl_kwarg(ttl) if asked else ())))
+        hook = Constructor("RollingCheckpoints", (*from_default, *(_ttl_kwarg(ttl) if asked else ())))
     return Recipe(model, system, hook)
 
 

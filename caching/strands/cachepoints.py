@@ -5,27 +5,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LayoutError
-from ..rules import TTLS, Catalog, RequestRejected, check_layout
+from ..rules import TTL, Catalog, RequestRejected, check_layout
 
 if TYPE_CHECKING:
     from strands.types.content import SystemContentBlock
 
 
-def cache_point(ttl: str | None = None) -> dict[str, Any]:
+def cache_point(ttl: TTL | str | None = None) -> dict[str, Any]:
     """A `{"cachePoint": ...}` block; ttl None means Bedrock's default (5m)."""
-    if ttl is not None and ttl not in TTLS:
-        raise LayoutError(f"A cache TTL must be '5m' or '1h', got {ttl!r}: pass ttl='5m' or ttl='1h'.")
-    return {"cachePoint": {"type": "default", **({"ttl": ttl} if ttl else {})}}
+    point = {"type": "default"}
+    if ttl is not None:
+        point["ttl"] = TTL.parse(ttl, "pass ttl='5m' or ttl='1h'").value
+    return {"cachePoint": point}
 
 
-def cached_system_prompt(text: str, ttl: str | None = None) -> list[SystemContentBlock]:
+def cached_system_prompt(text: str, ttl: TTL | str | None = None) -> list[SystemContentBlock]:
     """A system prompt followed by a cachePoint: everything before it (tools, then this text) is cacheable."""
     if not text.strip():
         raise LayoutError("The system prompt is empty: there is nothing to cache before the cachePoint.")
     return [{"text": text}, {"cachePoint": cache_point(ttl)["cachePoint"]}]
 
 
-def validate_layout(request: dict[str, Any]) -> list[tuple[str, str]]:
+def validate_layout(request: dict[str, Any]) -> list[tuple[str, TTL]]:
     """Check a Converse request's cache points before sending: count, ttl values, 1h support, TTL order.
 
     Returns (where, ttl) for each cachePoint; raises LayoutError with Bedrock's reason.

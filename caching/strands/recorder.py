@@ -18,36 +18,22 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from botocore.response import StreamingBody
 
+from ..call import Call
 from ..errors import RecordingError, redact
+from ..rules.api import API
 from ..rules.messages import converse_usage
+from ..rules.usage import Usage
 
 OPERATIONS = ("Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream")
 
 # The name of the Strands agent whose model call is being sent. UsageTracker sets it before each model call;
 # Strands sends from a worker thread that inherits this context, so the recorder can label each request.
 calling_agent: ContextVar[str | None] = ContextVar("calling_agent", default=None)
-
-
-@dataclass(frozen=True)
-class ObservedCall:
-    """One model call as a client saw it: who sent it, when, the request body, and the usage or the error."""
-
-    agent: str
-    at: float
-    model_id: str
-    request: dict[str, Any]
-    usage: dict[str, Any] | None = None
-    error: str | None = None
-    api: str = "converse"  # "invoke": InvokeModel with an Anthropic Messages body (usage kept under Converse's names)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
 
 
 class _StreamTap:
@@ -95,7 +81,7 @@ class CallRecorder:
     """Keeps each observed call in `calls`, and appends it to a JSONL file if given."""
 
     def __init__(self, path: str | Path | None = None, clock: Callable[[], float] = time.time) -> None:
-        self.calls: list[ObservedCall] = []
+        self.calls: list[Call] = []
         self.path = Path(path) if path else None
         self.clock = clock
         self._pending = threading.local()
@@ -129,8 +115,8 @@ class CallRecorder:
     def _start(self, label: str, params: dict[str, Any], model: Any) -> None:
         if model.name not in OPERATIONS:
             return
-        api = "invoke" if model.name.startswith("InvokeModel") else "converse"
-        if api == "invoke":
+        api = API.INVOKE if model.name.startswith("InvokeModel") else API.CONVERSE
+        if api == API.INVOKE:
             try:
                 request = json.loads(params.get("body") or b"{}")
             except ValueError:
@@ -142,15 +128,17 @@ class CallRecorder:
         agent = calling_agent.get() or label
         self._pending.call = (agent, self.clock(), str(params.get("modelId", "")), request, api)
 
-    def _take(self) -> tuple[str, float, str, dict[str, Any], str] | None:
+    def _take(self) -> tuple[str, float, str, dict[str, Any], API] | None:
         pending = getattr(self._pending, "call", None)
         self._pending.call = None
         return pending
 
     @staticmethod
-    def _call(pending: tuple[str, float, str, dict[str, Any], str], **answer: Any) -> ObservedCall:
+    def _call(
+        pending: tuple[str, float, str, dict[str, Any], API], usage: dict[str, Any] | None = None, error: str = ""
+    ) -> Call:
         agent, at, model_id, request, api = pending
-        return ObservedCall(agent, at, model_id, request, api=api, **answer)
+        return Call(agent, at, model_id, request, Usage.from_bedrock(usage or {}), error or None, api)
 
     def _after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         pending = self._take() if model.name in OPERATIONS else None
@@ -183,7 +171,7 @@ class CallRecorder:
         if pending is not None:
             self._finish(self._call(pending, error=redact(str(exception))))
 
-    def _finish(self, call: ObservedCall) -> None:
+    def _finish(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
             if self.path:

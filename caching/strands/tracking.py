@@ -9,6 +9,7 @@ Strands' `accumulated_usage`, which is a lifetime running total of one agent onl
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,24 +21,23 @@ from strands.hooks import (
     HookRegistry,
 )
 
+from ..call import Call
 from ..check.doctor import Doctor
 from ..pricing import Cost, cost_of
-from ..rules import CallOutcome, Diagnosis
-from ..usage import Usage
-from .recorder import CallRecorder, ObservedCall, calling_agent
+from ..rules import Diagnosis
+from ..rules.usage import Usage
+from .recorder import CallRecorder, calling_agent
 
 if TYPE_CHECKING:
     from ..emulator import Emulator
 
 
-@dataclass(frozen=True)
-class CallUsage:
-    """One model call: which agent made it, its number in the turn, its model id, usage and timings."""
+@dataclass(frozen=True, kw_only=True)
+class CallUsage(Call):
+    """One model call as Strands' hooks see it (the response, not the request: `request` is None), with its number
+    in the turn, the TTL it asked for, its time to first token and the reason shown beside it."""
 
-    agent: str
     number: int
-    model_id: str
-    usage: Usage
     turn: int = 1
     requested_ttl: str = "5m"
     first_token_ms: int | None = None
@@ -47,10 +47,6 @@ class CallUsage:
     @property
     def cost(self) -> Cost:
         return cost_of(self.usage, self.model_id, self.requested_ttl)
-
-    @property
-    def outcome(self) -> CallOutcome:
-        return CallOutcome.of(self.usage.cacheReadInputTokens, self.usage.cacheWriteInputTokens)
 
 
 @dataclass
@@ -134,10 +130,12 @@ class UsageTracker:
             turn.calls.append(
                 CallUsage(
                     agent=name,
-                    number=len(turn.calls) + 1,
+                    at=time.time(),
                     model_id=str(getattr(agent.model, "config", {}).get("model_id", "")),
-                    turn=turn.number,
+                    request=None,
                     usage=Usage.from_bedrock(raw),
+                    number=len(turn.calls) + 1,
+                    turn=turn.number,
                     requested_ttl=requested_ttl(agent),
                     first_token_ms=metrics.get("timeToFirstByteMs"),
                     reason=self.explain(name, raw) if self.explain else "",
@@ -169,8 +167,9 @@ class EmulatorReasons:
 
     def __call__(self, agent: str, usage: dict[str, Any]) -> str:
         with self._lock:
+            counted = Usage.from_bedrock(usage)
             for record in reversed(self.emulator.records):
-                if record.number not in self._claimed and record.usage == usage:
+                if record.number not in self._claimed and record.usage == counted:
                     self._claimed.add(record.number)
                     return record.diagnosis.message if record.diagnosis else ""
         return ""
@@ -183,7 +182,7 @@ class DoctorReasons:
         self.recorder = recorder
         self.doctor = doctor or Doctor()
         self._seen = 0
-        self._diagnosed: list[tuple[ObservedCall, Diagnosis]] = []
+        self._diagnosed: list[tuple[Call, Diagnosis]] = []
         self._lock = threading.Lock()
 
     def __call__(self, agent: str, usage: dict[str, Any]) -> str:
@@ -191,9 +190,10 @@ class DoctorReasons:
             for call in self.recorder.calls[self._seen :]:  # the doctor reads calls once each, in order
                 self._diagnosed.append((call, self.doctor.observe(call)))
             self._seen = len(self.recorder.calls)
+            counted = Usage.from_bedrock(usage)
             for index in range(len(self._diagnosed) - 1, -1, -1):
                 call, diagnosis = self._diagnosed[index]
-                if call.agent == agent and call.usage == usage:
+                if call.agent == agent and call.usage == counted:
                     del self._diagnosed[index]
                     return diagnosis.message
         return ""

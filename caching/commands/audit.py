@@ -1,0 +1,72 @@
+"""`caching audit LOGS...`: hit rate, waste, miss causes and a what-if, from Bedrock's model invocation logs."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from ..errors import DONE, FINDING, CachingError
+from ..settings import S3_ENDPOINT_VARIABLE, setting
+from .check import print_json
+from .flags import positive, rate
+
+
+def audit_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="log files or folders, or s3://bucket/prefix")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--min-hit-rate", type=rate, help="exit 1 when the hit rate is below this (0.8 or 80%%)")
+    parser.add_argument("--since", help="only calls at or after this time (UTC, e.g. 2026-11-30)")
+    parser.add_argument("--until", help="only calls before this time (UTC)")
+    parser.add_argument(
+        "--show-text", action="store_true", help="quote prompt text in the examples (hidden by default)"
+    )
+    parser.add_argument(
+        "--jobs", type=positive, default=1, help="processes: the calls are partitioned by account and model (default 1)"
+    )
+
+
+def audit_command(args: argparse.Namespace, console: Console) -> int:
+    """0, 1 when the hit rate is below --min-hit-rate, 2 when the logs could not be read at all."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from ..audit.audit import audit
+    from ..audit.logs import when
+    from ..audit.parallel import audit_parallel
+    from ..audit.report import as_json, render
+    from ..audit.sources import read
+
+    bounds = {}
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        bounds[name] = when(value) if value else None
+        if value and bounds[name] is None:
+            raise CachingError(
+                f"--{name} must be a date or time like 2026-11-30 or 2026-11-30T12:00:00Z, got {value!r}."
+            )
+
+    def s3_client() -> object:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=setting(S3_ENDPOINT_VARIABLE))
+
+    columns = (SpinnerColumn(), TextColumn("Auditing: {task.completed:,} records read"))
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("audit", total=None)
+        parallel = args.jobs > 1
+        calls, step = read(args.paths, s3_client, defer=parallel), lambda n: progress.advance(task, n)
+        options = (args.show_text, bounds["since"], bounds["until"])
+        result = audit_parallel(calls, args.jobs, *options, step) if parallel else audit(calls, *options, step)
+    if not result.total.calls and not result.errors:
+        for problem in result.problems[:20]:
+            console.print(problem, markup=False, highlight=False)
+        raise CachingError("No model invocation log record was found: point at the S3 prefix or files of your logs.")
+    if args.json:
+        print_json(console, as_json(result))
+    else:
+        console.print(render(result))
+    if args.min_hit_rate is not None and result.total.hit_rate < args.min_hit_rate:
+        if not args.json:
+            console.print(f"Hit rate {result.total.hit_rate:.1%} is below the required {args.min_hit_rate:.1%}.")
+        return FINDING
+    return DONE

@@ -1,0 +1,124 @@
+"""`caching doctor`, `caching lint` and `caching diff`: one verdict on a recording or a saved request."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict, replace
+from typing import Any
+
+from rich.console import Console
+
+from ..check.doctor import Doctor
+from ..check.lint import ERROR, INFO, as_github, diff, lint
+from ..check.lint import load as load_saved
+from ..check.recording import Problem, iter_recording
+from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
+from ..lab.reports import doctor_table
+from ..lab.terminal import say_error
+from ..words import plural
+
+
+def print_json(console: Console, value: object) -> None:
+    """JSON for programs: printed whole, never wrapped or highlighted."""
+    console.print(json.dumps(value, indent=2), markup=False, highlight=False, soft_wrap=True)
+
+
+def doctor_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recording", help="a JSONL file written by --record or CallRecorder")
+    parser.add_argument("--json", action="store_true", help="print the diagnosis of each call as JSON")
+
+
+def doctor(args: argparse.Namespace, console: Console) -> int:
+    """Explain every call in a recording made with --record or a CallRecorder (0, or 2 when none can be read)."""
+    path, doc = args.recording, Doctor()
+    diagnosed, skipped = [], []
+    try:
+        for item in iter_recording(path):
+            if isinstance(item, Problem):
+                skipped.append(f"{path}: {item}")
+                if not args.json:
+                    console.print(skipped[-1], markup=False, highlight=False, soft_wrap=True)
+            else:  # the table needs no request: keep only what it shows, so memory stays small
+                diagnosed.append((replace(item, request={}), doc.observe(item)))
+    except OSError as exc:
+        raise CachingError(f"Cannot read {path!r} ({exc.strerror}): record one with --record FILE.jsonl.") from None
+    if not diagnosed:
+        raise CachingError(f"{path!r} holds no usable call: record one with --record FILE.jsonl.")
+    if args.json:
+        calls: list[dict[str, Any]] = [
+            {
+                "call": number,
+                "agent": call.agent,
+                "model_id": call.model_id,
+                "read": None if call.error is not None else call.usage.cacheReadInputTokens,
+                "write": None if call.error is not None else call.usage.cacheWriteInputTokens,
+                "error": call.error,
+                "kind": str(diagnosis.kind),
+                "message": diagnosis.message,
+            }
+            for number, (call, diagnosis) in enumerate(diagnosed, start=1)
+        ]
+        print_json(console, {"recording": path, "calls": calls, "skipped": skipped})
+    else:
+        console.print(doctor_table(diagnosed, f"{plural(len(diagnosed), 'call')} in {path}"))
+    return DONE
+
+
+def lint_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("requests", nargs="+", metavar="REQUEST.json", help="JSON files, each holding a request body")
+    parser.add_argument("--model", help="the model id to check against (default: the request's modelId)")
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--github", action="store_true", help="print GitHub Actions annotations")
+
+
+def lint_command(args: argparse.Namespace, console: Console) -> int:
+    """0 when every file is clean, 1 on an error-level finding, 2 when a file could not be read (the others are
+    still checked)."""
+    worst, every = DONE, []
+    for path in args.requests:
+        try:
+            saved = load_saved(path, args.model)
+        except CachingError as exc:
+            say_error(console, exc)
+            worst = CANNOT_RUN
+            continue
+        findings = lint(saved)
+        every += [{"file": path, **asdict(finding)} for finding in findings]
+        if args.github:
+            console.print(as_github(findings, path), markup=False, highlight=False, soft_wrap=True)
+        elif not args.json:
+            for finding in findings:
+                line = f"{path}: {finding.level}: {finding.place}: {finding.message}"
+                console.print(line, markup=False, highlight=False)
+        if any(f.level == ERROR for f in findings):
+            worst = max(worst, FINDING)
+    if args.json:
+        print_json(console, every)
+    elif not args.github and worst < CANNOT_RUN:  # a summary only when every file was read
+        errors, infos = (sum(f["level"] == level for f in every) for level in (ERROR, INFO))
+        notes = f", {infos} info" if infos else ""
+        console.print(
+            f"{plural(errors, 'error')}, {plural(len(every) - errors - infos, 'warning')}{notes} (token counts are "
+            "estimates)."
+        )
+    return worst
+
+
+def diff_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("first", help="request A (JSON), sent first")
+    parser.add_argument("second", help="request B (JSON), sent after it")
+    parser.add_argument("--model", help="the model id (default: the requests' modelId)")
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+
+def diff_command(args: argparse.Namespace, console: Console) -> int:
+    """0 when B reads all A cached, 1 when it misses some, 2 when a request could not be read."""
+    before, after = load_saved(args.first, args.model), load_saved(args.second, args.model)
+    found = diff(before, after)
+    if args.json:
+        answer = {"reads_all": found.reads_all, "read_tokens": found.read_tokens, "why": found.sentence}
+        console.print(json.dumps(answer), markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(f"{args.second} after {args.first}: {found.sentence}", markup=False, highlight=False)
+    return DONE if found.reads_all else FINDING

@@ -1,0 +1,44 @@
+"""`caching serve`: the offline Bedrock emulator on loopback, for any client (boto3, Strands, the AWS CLI)."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from ..errors import DONE, CachingError
+from .flags import port
+
+
+def serve_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=port, default=8765, help="TCP port on 127.0.0.1 (default 8765, 0 picks one)")
+    parser.add_argument("--verbose", action="store_true", help="log each request")
+    parser.add_argument(
+        "--invocation-log", metavar="DIR", help="write model invocation logs here, as Bedrock does to S3"
+    )
+
+
+def serve(args: argparse.Namespace, console: Console) -> int:
+    """Answer until Ctrl-C, which is how it is meant to stop: 0; 2 when the port cannot be used."""
+    from ..emulator import Emulator, EmulatorServer
+
+    try:
+        server = EmulatorServer(Emulator(invocation_log=args.invocation_log), args.port, quiet=not args.verbose)
+    except OSError as exc:
+        raise CachingError(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port.") from None
+    lines = (  # whole lines, never wrapped: they are meant to be copied
+        f"Offline Bedrock emulator on {server.url} (loopback only). Ctrl-C stops it.",
+        f'  boto3: boto3.client("bedrock-runtime", endpoint_url="{server.url}")',
+        f'  Strands: BedrockModel(endpoint_url="{server.url}", model_id=...)',
+        "  Any access key id works; it names the account whose cache you use.",
+    )
+    try:
+        for line in lines:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        console.file.flush()
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("\nStopped.", markup=False, highlight=False)
+    finally:
+        server.server_close()
+    return DONE

@@ -1,0 +1,60 @@
+"""How every program here talks to a terminal: one way to say an error, and help that fits its width.
+
+`say_error` is the one place an error is printed (the CLI's commands and the examples' runner all call it), as
+llm prints a `click.ClickException`: "Error: " and the sentence, never markup, wrapped to the console's width.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import textwrap
+
+from rich.console import Console
+
+from ..tables import plain
+
+LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
+
+
+def say_error(console: Console, message: object) -> None:
+    """Print "Error: <message>" as plain text (no markup, control characters shown escaped), wrapped to the width."""
+    lines = textwrap.wrap(f"Error: {message}", max(console.width, 20), break_on_hyphens=False)
+    console.print(plain("\n".join(lines)), highlight=False, soft_wrap=True)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help wrapped to the terminal, words kept whole (a model id is never split at its hyphens).
+
+    The description is a docstring: each paragraph is refilled, a line that starts with a label ("Run:", "Look
+    for:") or with spaces starts a block of its own, and a wrapped block hangs under the text after its label.
+    """
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False, break_long_words=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        for paragraph in textwrap.dedent(text).strip("\n").split("\n\n"):
+            blocks: list[str] = []
+            for line in paragraph.splitlines():
+                starts = not blocks or line[:1].isspace() or LABEL.match(line)
+                if starts:
+                    blocks.append(line.rstrip())
+                else:
+                    blocks[-1] += " " + line.strip()
+            for block in blocks:
+                label = LABEL.match(block)
+                hang = " " * (label.end() if label else len(block) - len(block.lstrip()))
+                out += textwrap.wrap(
+                    block,
+                    width,
+                    initial_indent=indent,
+                    subsequent_indent=indent + hang,
+                    break_on_hyphens=False,
+                    break_long_words=False,
+                    replace_whitespace=False,
+                    drop_whitespace=True,
+                )
+            out.append("")
+        return "\n".join(out).rstrip("\n")
