@@ -202,6 +202,7 @@ REGISTRY: tuple[Approach, ...] = (
 BY_NAME: dict[str, Approach] = {approach.name: approach for approach in REGISTRY}
 DEFAULT = "combined"  # what the lab runs when no approach is chosen: Strands' automatic strategy plus the tools
 NAMES: tuple[str, ...] = tuple(BY_NAME)
+HOOK_DEFAULT = "rolling"  # the approach whose message points RollingCheckpoints() places when not told another
 
 
 def approach(name: str, fix: str = "choose one") -> Approach:

@@ -24,10 +24,9 @@ from typing import Any
 
 from strands.hooks import BeforeModelCallEvent, HookRegistry
 
-from ..rules.approaches import Anchor, By, TTLRule
+from ..rules.approaches import HOOK_DEFAULT, Anchor, By, TTLRule
 from ..rules.approaches import approach as find_approach
 from ..rules.ttl import TTL
-from .approaches import HOOK_DEFAULT
 
 
 def _point(ttl: TTL) -> dict[str, Any]:
