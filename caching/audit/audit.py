@@ -21,6 +21,7 @@ from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
 from ..rules.usage import Usage
 from .logs import LoggedCall
+from .rates import LEAD, rates
 from .replay import Oracle, Prepared, Replays, Spend, prepare
 from .sources import Line, decode
 
@@ -57,7 +58,13 @@ class Group:
 
     @property
     def hit_rate(self) -> float:
-        return self.hits / self.calls if self.calls else 0.0
+        """The lead hit rate (rates.LEAD: calls that read / all calls)."""
+        return LEAD.of(self.calls, self.hits, self.usage)
+
+    @property
+    def rates(self) -> dict[str, float]:
+        """Every hit rate in use (rates.RATES), by name."""
+        return rates(self.calls, self.hits, self.usage)
 
 
 @dataclass

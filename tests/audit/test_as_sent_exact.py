@@ -9,8 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from caching.audit import audit, read
+from caching.audit import audit, read, render
 from caching.audit.audit import AS_SENT
+from caching.audit.logs import when
 from caching.audit.report import as_json
 from caching.pricing import prices_for
 
@@ -111,15 +112,10 @@ def test_a_read_no_logged_write_explains_is_said_once(tmp_path: Path) -> None:
     ]
     result = audited(tmp_path, lines)
     as_sent = result.what_if[AS_SENT]
-    assert (as_sent.unexplained, as_sent.unexplained_first) == (2, f"{tmp_path / 'calls.json'}:1")
+    where = f"{tmp_path / 'calls.json'}:1"
+    assert (as_sent.unexplained, as_sent.first_unexplained) == (2, (when("2026-11-30T10:00:00Z"), where))
     paid = hand_cost(12, 3_310, {}) + hand_cost(0, 3_310, {"5m": 140}) + hand_cost(0, 3_500, {})
     assert as_sent.cost.total == paid and as_sent.wasted_tokens == 0  # the 140 written were read (and more)
-    text = render_with(lambda console: console.print(_render(result)), width=80)
+    text = render_with(lambda console: console.print(render(result)) or 0, width=80)
     assert text.count("2 calls read cached tokens that no earlier logged call had written") == 1
-    assert as_json(result)["unexplained_reads"] == {"calls": 2, "first": f"{tmp_path / 'calls.json'}:1"}
-
-
-def _render(result: Any) -> Any:
-    from caching.audit import render
-
-    return render(result)
+    assert as_json(result)["unexplained_reads"] == {"calls": 2, "first": where}
