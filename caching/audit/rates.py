@@ -35,7 +35,7 @@ RATES = (
     HitRate(
         "cache_efficiency",
         "cache efficiency",
-        'read tokens / (read + written), AWS\'s "cache efficiency"',
+        "read / (read + written) tokens, as AWS's guidance defines it",
         lambda _, __, usage: _ratio(
             usage.cacheReadInputTokens, usage.cacheReadInputTokens + usage.cacheWriteInputTokens
         ),
@@ -43,7 +43,7 @@ RATES = (
     HitRate(
         "input_read",
         "input read",
-        "read tokens / all input (regular + read + written)",
+        "read / all input tokens (regular + read + written)",
         lambda _, __, usage: _ratio(usage.cacheReadInputTokens, usage.prompt_tokens),
     ),
 )

@@ -116,6 +116,6 @@ def test_a_read_no_logged_write_explains_is_said_once(tmp_path: Path) -> None:
     assert (as_sent.unexplained, as_sent.first_unexplained) == (2, (when("2026-11-30T10:00:00Z"), where))
     paid = hand_cost(12, 3_310, {}) + hand_cost(0, 3_310, {"5m": 140}) + hand_cost(0, 3_500, {})
     assert as_sent.cost.total == paid and as_sent.wasted_tokens == 0  # the 140 written were read (and more)
-    text = render_with(lambda console: console.print(render(result)) or 0, width=80)
+    text = render_with(lambda console: console.print(render(result)) or 0, width=300)
     assert text.count("2 calls read cached tokens that no earlier logged call had written") == 1
     assert as_json(result)["unexplained_reads"] == {"calls": 2, "first": where}
