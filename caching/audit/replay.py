@@ -377,8 +377,9 @@ class AsLogged(Replay):
 
     def _unexplained(self, call: LoggedCall) -> None:
         self.spend.unexplained += 1
-        if self.spend.first_unexplained is None:
-            self.spend.first_unexplained = (call.at, call.where)
+        first = (call.at, call.where)  # the earliest, as parts audited apart agree on (Spend.absorb)
+        if self.spend.first_unexplained is None or first < self.spend.first_unexplained:
+            self.spend.first_unexplained = first
 
     def _let_go(self, entry: Entry) -> None:
         super()._let_go(entry)
