@@ -20,7 +20,7 @@ from ..rules import Catalog, Kind
 from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
 from ..rules.usage import Usage
-from .logs import LoggedCall
+from .logs import Disagreeing, LoggedCall, Window
 from .replay import Oracle, Prepared, Replays, Spend, prepare
 from .sources import Line, decode
 
@@ -83,6 +83,8 @@ class AuditResult:
     unpriced: int
     errors: int
     replayed: Group = field(default_factory=Group)  # the calls the what-if replays, with what they cost as paid
+    outside: Window = field(default_factory=Window)  # the calls left out by --since and --until
+    disagreeing: Disagreeing = field(default_factory=Disagreeing)  # records whose cache counts disagree
 
 
 class Audit:
@@ -97,6 +99,7 @@ class Audit:
         self.oracle = Oracle()
         self.problems: list[str] = []
         self.unparsed = self.unpriced = self.errors = 0
+        self.outside, self.disagreeing = Window(), Disagreeing()
         self.catalog = Catalog()
         self.linearizer = Linearizer()
 
@@ -110,7 +113,10 @@ class Audit:
             return
         call = item
         if (self.since is not None and call.at < self.since) or (self.until is not None and call.at >= self.until):
+            self.outside.add(call.at)
             return
+        if call.disagreement:
+            self.disagreeing.add(f"{call.where}: {call.disagreement}")
         if call.error:
             self.errors += 1
             return
@@ -176,11 +182,13 @@ class Audit:
             causes,
             what_if,
             self.oracle.cost(),
-            self.problems,
+            self.problems + self.disagreeing.told(),
             self.unparsed,
             self.unpriced,
             self.errors,
             replayed,
+            self.outside,
+            self.disagreeing,
         )
 
 

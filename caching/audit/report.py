@@ -11,6 +11,7 @@ from rich.text import Text
 from ..tables import table
 from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
+from .logs import identity_names
 
 TOP = 10  # rows per breakdown
 
@@ -21,10 +22,10 @@ def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
     for column in ("calls", "hit rate", "spend", "input"):
         out.add_column(column, justify="right", no_wrap=True)
     ranked = sorted(groups.items(), key=lambda item: -item[1].cost.total)
+    names = identity_names(groups)  # an IAM ARN as role/name, with its account where the name is not enough
     for key, group in ranked[:TOP]:
-        shown = key.split(":", 5)[-1] if key.startswith("arn:") else key  # an IAM ARN: role/name or user/name
         out.add_row(
-            Text(shown),
+            Text(names[key]),
             f"{group.calls:,}",
             f"{group.hit_rate:.0%}",
             usd(group.cost.total),

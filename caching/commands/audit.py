@@ -8,6 +8,7 @@ from rich.console import Console
 
 from ..errors import DONE, FINDING, CachingError
 from ..settings import S3_ENDPOINT_VARIABLE, setting
+from ..words import plural
 from .check import print_json
 from .flags import positive, rate
 
@@ -60,6 +61,12 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     if not result.total.calls and not result.errors:
         for problem in result.problems[:20]:
             console.print(problem, markup=False, highlight=False)
+        if result.outside.calls:
+            window = " ".join(f"--{name} {getattr(args, name)}" for name in ("since", "until") if getattr(args, name))
+            raise CachingError(
+                f"No call falls in the time window {window}: it left out {plural(result.outside.calls, 'call')} "
+                f"({result.outside.span()}); widen or drop the window."
+            )
         raise CachingError("No model invocation log record was found: point at the S3 prefix or files of your logs.")
     if args.json:
         print_json(console, as_json(result))
