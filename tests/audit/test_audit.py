@@ -52,7 +52,8 @@ def tokens(report: dict[str, Any]) -> tuple[int, int, int, int, int, int]:
             "s3/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/09/20261130T090000000Z_converse.json",
             (2, 1, 12, 2_500, 2_500, 200),
         ),
-        # ConverseStream, gzipped: usage from the metadata event.
+        # ConverseStream, gzipped, logged as the assembled response and without the metadata cache counts (as some
+        # streaming records are): the read comes from the body.
         (
             "s3/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/09/20261130T090200000Z_stream.json.gz",
             (1, 1, 9, 2_500, 0, 40),
