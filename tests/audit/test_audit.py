@@ -185,12 +185,18 @@ def test_s3_end_to_end_through_boto3_with_gzipped_objects(s3_server: Any, tmp_pa
         Key="bedrock/AWSLogs/111122223333/BedrockModelInvocationLogs/broken.json.gz",
         Body=b"\x1f\x8bnot gzip",
     )
+    check = "bedrock/AWSLogs/111122223333/BedrockModelInvocationLogs/amazon-bedrock-logs-permission-check"
+    s3_server.put_object(Bucket="logs-bucket", Key=check, Body=b"")  # Bedrock's own, written when logging was set up
     report = audit_json("s3://logs-bucket/bedrock")
     local = audit_json(str(S3_TREE))
     assert tokens(report) == tokens(local)
     assert report["not_counted"]["unparsed"] == 0  # the large body was fetched from S3 and replayed
     assert audit_json("s3://logs-bucket/bedrock", "--jobs", "2") == report  # fetched by the parent, then dealt
     assert any("broken.json.gz" in problem for problem in report["skipped_records"])
+    assert (
+        f"s3://logs-bucket/{check}: Bedrock's permission check, written when logging to this prefix was set up; not a log, skipped."
+        in report["skipped_records"]
+    )
     missing = render_with(lambda c: cli(["audit", "s3://no-such-bucket/x"], c), width=200, expect=2)
     assert missing.startswith("Error: Cannot list 's3://no-such-bucket/x' (NoSuchBucket)")
 
