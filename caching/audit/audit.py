@@ -20,7 +20,8 @@ from ..rules import Catalog, Kind
 from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
 from ..rules.usage import Usage
-from .logs import Disagreeing, LoggedCall, Window
+from .counts import Disagreeing
+from .logs import LoggedCall, Window
 from .replay import Oracle, Prepared, Replays, Spend, prepare
 from .sources import Line, decode
 

@@ -16,7 +16,8 @@ from ..check.recording import Problem
 from ..errors import CachingError
 from ..pricing import Cost
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
-from .logs import Disagreeing, LoggedCall, Window, model_of
+from .counts import Disagreeing
+from .logs import LoggedCall, Window, model_of
 from .replay import Spend
 from .sources import Line, decode
 
