@@ -26,6 +26,7 @@ METADATA = {
 METRICS = "amazon-bedrock-invocationMetrics"
 CACHE_COUNTS = {"cacheReadInputTokens": "tokens read", "cacheWriteInputTokens": "tokens written"}
 SOURCES = ("the metadata", "the body", "the invocation metrics")  # the order each count is taken in
+WRITTEN = "cacheWriteInputTokens"
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -76,12 +77,8 @@ def _metrics(body: Any) -> dict[str, Any]:
 
 def _metadata(record: dict[str, Any]) -> dict[str, Any]:
     """The counts Bedrock writes beside the bodies (present even when content logging is off, in recent records)."""
-    out = {}
-    for name, (side, key) in METADATA.items():
-        value = _dict(record.get(side)).get(key)
-        if value is not None:
-            out[name] = value
-    return out
+    sides = {"input": _dict(record.get("input")), "output": _dict(record.get("output"))}
+    return {name: sides[side][key] for name, (side, key) in METADATA.items() if sides[side].get(key) is not None}
 
 
 @dataclass(frozen=True)
@@ -95,25 +92,22 @@ class Counts:
 
 def counts_of(record: dict[str, Any]) -> Counts:
     """The call's token counts: the metadata first, the logged response second, the invocation metrics third."""
-    output = _dict(record.get("output"))
-    body = output.get("outputBodyJson")
+    body = _dict(record.get("output")).get("outputBodyJson")
     sources = (_metadata(record), _body_usage(body), _metrics(body))
-    usage = {}
-    for name in COUNTS:
-        usage[name] = next((found[name] for found in sources if name in found), None)
-    details = sources[1].get("cacheDetails")
-    if details and sources[1].get("cacheWriteInputTokens") == usage["cacheWriteInputTokens"]:
-        usage["cacheDetails"] = details  # the TTL split is only in the body, and holds only for its own count
-    disagreement = ""
+    metadata, logged, metrics = sources
+    usage = {**metrics, **logged, **metadata}  # each count from the first source that states it
+    if "cacheDetails" in usage and logged.get(WRITTEN) != usage.get(WRITTEN):
+        del usage["cacheDetails"]  # the TTL split is only in the body, and holds only for the body's own count
     for name, words in CACHE_COUNTS.items():
         stated = [(source, found[name]) for source, found in zip(SOURCES, sources, strict=True) if name in found]
-        if any(value != stated[0][1] for _, value in stated):
-            said = ", ".join(
-                f"{source} {value:,}" if isinstance(value, int) else f"{source} {value!r}" for source, value in stated
-            )
-            disagreement = f"{words}: {said}"
-            break
-    return Counts(usage, disagreement)
+        if any(value != stated[0][1] for _, value in stated[1:]):
+            said = ", ".join(f"{source} {_said(value)}" for source, value in stated)
+            return Counts(usage, f"{words}: {said}")
+    return Counts(usage)
+
+
+def _said(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else repr(value)
 
 
 @dataclass
