@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from ..check.recording import LONGEST_LINE, Problem
 from ..errors import CachingError
+from ..files import FileError, open_regular
 from .logs import LoggedCall, parse
 
 Item = LoggedCall | Problem
@@ -188,9 +189,9 @@ def _local_fetch(file: Path, root: Path) -> Callable[[str], Any]:
             try:
                 found = candidate.resolve()
                 if found.is_relative_to(top) and found.is_file():
-                    with found.open("rb") as stream:
+                    with open_regular(found, "a logged body") as stream:
                         return _body(stream.read(LARGEST_BODY + 1))
-            except (OSError, ValueError):
+            except (OSError, ValueError, FileError):
                 continue
         return None
 
@@ -213,7 +214,7 @@ def local(path: Path, defer: bool = False) -> Iterator[Item | Line]:
             yield skipped
             continue
         try:
-            with file.open("rb") as stream:
+            with open_regular(file, "invocation logs") as stream:  # a FIFO or a device is refused, not waited on
                 yield from records(stream, str(file), _local_fetch(file, root), defer)
         except OSError as exc:
             yield Problem(f"{file}: cannot be read ({exc.strerror}); skipped it.")

@@ -208,7 +208,7 @@ def test_an_unknown_model_is_one_clear_error() -> None:
         "anthropic.claude-sonnet-4-5-20250929-v1:0, anthropic.claude-opus-4-6-v1, "
         "anthropic.claude-opus-4-5-20251101-v1:0, anthropic.claude-haiku-4-5-20251001-v1:0, "
         "anthropic.claude-3-7-sonnet-20250219-v1:0, anthropic.claude-3-5-haiku-20241022-v1:0, with an optional "
-        "global., us. or eu. prefix.\n"
+        "inference-profile prefix where the model has one (global., us., eu., apac., jp., au.).\n"
     )
 
 
