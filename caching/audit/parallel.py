@@ -191,4 +191,5 @@ def merge(results: list[AuditResult]) -> AuditResult:
         sum(r.unpriced for r in results),
         sum(r.errors for r in results),
         replayed,
+        groups([r.by_hour for r in results]),
     )
