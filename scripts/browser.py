@@ -70,6 +70,7 @@ class Browser:
             "--disable-component-update",
             "--disable-extensions",
             "--hide-scrollbars",
+            "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: a page's request is seen, never sent out
             "about:blank",
         ]
         # sh moves the pipes to fds 3 and 4, where --remote-debugging-pipe expects them.
@@ -97,6 +98,9 @@ class Browser:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
@@ -162,7 +166,8 @@ class Browser:
                 visit.requests.append(params["request"]["url"])
             elif method == "Runtime.exceptionThrown":
                 details = params["exceptionDetails"]
-                visit.errors.append(str(details.get("exception", {}).get("description") or details.get("text")))
+                said = details.get("exception", {}).get("description") or details.get("text")
+                visit.errors.append(str(said).splitlines()[0])  # the message, not its stack
             elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
                 visit.errors.append(" ".join(str(arg.get("value", "")) for arg in params.get("args", [])))
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
