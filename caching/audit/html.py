@@ -138,16 +138,17 @@ def _over_time(result: AuditResult) -> str:
         f'<text x="{WIDTH - RIGHT + 4}" y="{TOP + 4}">100%</text>',
         f'<text x="{WIDTH - RIGHT + 4}" y="{bottom}">0%</text>',
         f'<text x="{LEFT}" y="{bottom + 16}">{escape(rows[0][0])}</text>',
-        f'<text x="{WIDTH - RIGHT}" y="{bottom + 16}" text-anchor="end">{escape(rows[-1][0])}</text>',
     ]
-    points = []
+    if len(rows) > 1:
+        lines.append(f'<text x="{WIDTH - RIGHT}" y="{bottom + 16}" text-anchor="end">{escape(rows[-1][0])}</text>')
+    points, bar = [], min(max(slot * 0.8, 0.5), 60)  # a thin bar still shows; a lone one is not a wall
     for i, (key, group) in enumerate(rows):
         height = plot_height * float(group.cost.total) / top
         x = LEFT + slot * i
         tip = f"{key}: {plural(group.calls, 'call')}, hit rate {group.hit_rate:.0%}, {usd(group.cost.total)}"
         tip = tip if group.calls else f"{key}: no calls"
         lines.append(
-            f'<rect x="{x + slot * 0.1:.1f}" y="{bottom - height:.1f}" width="{max(slot * 0.8, 0.5):.1f}" '
+            f'<rect x="{x + (slot - bar) / 2:.1f}" y="{bottom - height:.1f}" width="{bar:.1f}" '
             f'height="{height:.1f}" fill="{COLOURS[2]}"><title>{escape(tip)}</title></rect>'
         )
         if group.calls:
@@ -156,7 +157,7 @@ def _over_time(result: AuditResult) -> str:
     if len(points) <= 60:  # a dot per period too, so one period alone still shows its hit rate
         for point in points:
             x_text, y_text = point.split(",")
-            lines.append(f'<circle cx="{x_text}" cy="{y_text}" r="3" fill="{COLOURS[6]}"/>')
+            lines.append(f'<circle cx="{x_text}" cy="{y_text}" r="4" fill="{COLOURS[6]}"/>')
     legend_y = HEIGHT + 10
     lines += [
         f'<rect x="{LEFT}" y="{legend_y}" width="14" height="8" fill="{COLOURS[2]}"/>',
