@@ -1,9 +1,10 @@
 """06 · none vs explicit vs automatic vs combined on the same four-turn, tool-using conversation.
 
 Run:  .venv/bin/python examples/06_compare_approaches.py      (offline; add --live for real Bedrock)
-Look for: the cost of each turn and in all, the savings against no caching (negative on turn 1: the write premium),
-and the cache points Strands 1.62 really sends. Automatic and combined now send nearly the same request: 1.62's
-automatic strategy already caches the system prompt and the last user message.
+Look for: the cost of each turn and in all, the savings against no caching (already on turn 1: its later model
+calls read what its first one wrote, which outweighs the write premium), and the cache points Strands 1.62 sends.
+Automatic and combined now send nearly the same request: 1.62's automatic strategy already caches the system
+prompt and the last user message.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Logged traffic replayed on the rules engine: as it was sent (what was paid, and which writes were never read),
-with each Strands approach and TTL placing the cache points instead, and through the oracle (the best the rules
-allow). Token counts are the offline estimate of each prefix, scaled so every call's prompt matches its logged total.
+"""Logged traffic replayed on the rules engine: as it was sent (`AsLogged`: what was paid, and which writes were
+never read, from the logged counts), with each approach and TTL of the registry placing the cache points instead,
+and through the oracle (the best the rules allow). The alternatives' token counts are the offline estimate of each
+prefix, scaled so every call's prompt matches its logged total.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..pricing import Cost, cost_of, prices_for
 from ..rules import (
     API,
     TTL,
+    CacheResult,
     Catalog,
     ModelInfo,
     Prompt,
@@ -28,7 +30,7 @@ from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
 from ..rules.oracle import Chain
 from ..rules.places import TOOLS
-from ..rules.prompt import blocks_before
+from ..rules.prompt import blocks_before, nearest_positions
 from ..rules.usage import Usage
 from .logs import LoggedCall
 
@@ -115,11 +117,13 @@ EMPTY = Usage()
 
 @dataclass
 class _Written:
-    """The entries one call wrote, the tokens up to each, and where its write began."""
+    """The entries one call wrote, the tokens up to each, where its write began, and (as logged) how many of the
+    written tokens were 5m ones: they come last, since TTLs never increase along the prompt."""
 
     entries: list[tuple[Any, int, TTL]]
     start: int
     model_id: str
+    five_minute: int | None = None  # None: the TTL of the entry at the end says it
 
 
 class Replays:
@@ -129,7 +133,12 @@ class Replays:
 
     def __init__(self, settings: dict[str, tuple[str | None, str]]) -> None:
         self.settings = settings
-        self._groups: list[tuple[list[str], Replay]] = [(list(settings), Replay())]
+        # The cache points as sent are replayed on the logged counts, each on its own; the rest share a replay.
+        logged = [name for name, (approach, _) in settings.items() if approach is None]
+        shared = [name for name in settings if name not in logged]
+        self._groups: list[tuple[list[str], Replay]] = [([name], AsLogged()) for name in logged]
+        if shared:
+            self._groups.append((shared, Replay()))
 
     def add(self, call: LoggedCall, prepared: Prepared) -> None:
         groups = []
@@ -171,15 +180,15 @@ class Replay:
         self.cache = PromptCache(lambda: 0.0)
         self.spend = Spend()
         # Writes not yet settled, in a heap by when the last of their entries expires (as far as is known: a read
-        # may have refreshed one since), and the entries read so far (by id).
+        # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
         self._pending: list[tuple[float, int, _Written]] = []
-        self._read: set[int] = set()
+        self._read: dict[int, int] = {}
 
     def copy(self) -> Replay:
         """An independent replay in the same state."""
         memo: dict[int, Any] = {}
         twin = copy.deepcopy(self, memo)  # an entry in the cache and in the pending writes stays one object
-        twin._read = {id(memo[old]) for old in self._read if old in memo}  # reads are kept by the entry's id
+        twin._read = {id(memo[old]): tokens for old, tokens in self._read.items() if old in memo}  # kept by id
         return twin
 
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt) -> None:
@@ -187,29 +196,62 @@ class Replay:
         digests, model = prepared.digests, prepared.model
         account, model_id, now = call.account, call.model_id, call.at
         read_at = self.cache.lookup(prompt, model_id, account, digests, now)
-        if read_at:
-            found = self.cache.entry(model_id, digests[read_at], account)
-            if found is not None:
-                self._read.add(id(found))
+        self._note_read(model_id, digests, account, read_at, prompt.cumulative[read_at])
         result = self.cache.commit(prompt, model, model_id, account, digests, now, read_at)
+        self._count(
+            result,
+            prompt,
+            prepared,
+            model_id,
+            now,
+            Usage.of(
+                regular=result.input_tokens,
+                output=prepared.output,
+                read=result.read_tokens,
+                write_5m=result.write_5m_tokens,
+                write_1h=result.write_1h_tokens,
+            ),
+        )
+
+    def _note_read(self, model_id: str, digests: list[str], account: str, position: int, tokens: int) -> None:
+        """Remember that the entry at `position` was read, `tokens` long."""
+        if position:
+            found = self.cache.entry(model_id, digests[position], account)
+            if found is not None:
+                self._read[id(found)] = max(self._read.get(id(found), 0), tokens)
+
+    def _count(
+        self,
+        result: CacheResult,
+        prompt: Prompt,
+        prepared: Prepared,
+        model_id: str,
+        now: float,
+        usage: Usage,
+        logged: bool = False,
+    ) -> None:
+        """Count one replayed call: its usage, whether it read, and the entries it wrote (to settle later)."""
         cumulative = prompt.cumulative
         written = zip(result.written, result.written_at, strict=True)
         entries = [(entry, cumulative[at], entry.ttl) for entry, at in written]
         self.spend.calls += 1
         if entries:
             last = max(entry.expires_at for entry, _, _ in entries)
-            heapq.heappush(self._pending, (last, self.spend.calls, _Written(entries, result.read_tokens, model_id)))
+            heapq.heappush(
+                self._pending,
+                (
+                    last,
+                    self.spend.calls,
+                    _Written(
+                        entries, result.read_tokens, model_id, usage.written(TTL.FIVE_MINUTES) if logged else None
+                    ),
+                ),
+            )
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(now)
         tokens = self.spend.tokens
-        tokens[model_id] = tokens.get(model_id, EMPTY) + Usage.of(
-            regular=result.input_tokens,
-            output=prepared.output,
-            read=result.read_tokens,
-            write_5m=result.write_5m_tokens,
-            write_1h=result.write_1h_tokens,
-        )
-        self.spend.hits += result.read_tokens > 0
+        tokens[model_id] = tokens.get(model_id, EMPTY) + usage
+        self.spend.hits += usage.cacheReadInputTokens > 0
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
@@ -227,14 +269,58 @@ class Replay:
                 heapq.heappush(pending, (last, order, written))
                 continue
             end = max(tokens for _, tokens, _ in written.entries)
-            used = max([written.start, *(tokens for entry, tokens, _ in written.entries if id(entry) in self._read)])
+            read = [min(self._read[id(entry)], end) for entry, _, _ in written.entries if id(entry) in self._read]
+            used = max([written.start, *read])
             if end > used:
-                ttl = next(t for e, tokens, t in written.entries if tokens == end)
-                waste = Usage.of(**{f"write_{ttl}": end - used})
+                unread = end - used
+                if written.five_minute is None:
+                    ttl = next(t for e, tokens, t in written.entries if tokens == end)
+                    waste = Usage.of(**{f"write_{ttl}": unread})
+                else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
+                    five = min(unread, written.five_minute)
+                    waste = Usage.of(write_5m=five, write_1h=unread - five)
                 self.spend.wasted_tokens += end - used
                 self.spend.wasted += cost_of(waste, written.model_id).input
             for entry, _, _ in written.entries:
-                self._read.discard(id(entry))
+                self._read.pop(id(entry), None)
+
+
+class AsLogged(Replay):
+    """The calls as they were sent and paid. What each call read and wrote is its logged count, so the spend and the
+    hits are exactly what the logs say; the rules' prefixes (estimates, scaled to each call's logged total) only
+    locate the entry a read found, to tell which writes a later call read. The writes never read are then exact too:
+    a write ends at the call's read plus written tokens, and a later read of one of its entries used the tokens that
+    read reported."""
+
+    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt) -> None:
+        digests, model, account, model_id, now = prepared.digests, prepared.model, call.account, call.model_id, call.at
+        read, write = call.usage.cacheReadInputTokens, call.usage.cacheWriteInputTokens
+        read_at = 0
+        if read:  # the prefix whose size is nearest the tokens read, a live entry first (as the doctor finds it)
+            nearest = nearest_positions(prompt.cumulative, read)
+            read_at = next((p for p in nearest if self.cache.live(model_id, digests[p], account, now)), nearest[0])
+            self._note_read(model_id, digests, account, read_at, read)
+        limit = read + write + WRITE_SLACK
+        result = self.cache.commit(prompt, model, model_id, account, digests, now, read_at, write_limit=limit)
+        exact = result._replace(read_tokens=read)  # where the write began, as logged
+        self._count(exact, _ending_at(prompt, result, read + write), prepared, model_id, now, call.usage, logged=True)
+
+
+def _ending_at(prompt: Prompt, result: CacheResult, tokens: int) -> Prompt:
+    """`prompt` with the last position this call wrote counted as `tokens` long (its logged read plus written)."""
+    if not result.written_at:
+        return prompt
+    cumulative = list(prompt.cumulative)
+    cumulative[max(result.written_at)] = tokens
+    return Prompt(prompt.blocks, prompt.checkpoints, tuple(cumulative), prompt.variant)
+
+
+def five_minute_tokens(usage: Usage) -> int | None:
+    """The 5m tokens of a logged write, when the log splits its writes by TTL (cacheDetails); else None."""
+    return usage.written(TTL.FIVE_MINUTES) if usage.cacheDetails else None
+
+
+WRITE_SLACK = 2  # prefix counts are estimates scaled to the logged total: allow a token or two of rounding
 
 
 class Oracle:

@@ -68,7 +68,8 @@ def render(result: AuditResult) -> Renderables:
         lines.append(Text("What-if: no call had a request body that could be replayed, so none is estimated."))
     else:
         what_if = table(
-            "What-if: the same traffic sent another way", "replayed on the rules, priced on the logged counts"
+            "What-if: the same traffic sent another way",
+            "as sent: the logged counts; the others replayed on the rules (prefix sizes estimated)",
         )
         what_if.add_column("setup", no_wrap=True)
         what_if.add_column("cost", justify="right", no_wrap=True)
@@ -88,8 +89,8 @@ def render(result: AuditResult) -> Renderables:
         )
         lines.append(
             Text(
-                f"{paid_for}; {cheapest(options, base)}; the best the rules allow is {usd(best_possible)} (token "
-                "counts of prefixes are estimates, scaled to the logged totals)."
+                f"{paid_for}; {cheapest(options, base)}; the best the rules allow is {usd(best_possible)} (the "
+                "other setups' token counts of prefixes are estimates, scaled to the logged totals)."
             )
         )
     for problem in result.problems[:20]:

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from ..check.recording import LONGEST_LINE, Problem
 from ..errors import CachingError
+from ..files import open_regular
 from .logs import LoggedCall, parse
 
 Item = LoggedCall | Problem
@@ -158,7 +159,7 @@ def local(path: Path, defer: bool = False) -> Iterator[Item | Line]:
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.parent.name != "data") if path.is_dir() else [path]
     for file in files:
         try:
-            with file.open("rb") as stream:
+            with open_regular(file, "invocation logs") as stream:  # a FIFO or a device is refused, not waited on
                 yield from records(stream, str(file), defer=defer)
         except OSError as exc:
             yield Problem(f"{file}: cannot be read ({exc.strerror}); skipped it.")

@@ -9,7 +9,6 @@ a prefix are the offline estimate, scaled so the whole prompt matches the usage 
 
 from __future__ import annotations
 
-import bisect
 from typing import Any, NamedTuple
 
 from ..call import Call
@@ -32,6 +31,7 @@ from ..rules import (
 from ..rules.api import API
 from ..rules.cache import call_miss
 from ..rules.messages import converse_form
+from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
 
 ACCOUNT = "observed"  # a recording holds one caller's calls: one account
@@ -95,7 +95,7 @@ class Doctor:
         read, write = usage.cacheReadInputTokens, usage.cacheWriteInputTokens
         read_at = 0
         if read:
-            nearest = _nearest(prompt.cumulative, read)
+            nearest = nearest_positions(prompt.cumulative, read)
             read_at = next((p for p in nearest if self.cache.live(model_id, digests[p], ACCOUNT, now)), nearest[0])
         misses = self.cache.explain(prompt, model_id, ACCOUNT, digests, now, read_at)
         diagnosis = diagnose(
@@ -110,17 +110,3 @@ class Doctor:
         self.cache.commit(prompt, model, model_id, ACCOUNT, digests, now, read_at, write_limit=read + write + slack)
         self.history.remember(model_id, ACCOUNT, prompt, digests, request)
         return string_system_note(call.request or {}, diagnosis) if call.api == API.INVOKE else diagnosis
-
-
-def _nearest(cumulative: tuple[int, ...], tokens: int) -> list[int]:
-    """The prefix lengths (in blocks, at least 1) whose token count is nearest `tokens`, shortest first. Counts never
-    fall as a prefix grows, so the nearest are the runs of equal counts on either side of where `tokens` would go."""
-    last = len(cumulative) - 1
-    at = bisect.bisect_left(cumulative, tokens, 1, last + 1)
-    gap = min(abs(cumulative[p] - tokens) for p in (at - 1, at) if 1 <= p <= last)
-    nearest: list[int] = []
-    for count in sorted({tokens - gap, tokens + gap}):
-        nearest += range(
-            bisect.bisect_left(cumulative, count, 1, last + 1), bisect.bisect_right(cumulative, count, 1, last + 1)
-        )
-    return nearest

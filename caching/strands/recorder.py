@@ -175,5 +175,11 @@ class CallRecorder:
         with self._lock:
             self.calls.append(call)
             if self.path:
-                with os.fdopen(self._open(os.O_APPEND), "a", encoding="utf-8") as out:
-                    out.write(call.to_json() + "\n")
+                try:
+                    with os.fdopen(self._open(os.O_APPEND), "a", encoding="utf-8") as out:
+                        out.write(call.to_json() + "\n")
+                except OSError as exc:  # a full disk, or a file-size limit (ulimit -f)
+                    raise RecordingError(
+                        f"Cannot write the recording {str(self.path)!r} ({exc.strerror}): free some space, or pass "
+                        "--record a file on another disk."
+                    ) from None

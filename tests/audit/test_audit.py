@@ -233,16 +233,15 @@ def test_a_line_is_dealt_by_the_account_and_model_before_its_bodies() -> None:
 
 
 def test_settings_that_share_a_replay_until_a_call_splits_them_cost_what_each_costs_alone(tmp_path: Path) -> None:
-    """As sent and automatic 5m place the same points here until tools appear; every setting's spend (waste too)
-    equals its own replay's, run alone."""
+    """Without tools, automatic and combined place the same points to the end; rolling places them too until a
+    request has an earlier user message. Every setting's spend (waste too) equals its own replay's, run alone."""
     clock = ManualClock()
     client = Emulator(clock=clock, invocation_log=str(tmp_path)).session().client("bedrock-runtime")
-    guide, tools = text_of(2_500), {"tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {}}}}]}
+    guide = text_of(2_500)
     for n in range(6):
-        extra = {"toolConfig": tools} if n >= 3 else {}
         earlier = [user("Hi"), {"role": "assistant", "content": [{"text": "Yes?"}]}] if n % 2 else []
         messages = [*earlier, user(f"More {n}", CP)]
-        client.converse(modelId=SONNET, system=[{"text": guide}, CP], messages=messages, **extra)
+        client.converse(modelId=SONNET, system=[{"text": guide}, CP], messages=messages)
         clock.advance(200 * n)
     calls = [c for c in read([str(tmp_path)]) if isinstance(c, LoggedCall)]
     catalog, linearizer = Catalog(), Linearizer()
@@ -251,7 +250,8 @@ def test_settings_that_share_a_replay_until_a_call_splits_them_cost_what_each_co
     for call, each in zip(calls, prepared, strict=True):
         assert each is not None
         together.add(call, each)
-    assert 1 < len(together._groups) < len(SETTINGS)  # some shared to the end, some split
+    shared = sorted(sorted(names) for names, _ in together._groups if len(names) > 1)
+    assert shared == [["automatic 1h", "combined 1h"], ["automatic 5m", "combined 5m"]]  # rolling split from them
     spends = together.finish()
     for name, setting in SETTINGS.items():
         alone = Replays({name: setting})

@@ -103,6 +103,9 @@ def test_06_compare_approaches() -> None:
     text = output("06")
     costs = dict(re.findall(r"^ (none|explicit|automatic|combined) +((?:\$\S+ +){5})(?:saves|same|costs)", text, re.M))
     assert len(costs) == 4 and costs["automatic"] == costs["combined"]
+    turn_1 = {name: number(row.split()[0].lstrip("$").replace(".", "")) for name, row in costs.items()}
+    assert all(turn_1[name] < turn_1["none"] for name in ("explicit", "automatic", "combined"))
+    assert "savings against no caching (already on turn 1" in example("06").__doc__  # as the lesson says
     assert re.search(r"^ none +none *$", text, re.M)
     tools = re.search(
         r"Combined differs from automatic only by tools\[2\] with ([\d,]+) tokens before it", " ".join(text.split())
@@ -205,7 +208,7 @@ def test_an_unknown_model_is_one_clear_error() -> None:
         "anthropic.claude-sonnet-4-5-20250929-v1:0, anthropic.claude-opus-4-6-v1, "
         "anthropic.claude-opus-4-5-20251101-v1:0, anthropic.claude-haiku-4-5-20251001-v1:0, "
         "anthropic.claude-3-7-sonnet-20250219-v1:0, anthropic.claude-3-5-haiku-20241022-v1:0, with an optional "
-        "global., us. or eu. prefix.\n"
+        "inference-profile prefix where the model has one (global., us., eu., apac., jp., au.).\n"
     )
 
 
