@@ -1,5 +1,7 @@
 """Headless Chromium driven over its DevTools pipe: open a page, and say what it rendered, logged and requested.
 
+Run:  .venv/bin/python scripts/browser.py PAGE [--screenshot PNG]   (what PAGE, a file or URL, shows and does)
+
 Used by the page tests (tests/lab/test_pages.py) and scripts/screenshots.py. No library: Chromium's
 `--remote-debugging-pipe` speaks the DevTools protocol as NUL-separated JSON on file descriptors 3 (commands in) and
 4 (answers and events out), so the browser's stdin and stdout are moved there and nothing listens on a port.
@@ -7,6 +9,7 @@ Used by the page tests (tests/lab/test_pages.py) and scripts/screenshots.py. No 
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import json
@@ -14,9 +17,11 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 BINARIES = ("chromium", "chromium-browser", "google-chrome")
@@ -177,3 +182,25 @@ class Browser:
 
 def _metrics(height: int) -> dict[str, Any]:
     return {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Open a page in headless Chromium: what it shows, requests, logs.")
+    parser.add_argument("page", metavar="PAGE", help="an HTML file or a URL")
+    parser.add_argument("--screenshot", metavar="PNG", help="also write the whole page as a PNG here")
+    args = parser.parse_args(argv)
+    binary = chromium()
+    if binary is None:
+        print("No Chromium on PATH: install it (apt-get install chromium) and run this again.")
+        return 2
+    url = args.page if "://" in args.page else Path(args.page).resolve().as_uri()
+    with Browser(binary) as browser:
+        visit = browser.visit(url, screenshot=args.screenshot is not None)
+    print(json.dumps({"shown": visit.shown, "requests": visit.requests, "errors": visit.errors}, indent=2))
+    if args.screenshot:
+        Path(args.screenshot).write_bytes(visit.screenshot)
+    return 1 if visit.requests or visit.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

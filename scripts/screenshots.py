@@ -9,6 +9,7 @@ tests check what the page renders.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -19,7 +20,8 @@ LOGS = "tests/fixtures/invocation-logs"  # relative, so the page names its files
 SHOTS = {"audit-page.png": LOGS}
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    argparse.ArgumentParser(description="Regenerate the screenshots in docs/ (needs Chromium).").parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from browser import Browser, chromium
 
@@ -45,4 +47,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

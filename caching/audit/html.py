@@ -254,7 +254,7 @@ def _what_if(result: AuditResult) -> str:
         else f"The {replayed.calls:,} calls with a readable request (of {total.calls:,}) cost {usd(base)}"
     )
     text = f"{paid_for}; {cheapest(options, base)}; the best the rules allow is {usd(best)}."
-    note = "Replayed on the rules, priced on the logged counts; token counts of prefixes are estimates."
+    note = "As sent: the logged counts. The others: replayed on the rules (prefix sizes estimated)."
     return _section(
         "what-if",
         title,
