@@ -197,4 +197,5 @@ def merge(results: list[AuditResult]) -> AuditResult:
         replayed,
         outside,
         disagreeing,
+        groups([r.by_hour for r in results]),
     )

@@ -22,6 +22,7 @@ def audit_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--show-text", action="store_true", help="quote prompt text in the examples (hidden by default)"
     )
+    parser.add_argument("--html", metavar="FILE", help="also write the report as one self-contained page")
     parser.add_argument(
         "--jobs", type=positive, default=1, help="processes: the calls are partitioned by account and model (default 1)"
     )
@@ -72,6 +73,14 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
         print_json(console, as_json(result))
     else:
         console.print(render(result))
+    if args.html is not None:
+        from ..audit.html import audit_html, write_page
+        from ..tables import plain
+
+        page = audit_html(result, args.show_text)
+        write_page(args.html, page, "audit")
+        if not args.json:
+            console.print(plain(f"Wrote the audit as a page to {args.html} ({len(page.encode()):,} bytes)."))
     if args.min_hit_rate is not None and result.total.hit_rate < args.min_hit_rate:
         if not args.json:
             console.print(f"Hit rate {result.total.hit_rate:.1%} is below the required {args.min_hit_rate:.1%}.")
