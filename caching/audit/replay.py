@@ -242,9 +242,7 @@ class Replay:
                 (
                     last,
                     self.spend.calls,
-                    _Written(
-                        entries, result.read_tokens, model_id, usage.written(TTL.FIVE_MINUTES) if logged else None
-                    ),
+                    _Written(entries, result.read_tokens, model_id, five_minute_tokens(usage) if logged else None),
                 ),
             )
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
