@@ -36,5 +36,6 @@ def _rest(path: str) -> str:
     return {
         "benchmarks/audit_scale.py": " [--full]",
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
+        "scripts/browser.py": " [--screenshot PNG] PAGE",
         "scripts/update_readme.py": " [--check]",
     }.get(path, "")

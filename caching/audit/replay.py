@@ -265,7 +265,7 @@ class Replay:
             if end > used:
                 unread = end - used
                 if written.five_minute is None:
-                    ttl = next(t for _, tokens, t in written.entries if tokens == end)
+                    ttl = next((t for _, tokens, t in written.entries if tokens == end), TTL.FIVE_MINUTES)
                     waste = Usage.of(**{f"write_{ttl}": unread})
                 else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
                     five = min(unread, written.five_minute)
@@ -340,7 +340,7 @@ class AsLogged(Replay):
         )
         cut = Prompt(prompt.blocks, tuple(points), tuple(counts), prompt.variant)
         result = self.cache.commit(cut, model, model_id, account, digests, now, read_at if found else 0)
-        five_minute = call.usage.written(TTL.FIVE_MINUTES)
+        five_minute = five_minute_tokens(call.usage)
         entries = []
         for entry, at in zip(result.written, result.written_at, strict=True):
             self._length[id(entry)] = counts[at]
@@ -385,6 +385,12 @@ class AsLogged(Replay):
         super()._let_go(entry)
         self._length.pop(id(entry), None)
         self._guessed.discard(id(entry))
+
+
+def five_minute_tokens(usage: Usage) -> int | None:
+    """The 5m tokens of a logged write, when the log splits its writes by TTL (cacheDetails); else None (then the
+    TTLs of the cache points that wrote say it)."""
+    return usage.written(TTL.FIVE_MINUTES) if usage.cacheDetails else None
 
 
 class Oracle:

@@ -12,6 +12,7 @@ from ..rules.usage import Usage
 from ..tables import table
 from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
+from .logs import identity_names
 from .rates import LEAD, RATES
 from .replay import Spend
 
@@ -24,10 +25,10 @@ def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
     for column in ("calls", "hit rate", "spend", "input"):
         out.add_column(column, justify="right", no_wrap=True)
     ranked = sorted(groups.items(), key=lambda item: -item[1].cost.total)
+    names = identity_names(groups)  # an IAM ARN as role/name, with its account where the name is not enough
     for key, group in ranked[:TOP]:
-        shown = key.split(":", 5)[-1] if key.startswith("arn:") else key  # an IAM ARN: role/name or user/name
         out.add_row(
-            Text(shown),
+            Text(names[key]),
             f"{group.calls:,}",
             f"{group.hit_rate:.0%}",
             usd(group.cost.total),

@@ -14,7 +14,7 @@ from ..rules.messages import converse_form
 from ..rules.usage import Usage
 from .invocation_log import InvocationLog
 from .replies import reply
-from .responses import converse_logged_events, converse_response, invoke_logged_events, invoke_response, latency_ms
+from .responses import converse_response, invoke_logged_chunks, invoke_response, latency_ms
 from .service import HttpAnswer, counted_request, handle
 from .session import DEFAULT_ACCESS_KEY, answered_session
 from .state import BedrockState, Replies
@@ -72,9 +72,8 @@ class Emulator(BedrockState):
         started = time.perf_counter()
         answer = self.answer(model_id, request, request, account, operation, API.CONVERSE)
         response = converse_response(answer, latency_ms(started))
-        if self.log is not None:  # a stream is logged as its events
-            logged = converse_logged_events(response) if operation == "ConverseStream" else response
-            self._write_log(account, region, operation, model_id, request, logged, answer.usage)
+        if self.log is not None:  # ConverseStream too is logged as the assembled response
+            self._write_log(account, region, operation, model_id, request, response, answer.usage)
         return response
 
     def invoke(
@@ -87,10 +86,12 @@ class Emulator(BedrockState):
     ) -> tuple[dict[str, Any], Usage]:
         """Answer one InvokeModel request with an Anthropic Messages body: (the Messages response, its usage).
         Raises RequestRejected for what Bedrock would refuse."""
+        started = time.perf_counter()
         answer = self.answer(model_id, converse_form(body), body, account, operation, API.INVOKE)
         response = invoke_response(answer, model_id, body)
-        if self.log is not None:
-            logged = invoke_logged_events(response) if operation == "InvokeModelWithResponseStream" else response
+        if self.log is not None:  # a stream is logged as its chunks, the last with the invocation metrics
+            stream = operation == "InvokeModelWithResponseStream"
+            logged = invoke_logged_chunks(response, answer.usage, latency_ms(started)) if stream else response
             self._write_log(account, region, operation, model_id, body, logged, answer.usage)
         return response, answer.usage
 

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 from caching.__main__ import main as cli
+from caching.audit import audit, read
+from caching.audit.html import audit_html
 
 from ..helpers import render_with
 from .test_as_sent_exact import Q1, SYSTEM, record
@@ -56,3 +58,10 @@ def test_the_text_names_the_lead_definition_and_gives_all_three(tmp_path: Path) 
         ["cache", "efficiency", "60%", "read"],
         ["input", "read", "45%", "read"],
     ]
+
+
+def test_the_page_gives_all_three_with_their_definitions(tmp_path: Path) -> None:
+    page = audit_html(audit(read([log(tmp_path)])))
+    assert "<dt>hit rate</dt><dd>50.0% (calls that read the cache / all calls)</dd>" in page
+    assert "<dt>cache efficiency</dt><dd>60.0% (read / (read + written) tokens, as AWS&#x27;s guidance" in page
+    assert "<dt>input read</dt><dd>45.5% (read / all input tokens (regular + read + written))</dd>" in page
