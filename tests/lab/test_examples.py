@@ -224,7 +224,7 @@ def test_09_invoke_model() -> None:
 def test_10_audit_logs() -> None:
     text = " ".join(output("10").split())
     # Four calls with the time in the system prompt, the fix, two reads, then a pause past the 5m TTL.
-    assert "8 calls audited; 2 read the cache (hit rate 25%)." in text
+    assert "8 calls audited; 2 read the cache (hit rate 25%, calls that read the cache / all calls)." in text
     assert re.search(
         r"new prefix 5 prefix changed in system block 0 at character 29: <16 characters> looks like a timestamp", text
     )
