@@ -32,9 +32,8 @@ from .counts import counts_of
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
 IAM = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(?P<account>\d*):(?P<resource>.+)$")
-INVOKE = ("InvokeModel", "InvokeModelWithResponseStream")
 MIN_TIME, MAX_TIME = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01 and 9999-12-31T23:59:59, UTC
-OPERATIONS = ("Converse", "ConverseStream", *INVOKE)
+OPERATIONS = ("Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,7 +168,7 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
         request=request if isinstance(request, dict) else None,
         usage=usage,
         error=str(error) if error else None,
-        api=API.INVOKE if operation in INVOKE else API.CONVERSE,
+        api=API.of_operation(operation),
         account=str(record.get("accountId", "")),
         region=str(record.get("region", "")),
         operation=operation,
@@ -206,6 +205,6 @@ def _recorded(record: dict[str, Any], where: str) -> LoggedCall | Problem:
         api=call.api,
         account="recorded",
         region="",
-        operation="InvokeModel" if call.api == API.INVOKE else "Converse",
+        operation=call.api.operation,
         where=where,
     )

@@ -57,8 +57,7 @@ class _Read(NamedTuple):
 
 def _read(call: Call) -> _Read:
     # An application inference profile ARN hides the model: such a call is checked with the default model's rules.
-    model = Catalog().find(call.model_id) or Catalog().find(DEFAULT_MODEL_ID)
-    assert model is not None
+    model = Catalog().find_or_default(call.model_id)
     body = call.request or {}
     try:
         request = converse_form(body) if call.api == API.INVOKE else {k: v for k, v in body.items() if k != "modelId"}

@@ -115,7 +115,7 @@ class CallRecorder:
     def _start(self, label: str, params: dict[str, Any], model: Any) -> None:
         if model.name not in OPERATIONS:
             return
-        api = API.INVOKE if model.name.startswith("InvokeModel") else API.CONVERSE
+        api = API.of_operation(model.name)
         if api == API.INVOKE:
             try:
                 request = json.loads(params.get("body") or b"{}")
