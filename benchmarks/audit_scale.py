@@ -11,6 +11,7 @@ and model); peak memory is that of the largest process, read from the kernel.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import os
@@ -63,7 +64,9 @@ def generate(path: Path, records: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    sizes = (10_000, 100_000, 1_000_000) if "--full" in argv else (10_000, 100_000)
+    flags = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    flags.add_argument("--full", action="store_true", help="also 1M records")
+    sizes = (10_000, 100_000, 1_000_000) if flags.parse_args(argv).full else (10_000, 100_000)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     print(f"{'records':>10} {'jobs':>5} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
     with tempfile.TemporaryDirectory() as folder:

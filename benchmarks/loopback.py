@@ -7,6 +7,7 @@ same engine), and the server's memory after 20,000 requests is within 50 MB of i
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
@@ -84,7 +85,8 @@ def memory() -> None:
         server.wait(10)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     latency()
     memory()
@@ -92,4 +94,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

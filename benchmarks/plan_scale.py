@@ -11,6 +11,7 @@ at 100k calls unless --ratio-at says otherwise.
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import sys
@@ -33,7 +34,11 @@ def timed(job: tuple[str, Workload]) -> tuple[float, PlanResult | Tally]:
 
 
 def main(argv: list[str]) -> int:
-    sizes = (10_000, 100_000) if "--quick" in argv else (10_000, 100_000, 1_000_000)
+    flags = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    flags.add_argument("--quick", action="store_true", help="10k and 100k calls only")
+    flags.add_argument("--ratio-at", type=int, default=100_000, metavar="CALLS", help="calls for the ratio")
+    args = flags.parse_args(argv)
+    sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
     per_user = BASE.sessions_per_user * BASE.turns_per_session * BASE.calls_per_turn
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; workload {BASE.name} scaled by users; combined 5m")
     print(f"{'calls':>10} {'wall s':>7} {'calls/s':>9} {'sim s':>6} {'oracle s':>8} {'cost':>12} {'per 1k calls':>13}")
@@ -50,8 +55,7 @@ def main(argv: list[str]) -> int:
             )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kilobytes on Linux
     print(f"peak memory of a worker process: {peak:,.0f} MB")
-    at = int(argv[argv.index("--ratio-at") + 1]) if "--ratio-at" in argv else 100_000
-    ratio(replace(BASE, users=max(1, at // per_user)))
+    ratio(replace(BASE, users=max(1, args.ratio_at // per_user)))
     return 0
 
 

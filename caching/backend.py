@@ -17,6 +17,7 @@ from .emulator import MODELS, SECOND_ACCESS_KEY, Catalog, Emulator
 from .errors import redact
 from .pricing import prices_for
 from .rules import system_clock
+from .rules.catalog import PROFILES_4
 from .settings import Settings, SettingsError
 from .strands.recorder import CallRecorder
 from .strands.tracking import DoctorReasons, EmulatorReasons, UsageTracker
@@ -45,9 +46,9 @@ class Backend:
         """One line saying where calls go."""
         if not self.live:
             return "Offline: calls go to the local Bedrock emulator (no AWS needed); add --live for real Bedrock."
-        where = (
-            redact(self.settings.endpoint_url) if self.settings.endpoint_url else f"Bedrock in {self.settings.region}"
-        )
+        if self.settings.endpoint_url:  # a local emulator or a proxy: whoever answers there decides what it costs
+            return f"Live: calls go to {redact(self.settings.endpoint_url)} as {self.settings.model_id}."
+        where = f"Bedrock in {self.settings.region}"
         return f"Live: calls go to {where} as {self.settings.model_id}; they are billed to your AWS account."
 
     @property
@@ -113,9 +114,10 @@ def connect(settings: Settings, clock: Callable[[], float] = system_clock, emula
     model = Catalog().find(settings.model_id)
     if not settings.live and model is None:
         known = ", ".join(m.base_id for m in MODELS)
+        prefixes = sorted({prefix for m in MODELS for prefix in m.profiles if prefix}, key=PROFILES_4.index)
         raise SettingsError(
             f"The offline emulator does not know model {settings.model_id!r}: use one of {known}, with an optional "
-            "global., us. or eu. prefix."
+            f"inference-profile prefix where the model has one ({', '.join(prefixes)})."
         )
     if model is not None and settings.ttl == "1h" and not model.supports_1h:
         raise SettingsError(f"{model.name} has no 1h cache TTL: pass --ttl 5m, or a --model that offers 1h.")

@@ -21,6 +21,9 @@ CP = {"cachePoint": {"type": "default"}}
 
 
 def show(backend: Backend, out: Console) -> None:
+    if backend.live:
+        out.print("Note: the logs audited here are written by this lesson's own emulator, even with --live; audit")
+        out.print("yours with: caching audit s3://YOUR-LOG-BUCKET/PREFIX")
     with tempfile.TemporaryDirectory() as logs:
         # The traffic: an emulator that writes invocation logs, as Bedrock writes them to S3.
         clock = ManualClock()

@@ -9,6 +9,7 @@ prints offline at 80 columns (an ordinary terminal) (its first N lines with `| h
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import importlib.util
 import io
@@ -62,11 +63,14 @@ def updated(readme: str, output: Callable[[str], str] = program_output) -> str:
 
 
 def main(argv: list[str]) -> int:
+    flags = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    flags.add_argument("--check", action="store_true", help="exit 1 if README.md is out of date; change nothing")
+    check = flags.parse_args(argv).check
     sys.path.insert(0, str(ROOT))
     readme_path = ROOT / "README.md"
     current = readme_path.read_text()
     fresh = updated(current)
-    if "--check" in argv:
+    if check:
         if fresh != current:
             print("README.md is out of date: run .venv/bin/python scripts/update_readme.py")
             return 1

@@ -151,6 +151,8 @@ def plan(*argv: str, expect: int = 0) -> str:
         (b"users = 1000000000000\n", "users must be a whole number from 1 to 1,000,000; got 1000000000000."),
         (b"calls_per_turn = 1000000000000\n", "calls_per_turn must be a whole number from 1 to 1,000;"),
         (b"users = 1000000\nsessions_per_user = 100\n", "the planner simulates at most 20,000,000"),
+        (b"users = " + b"9" * 5000 + b"\n", "holds a number too long to read: counts are at most 19 digits."),
+        (b"#" * (1024 * 1024 + 1), "is over 1,048,576 bytes, the limit for a workload: pass a smaller file."),
     ],
 )
 def test_bad_workload_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
@@ -159,7 +161,7 @@ def test_bad_workload_files_are_one_line(tmp_path: Path, content: bytes, message
     assert message in one_line(plan(str(path), expect=2))
 
 
-@pytest.mark.parametrize("argv", [["--users", "²"], ["--users", "1e12"]])
+@pytest.mark.parametrize("argv", [["--users", "²"], ["--users", "1e12"], ["--users", "9" * 5000]])
 def test_bad_workload_flags_are_one_line(argv: list[str]) -> None:
     assert one_line(plan("blog-chat", *argv, expect=2)).startswith("Error: users must be a whole number from 1")
 
@@ -248,12 +250,14 @@ def test_a_file_with_no_usable_call_fails(tmp_path: Path) -> None:
     assert one_line(text) == f"Error: {str(path)!r} holds no usable call: record one with --record FILE.jsonl."
 
 
-def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from caching.check import recording
 
     monkeypatch.setattr(recording, "LONGEST_LINE", 100_000)
-    text = render_with(lambda console: cli(["doctor", "/dev/zero"], console), width=WIDE, expect=2)
-    assert "/dev/zero: line 1: longer than 100,000 characters, so this is not a recording; stopped reading." in text
+    path = tmp_path / "endless.jsonl"
+    path.write_bytes(b"x" * 300_000)
+    text = render_with(lambda console: cli(["doctor", str(path)], console), width=WIDE, expect=2)
+    assert f"{path}: line 1: longer than 100,000 characters, so this is not a recording; stopped reading." in text
 
 
 def test_one_client_with_several_prompts_still_finds_the_timestamp() -> None:
@@ -273,3 +277,98 @@ def test_the_catalog_without_sonnet_is_still_one_line(monkeypatch: pytest.Monkey
         live_env(monkeypatch, server.url)
         text = chat_with(["--live"], "What is Python?\nquit\n")
     assert one_line(text).startswith(f"Error: Model id '{SONNET}' is not offered in us-east-1")
+
+
+# --- issue 19: nesting, special files, sizes, full disks ----------------------------------------------------------
+
+
+def test_a_line_nested_too_deeply_is_skipped_and_named_and_the_rest_read(tmp_path: Path) -> None:
+    from caching.rules.shape import DEEPEST
+
+    lab = Lab()
+    lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")])
+    lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")])
+    good = recorded(lab)
+    nested: Any = "x"
+    for _ in range(450):  # deep enough to break a recursive walk (issue 19), far past DEEPEST
+        nested = [nested]
+    deep = {**good[0], "request": {**good[0]["request"], "extra": nested}}
+    path = tmp_path / "calls.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in [good[0], deep, good[1]]) + "\n")
+    skipped = f"{path}: line 2: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it."
+    doctor = render_with(lambda console: cli(["doctor", str(path)], console), width=WIDE)
+    assert skipped in doctor.splitlines() and "2 calls in" in doctor
+    audit = render_with(lambda console: cli(["audit", str(path)], console), width=WIDE)
+    assert "calls.jsonl:2: nests lists and objects over 100 levels deep" in audit and "2 calls audited" in audit
+
+
+def test_a_request_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps({"messages": [user("hi")], "extra": json.loads("[" * 200 + "]" * 200)}))
+    text = render_with(lambda console: cli(["lint", str(path)], console), width=WIDE, expect=2)
+    assert one_line(text) == f"Error: {str(path)!r} nests lists and objects over 100 levels deep, more than a request."
+
+
+COMMANDS_ON_A_FILE = [
+    (["doctor"], "a JSONL recording"),
+    (["audit"], "invocation logs"),
+    (["lint"], "a JSON request"),
+    (["diff", "--model", SONNET], "a JSON request"),
+    (["plan"], "a workload"),
+]
+
+
+@pytest.mark.parametrize(("special", "kind"), [("fifo", "a FIFO (named pipe)"), ("folder.toml", "a folder")])
+@pytest.mark.parametrize(("argv", "holds"), COMMANDS_ON_A_FILE)
+def test_anything_but_a_regular_file_is_refused_in_one_line(
+    tmp_path: Path, special: str, kind: str, argv: list[str], holds: str
+) -> None:
+    """A FIFO once hung these commands forever."""
+    path = str(tmp_path / (special + (".toml" if argv == ["plan"] and special == "fifo" else "")))
+    os.mkfifo(path) if special == "fifo" else os.mkdir(path)
+    args = [*argv, path, path] if argv[0] == "diff" else [*argv, path]
+    if argv == ["audit"] and special.startswith("folder"):
+        pytest.skip("a folder of logs is what the audit reads")
+    text = render_with(lambda console: cli(args, console), width=WIDE, expect=2)
+    assert one_line(text) == f"Error: {path!r} is {kind}, not a regular file: pass a file holding {holds}."
+
+
+@pytest.mark.parametrize("command", ["doctor", "lint"])
+def test_dev_zero_is_refused_before_a_byte_is_read(command: str) -> None:
+    text = render_with(lambda console: cli([command, "/dev/zero"], console), width=WIDE, expect=2)
+    holds = "a JSONL recording" if command == "doctor" else "a JSON request"
+    assert (
+        one_line(text) == f"Error: '/dev/zero' is a character device, not a regular file: pass a file holding {holds}."
+    )
+
+
+def test_a_request_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from caching.check import lint
+
+    monkeypatch.setattr(lint, "LARGEST_REQUEST", 1_000)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"messages": [user("x" * 2_000)]}))
+    for argv in (["lint", str(path)], ["diff", str(path), str(path)]):
+        text = render_with(lambda console, argv=argv: cli(argv, console), width=WIDE, expect=2)
+        assert one_line(text) == (
+            f"Error: {str(path)!r} is over 1,000 bytes, the limit for a JSON request: pass a smaller file."
+        )
+
+
+FULL_DISK = (
+    "Error: Cannot write the recording '/dev/full' (No space left on device): free some space, or pass --record a "
+    "file on another disk."
+)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("name", [f"{n:02d}" for n in range(2, 10)])  # 01 and 10 make no recorded call
+def test_a_full_disk_while_recording_is_one_line_in_every_example(name: str) -> None:
+    out = render_with(lambda console: example(name).main(["--record", "/dev/full"], console), width=WIDE, expect=2)
+    assert out.splitlines()[-1] == FULL_DISK
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_while_recording_is_one_line_in_the_chat() -> None:
+    out = chat_with(["--record", "/dev/full"], "hello\nquit\n", expect=2)
+    assert FULL_DISK in out.splitlines()

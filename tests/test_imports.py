@@ -19,6 +19,7 @@ ROOT = Path(caching.__file__).parent
 # package's own __init__. A module may import from its own layer or any layer below, never above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("caching.errors",),
+    ("caching.files",),
     ("caching.rules",),
     (
         "caching.call",

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from ..check.doctor import Doctor, Linearized
 from ..check.recording import Problem
@@ -20,7 +21,9 @@ from ..rules import Catalog, Kind
 from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
 from ..rules.usage import Usage
-from .logs import LoggedCall
+from .counts import Disagreeing
+from .logs import LoggedCall, Window
+from .rates import LEAD, rates
 from .replay import Oracle, Prepared, Replays, Spend, prepare
 from .sources import Line, decode
 
@@ -57,7 +60,13 @@ class Group:
 
     @property
     def hit_rate(self) -> float:
-        return self.hits / self.calls if self.calls else 0.0
+        """The lead hit rate (rates.LEAD: calls that read / all calls)."""
+        return LEAD.of(self.calls, self.hits, self.usage)
+
+    @property
+    def rates(self) -> dict[str, float]:
+        """Every hit rate in use (rates.RATES), by name."""
+        return rates(self.calls, self.hits, self.usage)
 
 
 @dataclass
@@ -83,6 +92,9 @@ class AuditResult:
     unpriced: int
     errors: int
     replayed: Group = field(default_factory=Group)  # the calls the what-if replays, with what they cost as paid
+    outside: Window = field(default_factory=Window)  # the calls left out by --since and --until
+    disagreeing: Disagreeing = field(default_factory=Disagreeing)  # records whose cache counts disagree
+    by_hour: dict[str, Group] = field(default_factory=dict)  # "2026-11-30 09:00" (UTC): the page's finer timeline
 
 
 class Audit:
@@ -90,13 +102,14 @@ class Audit:
 
     def __init__(self, show_text: bool = False, since: float | None = None, until: float | None = None) -> None:
         self.show_text, self.since, self.until = show_text, since, until
-        self.cells: dict[tuple[str, str, str, bool], Group] = {}
+        self.cells: dict[tuple[str, str, int, bool], Group] = {}  # model, identity, hour since the epoch, replayed
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
         self.replays = Replays(SETTINGS)
         self.oracle = Oracle()
         self.problems: list[str] = []
         self.unparsed = self.unpriced = self.errors = 0
+        self.outside, self.disagreeing = Window(), Disagreeing()
         self.catalog = Catalog()
         self.linearizer = Linearizer()
 
@@ -110,7 +123,10 @@ class Audit:
             return
         call = item
         if (self.since is not None and call.at < self.since) or (self.until is not None and call.at >= self.until):
+            self.outside.add(call.at)
             return
+        if call.disagreement:
+            self.disagreeing.add(f"{call.where}: {call.disagreement}")
         if call.error:
             self.errors += 1
             return
@@ -126,8 +142,8 @@ class Audit:
         else:
             prepared = prepare(call, usage, self.catalog, self.linearizer)
             self._diagnose(call, usage, prepared)
-        # One group per model, identity, day and whether replayed; the report's groups are sums of these.
-        key = (call.model_id, call.agent, call.day, prepared is not None)
+        # One group per model, identity, hour and whether replayed; the report's groups are sums of these.
+        key = (call.model_id, call.agent, int(call.at // 3_600), prepared is not None)
         cell = self.cells.get(key)
         if cell is None:
             cell = self.cells[key] = Group()
@@ -162,8 +178,10 @@ class Audit:
         by_model: dict[str, Group] = {}
         by_identity: dict[str, Group] = {}
         by_day: dict[str, Group] = {}
-        for (model_id, identity, day, was_replayed), cell in self.cells.items():
-            for groups, key in ((by_model, model_id), (by_identity, identity), (by_day, day)):
+        by_hour: dict[str, Group] = {}
+        for (model_id, identity, hour_number, was_replayed), cell in self.cells.items():
+            hour = hour_of(hour_number)
+            for groups, key in ((by_model, model_id), (by_identity, identity), (by_day, hour[:10]), (by_hour, hour)):
                 groups.setdefault(key, Group()).absorb(cell)
             total.absorb(cell)
             if was_replayed:
@@ -176,12 +194,21 @@ class Audit:
             causes,
             what_if,
             self.oracle.cost(),
-            self.problems,
+            self.problems + self.disagreeing.told(),
             self.unparsed,
             self.unpriced,
             self.errors,
             replayed,
+            self.outside,
+            self.disagreeing,
+            by_hour,
         )
+
+
+def hour_of(number: int) -> str:
+    """Hour `number` since the epoch as "2026-11-30 09:00" (UTC); its first ten characters are the day."""
+    moment = datetime.fromtimestamp(number * 3_600, timezone.utc)
+    return f"{moment.date().isoformat()} {moment.hour:02d}:00"  # isoformat: a four-digit year even before 1000
 
 
 def _hidden(match: re.Match[str]) -> str:

@@ -1,12 +1,13 @@
 """One Bedrock model invocation log record, read into a call the rules can replay.
 
 Bedrock writes a JSON record per call (schemaType "ModelInvocationLog"): `timestamp`, `accountId`, `region`,
-`requestId`, `operation`, `modelId`, `identity.arn`, `input` (`inputBodyJson`, `inputTokenCount`,
-`cacheReadInputTokenCount`, `cacheWriteInputTokenCount`, or `inputBodyS3Path` when the body was over 100 KB),
-`output` (`outputBodyJson`: the response, or the list of stream events; `outputTokenCount`) and `errorCode` when the
-call failed. Usage is read from the logged response in either field style (Converse `cacheReadInputTokens`,
-Anthropic `cache_read_input_tokens`, or the stream's `amazon-bedrock-invocationMetrics`), else from the input counts.
-Converse calls are logged under the id that was sent, InvokeModel calls under an inference-profile ARN: both are
+`requestId`, `operation`, `modelId`, `identity.arn`, `input` (`inputBodyJson`, or `inputBodyS3Path` when the body
+was over 100 KB; `inputTokenCount`, `cacheReadInputTokenCount`, `cacheWriteInputTokenCount`), `output`
+(`outputBodyJson` or `outputBodyS3Path`, `outputTokenCount`) and `errorCode` when the call failed. The output body is
+the response: for ConverseStream too, Bedrock logs the assembled response, not its events; for
+InvokeModelWithResponseStream, the streamed chunks, the last carrying `amazon-bedrock-invocationMetrics`. Either
+shape is read for either stream. Each count is taken from the metadata first (older and some streaming records lack
+the cache counts), the body second, the invocation metrics third (`counts.py`). Converse calls are logged under the id that was sent, InvokeModel calls under an inference-profile ARN: both are
 counted as the same model.
 """
 
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -25,13 +27,13 @@ from ..check.recording import Problem
 from ..check.recording import parse as parse_recorded
 from ..errors import UsageError
 from ..rules.api import API
-from ..rules.messages import converse_usage
 from ..rules.usage import Usage
+from .counts import counts_of
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
-INVOKE = ("InvokeModel", "InvokeModelWithResponseStream")
+IAM = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(?P<account>\d*):(?P<resource>.+)$")
 MIN_TIME, MAX_TIME = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01 and 9999-12-31T23:59:59, UTC
-OPERATIONS = ("Converse", "ConverseStream", *INVOKE)
+OPERATIONS = ("Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,6 +46,7 @@ class LoggedCall(Call):
     region: str
     operation: str
     where: str = ""
+    disagreement: str = ""  # how the sources of its cache counts differ, when they do (see `counts_of`)
 
     @property
     def day(self) -> str:
@@ -56,10 +59,30 @@ def _day(number: int) -> str:
     return datetime.fromtimestamp(number * 86_400, timezone.utc).strftime("%Y-%m-%d")
 
 
+def _minute(at: float) -> str:
+    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
 def model_of(model_id: str) -> str:
     """The model id with an inference-profile or foundation-model ARN reduced to the id inside it."""
     match = ARN_MODEL.match(model_id)
     return match["id"] if match else model_id
+
+
+def identity_names(identities: Iterable[str]) -> dict[str, str]:
+    """A short name for each identity, unique among them: an IAM ARN as its resource (`role/app-1`), with its
+    account where two accounts have that name (`role/app-1 (account 111122223333)`), else the whole ARN."""
+    arns = {identity: IAM.match(identity) for identity in identities}
+    short = {identity: match["resource"] if match else identity for identity, match in arns.items()}
+    taken = Counter(short.values())
+    names = {
+        identity: f"{short[identity]} (account {match['account']})"
+        if match and taken[short[identity]] > 1
+        else short[identity]
+        for identity, match in arns.items()
+    }
+    taken = Counter(names.values())  # the same name and account twice (in another partition): the whole ARN
+    return {identity: name if taken[name] == 1 else identity for identity, name in names.items()}
 
 
 def when(value: Any) -> float | None:
@@ -85,38 +108,28 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+@dataclass
+class Window:
+    """Calls left out by a time window: how many, and the first and last of their times."""
 
+    calls: int = 0
+    first: float = MAX_TIME
+    last: float = MIN_TIME
 
-def usage_of(record: dict[str, Any], operation: str) -> dict[str, Any]:
-    """The call's usage under Converse's names, from the logged response if it has one, else the input counts."""
-    output = _dict(record.get("output"))
-    body = output.get("outputBodyJson")
-    if operation == "Converse" and isinstance(body, dict) and isinstance(body.get("usage"), dict):
-        return dict(body["usage"])
-    if operation == "InvokeModel" and isinstance(body, dict) and isinstance(body.get("usage"), dict):
-        return converse_usage(body["usage"])
-    if isinstance(body, list):  # a stream: the events as sent
-        anthropic: dict[str, Any] = {}
-        for event in body:
-            if not isinstance(event, dict):
-                continue
-            if isinstance(event.get("metadata"), dict) and isinstance(event["metadata"].get("usage"), dict):
-                return dict(event["metadata"]["usage"])
-            message = _dict(event.get("message"))
-            for found in (message.get("usage"), event.get("usage")):
-                if isinstance(found, dict):
-                    anthropic.update(found)
-        if anthropic:
-            return converse_usage(anthropic)
-    logged = _dict(record.get("input"))
-    return {
-        "inputTokens": _count(logged.get("inputTokenCount")),
-        "outputTokens": _count(output.get("outputTokenCount")),
-        "cacheReadInputTokens": _count(logged.get("cacheReadInputTokenCount")),
-        "cacheWriteInputTokens": _count(logged.get("cacheWriteInputTokenCount")),
-    }
+    def add(self, at: float) -> None:
+        self.calls += 1
+        self.first, self.last = min(self.first, at), max(self.last, at)
+
+    def absorb(self, other: Window) -> None:
+        self.calls += other.calls
+        self.first, self.last = min(self.first, other.first), max(self.last, other.last)
+
+    def span(self) -> str:
+        """When they were made: "from <first> to <last> UTC", or "at <time> UTC" ("" when there are none)."""
+        if not self.calls:
+            return ""
+        first, last = (_minute(at) for at in (self.first, self.last))
+        return f"at {first} UTC" if first == last else f"from {first} to {last} UTC"
 
 
 def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) -> LoggedCall | Problem:
@@ -139,14 +152,13 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
         shown = repr(record["timestamp"])
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         return Problem(f"{where}: the timestamp {shown} is not a time like 2026-11-30T09:00:00Z; skipped it.")
-    logged = _dict(record.get("input"))
-    request = logged.get("inputBodyJson")
-    if request is None and isinstance(logged.get("inputBodyS3Path"), str) and fetch is not None:
-        request = fetch(logged["inputBodyS3Path"])
+    record = _with_bodies(record, fetch)
+    request = _dict(record.get("input")).get("inputBodyJson")
     identity = _dict(record.get("identity"))
     error = record.get("errorCode")
+    counts = counts_of(record)
     try:
-        usage = Usage.from_bedrock(usage_of(record, operation))
+        usage = Usage.from_bedrock(counts.usage)
     except UsageError as exc:
         return Problem(f"{where}: {str(exc).rstrip('.')}; skipped it.")
     return LoggedCall(
@@ -156,12 +168,26 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
         request=request if isinstance(request, dict) else None,
         usage=usage,
         error=str(error) if error else None,
-        api=API.INVOKE if operation in INVOKE else API.CONVERSE,
+        api=API.of_operation(operation),
         account=str(record.get("accountId", "")),
         region=str(record.get("region", "")),
         operation=operation,
         where=where,
+        disagreement=counts.disagreement,
     )
+
+
+def _with_bodies(record: dict[str, Any], fetch: Callable[[str], Any] | None) -> dict[str, Any]:
+    """The record with each body Bedrock stored apart (`inputBodyS3Path`, `outputBodyS3Path`) read in its place,
+    when `fetch` can read it; the record itself is left as it was."""
+    if fetch is None:
+        return record
+    for side, body in (("input", "inputBodyJson"), ("output", "outputBodyJson")):
+        logged = _dict(record.get(side))
+        path = logged.get(f"{side}BodyS3Path")
+        if logged.get(body) is None and isinstance(path, str):
+            record = {**record, side: {**logged, body: fetch(path)}}
+    return record
 
 
 def _recorded(record: dict[str, Any], where: str) -> LoggedCall | Problem:
@@ -179,6 +205,6 @@ def _recorded(record: dict[str, Any], where: str) -> LoggedCall | Problem:
         api=call.api,
         account="recorded",
         region="",
-        operation="InvokeModel" if call.api == API.INVOKE else "Converse",
+        operation=call.api.operation,
         where=where,
     )

@@ -16,7 +16,8 @@ from ..check.recording import Problem
 from ..errors import CachingError
 from ..pricing import Cost
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
-from .logs import LoggedCall, model_of
+from .counts import Disagreeing
+from .logs import LoggedCall, Window, model_of
 from .replay import Spend
 from .sources import Line, decode
 
@@ -152,7 +153,7 @@ def audit_parallel(
                 worker.terminate()
     total = merge([result for result, _ in answers])
     everything = sorted(problems + [problem for _, told in answers for problem in told], key=lambda p: p[0])
-    return replace(total, problems=[problem for _, problem in everything])
+    return replace(total, problems=[problem for _, problem in everything] + total.disagreeing.told())
 
 
 def merge(results: list[AuditResult]) -> AuditResult:
@@ -166,11 +167,14 @@ def merge(results: list[AuditResult]) -> AuditResult:
         return out
 
     total, replayed = Group(), Group()
+    outside, disagreeing = Window(), Disagreeing()
     causes: dict[str, Cause] = {}
     what_if: dict[str, Spend] = {}
     for result in results:
         total.absorb(result.total)
         replayed.absorb(result.replayed)
+        outside.absorb(result.outside)
+        disagreeing.absorb(result.disagreeing)
         for cause in result.causes:
             mine = causes.setdefault(cause.kind, Cause(cause.kind))
             mine.calls += cause.calls
@@ -191,4 +195,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         sum(r.unpriced for r in results),
         sum(r.errors for r in results),
         replayed,
+        outside,
+        disagreeing,
+        groups([r.by_hour for r in results]),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -17,8 +17,9 @@ from ..pricing import Cost, cost_of, prices_for
 from ..rules import (
     API,
     TTL,
-    CacheResult,
     Catalog,
+    Checkpoint,
+    Entry,
     ModelInfo,
     Prompt,
     PromptCache,
@@ -90,13 +91,16 @@ def layout(prepared: Prepared, approach: Approach, ttl: str) -> Prompt:
 
 @dataclass
 class Spend:
-    """What a replay of some calls cost, by kind of token, and the writes no later call read."""
+    """What a replay of some calls cost, by kind of token, and the writes no later call read. As sent, also the calls
+    whose cache counts no earlier logged call explains (`unexplained`), and the first of them (time, where)."""
 
     calls: int = 0
     hits: int = 0
     wasted_tokens: int = 0
     wasted: Decimal = Decimal(0)
     tokens: dict[str, Usage] = field(default_factory=dict)  # per model id, priced once at the end
+    unexplained: int = 0
+    first_unexplained: tuple[float, str] | None = None
 
     @property
     def cost(self) -> Cost:
@@ -110,6 +114,9 @@ class Spend:
         self.wasted += other.wasted
         for model_id, usage in other.tokens.items():
             self.tokens[model_id] = self.tokens.get(model_id, EMPTY) + usage
+        self.unexplained += other.unexplained
+        firsts = [first for first in (self.first_unexplained, other.first_unexplained) if first is not None]
+        self.first_unexplained = min(firsts) if firsts else None
 
 
 EMPTY = Usage()
@@ -117,11 +124,13 @@ EMPTY = Usage()
 
 @dataclass
 class _Written:
-    """The entries one call wrote, the tokens up to each, where its write began, and (as logged) how many of the
-    written tokens were 5m ones: they come last, since TTLs never increase along the prompt."""
+    """The entries one call wrote (each with the tokens up to it and its TTL), the tokens where its write began and
+    ended, and (as logged) how many of the written tokens were 5m ones: they come last, since TTLs never increase
+    along the prompt."""
 
-    entries: list[tuple[Any, int, TTL]]
+    entries: list[tuple[Entry, int, TTL]]
     start: int
+    end: int
     model_id: str
     five_minute: int | None = None  # None: the TTL of the entry at the end says it
 
@@ -183,6 +192,7 @@ class Replay:
         # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
         self._pending: list[tuple[float, int, _Written]] = []
         self._read: dict[int, int] = {}
+        self._writes = 0  # writes so far: orders the heap's ties
 
     def copy(self) -> Replay:
         """An independent replay in the same state."""
@@ -196,62 +206,43 @@ class Replay:
         digests, model = prepared.digests, prepared.model
         account, model_id, now = call.account, call.model_id, call.at
         read_at = self.cache.lookup(prompt, model_id, account, digests, now)
-        self._note_read(model_id, digests, account, read_at, prompt.cumulative[read_at])
+        if read_at:
+            self._note_read(self.cache.entry(model_id, digests[read_at], account), prompt.cumulative[read_at])
         result = self.cache.commit(prompt, model, model_id, account, digests, now, read_at)
-        self._count(
-            result,
-            prompt,
-            prepared,
-            model_id,
-            now,
-            Usage.of(
-                regular=result.input_tokens,
-                output=prepared.output,
-                read=result.read_tokens,
-                write_5m=result.write_5m_tokens,
-                write_1h=result.write_1h_tokens,
-            ),
-        )
-
-    def _note_read(self, model_id: str, digests: list[str], account: str, position: int, tokens: int) -> None:
-        """Remember that the entry at `position` was read, `tokens` long."""
-        if position:
-            found = self.cache.entry(model_id, digests[position], account)
-            if found is not None:
-                self._read[id(found)] = max(self._read.get(id(found), 0), tokens)
-
-    def _count(
-        self,
-        result: CacheResult,
-        prompt: Prompt,
-        prepared: Prepared,
-        model_id: str,
-        now: float,
-        usage: Usage,
-        logged: bool = False,
-    ) -> None:
-        """Count one replayed call: its usage, whether it read, and the entries it wrote (to settle later)."""
         cumulative = prompt.cumulative
-        written = zip(result.written, result.written_at, strict=True)
-        entries = [(entry, cumulative[at], entry.ttl) for entry, at in written]
-        self.spend.calls += 1
+        entries = [
+            (entry, cumulative[at], entry.ttl) for entry, at in zip(result.written, result.written_at, strict=True)
+        ]
         if entries:
-            last = max(entry.expires_at for entry, _, _ in entries)
-            heapq.heappush(
-                self._pending,
-                (
-                    last,
-                    self.spend.calls,
-                    _Written(
-                        entries, result.read_tokens, model_id, usage.written(TTL.FIVE_MINUTES) if logged else None
-                    ),
-                ),
-            )
-        if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
-            self._settle(now)
+            self._wrote(_Written(entries, result.read_tokens, max(tokens for _, tokens, _ in entries), model_id))
+        usage = Usage.of(
+            regular=result.input_tokens,
+            output=prepared.output,
+            read=result.read_tokens,
+            write_5m=result.write_5m_tokens,
+            write_1h=result.write_1h_tokens,
+        )
+        self._tally(model_id, usage, now)
+
+    def _note_read(self, entry: Entry | None, tokens: int) -> None:
+        """Remember that `entry` was read, `tokens` long."""
+        if entry is not None:
+            self._read[id(entry)] = max(self._read.get(id(entry), 0), tokens)
+
+    def _wrote(self, written: _Written) -> None:
+        """Keep a write until every entry it made has expired (a write with no entry: until the next settling)."""
+        last = max((entry.expires_at for entry, _, _ in written.entries), default=float("-inf"))
+        self._writes += 1
+        heapq.heappush(self._pending, (last, self._writes, written))
+
+    def _tally(self, model_id: str, usage: Usage, now: float) -> None:
+        """Count one replayed call's usage, and whether it read."""
+        self.spend.calls += 1
         tokens = self.spend.tokens
         tokens[model_id] = tokens.get(model_id, EMPTY) + usage
         self.spend.hits += usage.cacheReadInputTokens > 0
+        if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
+            self._settle(now)
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
@@ -264,63 +255,142 @@ class Replay:
         pending = self._pending
         while pending and (now is None or pending[0][0] <= now):
             _, order, written = heapq.heappop(pending)
-            last = max(entry.expires_at for entry, _, _ in written.entries)
+            last = max((entry.expires_at for entry, _, _ in written.entries), default=float("-inf"))
             if now is not None and last > now:  # refreshed by a read since: looked at again when it expires
                 heapq.heappush(pending, (last, order, written))
                 continue
-            end = max(tokens for _, tokens, _ in written.entries)
+            end = written.end
             read = [min(self._read[id(entry)], end) for entry, _, _ in written.entries if id(entry) in self._read]
             used = max([written.start, *read])
             if end > used:
                 unread = end - used
                 if written.five_minute is None:
-                    ttl = next(t for e, tokens, t in written.entries if tokens == end)
+                    ttl = next((t for _, tokens, t in written.entries if tokens == end), TTL.FIVE_MINUTES)
                     waste = Usage.of(**{f"write_{ttl}": unread})
                 else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
                     five = min(unread, written.five_minute)
                     waste = Usage.of(write_5m=five, write_1h=unread - five)
-                self.spend.wasted_tokens += end - used
+                self.spend.wasted_tokens += unread
                 self.spend.wasted += cost_of(waste, written.model_id).input
             for entry, _, _ in written.entries:
-                self._read.pop(id(entry), None)
+                self._let_go(entry)
+
+    def _let_go(self, entry: Entry) -> None:
+        """Forget what is known of an entry whose write is settled."""
+        self._read.pop(id(entry), None)
 
 
 class AsLogged(Replay):
-    """The calls as they were sent and paid. What each call read and wrote is its logged count, so the spend and the
-    hits are exactly what the logs say; the rules' prefixes (estimates, scaled to each call's logged total) only
-    locate the entry a read found, to tell which writes a later call read. The writes never read are then exact too:
-    a write ends at the call's read plus written tokens, and a later read of one of its entries used the tokens that
-    read reported."""
+    """The calls as they were sent and paid, from the logged counts alone. Each call's spend and hit are its logged
+    usage. A read of R tokens found the live entry, among the prefixes of the call's prompt, that is known to be R
+    tokens long (a write ended there, or an earlier read found it); a write of W tokens after it ended R + W tokens
+    in, at the call's cache point whose estimated prefix is nearest that. The rules' estimates (scaled to each
+    call's logged total) only locate prefixes, so what was read, what was written and what no one read are exact.
+
+    A read that no live entry of its length explains (an entry written before the logs begin, or by calls not in
+    them; or records that disagree) is counted in `Spend.unexplained`; what it read is then known to exist, so a
+    later read of it is explained."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Every entry a pending write holds (so every live entry), by id: its tokens, and whether that count is a
+        # logged one (the end of a write, or a read of it) rather than the estimate of a cache point inside a write.
+        self._length: dict[int, int] = {}
+        self._guessed: set[int] = set()
+        self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
+
+    def copy(self) -> Replay:
+        raise NotImplementedError("the as-sent replay is never split: it has one setting")
 
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt) -> None:
-        digests, model, account, model_id, now = prepared.digests, prepared.model, call.account, call.model_id, call.at
+        digests, account, model_id, now = prepared.digests, call.account, call.model_id, call.at
         read, write = call.usage.cacheReadInputTokens, call.usage.cacheWriteInputTokens
-        read_at = 0
-        if read:  # the prefix whose size is nearest the tokens read, a live entry first (as the doctor finds it)
-            nearest = nearest_positions(prompt.cumulative, read)
-            read_at = next((p for p in nearest if self.cache.live(model_id, digests[p], account, now)), nearest[0])
-            self._note_read(model_id, digests, account, read_at, read)
-        limit = read + write + WRITE_SLACK
-        result = self.cache.commit(prompt, model, model_id, account, digests, now, read_at, write_limit=limit)
-        exact = result._replace(read_tokens=read)  # where the write began, as logged
-        self._count(exact, _ending_at(prompt, result, read + write), prepared, model_id, now, call.usage, logged=True)
+        estimate = prompt.cumulative
+        counts = list(estimate)
+        points: list[Checkpoint] = []
+        read_at, found = 0, None
+        if read:
+            read_at, found = self._reading(prompt, digests, model_id, account, now, read)
+            counts[read_at] = read
+            points = [point for point in prompt.checkpoints if point.position <= read_at]  # refreshed by the read
+            if found is None or (self._length[id(found)] != read and id(found) not in self._guessed):
+                self._unexplained(call)
+            if found is None:  # the entry was there: known from now on, with no write to charge
+                ttl = next((p.ttl for p in prompt.checkpoints if p.position >= read_at), TTL.FIVE_MINUTES)
+                points = [Checkpoint(prompt.blocks[read_at - 1].place, read_at, ttl)]
+            else:
+                self._note_read(found, read)
+                if id(found) in self._guessed:  # now its length is known
+                    self._length[id(found)] = read
+                    self._guessed.discard(id(found))
+        written: list[int] = []
+        later = [point for point in prompt.checkpoints if point.position > read_at]
+        if write and later:
+            end = min(later, key=lambda p: (abs(estimate[p.position] - read - write), -p.position)).position
+            for point in later:
+                tokens = estimate[point.position]
+                if point.position == end or (point.position < end and tokens >= prepared.model.min_tokens):
+                    counts[point.position] = (
+                        read + write if point.position == end else min(max(tokens, read), read + write)
+                    )
+                    points.append(point)
+                    written.append(point.position)
+        model = self._anywhere.get(model_id) or self._anywhere.setdefault(
+            model_id, replace(prepared.model, min_tokens=0)
+        )
+        cut = Prompt(prompt.blocks, tuple(points), tuple(counts), prompt.variant)
+        result = self.cache.commit(cut, model, model_id, account, digests, now, read_at if found else 0)
+        five_minute = five_minute_tokens(call.usage)
+        entries = []
+        for entry, at in zip(result.written, result.written_at, strict=True):
+            self._length[id(entry)] = counts[at]
+            if at in written[:-1]:
+                self._guessed.add(id(entry))
+            if at in written:
+                entries.append((entry, counts[at], entry.ttl))
+            else:  # the entry a read found, now known
+                self._wrote(_Written([(entry, read, entry.ttl)], read, read, model_id, 0))
+        if write:  # with no entry (no cache point past the read), it is never read: waste
+            if not entries:
+                self._unexplained(call)
+            self._wrote(_Written(entries, read, read + write, model_id, five_minute))
+        self._tally(model_id, call.usage, now)
 
+    def _reading(
+        self, prompt: Prompt, digests: list[str], model_id: str, account: str, now: float, tokens: int
+    ) -> tuple[int, Entry | None]:
+        """Where a read of `tokens` ended: the live entry known to be that long; else one whose length is only
+        estimated, or else any, the nearest in length; else (no live entry) the prefix whose estimate is nearest."""
+        guess = nearest_positions(prompt.cumulative, tokens)
+        best: tuple[tuple[bool, int], int, Entry] | None = None
+        for position in itertools.chain(guess, range(len(prompt.blocks), 0, -1)):  # the likely places first
+            entry = self.cache.entry(model_id, digests[position], account)
+            if entry is None or not entry.ready or entry.expires_at <= now or id(entry) not in self._length:
+                continue
+            length = self._length[id(entry)]
+            if length == tokens:
+                return position, entry
+            rank = (id(entry) not in self._guessed, abs(length - tokens))
+            if best is None or rank < best[0]:
+                best = (rank, position, entry)
+        return (best[1], best[2]) if best else (guess[-1], None)
 
-def _ending_at(prompt: Prompt, result: CacheResult, tokens: int) -> Prompt:
-    """`prompt` with the last position this call wrote counted as `tokens` long (its logged read plus written)."""
-    if not result.written_at:
-        return prompt
-    cumulative = list(prompt.cumulative)
-    cumulative[max(result.written_at)] = tokens
-    return Prompt(prompt.blocks, prompt.checkpoints, tuple(cumulative), prompt.variant)
+    def _unexplained(self, call: LoggedCall) -> None:
+        self.spend.unexplained += 1
+        first = (call.at, call.where)  # the earliest, as parts audited apart agree on (Spend.absorb)
+        if self.spend.first_unexplained is None or first < self.spend.first_unexplained:
+            self.spend.first_unexplained = first
+
+    def _let_go(self, entry: Entry) -> None:
+        super()._let_go(entry)
+        self._length.pop(id(entry), None)
+        self._guessed.discard(id(entry))
 
 
 def five_minute_tokens(usage: Usage) -> int | None:
-    """The 5m tokens of a logged write, when the log splits its writes by TTL (cacheDetails); else None."""
+    """The 5m tokens of a logged write, when the log splits its writes by TTL (cacheDetails); else None (then the
+    TTLs of the cache points that wrote say it)."""
     return usage.written(TTL.FIVE_MINUTES) if usage.cacheDetails else None
-
-
-WRITE_SLACK = 2  # prefix counts are estimates scaled to the logged total: allow a token or two of rounding
 
 
 class Oracle:

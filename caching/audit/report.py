@@ -8,9 +8,13 @@ from typing import Any
 from rich.console import Group as Renderables
 from rich.text import Text
 
+from ..rules.usage import Usage
 from ..tables import table
 from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
+from .logs import identity_names
+from .rates import LEAD, RATES
+from .replay import Spend
 
 TOP = 10  # rows per breakdown
 
@@ -21,10 +25,10 @@ def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
     for column in ("calls", "hit rate", "spend", "input"):
         out.add_column(column, justify="right", no_wrap=True)
     ranked = sorted(groups.items(), key=lambda item: -item[1].cost.total)
+    names = identity_names(groups)  # an IAM ARN as role/name, with its account where the name is not enough
     for key, group in ranked[:TOP]:
-        shown = key.split(":", 5)[-1] if key.startswith("arn:") else key  # an IAM ARN: role/name or user/name
         out.add_row(
-            Text(shown),
+            Text(names[key]),
             f"{group.calls:,}",
             f"{group.hit_rate:.0%}",
             usd(group.cost.total),
@@ -35,21 +39,35 @@ def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
     return out
 
 
+def _rates(total: Group) -> Any:
+    """The three hit rates in use, each with its definition, the lead one first."""
+    out = table("Hit rate, three ways (the tables use the first)")
+    out.add_column("hit rate", no_wrap=True)
+    out.add_column("", justify="right", no_wrap=True)
+    out.add_column("definition", overflow="fold")
+    values = total.rates
+    for rate in RATES:
+        out.add_row(rate.label, f"{values[rate.name]:.0%}", rate.definition)
+    return out
+
+
 def render(result: AuditResult) -> Renderables:
     total, paid = result.total, result.total.cost
     waste = result.what_if[AS_SENT]
+    of_replayed = "" if result.replayed.calls == total.calls else f" of the {result.replayed.calls:,} replayed calls"
     lines: list[Any] = [
         Text(
-            f"{plural(total.calls, 'call')} audited; {total.hits:,} read the cache (hit rate {total.hit_rate:.0%}). "
-            f"Not counted: {result.errors:,} failed, {result.unpriced:,} of unknown price; {result.unparsed:,} had no "
-            "readable request body (counted in spend, not replayed)."
+            f"{plural(total.calls, 'call')} audited; {total.hits:,} read the cache (hit rate {total.hit_rate:.0%}, "
+            f"{LEAD.definition}). Not counted: {result.errors:,} failed, {result.unpriced:,} of unknown price; "
+            f"{result.unparsed:,} had no readable request body (counted in spend, not replayed)."
         ),
         Text(
             f"Tokens: {total.usage.inputTokens:,} regular, {total.usage.cacheReadInputTokens:,} read, "
             f"{total.usage.cacheWriteInputTokens:,} written, {total.usage.outputTokens:,} output. Spend {usd(paid.total)}; "
-            f"input {saving(paid.input_savings, 'no caching')}. Writes never read before they expired: "
-            f"{waste.wasted_tokens:,} tokens, {usd(waste.wasted)}."
+            f"input {saving(paid.input_savings, 'no caching')}. Writes never read before they expired (from the "
+            f"logged counts{of_replayed}): {waste.wasted_tokens:,} tokens, {usd(waste.wasted)}."
         ),
+        _rates(total),
         _breakdown("By model", "model", result.by_model),
         _breakdown("By IAM identity", "identity", result.by_identity),
         _breakdown("By day (UTC)", "day", result.by_day),
@@ -69,14 +87,15 @@ def render(result: AuditResult) -> Renderables:
     else:
         what_if = table(
             "What-if: the same traffic sent another way",
-            "as sent: the logged counts; the others replayed on the rules (prefix sizes estimated)",
+            "as sent: the logged counts, exact; the others replayed on the rules (prefix sizes estimated, so their "
+            "costs are estimates)",
         )
         what_if.add_column("setup", no_wrap=True)
         what_if.add_column("cost", justify="right", no_wrap=True)
         what_if.add_column("vs paid", justify="right", no_wrap=True)
         what_if.add_column("hit rate", justify="right", no_wrap=True)
         for name, spend in result.what_if.items():
-            rate = f"{spend.hits / spend.calls:.0%}" if spend.calls else "-"
+            rate = f"{_lead_rate(spend):.0%}" if spend.calls else "-"
             what_if.add_row(name, usd(spend.cost.total), versus(spend.cost.total, base), rate)
         best_possible = best_possible_cost(result)
         what_if.add_row("oracle", usd(best_possible), versus(best_possible, base), "-")
@@ -93,11 +112,25 @@ def render(result: AuditResult) -> Renderables:
                 "other setups' token counts of prefixes are estimates, scaled to the logged totals)."
             )
         )
+    if waste.unexplained:
+        first = f" (the first: {waste.first_unexplained[1]})" if waste.first_unexplained else ""
+        lines.append(
+            Text(
+                f"{plural(waste.unexplained, 'call')} read cached tokens that no earlier logged call had written, or "
+                f"wrote past their last cache point{first}: written before these logs begin, by calls not in them, "
+                "or the records disagree. Their spend is as logged; the writes never read count only logged writes."
+            )
+        )
     for problem in result.problems[:20]:
         lines.append(Text(problem))
     if len(result.problems) > 20:
         lines.append(Text(f"... and {len(result.problems) - 20:,} more skipped records."))
     return Renderables(*lines)
+
+
+def _lead_rate(spend: Spend) -> float:
+    """A replay's hit rate by the lead definition."""
+    return LEAD.of(spend.calls, spend.hits, sum(spend.tokens.values(), Usage()))
 
 
 def best_possible_cost(result: AuditResult) -> Decimal:
@@ -131,6 +164,7 @@ def as_json(result: AuditResult) -> dict[str, Any]:
             "calls": g.calls,
             "hits": g.hits,
             "hit_rate": round(g.hit_rate, 6),
+            "hit_rates": {name: round(value, 6) for name, value in g.rates.items()},
             "tokens": {
                 "regular": g.usage.inputTokens,
                 "read": g.usage.cacheReadInputTokens,
@@ -141,11 +175,14 @@ def as_json(result: AuditResult) -> dict[str, Any]:
             "input_savings": round(g.cost.input_savings, 6),
         }
 
+    as_sent = result.what_if[AS_SENT]
     return {
         "total": group(result.total),
-        "wasted_writes": {
-            "tokens": result.what_if[AS_SENT].wasted_tokens,
-            "spend": dollars(result.what_if[AS_SENT].wasted),
+        "hit_rate_definitions": {"lead": LEAD.name, "definitions": {rate.name: rate.definition for rate in RATES}},
+        "wasted_writes": {"tokens": as_sent.wasted_tokens, "spend": dollars(as_sent.wasted)},
+        "unexplained_reads": {
+            "calls": as_sent.unexplained,
+            "first": as_sent.first_unexplained[1] if as_sent.first_unexplained else None,
         },
         "by_model": {k: group(v) for k, v in result.by_model.items()},
         "by_identity": {k: group(v) for k, v in result.by_identity.items()},
@@ -153,10 +190,16 @@ def as_json(result: AuditResult) -> dict[str, Any]:
         "miss_causes": [{"kind": c.kind, "calls": c.calls, "example": c.example} for c in result.causes],
         "what_if": {
             **{
-                name: {"spend": dollars(s.cost.total), "calls": s.calls, "hits": s.hits}
+                name: {
+                    "spend": dollars(s.cost.total),
+                    "calls": s.calls,
+                    "hits": s.hits,
+                    "hit_rate": round(_lead_rate(s), 6),
+                    "estimated": name != AS_SENT,
+                }
                 for name, s in result.what_if.items()
             },
-            "oracle": {"spend": dollars(best_possible_cost(result))},
+            "oracle": {"spend": dollars(best_possible_cost(result)), "estimated": True},
         },
         "what_if_base": {"calls": result.replayed.calls, "paid": dollars(result.replayed.cost.total)},
         "not_counted": {"failed": result.errors, "unpriced": result.unpriced, "unparsed": result.unparsed},

@@ -21,11 +21,16 @@ from typing import IO, Any
 
 from ..check.recording import LONGEST_LINE, Problem
 from ..errors import CachingError
+from ..files import FileError, open_regular
 from .logs import LoggedCall, parse
 
 Item = LoggedCall | Problem
 LARGEST_OBJECT = 512 * 1024 * 1024  # bytes read of one S3 object
-BODY_APART = '"inputBodyS3Path"'  # a record whose body Bedrock stored as its own S3 object
+LARGEST_BODY = 20_000_000  # bytes read of one body stored apart; a larger one counts as unreadable
+BODIES_APART = ('"inputBodyS3Path"', '"outputBodyS3Path"')  # a record with a body Bedrock stored as its own object
+# The object Bedrock writes into the log prefix when logging to S3 is set up, to check that it may write there
+# (empty; it stays after logging is switched off): not a log.
+PERMISSION_CHECK = "amazon-bedrock-logs-permission-check"
 
 
 class SourceError(CachingError):
@@ -80,7 +85,7 @@ def records(
             yield line
             continue
         text = _record_text(line)
-        if defer and BODY_APART not in text:
+        if defer and not any(marker in text for marker in BODIES_APART):
             yield Line(where, text)
         else:
             yield from decode(Line(where, text), fetch)
@@ -150,16 +155,67 @@ def _events(events: list[Any], name: str, fetch: Callable[[str], Any] | None) ->
             yield parse(record, f"{name}: event {index}", fetch)
 
 
+def _body(raw: bytes) -> Any:
+    """A body stored apart, from its bytes (gzipped or not); None when it is not JSON or over LARGEST_BODY."""
+    try:
+        if raw[:2] == b"\x1f\x8b":  # read no more than the limit, however far it would expand
+            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(LARGEST_BODY + 1)
+        return json.loads(raw) if len(raw) <= LARGEST_BODY else None
+    except (ValueError, OSError, EOFError, RecursionError):
+        return None  # counted as unparsed, never guessed
+
+
+def _not_a_log(name: str) -> Problem | None:
+    """Why an object or file is no log at all, for the one kind Bedrock itself puts among the logs."""
+    if name.rpartition("/")[2].startswith(PERMISSION_CHECK):
+        return Problem(
+            f"{name}: Bedrock's permission check, written when logging to this prefix was set up; not a log, skipped."
+        )
+    return None
+
+
+def _local_fetch(file: Path, root: Path) -> Callable[[str], Any]:
+    """Reads a body stored apart from a downloaded copy of the log tree: where the S3 key puts it under the folder
+    that holds `AWSLogs/`, or in the `data/` folder beside its record. Nothing outside `root` is read."""
+    top = root.resolve()
+
+    def fetch(path: str) -> Any:
+        key = path.removeprefix("s3://").partition("/")[2]
+        candidates = [file.parent / "data" / key.rpartition("/data/")[2]] if "/data/" in key else []
+        if "AWSLogs/" in key and "AWSLogs" in file.parts:
+            base = Path(*file.parts[: file.parts.index("AWSLogs")])
+            candidates.insert(0, base / key[key.index("AWSLogs/") :])
+        for candidate in candidates:
+            try:
+                found = candidate.resolve()
+                if found.is_relative_to(top) and found.is_file():
+                    with open_regular(found, "a logged body") as stream:
+                        return _body(stream.read(LARGEST_BODY + 1))
+            except (OSError, ValueError, FileError):
+                continue
+        return None
+
+    return fetch
+
+
 def local(path: Path, defer: bool = False) -> Iterator[Item | Line]:
-    """A file, or every file under a folder (in name order)."""
+    """A file, or every file under a folder (in name order); bodies stored apart are read from its data/ folders."""
     if not path.exists():
         raise SourceError(f"Cannot read {str(path)!r}: no such file or folder; check the path.")
     # Bodies Bedrock stored apart sit in data/ folders: they are read only when a record points at them.
-    files = sorted(p for p in path.rglob("*") if p.is_file() and p.parent.name != "data") if path.is_dir() else [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "data" not in p.relative_to(path).parts[:-1])
+    else:
+        files = [path]
+    root = path if path.is_dir() else path.parent
     for file in files:
+        skipped = _not_a_log(str(file))
+        if skipped is not None:
+            yield skipped
+            continue
         try:
-            with file.open("rb") as stream:
-                yield from records(stream, str(file), defer=defer)
+            with open_regular(file, "invocation logs") as stream:  # a FIFO or a device is refused, not waited on
+                yield from records(stream, str(file), _local_fetch(file, root), defer)
         except OSError as exc:
             yield Problem(f"{file}: cannot be read ({exc.strerror}); skipped it.")
 
@@ -175,8 +231,7 @@ def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
     def fetch(path: str) -> Any:
         where, _, key = path.removeprefix("s3://").partition("/")
         try:
-            body = client.get_object(Bucket=where, Key=key)["Body"].read(20_000_000)
-            return json.loads(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
+            return _body(client.get_object(Bucket=where, Key=key)["Body"].read(LARGEST_BODY + 1))
         except (BotoCoreError, ClientError, ValueError, OSError):
             return None  # counted as unparsed, never guessed
 
@@ -186,6 +241,10 @@ def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
             for item in page.get("Contents", []):
                 key = item["Key"]
                 if "/data/" in key:  # bodies stored apart: read through `fetch` when a record points at them
+                    continue
+                skipped = _not_a_log(f"s3://{bucket}/{key}")
+                if skipped is not None:
+                    yield skipped
                     continue
                 try:
                     body = client.get_object(Bucket=bucket, Key=key)["Body"]

@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 from ..call import Call
 from ..rules import (
-    DEFAULT_MODEL_ID,
     LOOKBACK_BLOCKS,
     Catalog,
     Diagnosis,
@@ -67,8 +66,7 @@ class Doctor:
     def observe(self, call: Call, linearized: Linearized | None = None) -> Diagnosis:
         """Diagnose one call, then remember what it cached. `linearized` saves the work when the caller has done it
         already (the log audit)."""
-        model = self.catalog.find(call.model_id) or self.catalog.find(DEFAULT_MODEL_ID)
-        assert model is not None
+        model = self.catalog.find_or_default(call.model_id)
         try:
             if linearized is None:
                 sent = call.request or {}  # a call whose request was not kept reads as an empty one

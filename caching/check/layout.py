@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LayoutError
-from ..rules import DEFAULT_MODEL_ID, Catalog, Place, RequestRejected, linearize
+from ..rules import Catalog, Place, RequestRejected, linearize
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,7 @@ class LayoutPoint:
 def request_layout(request: dict[str, Any]) -> list[LayoutPoint]:
     """The cache points of a Converse request in tools -> system -> messages order."""
     catalog = Catalog()
-    model = catalog.find(str(request.get("modelId", ""))) or catalog.find(DEFAULT_MODEL_ID)
-    assert model is not None
+    model = catalog.find_or_default(str(request.get("modelId", "")))
     try:
         prompt = linearize(request, model)
     except RequestRejected as exc:

@@ -6,34 +6,40 @@ stand on the rules engine; token counts are the offline estimate.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..call import Call
 from ..errors import CachingError
+from ..files import read_limited
 from ..rules import API, DEFAULT_MODEL_ID, Catalog, Diagnosis, Kind, ModelInfo, RequestRejected, linearize
 from ..rules.compare import Comparison, Sent, compare
 from ..rules.messages import converse_form
 from ..rules.prompt import check_layout
 from ..rules.severity import Severity
+from ..rules.shape import DEEPEST, MAX_BODY_BYTES, depth
 from ..rules.verdict import Finding, findings, rejected
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+LARGEST_REQUEST = MAX_BODY_BYTES  # a saved request file: no larger than a body Bedrock Runtime takes
 
 
 def load(path: str, model_id: str | None = None) -> Call:
     """A Converse request or an InvokeModel (Messages) body from a JSON file, as a call not yet sent; `model_id`
     overrides its modelId."""
     try:
-        body = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_limited(path, "a JSON request", LARGEST_REQUEST)
     except OSError as exc:
         raise CachingError(f"Cannot read {path!r} ({exc.strerror}): pass a JSON file holding a request.") from None
+    try:
+        body = json.loads(data)
     except RecursionError:
-        raise CachingError(f"{path!r} nests JSON too deeply to be a request: save the request body as JSON.") from None
+        body = None
     except ValueError as exc:
         raise CachingError(
             f"{path!r} is not a JSON request ({str(exc)[:80]}): save the request body as JSON."
         ) from None
+    if body is None or depth(body, DEEPEST) > DEEPEST:
+        raise CachingError(f"{path!r} nests lists and objects over {DEEPEST} levels deep, more than a request.")
     if not isinstance(body, dict):
         raise CachingError(f"{path!r} holds {type(body).__name__}, not a request object: save the request body.")
     chosen = model_id or str(body.get("modelId") or DEFAULT_MODEL_ID)
@@ -51,8 +57,7 @@ class _Read(NamedTuple):
 
 def _read(call: Call) -> _Read:
     # An application inference profile ARN hides the model: such a call is checked with the default model's rules.
-    model = Catalog().find(call.model_id) or Catalog().find(DEFAULT_MODEL_ID)
-    assert model is not None
+    model = Catalog().find_or_default(call.model_id)
     body = call.request or {}
     try:
         request = converse_form(body) if call.api == API.INVOKE else {k: v for k, v in body.items() if k != "modelId"}

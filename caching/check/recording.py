@@ -7,6 +7,7 @@ rest is still read. Lines are read with a length limit, so any file, however lar
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Iterator
@@ -15,9 +16,11 @@ from typing import Any
 
 from ..call import Call
 from ..errors import CachingError
+from ..files import open_regular
 from ..rules import RequestRejected
 from ..rules.api import API
 from ..rules.messages import converse_form
+from ..rules.shape import DEEPEST, depth, request_problem
 from ..rules.tokens import canonical_json
 from ..rules.usage import Usage
 
@@ -30,19 +33,6 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "usage": (dict, type(None)),
     "error": (str, type(None)),
 }
-# The members of a content block that must have a given type, wherever the block sits.
-MEMBERS: dict[str, type] = {
-    "text": str,
-    "toolUse": dict,
-    "toolResult": dict,
-    "toolSpec": dict,
-    "cachePoint": dict,
-    "image": dict,
-    "document": dict,
-    "video": dict,
-    "audio": dict,
-    "reasoningContent": dict,
-}
 
 
 class Problem(str):
@@ -51,7 +41,7 @@ class Problem(str):
 
 def iter_recording(path: str | Path) -> Iterator[Call | Problem]:
     """Each call of a JSONL recording in order, or a Problem for a line that was skipped."""
-    with Path(path).open(encoding="utf-8", errors="replace") as lines:
+    with io.TextIOWrapper(open_regular(path, "a JSONL recording"), encoding="utf-8", errors="replace") as lines:
         number = 0
         while True:
             line = lines.readline(LONGEST_LINE + 1)
@@ -78,6 +68,10 @@ def parse(line: str, number: int) -> Call | Problem:
         return Problem(f"line {number}: not usable JSON ({str(exc)[:80]}); skipped it.")
     if not isinstance(data, dict):
         return Problem(f"line {number}: expected a JSON object, got {type(data).__name__}; skipped it.")
+    if depth(data, DEEPEST) > DEEPEST:
+        return Problem(
+            f"line {number}: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it."
+        )
     wrong = [
         name
         for name, kinds in FIELDS.items()
@@ -113,79 +107,22 @@ def _problem(data: dict[str, Any]) -> str | None:
         except CachingError as exc:
             return f"usage: {exc}"
     try:
-        canonical_json(data)
-    except (ValueError, RecursionError, UnicodeEncodeError):
-        return "the record nests too deeply or holds numbers JSON cannot carry"
-    if _surrogate(data):
+        text = canonical_json(data)
+    except (ValueError, RecursionError):
+        return "the record holds numbers JSON cannot carry"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
         return "the record holds a lone surrogate, not text"
     if data.get("api") == API.INVOKE:
         try:  # a Messages body botocore never checks: one Bedrock refuses is a call to diagnose, not a damaged line
-            return _request_problem(converse_form(data["request"]))
+            request = converse_form(data["request"])
         except RequestRejected:
             return None
-    return _request_problem(data["request"])
-
-
-def _surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
-        return any(_surrogate(k) or _surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_surrogate(v) for v in value)
-    return False
-
-
-def _request_problem(request: dict[str, Any]) -> str | None:
-    """A Converse request body's shape: what botocore would refuse to send."""
-    messages = request.get("messages")
-    if not isinstance(messages, list):
-        return "request.messages is not a list"
-    for m, message in enumerate(messages):
-        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
-            return f"request.messages[{m}] is not a message with a role"
-        if not isinstance(message.get("content"), list):
-            return f"request.messages[{m}].content is not a list"
-        problem = _blocks_problem(message["content"], f"request.messages[{m}].content")
-        if problem:
-            return problem
-    system = request.get("system", [])
-    if not isinstance(system, list):
-        return "request.system is not a list"
-    tool_config = request.get("toolConfig", {})
-    tools = tool_config.get("tools", []) if isinstance(tool_config, dict) else None
-    if not isinstance(tools, list):
-        return "request.toolConfig is not an object with a tools list"
-    return _blocks_problem(system, "request.system") or _blocks_problem(tools, "request.toolConfig.tools")
-
-
-def _blocks_problem(blocks: list[Any], where: str) -> str | None:
-    """The first problem among a list's blocks, named by its place."""
-    return next((p for i, block in enumerate(blocks) if (p := _block_problem(block, f"{where}[{i}]"))), None)
-
-
-def _block_problem(block: Any, where: str) -> str | None:
-    if not isinstance(block, dict):
-        return f"{where} is not an object"
-    for member, kind in MEMBERS.items():
-        if member in block and not isinstance(block[member], kind):
-            return f"{where}.{member} is not {'text' if kind is str else 'an object'}"
-    for member, names in (("toolUse", ("name", "toolUseId")), ("toolSpec", ("name",)), ("toolResult", ("toolUseId",))):
-        if member in block and any(not isinstance(block[member].get(name), str) for name in names):
-            return f"{where}.{member} needs {' and '.join(names)} as text"
-    if "toolResult" in block:
-        parts = block["toolResult"].get("content", [])
-        if not isinstance(parts, list):
-            return f"{where}.toolResult.content is not a list"
-        problem = _blocks_problem(parts, f"{where}.toolResult.content")
-        if problem:
-            return problem
-    if "toolSpec" in block and not isinstance(block["toolSpec"].get("description", ""), str):
-        return f"{where}.toolSpec.description is not text"
-    reasoning = block.get("reasoningContent", {}).get("reasoningText", {})
-    if not isinstance(reasoning, dict) or not isinstance(reasoning.get("text", ""), str):
-        return f"{where}.reasoningContent.reasoningText is not an object with text"
-    return None
+    else:
+        request = data["request"]
+    problem = request_problem(request)  # what botocore would refuse to send
+    return f"request.{problem}" if problem else None
 
 
 def read_recording(path: str | Path) -> tuple[list[Call], list[str]]:

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from ..call import Call
 from ..emulator import CallRecord, Emulator
-from ..rules import API, CallOutcome, Diagnosis
+from ..rules import CallOutcome, Diagnosis
 from .doctor import Doctor
 
 __all__ = ["assert_hit_rate", "assert_reads", "assert_writes_at_most", "records_of"]
@@ -57,7 +57,7 @@ def records_of(source: Any) -> list[Checked]:
         if isinstance(call, CallRecord) and call.diagnosis is not None:
             checked.append(Checked(call.number, call, call.operation, call.diagnosis))
         else:
-            label = "InvokeModel" if call.api == API.INVOKE else "Converse"
+            label = call.api.operation
             checked.append(Checked(number, call, label, doctor.observe(call)))
     return checked
 

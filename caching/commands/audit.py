@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ..errors import DONE, FINDING, CachingError, redact
 from ..settings import S3_ENDPOINT_VARIABLE, check_endpoint, setting
+from ..words import plural
 from .check import print_json
 from .flags import positive, rate
 
@@ -22,6 +23,7 @@ def audit_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--show-text", action="store_true", help="quote prompt text in the examples (hidden by default)"
     )
+    parser.add_argument("--html", metavar="FILE", help="also write the report as one self-contained page")
     parser.add_argument(
         "--jobs", type=positive, default=1, help="processes: the calls are partitioned by account and model (default 1)"
     )
@@ -75,11 +77,25 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     if not result.total.calls and not result.errors:
         for problem in result.problems[:20]:
             console.print(problem, markup=False, highlight=False)
+        if result.outside.calls:
+            window = " ".join(f"--{name} {getattr(args, name)}" for name in ("since", "until") if getattr(args, name))
+            raise CachingError(
+                f"No call falls in the time window {window}: it left out {plural(result.outside.calls, 'call')} "
+                f"({result.outside.span()}); widen or drop the window."
+            )
         raise CachingError("No model invocation log record was found: point at the S3 prefix or files of your logs.")
     if args.json:
         print_json(console, as_json(result))
     else:
         console.print(render(result))
+    if args.html is not None:
+        from ..audit.html import audit_html, write_page
+        from ..tables import plain
+
+        page = audit_html(result, args.show_text)
+        write_page(args.html, page, "audit")
+        if not args.json:
+            console.print(plain(f"Wrote the audit as a page to {args.html} ({len(page.encode()):,} bytes)."))
     if args.min_hit_rate is not None and result.total.hit_rate < args.min_hit_rate:
         if not args.json:
             console.print(f"Hit rate {result.total.hit_rate:.1%} is below the required {args.min_hit_rate:.1%}.")

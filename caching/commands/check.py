@@ -117,8 +117,7 @@ def diff_command(args: argparse.Namespace, console: Console) -> int:
     before, after = load_saved(args.first, args.model), load_saved(args.second, args.model)
     found = diff(before, after)
     if args.json:
-        answer = {"reads_all": found.reads_all, "read_tokens": found.read_tokens, "why": found.sentence}
-        console.print(json.dumps(answer), markup=False, highlight=False, soft_wrap=True)
+        print_json(console, {"reads_all": found.reads_all, "read_tokens": found.read_tokens, "why": found.sentence})
     else:
         console.print(f"{args.second} after {args.first}: {found.sentence}", markup=False, highlight=False)
     return DONE if found.reads_all else FINDING

@@ -15,7 +15,7 @@ from ..rules.messages import converse_form
 from ..rules.usage import Usage
 from .invocation_log import InvocationLog
 from .replies import reply
-from .responses import converse_logged_events, converse_response, invoke_logged_events, invoke_response, latency_ms
+from .responses import converse_response, invoke_logged_chunks, invoke_response, latency_ms
 from .service import HttpAnswer, counted_request, handle
 from .session import DEFAULT_ACCESS_KEY, answered_session
 from .state import Account, BedrockState, Replies, Transaction
@@ -81,9 +81,8 @@ class Emulator(BedrockState):
         started = time.perf_counter()
         answer = self.answer(model_id, request, request, account, operation, API.CONVERSE, transaction)
         response = converse_response(answer, latency_ms(started))
-        if self.log is not None:  # a stream is logged as its events
-            logged = converse_logged_events(response) if operation == "ConverseStream" else response
-            self._log_on_success(transaction, account, region, operation, model_id, request, logged, answer.usage)
+        if self.log is not None:  # ConverseStream too is logged as the assembled response
+            self._log_on_success(transaction, account, region, operation, model_id, request, response, answer.usage)
         return response
 
     def invoke(
@@ -101,10 +100,12 @@ class Emulator(BedrockState):
             with self.transaction() as transaction:
                 return self.invoke(model_id, body, account, operation, region, transaction)
         account = account if isinstance(account, Account) else Account(account)
+        started = time.perf_counter()
         answer = self.answer(model_id, converse_form(body), body, account, operation, API.INVOKE, transaction)
         response = invoke_response(answer, model_id, body)
-        if self.log is not None:
-            logged = invoke_logged_events(response) if operation == "InvokeModelWithResponseStream" else response
+        if self.log is not None:  # a stream is logged as its chunks, the last with the invocation metrics
+            stream = operation == "InvokeModelWithResponseStream"
+            logged = invoke_logged_chunks(response, answer.usage, latency_ms(started)) if stream else response
             self._log_on_success(transaction, account, region, operation, model_id, body, logged, answer.usage)
         return response, answer.usage
 

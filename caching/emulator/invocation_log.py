@@ -2,7 +2,10 @@
 
 Records go under `DIR/AWSLogs/<account>/BedrockModelInvocationLogs/<region>/<yyyy>/<mm>/<dd>/<hh>/`, one JSON record
 a line. A credential that is not a 12-digit account id is given one (a digest of it), and an IAM user named after it.
-InvokeModel calls are logged under their inference-profile ARN, Converse calls under the id that was sent.
+InvokeModel calls are logged under their inference-profile ARN, Converse calls under the id that was sent. The
+output body is the response as Bedrock logs it: for ConverseStream the assembled response (one object with `output`,
+`stopReason`, `metrics` and `usage`), for InvokeModelWithResponseStream the chunks, the last carrying
+`amazon-bedrock-invocationMetrics`.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class InvocationLog:
         response: Any,
         usage: Usage,
     ) -> None:
-        """Append the record of one answered call (`response` as logged: the body, or a stream's events)."""
+        """Append the record of one answered call (`response` as logged: the response body, ConverseStream's
+        assembled like Converse's, or InvokeModelWithResponseStream's chunks)."""
         moment = datetime.fromtimestamp(at, timezone.utc)
         number = account_number(account)
         logged_id = (

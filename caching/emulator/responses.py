@@ -1,5 +1,5 @@
 """The JSON answers: an `Answer` of the state written as Converse's response or as InvokeModel's Messages response,
-and each as the invocation log records a stream (its events)."""
+and InvokeModelWithResponseStream's chunks as the invocation log records them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from typing import Any
 from ..rules import API
 from ..rules.messages import anthropic_content
 from ..rules.tokens import canonical_json
+from ..rules.usage import Usage
 from .state import Answer
+
+METRICS = "amazon-bedrock-invocationMetrics"
 
 
 def latency_ms(started: float) -> int:
@@ -28,15 +31,6 @@ def converse_response(answer: Answer, latency: int) -> dict[str, Any]:
     }
 
 
-def converse_logged_events(response: dict[str, Any]) -> list[dict[str, Any]]:
-    """A ConverseStream answer as the invocation log records it: its events, without the content deltas."""
-    return [
-        {"messageStart": {"role": "assistant"}},
-        {"messageStop": {"stopReason": response["stopReason"]}},
-        {"metadata": {"usage": response["usage"], "metrics": response["metrics"]}},
-    ]
-
-
 def invoke_response(answer: Answer, model_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The Anthropic Messages body of an InvokeModel response; its id is a digest of the request, as stable."""
     digest = hashlib.sha256(canonical_json(body).encode("utf-8", "replace")).hexdigest()[:24]
@@ -52,8 +46,22 @@ def invoke_response(answer: Answer, model_id: str, body: dict[str, Any]) -> dict
     }
 
 
-def invoke_logged_events(response: dict[str, Any]) -> list[dict[str, Any]]:
-    """An InvokeModelWithResponseStream answer as the invocation log records it: start, delta and stop."""
+def invocation_metrics(usage: Usage, latency: int) -> dict[str, int]:
+    """`amazon-bedrock-invocationMetrics`, which the last chunk of an InvokeModelWithResponseStream carries."""
+    return {
+        "inputTokenCount": usage.inputTokens,
+        "outputTokenCount": usage.outputTokens,
+        "invocationLatency": latency,
+        "firstByteLatency": latency,
+        "cacheReadInputTokenCount": usage.cacheReadInputTokens,
+        "cacheWriteInputTokenCount": usage.cacheWriteInputTokens,
+    }
+
+
+def invoke_logged_chunks(response: dict[str, Any], usage: Usage, latency: int) -> list[dict[str, Any]]:
+    """An InvokeModelWithResponseStream answer as the invocation log records it: its chunks (here without the
+    content deltas), the last carrying the invocation metrics. (A ConverseStream answer is logged as the assembled
+    response, the same body as Converse's.)"""
     start = {**{k: v for k, v in response.items() if k != "content"}, "content": []}
     return [
         {"type": "message_start", "message": start},
@@ -62,5 +70,5 @@ def invoke_logged_events(response: dict[str, Any]) -> list[dict[str, Any]]:
             "delta": {"stop_reason": response["stop_reason"]},
             "usage": {"output_tokens": response["usage"]["output_tokens"]},
         },
-        {"type": "message_stop"},
+        {"type": "message_stop", METRICS: invocation_metrics(usage, latency)},
     ]

@@ -9,14 +9,19 @@ delayed-ACK stall), and stops within a twentieth of a second.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ..rules.shape import MAX_BODY_BYTES
 from .emulator import Emulator
-from .service import MAX_BODY_BYTES, HttpAnswer, error, too_large
+from .service import HttpAnswer, error, too_large
 
 LOOPBACK = "127.0.0.1"
+DIGITS = re.compile(
+    "[0-9]+", re.ASCII
+)  # str.isdigit() also accepts superscripts and other scripts' digits, which int() refuses
 TIMEOUT_SECONDS = 10.0  # a client that sends nothing (or less than it announced) for this long is dropped
 POLL_SECONDS = 0.05  # how often serve_forever looks for a shutdown request
 
@@ -42,30 +47,45 @@ class EmulatorServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
+    raw_requestline: bytes  # set by the stdlib before parse_request (its stubs leave it out)
     protocol_version = "HTTP/1.1"
     timeout = TIMEOUT_SECONDS
     disable_nagle_algorithm = True
     wbufsize = -1  # buffered: the status line, headers and body leave in one write when the answer is flushed
 
     def do_POST(self) -> None:
-        length_text = self.headers.get("Content-Length")
-        length = int(length_text) if length_text is not None and length_text.strip().isdigit() else -1
-        if length < 0:
-            answer = error(400, "ValidationException", "The request needs a valid Content-Length header.")
+        length = self._content_length()
+        if isinstance(length, HttpAnswer):  # the body is not read, so the connection cannot be reused
             self.close_connection = True
-        elif length > MAX_BODY_BYTES:
-            answer = too_large(length)
-            self.close_connection = True  # the body is not read, so the connection cannot be reused
-        else:
-            try:
-                body = self.rfile.read(length)
-            except OSError:  # the client stalled past the timeout, or went away
-                self.close_connection = True
-                return
-            if len(body) < length:  # the client closed before sending all it announced
-                self.close_connection = True
-            answer = self.server.emulator.handle("POST", self.path, dict(self.headers.items()), body)
-        self._send(answer)
+            self._send(length)
+            return
+        try:
+            body = self.rfile.read(length)
+        except OSError:  # the client stalled past the timeout, or went away
+            self.close_connection = True
+            return
+        if len(body) < length:  # the client closed its side before sending all it announced: nothing to answer
+            self.close_connection = True
+            message = f"The request body ended after {len(body):,} of the {length:,} bytes its Content-Length said."
+            self._send(error(400, "ValidationException", message))
+            return
+        self._send(self.server.emulator.handle("POST", self.path, dict(self.headers.items()), body))
+
+    def _content_length(self) -> int | HttpAnswer:
+        """The body's announced length, or the error for a Content-Length that is missing, not ASCII digits, or
+        over MAX_BODY_BYTES."""
+        text = (self.headers.get("Content-Length") or "").strip()
+        if not DIGITS.fullmatch(text):
+            shown = text if len(text) <= 20 else f"{text[:20]}..."
+            return error(400, "ValidationException", f"The Content-Length {shown!r} is not a byte count: send one.")
+        if len(text) > len(str(MAX_BODY_BYTES)):  # longer than any allowed length: not converted to a number
+            return error(
+                400,
+                "ValidationException",
+                f"The Content-Length has {len(text):,} digits; the limit is {MAX_BODY_BYTES:,} bytes.",
+            )
+        length = int(text)
+        return too_large(length) if length > MAX_BODY_BYTES else length
 
     def _other(self) -> None:
         self._send(self.server.emulator.handle(self.command, self.path, dict(self.headers.items()), b""))
@@ -75,6 +95,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         answer = self.server.emulator.handle("HEAD", self.path, dict(self.headers.items()), b"")
         self._send(HttpAnswer(answer.status, b"", answer.headers), length=len(answer.body))
+
+    def parse_request(self) -> bool:
+        """The stdlib's parse, except that a blank request line is answered (it would close without a word)."""
+        if not self.raw_requestline.strip():
+            self.command, self.requestline = "", ""
+            self.send_error(400, "the request line is empty")
+            return False
+        return super().parse_request()
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests (a bad request line, an unknown method, oversized headers) get an AWS JSON error."""

@@ -19,12 +19,12 @@ from urllib.parse import unquote
 
 from ..rules import API, RequestRejected
 from ..rules.messages import converse_form
+from ..rules.shape import MAX_BODY_BYTES
 from ..rules.usage import Usage
 from .responses import latency_ms
 from .state import DEFAULT_REGION, REGION, Account, Transaction
 from .streams import converse_stream_bytes, invoke_stream_bytes
 
-MAX_BODY_BYTES = 20 * 1024 * 1024
 ROUTE = re.compile(
     r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|count-tokens|invoke|invoke-with-response-stream)$"
 )

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..rules.usage import Usage
 from .eventstream import encode_event
+from .responses import METRICS, invocation_metrics
 
 TEXT_CHUNK = 80  # characters per streamed text delta
 
@@ -69,13 +70,5 @@ def invoke_stream_bytes(response: dict[str, Any], usage: Usage, latency_ms: int)
         out += _chunk({"type": "content_block_stop", "index": index})
     stop = {"stop_reason": response["stop_reason"], "stop_sequence": None}
     out += _chunk({"type": "message_delta", "delta": stop, "usage": {"output_tokens": usage.outputTokens}})
-    metrics = {
-        "inputTokenCount": usage.inputTokens,
-        "outputTokenCount": usage.outputTokens,
-        "invocationLatency": latency_ms,
-        "firstByteLatency": latency_ms,
-        "cacheReadInputTokenCount": usage.cacheReadInputTokens,
-        "cacheWriteInputTokenCount": usage.cacheWriteInputTokens,
-    }
-    out += _chunk({"type": "message_stop", "amazon-bedrock-invocationMetrics": metrics})
+    out += _chunk({"type": "message_stop", METRICS: invocation_metrics(usage, latency_ms)})
     return out

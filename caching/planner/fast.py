@@ -3,8 +3,13 @@
 The general simulation (simulate.py) builds a Prompt and runs every call through PromptCache, which knows any
 request. The planner's requests have a known shape: a shared prefix (tools, system) and one growing conversation
 per user, with at most four points at known places. So the state here is two dicts of positions (the shared
-prefix's entries, and each conversation's), and a call is a few comparisons: no objects, no keys to hash. It is
-checked against the general simulation by a differential property test (tests/planner/test_planner_fast.py).
+prefix's entries, and each conversation's), and a call is a few comparisons: no objects, no keys to hash.
+
+Where the points go is not re-stated: `_points` asks the approach registry (rules/approaches.py), as simulate does.
+The look-up, the refresh and the 1h/5m write split in `_Run.step` are a documented specialisation of
+`PromptCache.lookup` and `PromptCache.commit` (rules/cache.py), inlined on ints because a plan runs them millions of
+times; they are pinned to the engine by a differential property test over every approach of the registry
+(tests/planner/test_planner_fast.py): change one, and that test names the workload where they part.
 """
 
 from __future__ import annotations

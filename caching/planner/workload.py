@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CachingError
+from ..files import read_limited
 from ..rules import DEFAULT_MODEL_ID, TTLS, Catalog
 from ..rules.approaches import NAMES as EVERY_APPROACH
 
@@ -21,6 +22,7 @@ else:  # pragma: no cover - Python 3.10
 DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,9})?)\s*(s|m|h)\s*$", re.ASCII)
 UNITS = {"s": 1, "m": 60, "h": 3600}
 LONGEST_PAUSE = 30 * 24 * 3600.0  # thirty days: any longer and every entry has long expired anyway
+LARGEST_WORKLOAD = 1024 * 1024  # bytes of a workload file: a workload is a few dozen short lines
 MOST_CALLS = 20_000_000  # about seven minutes of simulation on two cores
 DURATION_HELP = (
     "a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' (exponential), "
@@ -220,9 +222,11 @@ def check(workload: Workload) -> Workload:
 def load_workload(path: str | Path) -> Workload:
     """A workload from a TOML file of field = value lines (see README)."""
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_limited(path, "a workload", LARGEST_WORKLOAD)
     except OSError as exc:
         raise WorkloadError(f"Cannot read workload file {str(path)!r} ({exc.strerror}): check the path.") from None
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise WorkloadError(
             f"Workload file {str(path)!r} is not UTF-8 text (byte {exc.start}): save it as UTF-8 TOML."
@@ -232,6 +236,10 @@ def load_workload(path: str | Path) -> Workload:
     except RecursionError:
         raise WorkloadError(
             f"Workload file {str(path)!r} nests too deeply: a workload is flat field = value lines."
+        ) from None
+    except ValueError:  # tomllib turns every integer into an int, and Python refuses one over 4,300 digits
+        raise WorkloadError(
+            f"Workload file {str(path)!r} holds a number too long to read: counts are at most 19 digits."
         ) from None
     return Workload(name=Path(path).stem).changed(**raw)
 

@@ -14,6 +14,16 @@ class API(Word):
     CONVERSE = "converse"
     INVOKE = "invoke"
 
+    @property
+    def operation(self) -> str:
+        """The operation's name as Bedrock logs it (the streaming one adds Stream or WithResponseStream)."""
+        return "InvokeModel" if self is API.INVOKE else "Converse"
+
+    @classmethod
+    def of_operation(cls, name: str) -> API:
+        """The API of an operation: InvokeModel and InvokeModelWithResponseStream, else Converse (and its stream)."""
+        return cls.INVOKE if name.startswith("InvokeModel") else cls.CONVERSE
+
     @classmethod
     def of_body(cls, body: dict[str, Any]) -> API:
         """The API a saved request body was written for: an Anthropic Messages body names its anthropic_version."""

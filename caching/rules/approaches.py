@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..errors import LayoutError
@@ -85,7 +86,7 @@ class Point(NamedTuple):
     ttl: TTL
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # an entry is itself: compared and hashed by identity, which is quick
 class Approach:
     """One way to cache: a name, a one-line summary, and the points it places."""
 
@@ -127,21 +128,31 @@ class Approach:
         """Where this approach puts cache points on a request of `shape`, in prompt order, with the asked `ttl`
         where a rule takes it. An anchor with nothing new before it gets no point (no tools, no system prompt, no
         earlier user message), as Strands places none there."""
-        asked = TTL(ttl)
-        out = []
-        for anchor, rule, _ in self.rules:
-            position = _position(anchor, shape)
-            if position is not None:
-                out.append(Point(anchor, position, rule.pick(asked, shape.after_tool)))
-        return tuple(out)
+        return _placed(self, shape, ttl)
 
     def checkpoints(self, shape: Shape, ttl: str, blocks: Sequence[Block]) -> tuple[Checkpoint, ...]:
         """`points` as a request's checkpoints, each named by the block it follows (`blocks`: the request's)."""
-        out = []
-        for point in self.points(shape, ttl):
-            before = blocks[point.position - 1].place
-            out.append(Checkpoint(Place(before.section, before.index + 1, before.message), point.position, point.ttl))
-        return tuple(out)
+        return tuple(
+            Checkpoint(_after(blocks[point.position - 1].place), point.position, point.ttl)
+            for point in _placed(self, shape, ttl)
+        )
+
+
+@lru_cache(maxsize=4096)  # requests of one shape recur (across users, in the planner): the same points, placed once
+def _placed(approach: Approach, shape: Shape, ttl: str) -> tuple[Point, ...]:
+    asked = TTL(ttl)
+    out = []
+    for anchor, rule, _ in approach.rules:
+        position = _position(anchor, shape)
+        if position is not None:
+            out.append(Point(anchor, position, rule.pick(asked, shape.after_tool)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8192)
+def _after(place: Place) -> Place:
+    """The place of a cachePoint right after the block at `place`."""
+    return Place(place.section, place.index + 1, place.message)
 
 
 def _position(anchor: Anchor, shape: Shape) -> int | None:
@@ -191,6 +202,7 @@ REGISTRY: tuple[Approach, ...] = (
 BY_NAME: dict[str, Approach] = {approach.name: approach for approach in REGISTRY}
 DEFAULT = "combined"  # what the lab runs when no approach is chosen: Strands' automatic strategy plus the tools
 NAMES: tuple[str, ...] = tuple(BY_NAME)
+HOOK_DEFAULT = "rolling"  # the approach whose message points RollingCheckpoints() places when not told another
 
 
 def approach(name: str, fix: str = "choose one") -> Approach:

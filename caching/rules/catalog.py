@@ -85,6 +85,13 @@ class Catalog:
         """The model behind `model_id`, or None when the emulator does not know it."""
         return self._by_id.get(model_id)
 
+    def find_or_default(self, model_id: str) -> ModelInfo:
+        """The model behind `model_id`, or the default model when the id hides it (an application inference
+        profile ARN) or is unknown: its rules are the ones to check a request against."""
+        found = self.find(model_id) or self.find(DEFAULT_MODEL_ID)
+        assert found is not None  # the default model is in every catalog this project builds
+        return found
+
     def override(self, base_id: str, *, min_tokens: int | None = None, supports_1h: bool | None = None) -> Catalog:
         """A copy of this catalog with one model's minimum or 1h support changed."""
         if not any(model.base_id == base_id for model in self.models):

@@ -4,6 +4,7 @@ A Messages body (`anthropic_version`, `system` as a string or blocks, `messages`
 blocks) is turned into the Converse shape the linearizer reads: a block's `cache_control` becomes a cachePoint after
 it (with its ttl), a `cache_control` inside a tool_result's content becomes a cachePoint after that tool_result
 (measured live: it does create a checkpoint), and a system prompt given as a plain string carries none (it cannot).
+A null `cache_control` is no checkpoint, as in Anthropic's API; any other value but {"type": "ephemeral"} is refused.
 The prompt is keyed as InvokeModel's, so it never shares an entry with the same content sent through Converse.
 """
 
@@ -37,13 +38,10 @@ def _blocks(content: Any, where: str) -> list[dict[str, Any]]:
             raise RequestRejected(f"{here} must be a content block with a type.")
         out.append(_block(block, here))
         inner = block.get("content") if block["type"] == "tool_result" else None
-        marked = "cache_control" in block or (
-            isinstance(inner, list) and any(isinstance(b, dict) and "cache_control" in b for b in inner)
-        )
-        if marked:
-            control = block.get("cache_control") or next(
-                b["cache_control"] for b in inner or [] if "cache_control" in b
-            )
+        controls = [block.get("cache_control")]
+        controls += [b.get("cache_control") for b in inner if isinstance(b, dict)] if isinstance(inner, list) else []
+        control = next((c for c in controls if c is not None), None)
+        if control is not None:
             out.append(_point(control, here))
     return out
 
@@ -91,7 +89,7 @@ def converse_form(body: dict[str, Any]) -> dict[str, Any]:
             if "description" in tool:
                 spec["description"] = tool["description"]
             specs.append({"toolSpec": spec})
-            if "cache_control" in tool:
+            if tool.get("cache_control") is not None:
                 specs.append(_point(tool["cache_control"], f"tools[{i}]"))
         choice = body.get("tool_choice") or {}
         kind = choice.get("type", "auto") if isinstance(choice, dict) else "auto"

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from .api import API
 from .catalog import ModelInfo
 from .places import Place
+from .shape import block_problem, sections_problem
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
 from .ttl import TTL, TTL_SECONDS, TTLS
 from .variant import Variant
@@ -94,22 +95,29 @@ def blocks_before(prompt: Prompt, message: int) -> int:
 
 def _sections(request: dict[str, Any], first_message: int = 0) -> Iterator[tuple[Place, Any, str, int]]:
     """Every block of the request in prompt order: (place, block, label, framing tokens); from message
-    `first_message` on when it is above 0 (tools and system left out)."""
+    `first_message` on when it is above 0 (tools and system left out). A list of the wrong type is refused here; a
+    message that is not one is left to the conversation check (`_check_conversation`)."""
     if first_message == 0:
-        tool_config = request.get("toolConfig") or {}
-        for i, tool in enumerate(tool_config.get("tools", []) if isinstance(tool_config, dict) else []):
+        problem = sections_problem(request)
+        if problem:
+            raise RequestRejected(f"The request is malformed: {problem}.")
+        for i, tool in enumerate((request.get("toolConfig") or {}).get("tools") or []):
             yield Place.tool(i), tool, "tools", 0
         for i, block in enumerate(request.get("system") or []):
             yield Place.system(i), block, "system", 0
-    messages = request.get("messages") or []
-    for m, message in enumerate(itertools.islice(messages, first_message, None), start=first_message):
-        content = message.get("content") if isinstance(message, dict) else None
-        for c, block in enumerate(content or []):
+    messages = request.get("messages")
+    for m, message in enumerate(itertools.islice(_list(messages), first_message, None), start=first_message):
+        content = _list(message.get("content")) if isinstance(message, dict) else []
+        for c, block in enumerate(content):
             opens = c == 0
             # The label is part of the bytes: the same text as a tool, in the system prompt, or said by the user or
             # the assistant (opening a new message or continuing one) is different content.
             label = f"{message.get('role')}|{'open' if opens else 'cont'}"
             yield Place.content(m, c), block, label, MESSAGE_FRAMING_TOKENS if opens else 0
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def tool_prompt_tokens(request: dict[str, Any], model: ModelInfo | None) -> int:
@@ -139,6 +147,9 @@ def _walk(
             before, content = None, False
         if not isinstance(block, dict) or not block:
             raise RequestRejected(f"The content block at {place} is malformed: expected a non-empty JSON object.")
+        problem = block_problem(block, str(place))
+        if problem:
+            raise RequestRejected(f"The request is malformed: {problem}.")
         if len(block) > 1:
             members = " and ".join(sorted(block))
             raise RequestRejected(
@@ -270,7 +281,7 @@ def _tool_uses(message: dict[str, Any]) -> set[str]:
     """The ids of the tool calls in an assistant message (results must answer them in the next message)."""
     if message.get("role") != "assistant":
         return set()
-    return {b["toolUse"].get("toolUseId") for b in message["content"] if isinstance(b, dict) and "toolUse" in b}
+    return {b["toolUse"].get("toolUseId") for b in message["content"] if _member(b, "toolUse")}
 
 
 def _check_conversation(messages: Any, first: int = 0) -> None:
@@ -283,7 +294,9 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
             raise RequestRejected(f"The message at {where} is malformed: role must be 'user' or 'assistant'.")
         content = message.get("content")
-        if not isinstance(content, list) or not content:
+        if not isinstance(content, list):
+            raise RequestRejected(f"The message at {where} is malformed: content must be a list of content blocks.")
+        if not content:
             raise RequestRejected(f"The message at {where} has no content: every message needs at least one block.")
         if m == 0 and message["role"] != "user":
             raise RequestRejected("A conversation must start with a user message.")
@@ -292,7 +305,7 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
                 f"A conversation must alternate between user and assistant roles: {where} repeats "
                 f"role '{message['role']}'."
             )
-        results = [b["toolResult"].get("toolUseId") for b in content if isinstance(b, dict) and "toolResult" in b]
+        results = [b["toolResult"].get("toolUseId") for b in content if _member(b, "toolResult")]
         for tool_use_id in results:
             if tool_use_id not in pending_tool_uses:
                 raise RequestRejected(
@@ -300,6 +313,11 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
                     "assistant message."
                 )
         pending_tool_uses = _tool_uses(message)
+
+
+def _member(block: Any, name: str) -> bool:
+    """Whether `block` holds an object under `name` (any other type is refused later, with its place)."""
+    return isinstance(block, dict) and isinstance(block.get(name), dict)
 
 
 def nearest_positions(cumulative: tuple[int, ...], tokens: int) -> list[int]:

@@ -17,7 +17,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..rules.approaches import NAMES, REGISTRY, Anchor, Approach, By, TTLRule, approach
+from ..rules.approaches import HOOK_DEFAULT, NAMES, REGISTRY, Anchor, Approach, By, TTLRule, approach
 from ..rules.ttl import TTL
 from .cachepoints import cached_system_prompt
 
@@ -102,9 +102,6 @@ def recipe_of(entry: Approach, ttl: TTL) -> Recipe:
         asked = any(rule.ttl is TTLRule.ASKED for rule in hooked)
         hook = Constructor("RollingCheckpoints", (*from_default, *(_ttl_kwarg(ttl) if asked else ())))
     return Recipe(model, system, hook)
-
-
-HOOK_DEFAULT = "rolling"  # RollingCheckpoints() places this approach's message points
 
 
 def setup(name: str, system_text: str, ttl: str = "5m") -> ApproachSetup:

@@ -86,7 +86,7 @@ class CallRecorder:
 
     The file starts empty unless another recorder is writing it (then both append: each call is one whole line,
     written in one append), is private to its owner (0600: requests can hold private text), and is never a symbolic
-    link or anything but a regular file. `close()` (or the end of the recorder) lets it go.
+    link, a FIFO or a socket (a device such as /dev/null is written as it is). `close()` (or the end of the recorder) lets it go.
     """
 
     def __init__(self, path: str | Path | None = None, clock: Callable[[], float] = time.time) -> None:
@@ -123,7 +123,7 @@ class CallRecorder:
     def _start(self, label: str, params: dict[str, Any], model: Any) -> None:
         if model.name not in OPERATIONS:
             return
-        api = API.INVOKE if model.name.startswith("InvokeModel") else API.CONVERSE
+        api = API.of_operation(model.name)
         if api == API.INVOKE:
             try:
                 request = json.loads(params.get("body") or b"{}")
@@ -183,7 +183,13 @@ class CallRecorder:
         with self._lock:
             self.calls.append(call)
             if self._fd is not None:
-                _append_line(self._fd, (call.to_json() + "\n").encode("utf-8"))
+                try:
+                    _append_line(self._fd, (call.to_json() + "\n").encode("utf-8"))
+                except OSError as exc:  # a full disk, or a file-size limit (ulimit -f)
+                    raise RecordingError(
+                        f"Cannot write the recording {str(self.path)!r} ({exc.strerror}): free some space, or pass "
+                        "--record a file on another disk."
+                    ) from None
 
 
 def _open_recording(path: Path) -> int:
@@ -204,7 +210,11 @@ def _open_recording(path: Path) -> int:
             "exists."
         ) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        kind = os.fstat(fd).st_mode
+        if stat.S_ISCHR(kind):  # a device such as /dev/null: written as it is, never made private or emptied
+            os.set_blocking(fd, True)
+            return fd
+        if not stat.S_ISREG(kind):
             raise RecordingError(
                 f"The recording {str(path)!r} is not a regular file: pass --record the path of a file."
             )

@@ -24,7 +24,7 @@ from typing import Any
 
 from strands.hooks import BeforeModelCallEvent, HookRegistry
 
-from ..rules.approaches import Anchor, By, TTLRule
+from ..rules.approaches import HOOK_DEFAULT, Anchor, By, TTLRule
 from ..rules.approaches import approach as find_approach
 from ..rules.ttl import TTL
 
@@ -40,7 +40,7 @@ class RollingCheckpoints:
 
     def __init__(self, ttl: str = "5m", by_shape: bool = False, approach: str | None = None) -> None:
         self.ttl = TTL.parse(ttl, "pass ttl='5m' or ttl='1h'")
-        self.approach = find_approach(approach or ("shape" if by_shape else "rolling"), "pass approach= one")
+        self.approach = find_approach(approach or ("shape" if by_shape else HOOK_DEFAULT), "pass approach= one")
         self.rules = {rule.anchor: rule.ttl for rule in self.approach.by(By.HOOK)}
 
     def register_hooks(self, registry: HookRegistry, **_: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from ..helpers import SONNET, user
 
 AUTH = "AWS4-HMAC-SHA256 Credential=AKIAFUZZ/20261129/us-east-1/bedrock/aws4_request, Signature=x"
 GOOD = json.dumps({"messages": [user("hi")]}).encode()
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "60"))  # a second or two here; raise it for a longer fuzz
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +138,109 @@ def test_it_stops_at_once() -> None:
         still_answers(server)
         started = time.perf_counter()
     assert time.perf_counter() - started < 0.3
+
+
+def answer_to(server: EmulatorServer, raw: bytes, half_close: bool = False) -> tuple[int, str, str]:
+    """Send raw bytes (then close our side, if asked) and read the answer: (status, error type, message)."""
+    with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as sock:
+        sock.sendall(raw)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        response = http.client.HTTPResponse(sock, method=raw.split(b" ", 1)[0].decode("latin-1"))
+        response.begin()  # raises RemoteDisconnected when the server drops the connection instead of answering
+        body = response.read()
+    kind = response.getheader("x-amzn-ErrorType", "").partition(":")[0]
+    return response.status, kind, json.loads(body)["message"] if kind and body else ""
+
+
+def with_length(length: bytes, body: bytes = GOOD) -> bytes:
+    head = f"POST /model/{SONNET}/converse HTTP/1.1\r\nAuthorization: {AUTH}\r\nContent-Length: ".encode()
+    return head + length + b"\r\nConnection: close\r\n\r\n" + body
+
+
+@pytest.mark.parametrize(
+    ("length", "message"),
+    [
+        ("\u00b2".encode("latin-1"), "The Content-Length '\u00b2' is not a byte count: send one."),
+        ("\u0665".encode(), "The Content-Length '\u00d9\u00a5' is not a byte count: send one."),  # Arabic-Indic five
+        (b"1" * 4_301, "The Content-Length has 4,301 digits; the limit is 20,971,520 bytes."),
+        (b"", "The Content-Length '' is not a byte count: send one."),
+    ],
+)
+def test_a_content_length_that_is_not_ascii_digits_is_answered(
+    served: EmulatorServer, length: bytes, message: str
+) -> None:
+    assert answer_to(served, with_length(length)) == (400, "ValidationException", message)
+    still_answers(served)
+
+
+def test_a_body_cut_short_by_a_half_close_is_an_error_not_a_200(served: EmulatorServer) -> None:
+    raw = with_length(str(len(GOOD) + 10).encode())  # a whole JSON body, but 10 bytes less than announced
+    assert answer_to(served, raw, half_close=True) == (
+        400,
+        "ValidationException",
+        f"The request body ended after {len(GOOD)} of the {len(GOOD) + 10} bytes its Content-Length said.",
+    )
+    still_answers(served)
+
+
+def invoke_body(control: object) -> bytes:
+    block = {"type": "text", "text": "hi", "cache_control": control}
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": [block]}],
+    }
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("control", [False, [], {}, {"type": "persistent"}])
+def test_a_cache_control_that_is_not_ephemeral_is_a_validation_error(served: EmulatorServer, control: object) -> None:
+    raw = request("POST", f"/model/{SONNET}/invoke", invoke_body(control))
+    assert answer_to(served, raw) == (
+        400,
+        "ValidationException",
+        'messages[0].content[0].cache_control must be {"type": "ephemeral"} with an optional ttl.',
+    )
+
+
+def test_a_null_cache_control_is_no_checkpoint(served: EmulatorServer) -> None:
+    response = exchange(served, request("POST", f"/model/{SONNET}/invoke", invoke_body(None)))
+    assert response.status == 200
+    assert response.getheader("X-Amzn-Bedrock-Cache-Write-Input-Token-Count") == "0"
+
+
+HEADER_NAMES = st.sampled_from(["Content-Length", "Authorization", "Transfer-Encoding", "Expect", "Host", "X-Odd"])
+HEADER_VALUES = st.one_of(
+    st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=30),
+    st.integers(-5, 10**30).map(str),
+    st.just(AUTH),
+)
+LINES = st.one_of(
+    st.sampled_from([f"POST /model/{SONNET}/converse HTTP/1.1", f"POST /model/{SONNET}/invoke HTTP/1.0"]),
+    st.builds(
+        "{} {} {}".format,
+        st.sampled_from(["POST", "GET", "HEAD", "X"]),
+        PATHS,
+        st.sampled_from(["HTTP/1.1", "HTTP/9", "x"]),
+    ),
+    st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=60),
+)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    line=LINES,
+    headers=st.lists(st.tuples(HEADER_NAMES, HEADER_VALUES), max_size=5),
+    body=BODIES,
+)
+def test_raw_http_is_always_answered_with_a_200_or_an_aws_4xx(
+    served: EmulatorServer, line: str, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    """Whatever the request line, headers and body (cut short of its Content-Length or not), sent whole and
+    followed by a half-close: an answer, never a dropped connection. (A client that stalls without closing is
+    dropped after a timeout: `test_a_stalled_client_is_dropped`.)"""
+    head = "\r\n".join([line, "Connection: close", *(f"{name}: {value}" for name, value in headers)])
+    status, kind, message = answer_to(served, head.encode("latin-1") + b"\r\n\r\n" + body, half_close=True)
+    has_body = not line.startswith("HEAD ")
+    assert status == 200 or (400 <= status < 500 and kind.endswith("Exception") and (message or not has_body))

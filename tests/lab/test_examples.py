@@ -208,7 +208,7 @@ def test_an_unknown_model_is_one_clear_error() -> None:
         "anthropic.claude-sonnet-4-5-20250929-v1:0, anthropic.claude-opus-4-6-v1, "
         "anthropic.claude-opus-4-5-20251101-v1:0, anthropic.claude-haiku-4-5-20251001-v1:0, "
         "anthropic.claude-3-7-sonnet-20250219-v1:0, anthropic.claude-3-5-haiku-20241022-v1:0, with an optional "
-        "global., us. or eu. prefix.\n"
+        "inference-profile prefix where the model has one (global., us., eu., apac., jp., au.).\n"
     )
 
 
@@ -224,7 +224,7 @@ def test_09_invoke_model() -> None:
 def test_10_audit_logs() -> None:
     text = " ".join(output("10").split())
     # Four calls with the time in the system prompt, the fix, two reads, then a pause past the 5m TTL.
-    assert "8 calls audited; 2 read the cache (hit rate 25%)." in text
+    assert "8 calls audited; 2 read the cache (hit rate 25%, calls that read the cache / all calls)." in text
     assert re.search(
         r"new prefix 5 prefix changed in system block 0 at character 29: <16 characters> looks like a timestamp", text
     )

@@ -95,7 +95,7 @@ def test_live_path_over_loopback_matches_offline(monkeypatch: pytest.MonkeyPatch
         live_env(monkeypatch, server.url)
         text = transcript(["--live"])
     flat = " ".join(text.split())
-    assert flat.startswith(f"Live: calls go to {server.url} as {SONNET}; they are billed to your AWS account. ")
+    assert flat.startswith(f"Live: calls go to {server.url} as {SONNET}. ")  # a local endpoint: no claim of billing
     offline = GOLDEN.read_text()
     live_rows, offline_rows = call_rows(text), call_rows(offline)
     # Same tokens and costs; live adds the measured time to first token before the cache column.
@@ -137,3 +137,17 @@ def test_live_without_credentials_is_one_line() -> None:
         "Error: No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or drop --live to use the\n"
         "offline emulator.\n"
     )
+
+
+def test_the_banner_says_where_calls_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, the emulator; live, real Bedrock (billed) or the endpoint named in CACHING_ENDPOINT_URL (not
+    claimed to be billed: it may be an emulator or a proxy)."""
+    from caching import Settings, connect
+
+    assert connect(Settings()).banner.startswith("Offline: calls go to the local Bedrock emulator")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIALOOPBACKTEST0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "loopback-secret")
+    bedrock = connect(Settings(backend="live", region="eu-west-1")).banner
+    assert bedrock == f"Live: calls go to Bedrock in eu-west-1 as {SONNET}; they are billed to your AWS account."
+    local = connect(Settings(backend="live", endpoint_url="http://127.0.0.1:9")).banner
+    assert local == f"Live: calls go to http://127.0.0.1:9 as {SONNET}."

@@ -87,3 +87,10 @@ def test_two_recorders_on_one_file_keep_every_call_as_a_whole_line(tmp_path: Pat
     assert (sum(c.agent == "first" for c in calls), sum(c.agent == "second" for c in calls)) == (80, 60)
     texts = [c.request["messages"][0]["content"][0]["text"].split(" ")[:2] for c in calls]
     assert sorted(" ".join(t) for t in texts if t[0] == "second") == sorted(f"second {n}" for n in range(60))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_a_device_is_written_as_it_is() -> None:
+    before = mode(Path("/dev/null"))
+    CallRecorder("/dev/null").close()
+    assert mode(Path("/dev/null")) == before  # never made private: it is everyone's
