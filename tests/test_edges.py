@@ -121,16 +121,15 @@ def test_a_profile_that_does_not_exist_is_named(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "\uff18\uff10"])
-def test_serve_on_an_impossible_port_is_one_line(port: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "caching.emulator", "serve", "--port", port],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "must be a port number from 0 to 65535" in result.stderr
+def test_serve_on_an_impossible_port_is_one_line(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """In process (`python -m caching.emulator serve` runs this same main: tests/emulator/test_emulator_server.py)."""
+    from caching.commands import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", port], prog="python -m caching.emulator")
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in error
+    assert "must be a port number from 0 to 65535" in error
 
 
 # --- the planner --------------------------------------------------------------------------------------------------

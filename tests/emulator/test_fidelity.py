@@ -159,7 +159,7 @@ def fan_out(send: Any, count: int) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("over_loopback", [False, True])
 def test_identical_requests_at_the_same_moment_each_write(over_loopback: bool) -> None:
-    emulator = Emulator(clock=ManualClock(), prefill_seconds=0.3)
+    emulator = Emulator(clock=ManualClock(), prefill_seconds=0.2)
     session = boto3.Session(aws_access_key_id="AKIAFAN", aws_secret_access_key="x", region_name="us-east-1")
     body = {"system": SYSTEM, "messages": [user("Hi")]}
     with running_server(emulator) as server:
