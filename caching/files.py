@@ -1,4 +1,5 @@
-"""Opening a file a user points at: a regular file only, and never more of it than a named limit.
+"""Opening a file a user points at (a regular file only, and never more of it than a named limit), and writing the
+HTML page a command was asked for.
 
 A FIFO would block the command forever and /dev/zero would fill memory, so anything that is not a regular file is
 refused in one sentence before a byte is read. The check is made on the opened file (opened without blocking), so a
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 from typing import BinaryIO
 
 from .errors import CachingError
@@ -50,3 +52,13 @@ def read_limited(path: str | os.PathLike[str], holds: str, limit: int) -> bytes:
     if len(data) > limit:
         raise FileError(f"{str(path)!r} is over {limit:,} bytes, the limit for {holds}: pass a smaller file.")
     return data
+
+
+def write_page(path: str, page: str, what: str) -> None:
+    """Write `page` to `path`, or say in one sentence why it could not be written."""
+    try:
+        Path(path).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise CachingError(
+            f"Cannot write the HTML {what} to {path!r} ({exc.strerror}): check the folder exists and is writable."
+        ) from None

@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
-from pathlib import Path
 
-from ..errors import CachingError
 from ..planner.html import COLOURS, STYLE, usd_text
 from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
@@ -273,13 +271,3 @@ def _problems(problems: list[str]) -> str:
     if len(problems) > MOST_PROBLEMS:
         items.append(f"<li>... and {len(problems) - MOST_PROBLEMS:,} more skipped records.</li>")
     return _section("skipped", "Skipped records", f"<ul>{''.join(items)}</ul>")
-
-
-def write_page(path: str, page: str, what: str) -> None:
-    """Write `page` to `path`, or say in one sentence why it could not be written."""
-    try:
-        Path(path).write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise CachingError(
-            f"Cannot write the HTML {what} to {path!r} ({exc.strerror}): check the folder exists and is writable."
-        ) from None

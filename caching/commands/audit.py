@@ -89,7 +89,8 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     else:
         console.print(render(result))
     if args.html is not None:
-        from ..audit.html import audit_html, write_page
+        from ..audit.html import audit_html
+        from ..files import write_page
         from ..tables import plain
 
         page = audit_html(result, args.show_text)

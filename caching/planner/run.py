@@ -8,13 +8,13 @@ import multiprocessing
 import os
 import queue
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from queue import Queue
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ..errors import CachingError
+from ..files import write_page
 from ..rules.approaches import DEFAULT as DEFAULT_APPROACH
 from ..rules.approaches import approach as find_approach
 from ..tables import plain
@@ -131,12 +131,7 @@ def plan(
         console.print(plan_report(results, break_even))
     if html is not None:
         page = plan_html(results, pauses)
-        try:
-            Path(html).write_text(page, encoding="utf-8")
-        except OSError as exc:
-            raise CachingError(
-                f"Cannot write the HTML plan to {html!r} ({exc.strerror}): check the folder exists and is writable."
-            ) from None
+        write_page(html, page, "plan")
         if not as_json:
             console.print(plain(f"Wrote the plan as a page to {html} ({len(page.encode()):,} bytes)."))
     return 0
