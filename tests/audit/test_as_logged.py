@@ -5,39 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from caching.audit import audit, read
 from caching.pricing import cost_of
 from caching.rules import Usage, block_tokens
 
 from ..helpers import CP, SONNET, assistant, message_tokens, text_of, user
+from .test_as_sent_exact import record
 
 GUIDE, OTHER = text_of(3_000), text_of(3_000, "word")
-
-
-def record(at: int, system: list[Any], messages: list[Any], read: int, write: int, ttl: str = "5m") -> str:
-    """One Converse record as Bedrock logs it, `at` seconds into 2026-11-30."""
-    usage = {
-        "inputTokens": 0,
-        "outputTokens": 1,
-        "cacheReadInputTokens": read,
-        "cacheWriteInputTokens": write,
-        "cacheDetails": [{"ttl": ttl, "inputTokens": write}] if write else [],
-    }
-    return json.dumps(
-        {
-            "schemaType": "ModelInvocationLog",
-            "timestamp": f"2026-11-30T10:{at // 60:02d}:{at % 60:02d}Z",
-            "accountId": "111122223333",
-            "region": "us-east-1",
-            "operation": "Converse",
-            "modelId": SONNET,
-            "identity": {"arn": "arn:aws:iam::111122223333:role/app"},
-            "input": {"inputBodyJson": {"system": system, "messages": messages}},
-            "output": {"outputBodyJson": {"usage": usage}},
-        }
-    )
 
 
 def test_the_as_sent_figures_are_the_logged_counts_to_the_token_and_the_micro_dollar(tmp_path: Path) -> None:
@@ -47,10 +23,10 @@ def test_the_as_sent_figures_are_the_logged_counts_to_the_token_and_the_micro_do
     guide, question = block_tokens({"text": GUIDE}), message_tokens(q1)
     later = message_tokens(a1) + message_tokens(q2)
     lines = [
-        record(0, system, first, 0, guide + question),  # writes the guide and the question
-        record(60, system, follow, guide + question, later),  # reads all of that, writes the reply and question
-        record(1_000, system, follow, 0, guide + question + later),  # 15 minutes on: all expired, written again
-        record(1_010, one_hour, first, 0, block_tokens({"text": OTHER}) + question, "1h"),  # a 1h entry no one reads
+        record(0, system, first, 0, 0, {"5m": guide + question}),  # writes the guide and the question
+        record(60, system, follow, 0, guide + question, {"5m": later}),  # reads all that, writes reply and question
+        record(1_000, system, follow, 0, 0, {"5m": guide + question + later}),  # 15 minutes on: all written again
+        record(1_010, one_hour, first, 0, 0, {"1h": block_tokens({"text": OTHER}) + question}),  # a 1h entry, unread
     ]
     (tmp_path / "calls.json").write_text("\n".join(lines) + "\n")
     result = audit(read([str(tmp_path)]))
