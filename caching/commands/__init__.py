@@ -15,8 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..errors import INTERRUPTED, CachingError
-from ..lab.terminal import HelpFormatter, say_error
+from ..lab.terminal import HelpFormatter, guarded
 from .audit import audit_command, audit_flags
 from .check import diff_command, diff_flags, doctor, doctor_flags, lint_command, lint_flags
 from .plan import plan_command, plan_flags
@@ -71,12 +70,4 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None, prog
         prog = "caching" if Path(sys.argv[0]).name == "caching" else "python -m caching"
     args = parser(prog).parse_args(argv)
     out = console or Console()
-    try:
-        code: int = args.run(args, out)
-    except CachingError as exc:
-        say_error(out, exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        out.print("Interrupted.")
-        return INTERRUPTED
-    return code
+    return guarded(out, lambda: int(args.run(args, out)))

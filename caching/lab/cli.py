@@ -13,12 +13,11 @@ from rich.console import Console
 
 from .. import settings as _settings
 from ..backend import Backend, connect
-from ..errors import CANNOT_RUN, INTERRUPTED, CachingError
 from ..live import explain_error, is_fatal
 from ..rules import DEFAULT_MODEL_ID, Catalog, system_clock
 from ..settings import Settings, resolve
 from .team import below_minimum
-from .terminal import HelpFormatter, say_error
+from .terminal import HelpFormatter, guarded
 
 __all__ = ["below_minimum", "console_for", "explain_error", "is_fatal", "lesson", "load", "parser", "run"]
 
@@ -50,25 +49,13 @@ def run(body: Callable[[Settings], int], console: Console, settings: Callable[[]
     A user's mistake (a bad flag or setting) or a known live failure prints one error (`say_error`) and returns
     its exit code (2: could not run); Ctrl-C returns 130.
     """
-    try:
-        resolved = settings()
-    except CachingError as exc:
-        say_error(console, exc)
-        return exc.exit_code
-    try:
-        return body(resolved)
-    except CachingError as exc:
-        say_error(console, exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        console.print("Interrupted.")
-        return INTERRUPTED
-    except Exception as exc:
-        message = explain_error(exc, resolved)
-        if message is None:
-            raise
-        say_error(console, message)
-        return CANNOT_RUN
+    resolved: list[Settings] = []  # known once resolved: a live failure is explained with them
+
+    def work() -> int:
+        resolved.append(settings())
+        return body(resolved[0])
+
+    return guarded(console, work, lambda exc: explain_error(exc, resolved[0]) if resolved else None)
 
 
 def console_for(console: Console | None) -> Console:

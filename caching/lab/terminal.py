@@ -1,6 +1,6 @@
 """How every program here talks to a terminal: one way to say an error, and help that fits its width.
 
-`say_error` is the one place an error is printed (the CLI's commands and the examples' runner all call it), as
+`say_error` is the one place an error is printed and `guarded` the one place a program turns errors into exit codes (the CLI and the examples' runner both run through it), as
 llm prints a `click.ClickException`: "Error: " and the sentence, never markup, wrapped to the console's width.
 """
 
@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import re
 import textwrap
+from collections.abc import Callable
 
 from rich.console import Console
 
+from ..errors import CANNOT_RUN, INTERRUPTED, CachingError
 from ..tables import plain
 
 LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
@@ -21,6 +23,28 @@ def say_error(console: Console, message: object) -> None:
     """Print "Error: <message>" as plain text (no markup, control characters shown escaped), wrapped to the width."""
     lines = textwrap.wrap(f"Error: {message}", max(console.width, 20), break_on_hyphens=False)
     console.print(plain("\n".join(lines)), highlight=False, soft_wrap=True)
+
+
+def guarded(
+    console: Console, work: Callable[[], int], explain: Callable[[Exception], str | None] = lambda exc: None
+) -> int:
+    """Run `work` and return its exit code. A CachingError is said once (`say_error`) and exits with its code;
+    Ctrl-C prints "Interrupted." and exits 130; any other error that `explain` can word is said and exits 2 (the
+    rest are bugs, and raise)."""
+    try:
+        return work()
+    except CachingError as exc:
+        say_error(console, exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.print("Interrupted.")
+        return INTERRUPTED
+    except Exception as exc:
+        message = explain(exc)
+        if message is None:
+            raise
+        say_error(console, message)
+        return CANNOT_RUN
 
 
 class HelpFormatter(argparse.HelpFormatter):
