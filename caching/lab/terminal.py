@@ -1,7 +1,8 @@
 """How every program here talks to a terminal: one way to say an error, and help that fits its width.
 
-`say_error` is the one place an error is printed and `guarded` the one place a program turns errors into exit codes (the CLI and the examples' runner both run through it), as
-llm prints a `click.ClickException`: "Error: " and the sentence, never markup, wrapped to the console's width.
+`say_error` is the one place an error is printed, as llm prints a `click.ClickException`: "Error: " and the
+sentence, never markup, wrapped to the console's width. `guarded` is the one place a program turns errors into exit
+codes: the CLI and the examples' runner both run through it.
 """
 
 from __future__ import annotations
