@@ -14,12 +14,11 @@ from ..tables import table
 from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
 from .logs import identity_names
-
-SKIPPED_SHOWN = 20  # skipped records the terminal report words (--json gives every one kept)
 from .rates import LEAD, RATES
 from .replay import Spend
 
 TOP = 10  # rows per breakdown
+SKIPPED_SHOWN = 20  # skipped records the terminal report words (--json gives every one kept)
 
 
 def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:

@@ -56,8 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
     deadline: threading.Timer
 
     def setup(self) -> None:
-        self.timeout = limits.IDLE_SECONDS  # read now, so a test (or a run) can change it
         super().setup()
+        self.connection.settimeout(limits.IDLE_SECONDS)  # read per connection, so a test (or a run) can change it
 
     def handle_one_request(self) -> None:
         """One request, which must arrive within REQUEST_SECONDS however slowly its bytes come: when the deadline
