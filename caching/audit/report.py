@@ -62,6 +62,7 @@ def render(result: AuditResult) -> Renderables:
             f"{plural(total.calls, 'call')} audited; {total.hits:,} read the cache (hit rate {total.hit_rate:.0%}, "
             f"{LEAD.definition}). Not counted: {result.errors:,} failed, {result.unpriced:,} of unknown price; "
             f"{result.unparsed:,} had no readable request body (counted in spend, not replayed)."
+            + (_unreadable() if result.unparsed else "")
         ),
         Text(
             f"Tokens: {total.usage.inputTokens:,} regular, {total.usage.cacheReadInputTokens:,} read, "
@@ -218,4 +219,12 @@ def unlisted_words(result: AuditResult) -> str:
     return (
         f" ({result.unlisted:,} of them past the first {limits.MOST_SKIPPED_LISTED:,} kept in words, "
         f"{limits.named('MOST_SKIPPED_LISTED')})"
+    )
+
+
+def _unreadable() -> str:
+    """Why a request body cannot be read: said when some could not be."""
+    return (
+        " A body Bedrock stored apart is read when it can be fetched, is JSON, and is at most "
+        f"{limits.LARGEST_BODY:,} bytes ({limits.named('LARGEST_BODY')})."
     )

@@ -84,7 +84,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             body = self.rfile.read(length)
-        except OSError:  # the client stalled past the timeout, or went away
+        except TimeoutError:  # it stopped sending part-way through its body
+            self.close_connection = True
+            self._send(_stalled())
+            return
+        except OSError:  # it went away
             self.close_connection = True
             return
         self.deadline.cancel()  # it has arrived: the deadline is for arriving, not for the answer
@@ -156,6 +160,15 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         if not self.server.quiet:
             super().log_message(format, *args)
+
+
+def _stalled() -> HttpAnswer:
+    return error(
+        400,
+        "RequestTimeout",
+        f"Nothing more of the request arrived for {limits.IDLE_SECONDS:g} s ({limits.named('IDLE_SECONDS')}): "
+        "send it in one go.",
+    )
 
 
 def _too_slow() -> HttpAnswer:

@@ -9,7 +9,6 @@ a difference no client makes between two calls of one conversation).
 from __future__ import annotations
 
 from collections import OrderedDict
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .. import limits
@@ -21,7 +20,6 @@ from .tokens import canonical_json
 from .variant import Variant
 
 PER_OPENING = 4  # requests remembered per first message (conversations that open alike)
-DATA = attrgetter("data")
 
 
 class _Seen(NamedTuple):
@@ -50,7 +48,7 @@ class Linearizer:
             prompt = linearize(request, model, api, Resume(seen.prompt, kept))
             digests = prefix_digests(prompt, seen.digests[: blocks_before(seen.prompt, kept) + 1])
         if key:
-            self._remember(key, _Seen(request, prompt, digests, sum(map(len, map(DATA, prompt.blocks)))))
+            self._remember(key, _Seen(request, prompt, digests, prompt.size))
         return prompt, digests
 
     @staticmethod

@@ -120,10 +120,18 @@ def test_a_stalled_client_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
         short.sendall(request("POST", f"/model/{SONNET}/converse", GOOD)[:-10])  # less than it announced
         still_answers(server)
         time.sleep(0.6)
-        for sock in [*silent, short]:
+        for sock in silent:
             sock.settimeout(2)
             assert sock.recv(1) == b""  # the server closed it
             sock.close()
+        short.settimeout(2)
+        response = http.client.HTTPResponse(short)
+        response.begin()  # a request stalled part-way through its body is told why before it is closed
+        assert (response.status, json.loads(response.read())["message"]) == (
+            400,
+            "Nothing more of the request arrived for 0.3 s (CACHING_LIMIT_IDLE_SECONDS): send it in one go.",
+        )
+        short.close()
         still_answers(server)
 
 
