@@ -1,7 +1,7 @@
-"""Regenerate the program output shown in README.md, so the README never drifts from the code.
+"""Regenerate the program output shown in README.md and docs/*.md, so no page drifts from the code.
 
-Run:  .venv/bin/python scripts/update_readme.py        (offline; rewrites README.md in place)
-      .venv/bin/python scripts/update_readme.py --check  (exit 1 if README.md is out of date)
+Run:  .venv/bin/python scripts/update_readme.py        (offline; rewrites the pages in place)
+      .venv/bin/python scripts/update_readme.py --check  (exit 1 if a page is out of date)
 
 Each block between `<!-- output: PROGRAM [ARGS] [| head -N] -->` and `<!-- /output -->` is replaced by what PROGRAM
 prints offline at 80 columns (an ordinary terminal) (its first N lines with `| head -N`).
@@ -13,6 +13,7 @@ import argparse
 import importlib
 import importlib.util
 import io
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -53,6 +54,11 @@ def run_program(spec: str, output: Callable[[str], str] = program_output) -> str
     return "\n".join(lines)
 
 
+def pages() -> list[Path]:
+    """Every page that may hold output blocks: README.md, then docs/*.md."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def updated(readme: str, output: Callable[[str], str] = program_output) -> str:
     """The README with every output block replaced by what its program prints now (`output` runs one)."""
 
@@ -64,19 +70,25 @@ def updated(readme: str, output: Callable[[str], str] = program_output) -> str:
 
 def main(argv: list[str]) -> int:
     flags = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    flags.add_argument("--check", action="store_true", help="exit 1 if README.md is out of date; change nothing")
+    flags.add_argument("--check", action="store_true", help="exit 1 if a page is out of date; change nothing")
     check = flags.parse_args(argv).check
     sys.path.insert(0, str(ROOT))
-    readme_path = ROOT / "README.md"
-    current = readme_path.read_text()
-    fresh = updated(current)
-    if check:
+    os.chdir(ROOT)  # block specs name files relative to the repository, wherever this runs from
+    stale, blocks = [], 0
+    for page in pages():
+        current = page.read_text()
+        fresh = updated(current)
+        blocks += len(BLOCK.findall(fresh))
         if fresh != current:
-            print("README.md is out of date: run .venv/bin/python scripts/update_readme.py")
+            stale.append(page.relative_to(ROOT))
+            if not check:
+                page.write_text(fresh)
+    if check:
+        if stale:
+            print(f"Out of date: {', '.join(map(str, stale))}: run .venv/bin/python scripts/update_readme.py")
             return 1
         return 0
-    readme_path.write_text(fresh)
-    print(f"Updated {len(BLOCK.findall(fresh))} output blocks in README.md.")
+    print(f"Updated {len(stale)} of {len(pages())} pages ({blocks} output blocks in all).")
     return 0
 
 
