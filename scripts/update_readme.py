@@ -26,22 +26,28 @@ BLOCK = re.compile(r"(<!-- output: (?P<spec>.+?) -->\n)(?P<body>.*?)(<!-- /outpu
 CHAT_INPUT = "What is Python?\nWrite hello world in Python\nquit\n"
 
 
+def run(argv: list[str], console: Console, stdin: str | None = None) -> int:
+    """Run `argv` (a path and its arguments, or `-m module ...`) in this process, printing to `console`; its exit
+    code. `stdin` is what the chat reads (the README's two questions unless given)."""
+    path, *args = argv
+    if path == "-m":  # python -m caching ...
+        module, args = importlib.import_module(f"{args[0]}.__main__"), args[1:]
+        return int(module.main(args, console))
+    module_spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if path == "main.py":  # the chat reads its questions from a stream
+        return int(module.main(args, console, io.StringIO(CHAT_INPUT if stdin is None else stdin)))
+    return int(module.main(args, console))
+
+
 def program_output(command: str) -> str:
     """Everything `command` (a path and its arguments, or `-m module ...`) prints offline at 80 columns."""
-    path, *argv = command.split()
     console = Console(file=io.StringIO(), width=80, color_system=None)
-    if path == "-m":  # python -m caching ...
-        module, argv = importlib.import_module(f"{argv[0]}.__main__"), argv[1:]
-        code = module.main(argv, console)
-    else:
-        module_spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
-        assert module_spec is not None and module_spec.loader is not None
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-        extra = [io.StringIO(CHAT_INPUT)] if path == "main.py" else []  # the chat reads its questions from a stream
-        code = module.main(argv, console, *extra)
+    code = run(command.split(), console)
     if code != 0:
-        raise SystemExit(f"{command} exited with {code}; fix it before updating the README.")
+        raise SystemExit(f"{command} exited with {code}; fix it before updating the pages.")
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
 
 
