@@ -12,6 +12,7 @@ from collections import OrderedDict
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+from .. import limits
 from .api import API
 from .cache import prefix_digests
 from .catalog import ModelInfo
@@ -19,7 +20,6 @@ from .prompt import Prompt, Resume, blocks_before, linearize
 from .tokens import canonical_json
 from .variant import Variant
 
-REMEMBERED_BYTES = 64_000_000  # prompt bytes of the requests remembered; the least recently used are forgotten
 PER_OPENING = 4  # requests remembered per first message (conversations that open alike)
 DATA = attrgetter("data")
 
@@ -34,8 +34,8 @@ class _Seen(NamedTuple):
 class Linearizer:
     """Call it like `linearize`; it also returns the prompt's prefix digests (`prefix_digests`)."""
 
-    def __init__(self, budget: int = REMEMBERED_BYTES) -> None:
-        self.budget = budget
+    def __init__(self, budget: int | None = None) -> None:
+        self.budget = limits.REMEMBERED_BYTES if budget is None else budget
         self._seen: OrderedDict[tuple[str, Variant, str], list[_Seen]] = OrderedDict()
         self._size = 0
 
