@@ -8,6 +8,7 @@ A ```bash block is not run when the HTML comment right before it says why (`<!--
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shlex
@@ -141,6 +142,7 @@ class Command:
     argv: tuple[str, ...]  # for this process: ("-m", "caching", ...), or a script's path and its arguments
     stdin: str | None
     exits: int
+    env: tuple[tuple[str, str], ...] = ()  # `NAME=value caching ...` sets NAME for the command
 
     def __str__(self) -> str:
         return f"{name(self.page)}:{self.line}"
@@ -192,9 +194,12 @@ def commands_of(page: Path, first: int, body: str, exits: int) -> tuple[Command,
                 words = ["|", *words]  # run() refuses it, naming the line
             else:
                 stdin = feed[1].encode().decode("unicode_escape")
-        argv = project_argv(words)
+        env = []
+        while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", words[0]):
+            env.append(tuple(words.pop(0).split("=", 1)))
+        argv = project_argv(words) if words else None
         if argv is not None:
-            found.append(Command(page, offset, argv, stdin, int(code[1]) if code else exits))
+            found.append(Command(page, offset, argv, stdin, int(code[1]) if code else exits, tuple(env)))
     return tuple(found)
 
 
@@ -246,8 +251,12 @@ def run(command: Command) -> tuple[int, str]:
     if command.stdin in (None, update_readme.CHAT_INPUT) and " ".join(command.argv) in SHOWN:
         return 0, printed(" ".join(command.argv))
     console = Console(file=io.StringIO(), width=80, color_system=None)
-    code = update_readme.run(list(command.argv), console, command.stdin)
-    return code, str(console.file.getvalue())  # type: ignore[attr-defined]
+    with contextlib.redirect_stdout(io.StringIO()) as stdout:  # argparse prints --help there, then exits
+        try:
+            code = update_readme.run(list(command.argv), console, command.stdin)
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 2
+    return code, str(console.file.getvalue()) + stdout.getvalue()  # type: ignore[attr-defined]
 
 
 @pytest.mark.xdist_group("printed")  # the examples' runs are shared with the example tests and the output blocks
@@ -259,6 +268,8 @@ def test_every_command_on_a_page_runs_offline_and_exits_as_it_says(
         (tmp_path / folder).symlink_to(ROOT / folder)
     monkeypatch.chdir(tmp_path)  # what a command writes (calls.jsonl, plan.html) lands here
     for command in block.commands:
+        for variable, value in command.env:
+            monkeypatch.setenv(variable, value)
         code, text = run(command)
         assert code == command.exits, f"{command}: exited {code}, the page says {command.exits}\n{text}"
         assert "Traceback" not in text, f"{command}:\n{text}"
