@@ -164,7 +164,7 @@ HISTORY_BYTES = _limit(
 )
 RECORD_BYTES = _limit(
     "RECORD_BYTES",
-    256_000_000,
+    128_000_000,
     "bytes",
     "request bytes of the call records the emulator keeps (also at most 1,000 records)",
     "the oldest records are dropped",
