@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -18,17 +19,28 @@ for path in sys.argv[1:]:
             code = "returned"
         except SystemExit as stop:
             code = stop.code
-    print(path, code, out.getvalue().splitlines()[0] if out.getvalue() else "")
+    lines = out.getvalue().splitlines() or [""]
+    print(path, code, max(map(len, lines)), lines[0])
 """
 
 
 def test_every_script_and_benchmark_answers_help_without_working() -> None:
     paths = sorted(str(p.relative_to(ROOT)) for p in (*ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py")))
     result = subprocess.run(
-        [sys.executable, "-c", HELP, *paths], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
+        [sys.executable, "-c", HELP, *paths],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        env={**os.environ, "COLUMNS": "80"},
     )
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines() == [f"{path} 0 usage: {path.split('/')[1]} [-h]" + _rest(path) for path in paths]
+    said = [line.split(" ", 3) for line in result.stdout.splitlines()]
+    assert [(path, code, usage) for path, code, _, usage in said] == [
+        (path, "0", f"usage: {path.split('/')[1]} [-h]" + _rest(path)) for path in paths
+    ]
+    assert all(int(widest) <= 80 for _, _, widest, _ in said), said  # the help fits an 80-column terminal
 
 
 def _rest(path: str) -> str:
