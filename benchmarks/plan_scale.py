@@ -19,8 +19,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
-from caching.planner import BUILTIN, PlanResult, Tally, Workload, oracle, simulate, simulate_fast, simulate_runs
 from caching.lab.terminal import HelpFormatter
+from caching.planner import BUILTIN, PlanResult, Tally, Workload, oracle, simulate, simulate_fast, simulate_runs
 from caching.planner.run import runs
 
 # 200-users traffic scaled by the number of users: 60 calls per user (5 sessions x 6 turns x 2 calls).

@@ -8,7 +8,6 @@ from strands.types.exceptions import ModelThrottledException
 from .errors import redact
 from .settings import Settings
 
-
 # What to do without credentials, in the terms of both ways in: the flag, and make's targets.
 NO_CREDENTIALS = (
     "No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or use the offline emulator: drop --live "
