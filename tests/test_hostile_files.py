@@ -165,9 +165,8 @@ def hostile_lines(good: tuple[str, ...]) -> st.SearchStrategy[bytes]:
 @st.composite
 def jsonl(draw: st.DrawFn, good: tuple[str, ...]) -> tuple[bytes, int]:
     """A file of good and hostile lines, the first one good: (its bytes, how many good lines). CRLF now and then."""
-    lines = [good[0].encode()] + draw(
-        st.lists(st.one_of(st.sampled_from(good).map(str.encode), hostile_lines(good)), max_size=6)
-    )
+    more = draw(st.lists(st.one_of(st.sampled_from(good).map(str.encode), hostile_lines(good)), max_size=6))
+    lines = [good[0].encode(), *more]
     ending = draw(st.sampled_from([b"\n", b"\n", b"\r\n"]))
     last = draw(st.sampled_from([ending, b""]))  # a last line without its line break is still read
     counted = sum(line.decode("utf-8", "replace") in good for line in lines)
