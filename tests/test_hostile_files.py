@@ -370,3 +370,20 @@ def test_a_recording_line_too_deep_to_write_back_is_skipped_by_the_audit() -> No
     assert parse(record, "calls.jsonl:2") == (
         f"calls.jsonl:2: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it."
     )
+
+
+def test_a_recording_line_without_usage_or_error_reads_them_as_none(tmp_path: Path) -> None:
+    """The doctor and the audit once crashed (KeyError) on a line that left either field out."""
+    request = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
+    lines = [
+        {"agent": "a", "at": 0, "model_id": SONNET, "request": request, "error": "ThrottlingException"},
+        {"agent": "a", "at": 1, "model_id": SONNET, "request": request, "usage": {"inputTokens": 5, "outputTokens": 1}},
+        {"agent": "a", "at": 2, "model_id": SONNET, "request": request},
+    ]
+    path = tmp_path / "calls.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert run("doctor", str(path), "--json")[0] == 0
+    answer = json.loads(run("doctor", str(path), "--json")[1])
+    assert [(call["error"], call["read"]) for call in answer["calls"]] == [("ThrottlingException", None), (None, 0)]
+    assert answer["skipped"] == [f"{path}: line 3: the call has neither usage nor error; skipped it."]
+    assert calls_counted(path, "audit") == 1  # the failed call is counted apart, as failed

@@ -87,6 +87,7 @@ def call_of(data: Any, number: int) -> Call | Problem:
             f"line {number}: missing or wrong {', '.join(wrong)} (a call needs agent, at, model_id, request, "
             "usage or error); skipped it."
         )
+    data = {**data, "usage": data.get("usage"), "error": data.get("error")}  # absent, as checked above: None
     api = data.get("api", API.CONVERSE)
     if api not in tuple(API):
         return Problem(f"line {number}: api must be 'converse' or 'invoke', got {str(api)[:40]!r}; skipped it.")
