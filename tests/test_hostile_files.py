@@ -360,15 +360,16 @@ def test_special_paths_are_refused_in_one_line_and_never_hang(tmp_path: Path, ki
 def test_a_recording_line_too_deep_to_write_back_is_skipped_by_the_audit() -> None:
     """The audit once read a recording line nested ~980 deep, then crashed writing it back to JSON (RecursionError):
     within Python's reach to read, beyond it to write."""
+    from caching import limits
     from caching.audit.logs import parse
-    from caching.rules.shape import DEEPEST
 
     nested: list[Any] = []
     for _ in range(5_000):
         nested = [nested]
     record = {**json.loads(good_lines()[0][0]), "request": {"messages": nested}}
     assert parse(record, "calls.jsonl:2") == (
-        f"calls.jsonl:2: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it."
+        f"calls.jsonl:2: nests lists and objects over {limits.DEEPEST} levels deep, more than a call "
+        f"({limits.named('DEEPEST')}); skipped it."
     )
 
 

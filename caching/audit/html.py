@@ -15,7 +15,7 @@ from ..planner.html import COLOURS, STYLE, usd_text
 from ..words import plural, saving, usd
 from .audit import AS_SENT, AuditResult, Group
 from .rates import LEAD, RATES
-from .report import best_possible_cost, cheapest, versus
+from .report import best_possible_cost, cheapest, unlisted_words, versus
 
 HOURLY_SPAN = 48  # hours: logs spanning at most this are charted per hour, longer ones per day
 MOST_BARS = 400  # periods drawn in a row, gaps included; past it only the periods with calls are drawn
@@ -55,7 +55,7 @@ def audit_html(result: AuditResult, show_text: bool = False) -> str:
         _what_if(result),
     ]
     if result.problems:
-        parts.append(_problems(result.problems))
+        parts.append(_problems(result))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -266,8 +266,9 @@ def _what_if(result: AuditResult) -> str:
     )
 
 
-def _problems(problems: list[str]) -> str:
-    items = [f"<li>{escape(problem)}</li>" for problem in problems[:MOST_PROBLEMS]]
-    if len(problems) > MOST_PROBLEMS:
-        items.append(f"<li>... and {len(problems) - MOST_PROBLEMS:,} more skipped records.</li>")
+def _problems(result: AuditResult) -> str:
+    items = [f"<li>{escape(problem)}</li>" for problem in result.problems[:MOST_PROBLEMS]]
+    more = max(0, len(result.problems) - MOST_PROBLEMS) + result.unlisted
+    if more:
+        items.append(f"<li>... and {plural(more, 'more skipped record')}{escape(unlisted_words(result))}.</li>")
     return _section("skipped", "Skipped records", f"<ul>{''.join(items)}</ul>")

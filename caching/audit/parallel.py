@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from .. import limits
 from ..check.recording import Problem
 from ..errors import CachingError
 from ..pricing import Cost
@@ -110,7 +111,8 @@ def audit_parallel(
     ]
     for worker in workers:
         worker.start()
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, str]] = []  # the first MOST_SKIPPED_LISTED skipped here (all are counted)
+    skipped = 0
     batches: list[list[tuple[int, LoggedCall | Line]]] = [[] for _ in range(jobs)]
 
     sizes = [0] * jobs  # characters of record text in each batch
@@ -131,7 +133,9 @@ def audit_parallel(
             else:
                 for each in decode(item) if isinstance(item, Line) else (item,):
                     if isinstance(each, Problem):
-                        problems.append((ordinal, str(each)))
+                        skipped += 1
+                        if len(problems) < limits.MOST_SKIPPED_LISTED:
+                            problems.append((ordinal, str(each)))
                     else:
                         deal(ordinal, each, f"{each.account}|{each.model_id}")
             if progress is not None and ordinal % 1_000 == 0:
@@ -152,8 +156,10 @@ def audit_parallel(
             if worker.is_alive():
                 worker.terminate()
     total = merge([result for result, _ in answers])
+    # Each process words its first skipped records: together they hold the first of all, in the input's order.
     everything = sorted(problems + [problem for _, told in answers for problem in told], key=lambda p: p[0])
-    return replace(total, problems=[problem for _, problem in everything] + total.disagreeing.told())
+    listed = [problem for _, problem in everything[: limits.MOST_SKIPPED_LISTED]]
+    return replace(total, problems=listed + total.disagreeing.told(), skipped=total.skipped + skipped)
 
 
 def merge(results: list[AuditResult]) -> AuditResult:
@@ -198,4 +204,5 @@ def merge(results: list[AuditResult]) -> AuditResult:
         outside,
         disagreeing,
         groups([r.by_hour for r in results]),
+        sum(r.skipped for r in results),
     )

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Group as Renderables
 from rich.text import Text
 
+from .. import limits
 from ..rules.usage import Usage
 from ..tables import table
 from ..words import plural, saving, usd
@@ -17,6 +18,7 @@ from .rates import LEAD, RATES
 from .replay import Spend
 
 TOP = 10  # rows per breakdown
+SKIPPED_SHOWN = 20  # skipped records the terminal report words (--json gives every one kept)
 
 
 def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
@@ -60,6 +62,7 @@ def render(result: AuditResult) -> Renderables:
             f"{plural(total.calls, 'call')} audited; {total.hits:,} read the cache (hit rate {total.hit_rate:.0%}, "
             f"{LEAD.definition}). Not counted: {result.errors:,} failed, {result.unpriced:,} of unknown price; "
             f"{result.unparsed:,} had no readable request body (counted in spend, not replayed)."
+            + (_unreadable() if result.unparsed else "")
         ),
         Text(
             f"Tokens: {total.usage.inputTokens:,} regular, {total.usage.cacheReadInputTokens:,} read, "
@@ -121,10 +124,11 @@ def render(result: AuditResult) -> Renderables:
                 "or the records disagree. Their spend is as logged; the writes never read count only logged writes."
             )
         )
-    for problem in result.problems[:20]:
+    for problem in result.problems[:SKIPPED_SHOWN]:
         lines.append(Text(problem))
-    if len(result.problems) > 20:
-        lines.append(Text(f"... and {len(result.problems) - 20:,} more skipped records."))
+    more = max(0, len(result.problems) - SKIPPED_SHOWN) + result.unlisted
+    if more:
+        lines.append(Text(f"... and {plural(more, 'more skipped record')}{unlisted_words(result)}."))
     return Renderables(*lines)
 
 
@@ -204,4 +208,23 @@ def as_json(result: AuditResult) -> dict[str, Any]:
         "what_if_base": {"calls": result.replayed.calls, "paid": dollars(result.replayed.cost.total)},
         "not_counted": {"failed": result.errors, "unpriced": result.unpriced, "unparsed": result.unparsed},
         "skipped_records": result.problems,
+        "skipped_records_not_listed": result.unlisted,
     }
+
+
+def unlisted_words(result: AuditResult) -> str:
+    """Why some skipped records are counted but not worded: the limit, named (empty when none are)."""
+    if not result.unlisted:
+        return ""
+    return (
+        f" ({result.unlisted:,} of them past the first {limits.MOST_SKIPPED_LISTED:,} kept in words, "
+        f"{limits.named('MOST_SKIPPED_LISTED')})"
+    )
+
+
+def _unreadable() -> str:
+    """Why a request body cannot be read: said when some could not be."""
+    return (
+        " A body Bedrock stored apart is read when it can be fetched, is JSON, and is at most "
+        f"{limits.LARGEST_BODY:,} bytes ({limits.named('LARGEST_BODY')})."
+    )

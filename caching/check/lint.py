@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from .. import limits
 from ..call import Call
 from ..errors import CachingError
 from ..files import read_limited
@@ -16,18 +17,17 @@ from ..rules.compare import Comparison, Sent, compare
 from ..rules.messages import converse_form
 from ..rules.prompt import check_layout
 from ..rules.severity import Severity
-from ..rules.shape import DEEPEST, MAX_BODY_BYTES, depth
+from ..rules.shape import depth
 from ..rules.verdict import Finding, findings, rejected
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
-LARGEST_REQUEST = MAX_BODY_BYTES  # a saved request file: no larger than a body Bedrock Runtime takes
 
 
 def load(path: str, model_id: str | None = None) -> Call:
     """A Converse request or an InvokeModel (Messages) body from a JSON file, as a call not yet sent; `model_id`
     overrides its modelId."""
     try:
-        data = read_limited(path, "a JSON request", LARGEST_REQUEST)
+        data = read_limited(path, "a JSON request", limits.LARGEST_REQUEST, limits.named("LARGEST_REQUEST"))
     except OSError as exc:
         raise CachingError(f"Cannot read {path!r} ({exc.strerror}): pass a JSON file holding a request.") from None
     try:
@@ -38,8 +38,11 @@ def load(path: str, model_id: str | None = None) -> Call:
         raise CachingError(
             f"{path!r} is not a JSON request ({str(exc)[:80]}): save the request body as JSON."
         ) from None
-    if body is None or depth(body, DEEPEST) > DEEPEST:
-        raise CachingError(f"{path!r} nests lists and objects over {DEEPEST} levels deep, more than a request.")
+    if body is None or depth(body, limits.DEEPEST) > limits.DEEPEST:
+        raise CachingError(
+            f"{path!r} nests lists and objects over {limits.DEEPEST} levels deep, more than a request "
+            f"({limits.named('DEEPEST')})."
+        )
     if not isinstance(body, dict):
         raise CachingError(f"{path!r} holds {type(body).__name__}, not a request object: save the request body.")
     chosen = model_id or str(body.get("modelId") or DEFAULT_MODEL_ID)

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from .. import limits
 from ..rules import API, RequestRejected
 from ..rules.messages import converse_form
-from ..rules.shape import MAX_BODY_BYTES
+from ..rules.shape import depth
 from ..rules.usage import Usage
 from .responses import latency_ms
 from .state import DEFAULT_REGION, REGION, Account, Transaction
@@ -86,7 +87,11 @@ def error(status: int, code: str, message: str) -> HttpAnswer:
 
 
 def too_large(size: int) -> HttpAnswer:
-    return error(400, "ValidationException", f"The request body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,}.")
+    return error(
+        400,
+        "ValidationException",
+        f"The request body is {size:,} bytes; the limit is {limits.LARGEST_REQUEST:,} ({limits.named('LARGEST_REQUEST')}).",
+    )
 
 
 def credential_of(headers: dict[str, str]) -> tuple[Account, str] | None:
@@ -131,7 +136,7 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
             "InvalidSignatureException",
             f"Credential should be scoped to a valid region, not {shown}: sign for a region such as us-east-1.",
         )
-    if len(body) > MAX_BODY_BYTES:
+    if len(body) > limits.LARGEST_REQUEST:
         return too_large(len(body))
     try:
         request = json.loads(body or b"{}")
@@ -139,6 +144,12 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
         return error(400, "ValidationException", f"The request body is not valid JSON: {str(exc)[:200]}.")
     if not isinstance(request, dict):
         return error(400, "ValidationException", "The request body must be a JSON object.")
+    if depth(request, limits.DEEPEST) > limits.DEEPEST:  # no real request comes near; a deep one costs every walk
+        return error(
+            400,
+            "ValidationException",
+            f"The request nests lists and objects over {limits.DEEPEST} levels deep ({limits.named('DEEPEST')}).",
+        )
 
     model_id, operation = unquote(route.group("model")), OPERATIONS[route.group("op")]
     account = emulator.account_for(credential)

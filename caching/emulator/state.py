@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from .. import limits
 from ..rules import (
     API,
     LOOKBACK_BLOCKS,
@@ -35,6 +36,7 @@ from ..rules import (
     string_system_note,
     system_clock,
 )
+from ..rules.diagnosis import what_changed
 from ..rules.usage import Usage
 from .records import CallRecord
 from .replies import reply
@@ -106,6 +108,7 @@ class Transaction:
 
     results: list[CacheResult] = field(default_factory=list)
     records: list[CallRecord] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # each record's prompt bytes, to bound what is kept
     remembered: list[tuple[str, str, Prompt, list[str], dict[str, Any]]] = field(default_factory=list)
     on_success: list[Callable[[], None]] = field(default_factory=list)
 
@@ -128,8 +131,10 @@ class BedrockState:
         self.catalog = catalog or Catalog()
         self.cache = PromptCache(clock, lookback)
         self.history = History()  # recent requests per model and account: what changed, when a prefix is new
-        self.records: list[CallRecord] = []
+        self.records: list[CallRecord] = []  # the latest, at most keep_records of them and RECORD_BYTES of prompt
         self.keep_records = keep_records
+        self._sizes: list[int] = []  # each record's prompt bytes
+        self._kept_bytes = 0
         self.accounts = {Account.named(k): Account.named(v) for k, v in (accounts or {}).items()}
         self.prefill_seconds = prefill_seconds
         self._numbers = itertools.count(1)
@@ -181,8 +186,15 @@ class BedrockState:
             for remembered in held.remembered:
                 self.history.remember(*remembered)
             self.records.extend(replace(record, number=next(self._numbers)) for record in held.records)
-            if len(self.records) > self.keep_records:
-                del self.records[: len(self.records) - self.keep_records]
+            self._sizes.extend(held.sizes)
+            self._kept_bytes += sum(held.sizes)
+            dropped = max(0, len(self.records) - self.keep_records)
+            freed = sum(self._sizes[:dropped])
+            while self._kept_bytes - freed > limits.RECORD_BYTES and dropped < len(self.records) - 1:
+                freed += self._sizes[dropped]  # the oldest go first; the newest record is always kept
+                dropped += 1
+            self._kept_bytes -= freed
+            del self.records[:dropped], self._sizes[:dropped]
 
     def answer(
         self,
@@ -206,15 +218,17 @@ class BedrockState:
             digests = prefix_digests(prompt)
             result = self.cache.apply(prompt, model, model_id, key, digests, pending=True)
             transaction.results.append(result)  # from here on a failure takes these writes back
-            written = result.write_tokens
-            diagnosis = diagnose(
-                prompt,
-                model,
-                result.read_tokens,
-                written,
-                result.miss,
-                lambda: self.history.what_changed(model_id, key, prompt, digests, request, written),
-            )
+            earlier = self.history.earlier(model_id, key)
+        # Worded outside the lock: comparing with earlier requests can take a while, and it must not hold up others.
+        written = result.write_tokens
+        diagnosis = diagnose(
+            prompt,
+            model,
+            result.read_tokens,
+            written,
+            result.miss,
+            lambda: what_changed(earlier, prompt, request, written),
+        )
         transaction.remembered.append((model_id, key, prompt, digests, request))
         if api is API.INVOKE:
             diagnosis = string_system_note(sent, diagnosis)
@@ -225,6 +239,7 @@ class BedrockState:
             write_5m=result.write_5m_tokens,
             write_1h=result.write_1h_tokens,
         )
+        transaction.sizes.append(prompt.size)
         transaction.records.append(
             CallRecord(
                 agent=str(account),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..errors import CachingError
 from ..files import read_limited
 from ..rules import DEFAULT_MODEL_ID, TTLS, Catalog
@@ -22,8 +23,6 @@ else:  # pragma: no cover - Python 3.10
 DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,9})?)\s*(s|m|h)\s*$", re.ASCII)
 UNITS = {"s": 1, "m": 60, "h": 3600}
 LONGEST_PAUSE = 30 * 24 * 3600.0  # thirty days: any longer and every entry has long expired anyway
-LARGEST_WORKLOAD = 1024 * 1024  # bytes of a workload file: a workload is a few dozen short lines
-MOST_CALLS = 20_000_000  # about seven minutes of simulation on two cores
 DURATION_HELP = (
     "a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' (exponential), "
     "or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}"
@@ -206,10 +205,10 @@ def check(workload: Workload) -> Workload:
         raise WorkloadError(
             f"model {_short(workload.model)} is not in the catalog: use one of {known} (optionally global./us./eu.)."
         )
-    if workload.calls > MOST_CALLS:
+    if workload.calls > limits.MOST_SIMULATED_CALLS:
         raise WorkloadError(
-            f"The workload makes {workload.calls:,} model calls; the planner simulates at most {MOST_CALLS:,}: "
-            "lower users, sessions_per_user, turns_per_session or calls_per_turn."
+            f"The workload makes {workload.calls:,} model calls; the planner simulates at most "
+            f"{limits.MOST_SIMULATED_CALLS:,} ({limits.named('MOST_SIMULATED_CALLS')}): lower users, sessions_per_user, turns_per_session or calls_per_turn."
         )
     if not model.supports_1h and "1h" in workload.ttls:
         offered = tuple(ttl for ttl in workload.ttls if ttl != "1h")
@@ -222,7 +221,7 @@ def check(workload: Workload) -> Workload:
 def load_workload(path: str | Path) -> Workload:
     """A workload from a TOML file of field = value lines (see README)."""
     try:
-        data = read_limited(path, "a workload", LARGEST_WORKLOAD)
+        data = read_limited(path, "a workload", limits.LARGEST_WORKLOAD, limits.named("LARGEST_WORKLOAD"))
     except OSError as exc:
         raise WorkloadError(f"Cannot read workload file {str(path)!r} ({exc.strerror}): check the path.") from None
     try:

@@ -73,6 +73,11 @@ class Prompt:
         return self.cumulative[position]
 
     @property
+    def size(self) -> int:
+        """The bytes of its blocks: what keeping it costs in memory, about."""
+        return sum(len(block.data) for block in self.blocks)
+
+    @property
     def total_tokens(self) -> int:
         return self.cumulative[-1]
 
