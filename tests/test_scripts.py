@@ -47,7 +47,29 @@ def _rest(path: str) -> str:
     """The rest of each usage line: the flags the program takes."""
     return {
         "benchmarks/audit_scale.py": " [--full]",
+        "benchmarks/load.py": " [--clients CLIENTS] [--seconds SECONDS] [--json]",
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
         "scripts/browser.py": " [--screenshot PNG] PAGE",
         "scripts/update_readme.py": " [--check]",
     }.get(path, "")
+
+
+def test_the_load_benchmark_runs_and_reports_each_figure() -> None:
+    """A tiny run (3 clients, half a second) proves it works; benchmarks/load.py's own runs are quoted in the README."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "benchmarks/load.py", "--clients", "3", "--seconds", "0.5", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    (run,) = json.loads(result.stdout)
+    assert (run["clients"], run["errors"]) == (3, 0)
+    assert run["requests"] > 3 and run["requests_per_second"] > 0
+    assert 0 < run["p50_ms"] <= run["p99_ms"]
+    assert 0.5 < run["read_share"] < 1  # every turn after a conversation's first reads its history
+    assert run["rss_before_mb"] > 0 and run["rss_after_mb"] > 0
