@@ -27,6 +27,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from caching.lab.terminal import HelpFormatter
+
 MODEL = "global.anthropic.claude-sonnet-4-6"
 SYSTEM = [{"text": "Answer from the policy below. " * 300}, {"cachePoint": {"type": "default"}}]  # ~2,200 tokens
 CP = {"cachePoint": {"type": "default"}}
@@ -137,7 +139,7 @@ def serve() -> tuple[subprocess.Popen[str], int]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     parser.add_argument("--clients", type=int, action="append", help="concurrent clients (repeatable; 64 and 200)")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each load runs (default 10)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
