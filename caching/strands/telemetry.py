@@ -42,7 +42,7 @@ ATTRIBUTES = {
 def figures(call: CallUsage) -> dict[str, AttributeValue]:
     """The attributes for one call. Cost and savings are left out for a model with no known price (a trace must
     never fail the call it describes); outcome and cause need a diagnosis (a tracker given an `explain`)."""
-    found: dict[str, AttributeValue] = {ESTIMATED: call.estimated}
+    found: dict[str, AttributeValue] = {}
     try:
         cost = call.cost
     except PricingError:
@@ -54,4 +54,5 @@ def figures(call: CallUsage) -> dict[str, AttributeValue]:
         found[OUTCOME] = str(call.diagnosis.kind)
         if call.outcome != CallOutcome.READ:  # a plain read needs no cause; a write or a miss does
             found[CAUSE] = call.diagnosis.message
+    found[ESTIMATED] = call.estimated
     return found
