@@ -76,14 +76,14 @@ def test_a_clean_request_has_no_finding(tmp_path: Path) -> None:
         (
             {**CLEAN, "system": [{"text": GUIDE}, CP, CP, CP, CP], "messages": [user("Hi", cp())]},
             1,
-            ("error", "rejected", "request"),
+            ("error", "too-many-checkpoints", "request"),
         ),
         (
             {**CLEAN, "system": [{"text": GUIDE}, cp("5m")], "messages": [user("Hi", cp("1h"))]},
             1,
-            ("error", "rejected", "request"),
+            ("error", "ttl-order", "request"),
         ),
-        ({**CLEAN, "system": [CP, {"text": GUIDE}]}, 1, ("error", "rejected", "request")),
+        ({**CLEAN, "system": [CP, {"text": GUIDE}]}, 1, ("error", "orphan-checkpoint", "request")),
         (
             {**CLEAN, "messages": [{"role": "user", "content": [*({"text": f"part {i}"} for i in range(25)), CP]}]},
             0,
@@ -160,7 +160,10 @@ def test_an_invoke_model_body_bedrock_refuses_is_an_error_and_apis_never_share(t
         "system": [{"type": "text", "text": "hi", "cache_control": {"type": "bogus"}}],
         "messages": [{"role": "user", "content": "x"}],
     }
-    assert ("error", "rejected", "request") in codes(tmp_path, body, expect=1)
+    assert codes(tmp_path, body, expect=1) == [
+        ("info", "no-model", "modelId"),
+        ("error", "invalid-checkpoint", "request"),
+    ]
     good = {**body, "system": [{"type": "text", "text": GUIDE, "cache_control": {"type": "ephemeral"}}]}
     assert diff(tmp_path, good, CLEAN, expect=1) == (
         "misses everything the first cached: like an earlier request, but it went through another API (Converse and "
@@ -185,7 +188,7 @@ def test_a_point_below_the_minimum_before_one_that_caches_is_information(tmp_pat
         lint(tmp_path, DEFAULT_SETUP)
         .splitlines()[0]
         .endswith(
-            f": info: tools[1]: prefix below minimum: ~{TOOLS_TOKENS:,} < 2,048 tokens for claude-sonnet-4-6: this point "
+            f": info: below-minimum: tools[1]: prefix below minimum: ~{TOOLS_TOKENS:,} < 2,048 tokens for claude-sonnet-4-6: this point "
             "caches nothing and costs nothing; system[1] caches"
         )
     )
@@ -225,6 +228,7 @@ def test_invoke_model_places_are_named_in_the_body(tmp_path: Path) -> None:
         ],
     }
     assert codes(tmp_path, body, expect=1) == [
+        ("info", "no-model", "modelId"),
         ("error", "dynamic-text", "system[1]"),
         ("info", "below-minimum", "system[0]"),
         ("warning", "near-minimum", "messages[0].content[1]"),
