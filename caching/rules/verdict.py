@@ -240,7 +240,7 @@ def _conversation(prompt: Prompt, request: dict[str, Any], name: Callable[[Place
                     Finding.of(
                         rules.WIDE_FAN_OUT,
                         name(last.place),
-                        f"the last turn added {wide} blocks since {Place.content(users[-2], 0).list_name}, more than "
+                        f"the last turn added {wide} blocks after {Place.content(users[-2], 0).list_name}, more than "
                         f"the {LOOKBACK_BLOCKS}-block lookback: the previous call's entry is out of reach; add a "
                         "cachePoint among them or fan out fewer tools per turn",
                     )
@@ -282,7 +282,7 @@ def _key(prompt: Prompt) -> list[Finding]:
     if not settings:
         return []
     message = (
-        f"{' and '.join(settings)}: both key the cache, so calls of this agent without them (structured output "
-        "forces a tool and drops thinking) read nothing of this one's entries; keep them the same"
+        f"{' and '.join(settings)}, which keys the cache: calls of this agent without that (structured output forces "
+        "a tool and drops thinking) share no entry with this one; keep it the same on every call"
     )
     return [Finding.of(rules.CACHE_KEY_SETTING, "request", message)]
