@@ -35,19 +35,16 @@ class Selection:
 
 
 def codes(value: Any, where: str) -> frozenset[str]:
-    """The rule codes in a comma-separated flag value or a TOML list of strings, each checked against the catalogue."""
-    if isinstance(value, str):
-        items: list[Any] = value.split(",")
-    elif isinstance(value, list):
-        items = value
-    else:
+    """The rule codes in a list (a flag's value split at its commas, or a TOML list), each checked against the
+    catalogue."""
+    if not isinstance(value, list):
         raise CachingError(f'{where} is {type(value).__name__}, not a list of rule codes: write ["dynamic-text"].')
     found = set()
-    for item in items:
+    for item in value:
         code = item.strip() if isinstance(item, str) else item
         if code == "":
             continue
-        if code not in RULES:
+        if not isinstance(code, str) or code not in RULES:
             raise CachingError(
                 f"{where} names {str(code)[:60]!r}, which is no lint rule: `caching lint --rules` lists the codes."
             )
@@ -81,9 +78,13 @@ def table(folder: Path) -> dict[str, Any]:
 
 def selection(select: str | None, ignore: str | None, folder: Path | None = None) -> Selection:
     """The flags' codes over the pyproject table's (read from `folder`, the current folder by default)."""
-    config = table(Path.cwd() if folder is None else folder)
-    chosen = codes(select, "--select") if select is not None else None
+    config = table(Path() if folder is None else folder)
+    chosen = codes(select.split(","), "--select") if select is not None else None
     if chosen is None and "select" in config:
         chosen = codes(config["select"], f"{TABLE} select")
-    ignored = codes(ignore, "--ignore") if ignore is not None else codes(config.get("ignore", []), f"{TABLE} ignore")
+    ignored = (
+        codes(ignore.split(","), "--ignore")
+        if ignore is not None
+        else codes(config.get("ignore", []), f"{TABLE} ignore")
+    )
     return Selection(chosen, ignored)
