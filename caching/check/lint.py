@@ -81,12 +81,12 @@ def lint(call: Call) -> list[Finding]:
         )
         found.append(Finding.of(STRING_SYSTEM, "system", message))
     if read.rejected is not None:
-        return [*found, rejected(read.rejected)]
+        return [*found, rejected(read.rejected, read.request, call.api)]
     try:
         check_layout(read.request, read.model)
         prompt = linearize(read.request, read.model, call.api)
     except RequestRejected as exc:
-        return [*found, rejected(exc)]
+        return [*found, rejected(exc, read.request, call.api)]
     return found + findings(prompt, read.request, read.model)
 
 

@@ -49,9 +49,11 @@ class Finding:
         return {"level": str(self.level), "code": self.code, "place": self.place, "message": self.message}
 
 
-def rejected(exc: RequestRejected) -> Finding:
-    """A request Bedrock refuses, under the rule the engine named, with the same advice the doctor gives."""
-    return Finding.of(exc.rule, "request", f"Bedrock would reject this request: {exc.advice}")
+def rejected(exc: RequestRejected, request: dict[str, Any], api: str) -> Finding:
+    """A request Bedrock refuses, under the rule the engine named and at the cachePoint at fault (named in the
+    request's own terms), with the same advice the doctor gives."""
+    place = "request" if exc.place is None else own_place(request, exc.place, api)
+    return Finding.of(exc.rule, place, f"Bedrock would reject this request: {exc.advice}")
 
 
 def model_findings(model_id: str, catalog: Catalog) -> list[Finding]:

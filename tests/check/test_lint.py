@@ -76,14 +76,14 @@ def test_a_clean_request_has_no_finding(tmp_path: Path) -> None:
         (
             {**CLEAN, "system": [{"text": GUIDE}, CP, CP, CP, CP], "messages": [user("Hi", cp())]},
             1,
-            ("error", "too-many-checkpoints", "request"),
+            ("error", "too-many-checkpoints", "messages[0].content[1]"),
         ),
         (
             {**CLEAN, "system": [{"text": GUIDE}, cp("5m")], "messages": [user("Hi", cp("1h"))]},
             1,
-            ("error", "ttl-order", "request"),
+            ("error", "ttl-order", "messages[0].content[1]"),
         ),
-        ({**CLEAN, "system": [CP, {"text": GUIDE}]}, 1, ("error", "orphan-checkpoint", "request")),
+        ({**CLEAN, "system": [CP, {"text": GUIDE}]}, 1, ("error", "orphan-checkpoint", "system[0]")),
         (
             {**CLEAN, "messages": [{"role": "user", "content": [*({"text": f"part {i}"} for i in range(25)), CP]}]},
             0,
