@@ -86,7 +86,7 @@ def rules_table() -> Table:
     shown.add_column("level", no_wrap=True)
     shown.add_column("what it finds")
     for rule in RULES.values():
-        shown.add_row(rule.code, "/".join(map(str, rule.levels)), rule.summary)
+        shown.add_row(rule.code, rule.level_words, rule.summary)
     return shown
 
 

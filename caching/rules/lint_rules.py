@@ -31,6 +31,11 @@ class Rule:
     def level(self) -> Severity:
         return self.levels[0]
 
+    @property
+    def level_words(self) -> str:
+        """Its levels as the catalogue shows them ("error, info")."""
+        return ", ".join(map(str, self.levels))
+
 
 RULES: dict[str, Rule] = {}
 
@@ -57,7 +62,7 @@ UNKNOWN_MODEL = _rule(
     "a model id this project does not know: the default model's rules were used",
     "its minimum and 1h support are unknown here, and the offline emulator refuses the id",
     "the model table of AWS's prompt-caching page (caching/rules/catalog.py holds it)",
-    "use one of the ids `caching serve` knows, or pass --model with the model it stands for",
+    "use a model id that docs/rules.md lists, or pass --model with the model it stands for",
 )
 LEGACY_MODEL = _rule(
     "legacy-model",
@@ -79,7 +84,8 @@ STRING_SYSTEM = _rule(
     "string-system",
     (WARNING,),
     "an InvokeModel body whose system prompt is a plain string",
-    "a string cannot carry cache_control, so the system prompt is never cached",
+    "a string cannot carry cache_control, so no checkpoint can end at the system prompt: it is cached only inside "
+    "a later checkpoint's prefix, which changes with every turn",
     "measured live on InvokeModel (the reference's live measurements)",
     "send system as a list of text blocks and put cache_control on the last one",
 )

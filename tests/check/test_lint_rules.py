@@ -79,7 +79,7 @@ def test_the_page_explains_every_rule_in_the_catalogue_order_and_words() -> None
     assert list(found) == list(RULES)
     for code, rule in RULES.items():
         body = words(found[code])
-        assert f"Level: {', '.join(map(str, rule.levels))}." in body, code
+        assert f"Level: {rule.level_words}. What it finds: {rule.summary}." in body, code
         for said in (rule.summary, rule.why, rule.source, rule.fix):
             assert said in body, (code, said)
         assert [(e.code, e.kind) for e in EXAMPLES if e.code == code] == [(code, "example"), (code, "fixed")]
