@@ -106,7 +106,11 @@ def findings(prompt: Prompt, request: dict[str, Any], model: ModelInfo) -> list[
     if not prompt.checkpoints:
         return [
             *nested,
-            Finding.of(rules.NO_CHECKPOINT, "request", "no cachePoint: nothing in this request is cached"),
+            Finding.of(
+                rules.NO_CHECKPOINT,
+                "request",
+                "no cachePoint: nothing in this request is cached; add one after the stable prefix",
+            ),
         ]
 
     def name(place: Place) -> str:

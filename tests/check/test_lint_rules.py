@@ -95,3 +95,94 @@ def test_each_example_fires_exactly_its_rule(example: Example) -> None:
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind == "fixed"], ids=lambda e: e.code)
 def test_each_fixed_request_is_clean(example: Example) -> None:
     assert lint(example.call()) == []
+
+
+EXAMPLE_OF = {e.code: e for e in EXAMPLES if e.kind == "example"}
+LOOKBACK = "more than the 21-block lookback"
+
+
+@pytest.mark.parametrize(
+    ("code", "place", "message"),
+    [
+        (
+            # one tool, one system block and messages[0] come before the turn; 11 toolUse and 11 toolResult blocks in it
+            "wide-fan-out",
+            "messages[2].content[11]",
+            f"the last turn added 22 blocks after messages[0], {LOOKBACK}: the previous call's entry is out of reach; "
+            "add a cachePoint among them or fan out fewer tools per turn",
+        ),
+        (
+            "beyond-lookback",
+            "messages[0].content[22]",
+            f"22 blocks since the checkpoint at system[1]: {LOOKBACK}, so a request that ends here cannot find that "
+            "entry; add a checkpoint in between",
+        ),
+        (
+            "duplicate-checkpoint",
+            "system[2]",
+            "right after the cachePoint at system[1]: it caches nothing more and uses one of the four; remove it",
+        ),
+        (
+            "nested-checkpoint",
+            "messages[2].content[0].toolResult.content[1]",
+            "a cachePoint inside a toolResult: boto3 refuses to send it; put it after messages[2].content[0], in the "
+            "message's content",
+        ),
+        (
+            "fixed-checkpoint",
+            "messages[0].content[1]",
+            "the last message cachePoint stays before messages[2], the last user message: later turns are not "
+            "cached; move it to the end of the last user message",
+        ),
+        (
+            "no-message-checkpoint",
+            "request",
+            "3 messages and no cachePoint among them: every turn pays full price for the history; add one at the end "
+            "of messages[2]",
+        ),
+        (
+            "mixed-ttl",
+            "messages[0].content[1]",
+            "1h at system[1], then 5m from messages[0].content[1]: a 1h write costs 2x input, a 5m one 1.25x; "
+            "`caching plan` shows which pays for your traffic",
+        ),
+        (
+            "orphan-checkpoint",
+            "system[0]",
+            "Bedrock would reject this request: the cachePoint at system[0] has no block before it in its own list; "
+            "move it after one",
+        ),
+        (
+            "ttl-unsupported",
+            "system[1]",
+            "Bedrock would reject this request: claude-3-7-sonnet offers no 1h TTL (the cachePoint at system[1]); "
+            "use ttl 5m",
+        ),
+        (
+            "legacy-model",
+            "modelId",
+            "'anthropic.claude-3-haiku-20240307-v1:0' offers no prompt caching on Bedrock: nothing is ever cached; "
+            "move to a model that caches",
+        ),
+        (
+            "cache-key-setting",
+            "request",
+            "thinking is enabled, which keys the cache: calls of this agent without that (structured output forces a "
+            "tool and drops thinking) share no entry with this one; keep it the same on every call",
+        ),
+    ],
+)
+def test_a_finding_names_its_place_and_says_the_fix(code: str, place: str, message: str) -> None:
+    (found,) = lint(EXAMPLE_OF[code].call())
+    assert (found.code, found.place, found.message) == (code, place, message)
+
+
+def test_a_forced_tool_choice_with_thinking_is_one_finding() -> None:
+    body = {
+        **EXAMPLE_OF["cache-key-setting"].body,
+        "toolConfig": {"tools": EXAMPLE_OF["nested-checkpoint"].body["toolConfig"]["tools"], "toolChoice": {"any": {}}},
+    }
+    found = lint(Call("forced", 0.0, EXAMPLE_OF["cache-key-setting"].model_id, body))
+    assert [(f.code, f.message.split(", which")[0]) for f in found] == [
+        ("cache-key-setting", "thinking is enabled and the tool choice is forced")
+    ]
