@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sys
+import textwrap
 from dataclasses import dataclass
 from typing import overload
 
@@ -60,10 +62,9 @@ def _limit(name: str, default: int | float, unit: str, bounds: str, reached: str
     value = _number(text) if text else default
     if value is None:
         shown = text if len(text) <= 30 else f"{text[:30]}..."
-        print(
-            f"{limit.variable}={shown!r} is not a positive number; using the default, {default:,}.",
-            file=sys.stderr,
-        )
+        said = f"{limit.variable}={shown!r} is not a positive number; using the default, {default:,}."
+        width = shutil.get_terminal_size().columns
+        print(textwrap.fill(said, width, break_long_words=False, break_on_hyphens=False), file=sys.stderr)
         value = default
     return value if isinstance(default, float) else int(value)
 

@@ -75,10 +75,12 @@ def updated(readme: str, output: Callable[[str], str] = program_output) -> str:
 
 
 def main(argv: list[str]) -> int:
-    flags = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sys.path.insert(0, str(ROOT))
+    from caching.lab.terminal import HelpFormatter
+
+    flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     flags.add_argument("--check", action="store_true", help="exit 1 if a page is out of date; change nothing")
     check = flags.parse_args(argv).check
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)  # block specs name files relative to the repository, wherever this runs from
     stale, blocks = [], 0
     for page in pages():

@@ -66,6 +66,11 @@ def parse(line: str, number: int) -> Call | Problem:
         return Problem(f"line {number}: not valid JSON near column {exc.colno} ({exc.msg}); skipped it.")
     except (ValueError, RecursionError) as exc:
         return Problem(f"line {number}: not usable JSON ({str(exc)[:80]}); skipped it.")
+    return call_of(data, number)
+
+
+def call_of(data: Any, number: int) -> Call | Problem:
+    """The call a recording line holds once read as JSON (`data`), or why the line is skipped."""
     if not isinstance(data, dict):
         return Problem(f"line {number}: expected a JSON object, got {type(data).__name__}; skipped it.")
     if depth(data, limits.DEEPEST) > limits.DEEPEST:
@@ -83,6 +88,7 @@ def parse(line: str, number: int) -> Call | Problem:
             f"line {number}: missing or wrong {', '.join(wrong)} (a call needs agent, at, model_id, request, "
             "usage or error); skipped it."
         )
+    data = {**data, "usage": data.get("usage"), "error": data.get("error")}  # absent, as checked above: None
     api = data.get("api", API.CONVERSE)
     if api not in tuple(API):
         return Problem(f"line {number}: api must be 'converse' or 'invoke', got {str(api)[:40]!r}; skipped it.")

@@ -10,6 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .. import limits
+from ..call import Call
 from ..check.doctor import Doctor
 from ..check.lint import ERROR, INFO, as_github, diff, lint
 from ..check.lint import load as load_saved
@@ -17,10 +19,15 @@ from ..check.lint_select import selection
 from ..check.recording import Problem, iter_recording
 from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
 from ..lab.reports import doctor_table
-from ..lab.terminal import say_error
+from ..lab.terminal import say, say_error
+from ..rules import Diagnosis
 from ..rules.lint_rules import RULES
 from ..tables import table
 from ..words import plural
+
+SKIPPED_SHOWN = 20  # skipped lines the doctor prints (--json gives the first MOST_SKIPPED_LISTED)
+NOT_A_RECORDING = 10  # this many lines in a row that are no JSON, before any call: the file is no recording
+NOT_JSON = ": not valid JSON near column"  # recording.parse's words for a line that is no JSON at all
 
 
 def print_json(console: Console, value: object) -> None:
@@ -36,17 +43,39 @@ def doctor_flags(parser: argparse.ArgumentParser) -> None:
 def doctor(args: argparse.Namespace, console: Console) -> int:
     """Explain every call in a recording made with --record or a CallRecorder (0, or 2 when none can be read)."""
     path, doc = args.recording, Doctor()
-    diagnosed, skipped = [], []
+    diagnosed: list[tuple[Call, Diagnosis]] = []
+    skipped: list[str] = []  # the first MOST_SKIPPED_LISTED skipped lines, in words
+    count = shown = 0  # lines skipped; of them, printed
+
+    def show_skipped() -> None:
+        """Print the skipped lines not printed yet, up to SKIPPED_SHOWN in all."""
+        nonlocal shown
+        for problem in skipped[shown : min(len(skipped), SKIPPED_SHOWN)]:
+            if not args.json:
+                say(console, problem)
+        shown = max(shown, min(len(skipped), SKIPPED_SHOWN))
+
     try:
         for item in iter_recording(path):
             if isinstance(item, Problem):
-                skipped.append(f"{path}: {item}")
-                if not args.json:
-                    console.print(skipped[-1], markup=False, highlight=False, soft_wrap=True)
-            else:  # the table needs no request: keep only what it shows, so memory stays small
-                diagnosed.append((replace(item, request={}), doc.observe(item)))
+                count += 1
+                if len(skipped) < limits.MOST_SKIPPED_LISTED:
+                    skipped.append(f"{path}: {item}")
+                if not diagnosed and count == NOT_A_RECORDING and all(NOT_JSON in line for line in skipped):
+                    raise CachingError(
+                        f"{path!r} is not a recording: its first {NOT_A_RECORDING} lines with text are not JSON. Record "
+                        "one with --record FILE.jsonl."
+                    )
+                if diagnosed or count > NOT_A_RECORDING:  # until then, held back: it may be no recording at all
+                    show_skipped()
+                continue
+            show_skipped()
+            diagnosed.append((replace(item, request={}), doc.observe(item)))  # the table needs no request
     except OSError as exc:
         raise CachingError(f"Cannot read {path!r} ({exc.strerror}): record one with --record FILE.jsonl.") from None
+    show_skipped()
+    if count > shown and not args.json:
+        console.print(f"... and {plural(count - shown, 'more skipped line')} (--json lists them).")
     if not diagnosed:
         raise CachingError(f"{path!r} holds no usable call: record one with --record FILE.jsonl.")
     if args.json:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
-from ..rules import API, LOOKBACK_BLOCKS, Catalog, system_clock
+from ..rules import API, LOOKBACK_BLOCKS, TTL, Catalog, CheckpointOutcome, Diagnosis, system_clock
 from ..rules.messages import converse_form
 from ..rules.usage import Usage
 from .invocation_log import InvocationLog
@@ -21,6 +22,17 @@ from .session import DEFAULT_ACCESS_KEY, answered_session
 from .state import Account, BedrockState, Replies, Transaction
 
 FIXED_EPOCH = 1_795_996_800.0  # 2026-11-30 00:00 UTC
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything an answered request leaves behind, as plain values to compare (a failed request must leave it
+    equal): the cache's entries (`PromptCache.entries`), each record kept (its number, operation, account, the call
+    as a recording line, what each checkpoint did, the diagnosis) and each invocation log file's bytes."""
+
+    entries: dict[tuple[str, str, str], tuple[TTL, float, bool]]
+    records: tuple[tuple[int, str, str, str, tuple[CheckpointOutcome, ...], Diagnosis | None], ...]
+    logged: dict[str, bytes]
 
 
 class Emulator(BedrockState):
@@ -146,6 +158,16 @@ class Emulator(BedrockState):
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
         """Answer a raw HTTP request (used by both the in-process session and the loopback server)."""
         return handle(self, method, path, headers, body)
+
+    def snapshot(self) -> Snapshot:
+        """What the requests so far have left behind (read only; see `Snapshot`)."""
+        with self._lock:
+            entries, records = self.cache.entries(), list(self.records)
+        return Snapshot(
+            entries,
+            tuple((r.number, r.operation, r.account, r.to_json(), r.checkpoints, r.diagnosis) for r in records),
+            self.log.files() if self.log is not None else {},
+        )
 
     def session(self, access_key_id: str | None = DEFAULT_ACCESS_KEY, region: str = "us-east-1") -> boto3.Session:
         """A boto3 Session whose bedrock-runtime clients this emulator answers; the key id names the account (None:

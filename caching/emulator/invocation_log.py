@@ -95,5 +95,17 @@ class InvocationLog:
         hour = self.folder / "AWSLogs" / number / "BedrockModelInvocationLogs" / region / moment.strftime("%Y/%m/%d/%H")
         with self._lock:
             hour.mkdir(parents=True, exist_ok=True)
-            with (hour / f"{self.run}.json").open("a", encoding="utf-8") as out:
-                out.write(json.dumps(record, separators=(",", ":")) + "\n")
+            with (hour / f"{self.run}.json").open("ab", buffering=0) as out:
+                end = out.seek(0, 2)
+                line = memoryview(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+                try:
+                    while line:
+                        line = line[out.write(line) or 0 :]
+                except OSError:  # a full disk: take back the part of the line that was written, then say so
+                    out.truncate(end)
+                    raise
+
+    def files(self) -> dict[str, bytes]:
+        """The bytes of each log file written so far, by its path under the folder (to compare before and after)."""
+        with self._lock:
+            return {str(path.relative_to(self.folder)): path.read_bytes() for path in self.folder.rglob("*.json")}

@@ -2,8 +2,9 @@
 
 The in-process session and the loopback server both hand raw HTTP (method, path, headers, body) to `handle`, so the
 same bytes come back either way. Converse and InvokeModel answer JSON; ConverseStream and InvokeModelWithResponseStream
-answer event-stream bytes; errors answer status 400/403/404/429 with `x-amzn-ErrorType`, which botocore turns into a
-real `ClientError`. `handle` asks a `Runtime` (the `Emulator`) for the answers, so this module needs no emulator.
+answer event-stream bytes; errors answer status 400/403/404/429 (500 when the emulator's own invocation log cannot be
+written) with `x-amzn-ErrorType`, which botocore turns into a real `ClientError`. `handle` asks a `Runtime` (the
+`Emulator`) for the answers, so this module needs no emulator.
 """
 
 from __future__ import annotations
@@ -161,6 +162,13 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
         return error(400, "ValidationException", str(exc))
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         return error(400, "ValidationException", f"The request is malformed ({type(exc).__name__}: {str(exc)[:200]}).")
+    except OSError as exc:  # its invocation log could not be written (a full disk): the request is taken back
+        return error(
+            500,
+            "InternalServerException",
+            f"The emulator could not write its invocation log ({exc.strerror or type(exc).__name__}), so the request "
+            "was not answered: free some space, or serve with another --invocation-log folder.",
+        )
 
 
 def _answer(

@@ -129,6 +129,15 @@ class PromptCache:
         by_account = self._entries.get((model_id, digest))
         return by_account.get(account) if by_account else None
 
+    def entries(self) -> dict[tuple[str, str, str], tuple[TTL, float, bool]]:
+        """Every entry kept, as plain values (a copy, for comparing the cache before and after): (model id, prefix
+        digest, account) -> (its TTL, when it expires, whether it can be read yet)."""
+        return {
+            (model_id, digest, account): (entry.ttl, entry.expires_at, entry.ready)
+            for (model_id, digest), by_account in self._entries.items()
+            for account, entry in by_account.items()
+        }
+
     def sweep(self, now: float) -> None:
         """Drop every entry that expired more than FORGET_AFTER_SECONDS ago."""
         horizon = now - FORGET_AFTER_SECONDS

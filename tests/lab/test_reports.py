@@ -111,3 +111,14 @@ def test_the_audit_what_if_names_the_cheapest_setup_never_a_dearer_one() -> None
     assert [versus(cost, paid) for cost in dearer.values()] == ["costs 59.4% more", "same cost"]
     cheaper = {**dearer, "combined 5m": Decimal("0.1")}
     assert cheapest(cheaper, paid) == "the cheapest setup, combined 5m, would have cost $0.100000, which saves 20.3%"
+
+
+def test_a_write_says_its_ttl_when_it_is_not_the_default() -> None:
+    """--ttl 1h: the WRITE lines say the entries are 1h (issue 21); 5m, the default, needs no word."""
+    from caching.lab.reports import outcome
+    from caching.rules.usage import Usage
+
+    assert outcome("WRITE", Usage.of(regular=5, write_5m=2_000)) == "WRITE"
+    assert outcome("WRITE", Usage.of(regular=5, write_1h=2_000)) == "WRITE 1h"
+    assert outcome("READ+WRITE", Usage.of(read=2_000, write_1h=100, write_5m=200)) == "READ+WRITE 1h+5m"
+    assert outcome("READ", Usage.of(read=2_000)) == "READ"
