@@ -17,6 +17,18 @@ from typing import Any, NamedTuple
 
 from .api import API
 from .catalog import ModelInfo
+from .lint_rules import (
+    AFTER_DOCUMENT,
+    AFTER_REASONING,
+    INVALID_CHECKPOINT,
+    INVALID_TTL,
+    ORPHAN_CHECKPOINT,
+    REJECTED,
+    TOO_MANY_CHECKPOINTS,
+    TTL_ORDER,
+    TTL_UNSUPPORTED,
+    Rule,
+)
 from .places import Place
 from .shape import block_problem, sections_problem
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
@@ -29,11 +41,14 @@ TOKENS = attrgetter("tokens")
 
 
 class RequestRejected(Exception):
-    """A request Bedrock would refuse with a ValidationException; `advice` is a short diagnosis with the fix."""
+    """A request Bedrock would refuse with a ValidationException; `advice` is a short diagnosis with the fix, `rule`
+    the lint rule it breaks (`rejected` for one about no cache rule) and `place` the cachePoint at fault, if one is."""
 
-    def __init__(self, message: str, advice: str = "") -> None:
+    def __init__(self, message: str, advice: str = "", rule: Rule = REJECTED, place: Place | None = None) -> None:
         super().__init__(message)
         self.advice = advice or message
+        self.rule = rule
+        self.place = place
 
 
 class Block(NamedTuple):
@@ -215,16 +230,22 @@ def _check_point_follows(place: Place, before: Any, content: bool) -> None:
             f"The cachePoint at {place} has no content block before it in its list: There is nothing available to "
             "cache.",
             f"the cachePoint at {place} has no block before it in its own list; move it after one",
+            ORPHAN_CHECKPOINT,
+            place,
         )
     if "document" in before and str((before["document"] or {}).get("format", "")).lower() != "pdf":
         raise RequestRejected(
             f"A cachePoint cannot follow a document that is not a PDF ({place}).",
             f"the cachePoint at {place} follows a non-PDF document; put it before the document",
+            AFTER_DOCUMENT,
+            place,
         )
     if "reasoningContent" in before:
         raise RequestRejected(
             f"Cache point cannot be inserted after reasoning block ({place}).",
-            f"the cachePoint at {place} follows a reasoning block; move it",
+            f"the cachePoint at {place} follows a reasoning block; move it to the next user message",
+            AFTER_REASONING,
+            place,
         )
 
 
@@ -249,17 +270,26 @@ def _checkpoint(place: Place, point: Any, position: int, model: ModelInfo | None
     if not isinstance(point, dict) or point.get("type") != "default":
         raise RequestRejected(
             f"1 validation error detected: Value {point!r} at '{place}.cachePoint' failed to satisfy constraint: "
-            "type must be 'default'."
+            "type must be 'default'.",
+            f'the cachePoint at {place} is {repr(point)[:60]}; write {{"type": "default"}}',
+            INVALID_CHECKPOINT,
+            place,
         )
     ttl = point.get("ttl", "5m")
     if ttl not in TTLS:
         raise RequestRejected(
             f"1 validation error detected: Value '{ttl}' at '{place}.cachePoint.ttl' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [5m, 1h]"
+            "Member must satisfy enum value set: [5m, 1h]",
+            f"the cachePoint at {place} has ttl {ttl!r}; use 5m or 1h",
+            INVALID_TTL,
+            place,
         )
     if ttl == "1h" and model is not None and not model.supports_1h:
         raise RequestRejected(
-            f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {place}). Use ttl 5m."
+            f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {place}). Use ttl 5m.",
+            f"{model.short} offers no 1h TTL (the cachePoint at {place}); use ttl 5m",
+            TTL_UNSUPPORTED,
+            place,
         )
     return Checkpoint(place, position, TTL(ttl))
 
@@ -270,6 +300,8 @@ def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
         raise RequestRejected(
             f"A maximum of {MAX_CHECKPOINTS} blocks with cachePoint may be provided. Found {found}.",
             f"{found} checkpoints: Bedrock allows {MAX_CHECKPOINTS}; remove {found - MAX_CHECKPOINTS}",
+            TOO_MANY_CHECKPOINTS,
+            checkpoints[MAX_CHECKPOINTS].place,
         )
     for earlier, later in itertools.pairwise(checkpoints):
         if TTL_SECONDS[later.ttl] > TTL_SECONDS[earlier.ttl]:
@@ -279,6 +311,8 @@ def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
                 "and TTLs must not increase along it.",
                 f"TTL {earlier.ttl} before {later.ttl} is rejected: {later.place} comes after {earlier.place}; "
                 "put the 1h checkpoints first",
+                TTL_ORDER,
+                later.place,
             )
 
 
