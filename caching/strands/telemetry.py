@@ -13,15 +13,13 @@ OpenTelemetry. Nothing of Strands is patched or subclassed; tests/strands/test_t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from opentelemetry.util.types import AttributeValue
 
 from ..errors import PricingError
-from ..rules import CallOutcome
-
-if TYPE_CHECKING:
-    from .tracking import CallUsage
+from ..pricing import Cost
+from ..rules import CallOutcome, Diagnosis
 
 COST = "caching.cost_usd"
 SAVED = "caching.saved_usd"
@@ -39,7 +37,20 @@ ATTRIBUTES = {
 }
 
 
-def figures(call: CallUsage) -> dict[str, AttributeValue]:
+class Traced(Protocol):
+    """What the figures need of a call: the tracker's CallUsage."""
+
+    @property
+    def outcome(self) -> CallOutcome: ...
+    @property
+    def cost(self) -> Cost: ...
+    @property
+    def diagnosis(self) -> Diagnosis | None: ...
+    @property
+    def estimated(self) -> bool: ...
+
+
+def figures(call: Traced) -> dict[str, AttributeValue]:
     """The attributes for one call. Cost and savings are left out for a model with no known price (a trace must
     never fail the call it describes); outcome and cause need a diagnosis (a tracker given an `explain`)."""
     found: dict[str, AttributeValue] = {}
