@@ -397,16 +397,20 @@ class AsLogged(Replay):
 
     def _promised(self, call: LoggedCall, prompt: Prompt, digests: list[str], read: int) -> None:
         """Count a call the rules say would read (a live entry of known length holds a prefix of it, within the
-        lookback of its cache points), and a miss when it read less than that entry."""
+        lookback of its cache points), and a miss when it read less than that entry and wrote it again. A call that
+        read less and did not write it again is not counted either way: the replay's idea of that entry is then
+        not one the logs bear out."""
         at = self.cache.lookup(prompt, call.model_id, call.account, digests, call.at)
         entry = self.cache.entry(call.model_id, digests[at], call.account) if at else None
         if entry is None or id(entry) not in self._length or id(entry) in self._guessed:
             return  # no entry the logs vouch for, or one whose length is only estimated
         if call.at - self._born[id(entry)] < ANSWERED_SECONDS:
             return  # written so shortly before that its call may not have answered yet: no read was promised
-        self.spend.misses.could_read += 1
         promised = self._length[id(entry)]
-        if read < promised:
+        if read >= promised:
+            self.spend.misses.could_read += 1
+        elif read + call.usage.cacheWriteInputTokens >= promised:
+            self.spend.misses.could_read += 1
             self.spend.misses.add(call, promised, read)
 
     def _reading(

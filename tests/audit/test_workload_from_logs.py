@@ -91,3 +91,15 @@ def test_a_plan_of_the_measured_workload_costs_what_the_audit_measured(tmp_path:
         )
     )
     assert abs(Decimal(flat["results"][0]["total_cost"]) - measured) / measured > Decimal("0.05")
+
+
+def test_the_loop_page_s_workload_and_miss_rate_are_what_the_audit_of_its_logs_says(tmp_path: Path) -> None:
+    """docs/loop.md plans examples/workloads/from-logs.toml with the miss rate the audit of examples/logs suggests:
+    both must still be what the audit says."""
+    root = Path(__file__).parents[2]
+    regenerated = tmp_path / "from-logs.toml"
+    said = render_with(lambda c: cli(["audit", "examples/logs", "--workload", str(regenerated)], c), width=300)
+    committed = (root / "examples" / "workloads" / "from-logs.toml").read_text()
+    assert regenerated.read_text() == committed
+    suggested = " ".join(said.split()).split("--range --miss-rate ")[1].split(".\n")[0].rstrip(".").split()[0]
+    assert f"--range --miss-rate {suggested.rstrip('.')} |" in (root / "docs" / "loop.md").read_text()
