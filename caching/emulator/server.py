@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .. import limits
 from .emulator import Emulator
-from .service import HttpAnswer, error, too_large
+from .service import HttpAnswer, error, too_large, with_request_id
 
 LOOPBACK = "127.0.0.1"
 DIGITS = re.compile(
@@ -144,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, answer: HttpAnswer, length: int | None = None) -> None:
         if self.late:  # whatever was wrong with the request, it was cut off by the deadline
             answer, length, self.close_connection = _too_slow(), None, True
+        answer = with_request_id(answer)  # the server's own errors too (a bad request line, a stalled body)
         try:
             self.send_response(answer.status)
             for name, value in answer.headers.items():
