@@ -30,7 +30,6 @@ from ..rules import (
     Prompt,
     PromptCache,
     RequestRejected,
-    block_tokens,
     diagnose,
     linearize,
     prefix_digests,
@@ -40,7 +39,7 @@ from ..rules import (
 from ..rules.diagnosis import what_changed
 from ..rules.usage import Usage
 from .records import CallRecord
-from .replies import reply
+from .replies import bounded, max_tokens, reply
 
 Replies = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]
 
@@ -220,8 +219,7 @@ class BedrockState:
         Raises RequestRejected for what Bedrock would refuse."""
         model = self.model(model_id)
         prompt = linearize(request, model, api)
-        content, stop_reason = self.replies(request)
-        output_tokens = sum(block_tokens(block) for block in content)
+        content, stop_reason, output_tokens = bounded(*self.replies(request), max_tokens(request))
         key = account.key
         with self._lock:
             digests = prefix_digests(prompt)

@@ -229,7 +229,7 @@ def _check_point_follows(place: Place, before: Any, content: bool) -> None:
 
 
 def _check_inference(config: Any) -> None:
-    """inferenceConfig within Bedrock's ranges (maxTokens is not a cap on the reply: Bedrock ignores it there)."""
+    """inferenceConfig within Bedrock's ranges (maxTokens also bounds the reply: `emulator.replies.bounded`)."""
     if config is None:
         return
     if not isinstance(config, dict):
