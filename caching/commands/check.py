@@ -17,7 +17,7 @@ from ..check.lint import load as load_saved
 from ..check.recording import Problem, iter_recording
 from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
 from ..lab.reports import doctor_table
-from ..lab.terminal import say_error
+from ..lab.terminal import say, say_error
 from ..rules import Diagnosis
 from ..words import plural
 
@@ -48,7 +48,7 @@ def doctor(args: argparse.Namespace, console: Console) -> int:
         nonlocal shown
         for problem in skipped[shown : min(len(skipped), SKIPPED_SHOWN)]:
             if not args.json:
-                console.print(problem, markup=False, highlight=False, soft_wrap=True)
+                say(console, problem)
         shown = max(shown, min(len(skipped), SKIPPED_SHOWN))
 
     try:

@@ -13,6 +13,7 @@ import boto3
 
 from ..rules import API, LOOKBACK_BLOCKS, TTL, Catalog, CheckpointOutcome, Diagnosis, system_clock
 from ..rules.messages import converse_form
+from ..rules.uncertainty import EXACT, Uncertainty
 from ..rules.usage import Usage
 from .invocation_log import InvocationLog
 from .replies import reply
@@ -55,6 +56,8 @@ class Emulator(BedrockState):
         epoch: the wall-clock time (seconds) at which `clock` read 0, for the logs' timestamps; by default the
             system clock's (and 2026-11-30 00:00 UTC for any other clock, so the logs' times in tests are the same every
             run; their request ids are random, as Bedrock's are).
+        uncertainty: Bedrock less tidy than its documented rules (an expiry window, causeless misses; see
+            rules/uncertainty.py), deterministic by its seed; the exact rules by default.
     """
 
     def __init__(
@@ -68,8 +71,9 @@ class Emulator(BedrockState):
         prefill_seconds: float = 0.0,
         invocation_log: str | None = None,
         epoch: float | None = None,
+        uncertainty: Uncertainty = EXACT,
     ) -> None:
-        super().__init__(clock, catalog, lookback, replies, keep_records, accounts, prefill_seconds)
+        super().__init__(clock, catalog, lookback, replies, keep_records, accounts, prefill_seconds, uncertainty)
         self.log = InvocationLog(invocation_log) if invocation_log else None
         if epoch is None:
             epoch = time.time() - time.monotonic() if clock is system_clock else FIXED_EPOCH

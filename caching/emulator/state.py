@@ -37,6 +37,7 @@ from ..rules import (
     system_clock,
 )
 from ..rules.diagnosis import what_changed
+from ..rules.uncertainty import EXACT, Uncertainty
 from ..rules.usage import Usage
 from .records import CallRecord
 from .replies import bounded, max_tokens, reply
@@ -132,11 +133,12 @@ class BedrockState:
         keep_records: int = 1_000,
         accounts: Mapping[str | Account, str | Account] | None = None,
         prefill_seconds: float = 0.0,
+        uncertainty: Uncertainty = EXACT,
     ) -> None:
         self.clock = clock
         self.replies = replies
         self.catalog = catalog or Catalog()
-        self.cache = PromptCache(clock, lookback)
+        self.cache = PromptCache(clock, lookback, uncertainty=uncertainty)
         self.history = History()  # recent requests per model and account: what changed, when a prefix is new
         self.records: list[CallRecord] = []  # the latest, at most keep_records of them and RECORD_BYTES of prompt
         self.keep_records = keep_records

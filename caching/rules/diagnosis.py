@@ -116,6 +116,11 @@ def miss_words(miss: Miss, write: int) -> str:
     if miss.kind == Kind.EXPIRED:
         advice = "consider ttl 1h" if miss.ttl == "5m" else "call again within the hour"
         return f"{duration(miss.idle)} since the last hit: the {miss.ttl} entry expired; {advice}"
+    if miss.kind == Kind.UNEXPLAINED:
+        return (
+            f"no cause in the request: a live entry held this prefix, but the call was sent where it is not (the "
+            f"uncertainty setting's miss rate, as cross-region routing can); {write:,} tokens written again"
+        )
     if miss.kind == Kind.BEYOND_LOOKBACK:
         return (
             f"the previous cached prefix is {miss.distance} blocks before this checkpoint, beyond the "
