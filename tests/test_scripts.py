@@ -50,6 +50,7 @@ def _rest(path: str) -> str:
         "benchmarks/load.py": " [--clients CLIENTS] [--seconds SECONDS] [--json]",
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
         "scripts/browser.py": " [--screenshot PNG] PAGE",
+        "scripts/client_table.py": " [--install]",
         "scripts/update_readme.py": " [--check]",
     }.get(path, "")
 
