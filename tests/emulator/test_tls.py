@@ -22,7 +22,7 @@ from botocore.exceptions import SSLError
 from caching.emulator import Emulator, EmulatorServer, ManualClock, running_server
 from caching.emulator.tls import localhost_tls
 
-from ..helpers import CP, SONNET, as_in_a_terminal, text_of, user
+from ..helpers import CP, SONNET, as_in_a_terminal, render_with, text_of, user
 from .test_emulator_server import free_port
 
 TOKEN = "bedrock-api-key-offline-example"
@@ -128,3 +128,14 @@ def test_strands_with_a_bedrock_api_key_reaches_it_over_https(
     assert [record.account for record in emulator.records] == [
         "bearer/" + hashlib.sha256(TOKEN.encode()).hexdigest()[:16]
     ]
+
+
+def test_a_ca_file_that_cannot_be_written_is_one_sentence(tmp_path: Path) -> None:
+    from caching.commands import main
+
+    where = tmp_path / "missing" / "ca.pem"
+    text = render_with(lambda console: main(["serve", "--tls", "--ca-file", str(where)], console), width=200, expect=2)
+    assert text == (
+        f"Error: Cannot write the emulator's CA certificate to '{where}' (No such file or directory): choose another "
+        "--ca-file.\n"
+    )
