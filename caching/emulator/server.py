@@ -65,9 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     wbufsize = -1  # buffered: the status line, headers and body leave in one write when the answer is flushed
     late = False  # the request did not arrive within REQUEST_SECONDS
+    failed_handshake = False  # over HTTPS: the TLS handshake did not complete, so nothing can be answered
     deadline: threading.Timer
-
-    failed_handshake = False
 
     def setup(self) -> None:
         super().setup()
