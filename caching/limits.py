@@ -105,6 +105,13 @@ LARGEST_WORKLOAD = _limit(
     "a planner workload file (a workload is a few dozen short lines)",
     "one line and exit 2",
 )
+LARGEST_CONFIG = _limit(
+    "LARGEST_CONFIG",
+    1 * MIB,
+    "bytes",
+    "the pyproject.toml `caching lint` reads its [tool.caching.lint] table from",
+    "one line and exit 2",
+)
 MOST_SIMULATED_CALLS = _limit(
     "MOST_SIMULATED_CALLS",
     20_000_000,

@@ -3,8 +3,8 @@
 Run:  .venv/bin/python scripts/update_readme.py        (offline; rewrites the pages in place)
       .venv/bin/python scripts/update_readme.py --check  (exit 1 if a page is out of date)
 
-Each block between `<!-- output: PROGRAM [ARGS] [| head -N] -->` and `<!-- /output -->` is replaced by what PROGRAM
-prints offline at 80 columns (an ordinary terminal) (its first N lines with `| head -N`).
+Each block between `<!-- output: PROGRAM [ARGS] [| head -N or | tail -N] -->` and `<!-- /output -->` is replaced by what PROGRAM
+prints offline at 80 columns (an ordinary terminal) (its first or last N lines with `| head -N` or `| tail -N`).
 """
 
 from __future__ import annotations
@@ -52,11 +52,13 @@ def program_output(command: str) -> str:
 
 
 def run_program(spec: str, output: Callable[[str], str] = program_output) -> str:
-    """A block's text: the program's output, or its first N lines with `| head -N`."""
-    command, _, head = spec.partition("| head -")
+    """A block's text: the program's output, or its first N lines with `| head -N`, or its last with `| tail -N`."""
+    command, _, cut = spec.partition("|")
     lines = output(command.strip()).split("\n")
-    if head:
-        lines = [*lines[: int(head)], "..."]
+    if cut.strip().startswith("head -"):
+        lines = [*lines[: int(cut.strip().removeprefix("head -"))], "..."]
+    elif cut.strip().startswith("tail -"):
+        lines = ["...", *lines[-int(cut.strip().removeprefix("tail -")) :]]
     return "\n".join(lines)
 
 

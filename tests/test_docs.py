@@ -222,7 +222,7 @@ def blocks() -> list[Block]:
 
 BLOCKS = blocks()
 SHOWN = {  # the commands whose output a page shows: `printed` runs each once in a test process
-    match["spec"].partition("| head -")[0].strip()
+    match["spec"].partition("|")[0].strip()
     for page in PAGES
     for match in update_readme.BLOCK.finditer(page.read_text())
 }

@@ -49,6 +49,7 @@ def _rest(path: str) -> str:
         "benchmarks/audit_scale.py": " [--full]",
         "benchmarks/load.py": " [--clients CLIENTS] [--seconds SECONDS] [--json]",
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
+        "benchmarks/tracker.py": " [--calls CALLS]",
         "scripts/browser.py": " [--screenshot PNG] PAGE",
         "scripts/client_table.py": " [--install]",
         "scripts/update_readme.py": " [--check]",

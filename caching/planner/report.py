@@ -9,10 +9,11 @@ from rich.text import Text
 
 from ..rules.approaches import approach
 from ..strands.approaches import recipe
-from ..tables import NotedTable, bar_chart
+from ..tables import NotedTable, bar_chart, table
 from ..words import plural, saving, usd, usd_places
 from .simulate import PlanResult
 from .sweep import WHOLE_UP_TO_CALLS, BreakEven, Sweep
+from .uncertain import Range
 from .workload import Distribution, Workload
 
 
@@ -216,4 +217,49 @@ def sweep_json(result: Sweep) -> dict[str, object]:
         "rows": [
             {key: row.value, f"cost_5m_{per}": str(row.five), f"cost_1h_{per}": str(row.hour)} for row in result.rows
         ],
+    }
+
+
+def range_report(found: Range) -> Group:
+    """Each run's total cost under each scenario, and whether the cheapest stays the cheapest across them."""
+    caption = " ".join(f"{s.name}: {s.uncertainty.words()} ({s.source})." for s in found.scenarios)
+    out = table("Total cost under a less tidy Bedrock", caption)
+    out.add_column("approach")
+    out.add_column("ttl")
+    for scenario in found.scenarios:
+        out.add_column(scenario.name, justify="right")
+    places = usd_places(cost for costs in found.costs.values() for cost in costs)
+    for (name, ttl), costs in found.costs.items():
+        out.add_row(name, approach(name).ttl_label(ttl), *(usd(cost, places) for cost in costs))
+    cheapest = found.cheapest()
+    labels = [approach(name).label(ttl) for name, ttl in cheapest]
+    if len(set(cheapest)) == 1:
+        verdict = f"{labels[0]} stays the cheapest across the range."
+    else:
+        named = "; ".join(f"{s.name}: {label}" for s, label in zip(found.scenarios, labels, strict=True))
+        verdict = f"The cheapest depends on how kind Bedrock is ({named}): weigh the range, not one figure."
+    return Group(out, Text(verdict))
+
+
+def range_json(found: Range) -> dict[str, object]:
+    """The range for programs: the scenarios, each run's total cost under each, and the cheapest under each."""
+    return {
+        "scenarios": [
+            {
+                "name": s.name,
+                "expiry_window_seconds": s.uncertainty.expiry_window,
+                "miss_rate": s.uncertainty.miss_rate,
+                "seed": s.uncertainty.seed,
+            }
+            for s in found.scenarios
+        ],
+        "total_cost": [
+            {
+                "approach": name,
+                "ttl": _ttl(name, ttl),
+                **{s.name: str(c) for s, c in zip(found.scenarios, costs, strict=True)},
+            }
+            for (name, ttl), costs in found.costs.items()
+        ],
+        "cheapest": {s.name: approach(n).label(t) for s, (n, t) in zip(found.scenarios, found.cheapest(), strict=True)},
     }

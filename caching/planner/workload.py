@@ -22,10 +22,11 @@ else:  # pragma: no cover - Python 3.10
 
 DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,9})?)\s*(s|m|h)\s*$", re.ASCII)
 UNITS = {"s": 1, "m": 60, "h": 3600}
+MOST_SAMPLED = 1_000  # lengths in a measured sample: an audit writes at most 100 (its quantiles)
 LONGEST_PAUSE = 30 * 24 * 3600.0  # thirty days: any longer and every entry has long expired anyway
 DURATION_HELP = (
     "a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' (exponential), "
-    "or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}"
+    "or in TOML {uniform = [MIN, MAX]}, {exponential = MEAN} or {sample = [S, ...]} (drawn from, as measured)"
 )
 
 
@@ -55,11 +56,13 @@ def _short(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Distribution:
-    """A length of time (a pause, a latency): fixed, uniform between two bounds, or exponential with a mean (seconds)."""
+    """A length of time (a pause, a latency): fixed, uniform between two bounds, exponential with a mean, or drawn
+    from a sample of measured lengths, such as the pauses an audit found in real logs (seconds)."""
 
     kind: str = "fixed"
     low: float = 0.0
     high: float = 0.0
+    sample: tuple[float, ...] = ()
 
     @classmethod
     def parse(cls, value: Any, name: str) -> Distribution:
@@ -71,6 +74,9 @@ class Distribution:
                     return cls("uniform", low, high)
             if kind == "exponential":
                 return cls("exponential", seconds(spec, name))
+            if kind == "sample" and isinstance(spec, list) and 0 < len(spec) <= MOST_SAMPLED:
+                values = tuple(seconds(each, name) for each in spec)
+                return cls("sample", min(values), max(values), values)
             raise WorkloadError(f"{name} must be {DURATION_HELP}; got {_short(value)}.")
         if isinstance(value, str) and ".." in value:
             return cls.parse({"uniform": value.split("..", 1)}, name)
@@ -84,6 +90,8 @@ class Distribution:
             raise WorkloadError(f"{name} must be {DURATION_HELP}; got {_short(value)}.") from None
 
     def draw(self, rng: random.Random) -> float:
+        if self.kind == "sample":
+            return rng.choice(self.sample)
         if self.kind == "uniform":
             return rng.uniform(self.low, self.high)
         if self.kind == "exponential":
@@ -96,6 +104,8 @@ class Distribution:
 
         if self.kind == "uniform":
             return f"{show(self.low)}-{show(self.high)}"
+        if self.kind == "sample":
+            return f"{show(self.low)}-{show(self.high)} (measured)"
         return f"~{show(self.low)} (exp)" if self.kind == "exponential" else show(self.low)
 
 

@@ -124,6 +124,24 @@ MODELS: tuple[ModelInfo, ...] = (
 
 DEFAULT_MODEL_ID = "global.anthropic.claude-sonnet-4-6"
 
+# Older Claude models Bedrock serves without prompt caching: the supported-models table of AWS's prompt-caching page
+# does not list them, so a cachePoint sent to one caches nothing.
+LEGACY_IDS = (
+    "anthropic.claude-instant-v1",
+    "anthropic.claude-v2",
+    "anthropic.claude-v2:1",
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "anthropic.claude-3-sonnet-20240229-v1:0",
+    "anthropic.claude-3-opus-20240229-v1:0",
+    "anthropic.claude-3-5-sonnet-20240620-v1:0",
+    "anthropic.claude-3-5-sonnet-20241022-v2:0",
+)
+
+
+def is_legacy(model_id: str) -> bool:
+    """Whether `model_id` (in-region or behind an inference-profile prefix) is a Claude model that does not cache."""
+    return model_id[model_id.find("anthropic.") :] in LEGACY_IDS if "anthropic." in model_id else False
+
 
 class Catalog:
     """Looks models up by any of their ids; minimums and 1h support can be overridden per model."""

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .lint_rules import INVALID_CHECKPOINT
 from .places import POINT
 from .prompt import RequestRejected
 
 
 def _point(control: Any, where: str) -> dict[str, Any]:
     if not isinstance(control, dict) or control.get("type") != "ephemeral":
-        raise RequestRejected(f'{where}.cache_control must be {{"type": "ephemeral"}} with an optional ttl.')
+        advice = f'{where}.cache_control must be {{"type": "ephemeral"}} with an optional ttl'
+        raise RequestRejected(advice + ".", advice, INVALID_CHECKPOINT)
     ttl = control.get("ttl")
     return {POINT: {"type": "default", **({"ttl": ttl} if ttl is not None else {})}}
 

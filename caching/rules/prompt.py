@@ -17,6 +17,18 @@ from typing import Any, NamedTuple
 
 from .api import API
 from .catalog import ModelInfo
+from .lint_rules import (
+    AFTER_DOCUMENT,
+    AFTER_REASONING,
+    INVALID_CHECKPOINT,
+    INVALID_TTL,
+    ORPHAN_CHECKPOINT,
+    REJECTED,
+    TOO_MANY_CHECKPOINTS,
+    TTL_ORDER,
+    TTL_UNSUPPORTED,
+    Rule,
+)
 from .places import Place, own_place
 from .shape import block_problem, sections_problem
 from .terms import TERMS, Terms, terms
@@ -30,11 +42,14 @@ TOKENS = attrgetter("tokens")
 
 
 class RequestRejected(Exception):
-    """A request Bedrock would refuse with a ValidationException; `advice` is a short diagnosis with the fix."""
+    """A request Bedrock would refuse with a ValidationException; `advice` is a short diagnosis with the fix, `rule`
+    the lint rule it breaks (`rejected` for one about no cache rule) and `place` the cachePoint at fault, if one is."""
 
-    def __init__(self, message: str, advice: str = "") -> None:
+    def __init__(self, message: str, advice: str = "", rule: Rule = REJECTED, place: Place | None = None) -> None:
         super().__init__(message)
         self.advice = advice or message
+        self.rule = rule
+        self.place = place
 
 
 class Block(NamedTuple):
@@ -172,7 +187,7 @@ def _walk(
                 f"{named(place)} sets {members} in one block; give each its own block",
             )
         if "cachePoint" in block:
-            _check_point_follows(named(place), before, content, words)
+            _check_point_follows(place, named(place), before, content, words)
             point = _checkpoint(place, block["cachePoint"], len(blocks), model, named(place), words)
             checkpoints.append(point)
             before = block
@@ -220,24 +235,30 @@ def linearize(
     return prompt
 
 
-def _check_point_follows(place: Place, before: Any, content: bool, words: Terms) -> None:
-    """Bedrock's rules (measured live) on what a cachePoint may follow in its own list (`place`: named as sent). A
-    point right after another point is accepted (and counts toward the four)."""
+def _check_point_follows(place: Place, named: Place, before: Any, content: bool, words: Terms) -> None:
+    """Bedrock's rules (measured live) on what a cachePoint at `place` (`named` as sent) may follow in its own list.
+    A point right after another point is accepted (and counts toward the four)."""
     if not content:
         raise RequestRejected(
-            f"The {words.point} at {place} has no content block before it in its list: There is nothing available "
+            f"The {words.point} at {named} has no content block before it in its list: There is nothing available "
             "to cache.",
-            f"the {words.point} at {place} has no block before it in its own list; move it after one",
+            f"the {words.point} at {named} has no block before it in its own list; move it after one",
+            ORPHAN_CHECKPOINT,
+            place,
         )
     if "document" in before and str((before["document"] or {}).get("format", "")).lower() != "pdf":
         raise RequestRejected(
-            f"A {words.point} cannot {words.marks} a document that is not a PDF ({place}).",
-            f"a {words.point} cannot {words.marks} a non-PDF document ({place}): checkpoint the block before it",
+            f"A {words.point} cannot {words.marks} a document that is not a PDF ({named}).",
+            f"the {words.point} at {named} {words.is_on} a non-PDF document; put it before the document",
+            AFTER_DOCUMENT,
+            place,
         )
     if "reasoningContent" in before:
         raise RequestRejected(
-            words.after_reasoning.format(place=place),
-            f"a {words.point} cannot {words.marks} a {words.reasoning} ({place}): checkpoint the block before it",
+            words.after_reasoning.format(place=named),
+            f"the {words.point} at {named} {words.is_on} a {words.reasoning}; move it to the next user message",
+            AFTER_REASONING,
+            place,
         )
 
 
@@ -267,17 +288,26 @@ def _checkpoint(
     if not isinstance(point, dict) or point.get("type") != "default":
         raise RequestRejected(
             f"1 validation error detected: Value {point!r} at '{named}.{words.point}' failed to satisfy constraint: "
-            "type must be 'default'."
+            "type must be 'default'.",
+            f'the {words.point} at {named} is {repr(point)[:60]}; write {{"type": "default"}}',
+            INVALID_CHECKPOINT,
+            place,
         )
     ttl = point.get("ttl", "5m")
     if ttl not in TTLS:
         raise RequestRejected(
             f"1 validation error detected: Value '{ttl}' at '{named}.{words.point}.ttl' failed to satisfy "
-            "constraint: Member must satisfy enum value set: [5m, 1h]"
+            "constraint: Member must satisfy enum value set: [5m, 1h]",
+            f"the {words.point} at {named} has ttl {ttl!r}; use 5m or 1h",
+            INVALID_TTL,
+            place,
         )
     if ttl == "1h" and model is not None and not model.supports_1h:
         raise RequestRejected(
-            f"The model {model.base_id} does not support a 1h cache TTL ({words.point} at {named}). Use ttl 5m."
+            f"The model {model.base_id} does not support a 1h cache TTL ({words.point} at {named}). Use ttl 5m.",
+            f"{model.short} offers no 1h TTL (the {words.point} at {named}); use ttl 5m",
+            TTL_UNSUPPORTED,
+            place,
         )
     return Checkpoint(place, position, TTL(ttl))
 
@@ -289,6 +319,8 @@ def _check_checkpoints(checkpoints: list[Checkpoint], named: Callable[[Place], P
         raise RequestRejected(
             f"A maximum of {MAX_CHECKPOINTS} blocks with {words.point} may be provided. Found {found}.",
             f"{found} checkpoints: Bedrock allows {MAX_CHECKPOINTS}; remove {found - MAX_CHECKPOINTS}",
+            TOO_MANY_CHECKPOINTS,
+            checkpoints[MAX_CHECKPOINTS].place,
         )
     for earlier, later in itertools.pairwise(checkpoints):
         if TTL_SECONDS[later.ttl] > TTL_SECONDS[earlier.ttl]:
@@ -299,6 +331,8 @@ def _check_checkpoints(checkpoints: list[Checkpoint], named: Callable[[Place], P
                 "and TTLs must not increase along it.",
                 f"TTL {earlier.ttl} before {later.ttl} is rejected: {then} comes after {first}; "
                 "put the 1h checkpoints first",
+                TTL_ORDER,
+                later.place,
             )
 
 

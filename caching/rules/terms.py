@@ -13,12 +13,13 @@ from .api import API
 
 @dataclass(frozen=True)
 class Terms:
-    """One API's words: a checkpoint (`point`), how it marks the block before it (`marks`: a cachePoint follows the
-    block, a cache_control is set on it), a reasoning block, the rejection of a checkpoint on one (`after_reasoning`,
+    """One API's words: a checkpoint (`point`), how it marks the block before it (`marks` and `is_on`: a cachePoint
+    follows the block, a cache_control is set on it), a reasoning block, the rejection of a checkpoint on one (`after_reasoning`,
     with a {place}), a tool call and its result, and inferenceConfig's settings by the body's names."""
 
     point: str
     marks: str
+    is_on: str
     reasoning: str
     after_reasoning: str
     tool_use: str
@@ -30,6 +31,7 @@ TERMS = {
     API.CONVERSE: Terms(
         point="cachePoint",
         marks="follow",
+        is_on="follows",
         reasoning="reasoning block",
         after_reasoning="Cache point cannot be inserted after reasoning block ({place}).",  # Bedrock's words
         tool_use="toolUse",
@@ -39,6 +41,7 @@ TERMS = {
     API.INVOKE: Terms(
         point="cache_control",
         marks="be set on",
+        is_on="is set on",
         reasoning="thinking block",
         after_reasoning="A cache_control cannot be set on a thinking block ({place}).",
         tool_use="tool_use",

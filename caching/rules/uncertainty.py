@@ -56,10 +56,10 @@ class Uncertainty:
         return bool(self.miss_rate) and _share(self.seed, "miss", model_id, account, first_digest, now) < self.miss_rate
 
     def words(self) -> str:
-        """The setting in a few words, for a report: "exact rules", or its window and rate."""
-        if self.exact:
-            return "exact rules"
-        return f"entries live up to {self.expiry_window:g} s past their TTL, {self.miss_rate:.1%} of requests miss"
+        """The setting in a few words, for a report."""
+        life = f"entries live up to {self.expiry_window:g} s past their TTL" if self.expiry_window else "a sharp TTL"
+        misses = f"{self.miss_rate:.1%} of calls miss with no cause" if self.miss_rate else "no miss without a cause"
+        return f"{life}, {misses}"
 
 
 EXACT = Uncertainty()

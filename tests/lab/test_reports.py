@@ -12,6 +12,7 @@ from rich.console import Console
 from caching import CallUsage, Turn, Usage
 from caching.audit.report import cheapest, versus
 from caching.lab.reports import calls_table, comparison_chart, session_line, session_summary, turn_line
+from caching.rules import Diagnosis, Kind
 from caching.words import saving
 
 from ..helpers import SONNET
@@ -30,14 +31,16 @@ def rows(text: str) -> list[list[str]]:
     return [row for row in cells if re.fullmatch(r"\d+(\.\d+)?", row[0])]
 
 
-def tracked(agent: str, number: int, usage: Usage, reason: str = "") -> CallUsage:
+def tracked(agent: str, number: int, usage: Usage, diagnosis: Diagnosis | None = None) -> CallUsage:
     """A call as the tracker records it (it sees the usage, not the request)."""
-    return CallUsage(agent=agent, at=0.0, model_id=SONNET, request=None, usage=usage, number=number, reason=reason)
+    return CallUsage(
+        agent=agent, at=0.0, model_id=SONNET, request=None, usage=usage, number=number, diagnosis=diagnosis
+    )
 
 
 def sample_turn() -> Turn:
-    write = tracked("orchestrator", 1, Usage(100, 50, 0, 2_000), reason="new prefix")
-    read = tracked("research_assistant", 2, Usage(100, 50, 2_000, 0), reason="read 2,000")
+    write = tracked("orchestrator", 1, Usage(100, 50, 0, 2_000), Diagnosis(Kind.NEW_PREFIX, "new prefix"))
+    read = tracked("research_assistant", 2, Usage(100, 50, 2_000, 0), Diagnosis(Kind.HIT, "read 2,000"))
     return Turn(1, "What is Python?", [write, read])
 
 

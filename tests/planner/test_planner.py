@@ -175,7 +175,8 @@ BAD = [
     (
         "pause_between_turns = 'soon'",
         "pause_between_turns must be a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' "
-        "(exponential), or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}; got 'soon'.",
+        "(exponential), or in TOML {uniform = [MIN, MAX]}, {exponential = MEAN} or {sample = [S, ...]} (drawn from, as "
+        "measured); got 'soon'.",
     ),
     ("pause_between_sessions = {uniform = ['9m', '1m']}", "pause_between_sessions must be a duration like"),
     (
