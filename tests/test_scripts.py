@@ -51,6 +51,7 @@ def _rest(path: str) -> str:
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
         "benchmarks/tracker.py": " [--calls CALLS]",
         "scripts/browser.py": " [--screenshot PNG] PAGE",
+        "scripts/client_table.py": " [--install]",
         "scripts/update_readme.py": " [--check]",
     }.get(path, "")
 

@@ -54,7 +54,8 @@ class Emulator(BedrockState):
             only then, so identical requests sent at the same moment each write (0: requests never overlap).
         invocation_log: a folder to write model invocation logs to, as Bedrock delivers them to S3.
         epoch: the wall-clock time (seconds) at which `clock` read 0, for the logs' timestamps; by default the
-            system clock's (and 2026-11-30 00:00 UTC for any other clock, so logs of tests are the same every run).
+            system clock's (and 2026-11-30 00:00 UTC for any other clock, so the logs' times in tests are the same every
+            run; their request ids are random, as Bedrock's are).
         uncertainty: Bedrock less tidy than its documented rules (an expiry window, causeless misses; see
             rules/uncertainty.py), deterministic by its seed; the exact rules by default.
     """
@@ -145,6 +146,7 @@ class Emulator(BedrockState):
                 account=str(account),
                 region=region,
                 operation=operation,
+                request_id=transaction.request_id,
                 model_id=model_id,
                 request=request,
                 response=response,

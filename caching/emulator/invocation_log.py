@@ -50,13 +50,14 @@ class InvocationLog:
         account: str,
         region: str,
         operation: str,
+        request_id: str,
         model_id: str,
         request: dict[str, Any],
         response: Any,
         usage: Usage,
     ) -> None:
-        """Append the record of one answered call (`response` as logged: the response body, ConverseStream's
-        assembled like Converse's, or InvokeModelWithResponseStream's chunks)."""
+        """Append the record of one answered call (`request_id`: the id its answer carried; `response` as logged: the
+        response body, ConverseStream's assembled like Converse's, or InvokeModelWithResponseStream's chunks)."""
         moment = datetime.fromtimestamp(at, timezone.utc)
         number = account_number(account)
         logged_id = (
@@ -64,9 +65,6 @@ class InvocationLog:
             if operation.startswith("Invoke")
             else model_id
         )
-        digest = hashlib.sha256(
-            f"{at}|{account}|{json.dumps(request, sort_keys=True)[:2000]}".encode("utf-8", "replace")
-        ).hexdigest()
         record = {
             "schemaType": "ModelInvocationLog",
             "schemaVersion": "1.0",
@@ -74,7 +72,7 @@ class InvocationLog:
             "accountId": number,
             "identity": {"arn": f"arn:aws:iam::{number}:user/{account}"},
             "region": region,
-            "requestId": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+            "requestId": request_id,  # the x-amzn-RequestId its answer carried
             "operation": operation,
             "modelId": logged_id,
             "input": {

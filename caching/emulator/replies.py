@@ -13,6 +13,9 @@ Routing of the last user question, when tools are offered:
 After tool results arrive, it answers from them. Without tools, it answers in the kind the question asks for
 (`kind_of`): a greeting or thanks, a list, code (a template for the task, or a skeleton that says it is one), or an
 explanation from its few topics.
+
+Any reply, this model's or a test's, is then held to the request's maxTokens (`bounded`): past it, the reply stops
+where the limit falls, with stop reason max_tokens and exactly that many output tokens, as Bedrock answers.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import hashlib
 import re
 from typing import Any
 
-from ..rules.tokens import canonical_json
+from ..rules.tokens import block_tokens, canonical_json, text_within
 from .knowledge import (
     CODE_TEMPLATES,
     DEFAULT_CODE,
@@ -35,6 +38,7 @@ from .knowledge import (
 )
 
 MARK = "[offline emulator]"
+MAX_TOKENS = "max_tokens"  # the stop reason of a reply cut off at maxTokens (both APIs spell it so)
 CODE_WORDS = ("write", "code", "function", "script", "implement", "program", "snippet", "debug", "fix", "hello world")
 EXPLAIN_WORDS = ("what", "why", "how", "explain", "describe", "compare", "difference", "tell", "overview")
 CODE_TOOL_WORDS = ("code",)
@@ -247,3 +251,31 @@ def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
             {"toolUse": {"toolUseId": f"tooluse_{digest}", "name": name, "input": _tool_input(spec, briefs[name])}}
         )
     return blocks, "tool_use"
+
+
+def max_tokens(request: dict[str, Any]) -> int | None:
+    """The request's bound on the reply (inferenceConfig.maxTokens; InvokeModel's max_tokens in Converse's form)."""
+    config = request.get("inferenceConfig")
+    limit = config.get("maxTokens") if isinstance(config, dict) else None
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
+
+def bounded(
+    content: list[dict[str, Any]], stop_reason: str, limit: int | None
+) -> tuple[list[dict[str, Any]], str, int]:
+    """A reply held to `limit` output tokens: (content, stop reason, output tokens). One that fits is as it was;
+    one that does not stops where the limit falls: a text block is cut there, a tool call that does not fit whole
+    is left out (the model was stopped part-way through it), and the output tokens are the limit."""
+    costs = [block_tokens(block) for block in content]
+    if limit is None or sum(costs) <= limit:
+        return content, stop_reason, sum(costs)
+    kept: list[dict[str, Any]] = []
+    left = limit
+    for block, cost in zip(content, costs, strict=True):
+        if cost > left:
+            text = text_within(block["text"], left) if "text" in block else ""
+            kept += [{"text": text}] if text else []
+            break
+        kept.append(block)
+        left -= cost
+    return kept, MAX_TOKENS, limit

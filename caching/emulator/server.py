@@ -1,10 +1,12 @@
-"""Over loopback HTTP: the same engine for any Bedrock client (boto3 endpoint_url, Strands, the AWS CLI).
+"""Over loopback HTTP (or HTTPS, given a `tls.LocalTls`): the same engine for any Bedrock client (boto3
+endpoint_url, Strands, the AWS CLI).
 
 The standard library's threaded HTTP server, configured for this job: it listens on loopback only, answers every
 method, path and body with a 200 or an AWS-style JSON error, drops a connection that stalls (`limits.IDLE_SECONDS`) or takes too long to send its request
 (`limits.REQUEST_SECONDS`),
 queues bursts of connections (`request_queue_size`), sends each answer in one write with Nagle's algorithm off (no
-delayed-ACK stall), and stops within a twentieth of a second.
+delayed-ACK stall), and stops within a twentieth of a second. Over HTTPS each connection's TLS handshake happens on
+its own thread, under the same idle limit, so a client that never finishes one holds up no other.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .. import limits
 from .emulator import Emulator
-from .service import HttpAnswer, error, too_large
+from .service import HttpAnswer, error, too_large, with_request_id
+from .tls import LocalTls
 
 LOOPBACK = "127.0.0.1"
 DIGITS = re.compile(
@@ -33,14 +37,22 @@ class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, emulator: Emulator, port: int = 0, quiet: bool = True) -> None:
+    def __init__(self, emulator: Emulator, port: int = 0, quiet: bool = True, tls: LocalTls | None = None) -> None:
         self.emulator = emulator
         self.quiet = quiet
+        self.tls = tls
         super().__init__((LOOPBACK, port), _Handler)
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.server_address[1]}"
+        return f"{'https' if self.tls else 'http'}://{LOOPBACK}:{self.server_address[1]}"
+
+    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
+        """The next connection; over HTTPS wrapped for TLS, its handshake left to its own thread (`_Handler.setup`)."""
+        connection, address = self.socket.accept()
+        if self.tls is not None:
+            connection = self.tls.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
 
     def serve_forever(self, poll_interval: float = POLL_SECONDS) -> None:
         super().serve_forever(poll_interval)
@@ -53,11 +65,21 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     wbufsize = -1  # buffered: the status line, headers and body leave in one write when the answer is flushed
     late = False  # the request did not arrive within REQUEST_SECONDS
+    failed_handshake = False  # over HTTPS: the TLS handshake did not complete, so nothing can be answered
     deadline: threading.Timer
 
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(limits.IDLE_SECONDS)  # read per connection, so a test (or a run) can change it
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (OSError, ValueError):  # plain HTTP, an untrusted certificate, a stall: nothing to answer in
+                self.failed_handshake = True
+
+    def handle(self) -> None:
+        if not self.failed_handshake:
+            super().handle()
 
     def handle_one_request(self) -> None:
         """One request, which must arrive within REQUEST_SECONDS however slowly its bytes come: when the deadline
@@ -144,6 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, answer: HttpAnswer, length: int | None = None) -> None:
         if self.late:  # whatever was wrong with the request, it was cut off by the deadline
             answer, length, self.close_connection = _too_slow(), None, True
+        answer = with_request_id(answer)  # the server's own errors too (a bad request line, a stalled body)
         try:
             self.send_response(answer.status)
             for name, value in answer.headers.items():
@@ -181,9 +204,9 @@ def _too_slow() -> HttpAnswer:
 
 
 @contextlib.contextmanager
-def running_server(emulator: Emulator, port: int = 0) -> Iterator[EmulatorServer]:
-    """Serve `emulator` on a background thread for the duration of a `with` block."""
-    server = EmulatorServer(emulator, port)
+def running_server(emulator: Emulator, port: int = 0, tls: LocalTls | None = None) -> Iterator[EmulatorServer]:
+    """Serve `emulator` on a background thread for the duration of a `with` block (over HTTPS with `tls`)."""
+    server = EmulatorServer(emulator, port, tls=tls)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -2,7 +2,8 @@
 
 The in-process session and the loopback server both hand raw HTTP (method, path, headers, body) to `handle`, so the
 same bytes come back either way. Converse and InvokeModel answer JSON; ConverseStream and InvokeModelWithResponseStream
-answer event-stream bytes; errors answer status 400/403/404/429 (500 when the emulator's own invocation log cannot be
+answer event-stream bytes; every answer, errors included, carries an `x-amzn-RequestId` (the invocation log
+records the same id); errors answer status 400/403/404/429 (500 when the emulator's own invocation log cannot be
 written) with `x-amzn-ErrorType`, which botocore turns into a real `ClientError`. `handle` asks a `Runtime` (the
 `Emulator`) for the answers, so this module needs no emulator.
 """
@@ -24,7 +25,7 @@ from ..rules.messages import converse_form
 from ..rules.shape import depth
 from ..rules.usage import Usage
 from .responses import latency_ms
-from .state import DEFAULT_REGION, REGION, Account, Transaction
+from .state import DEFAULT_REGION, REGION, Account, Transaction, new_request_id
 from .streams import converse_stream_bytes, invoke_stream_bytes
 
 ROUTE = re.compile(
@@ -38,6 +39,7 @@ OPERATIONS = {
     "invoke-with-response-stream": "InvokeModelWithResponseStream",
 }
 EVENT_STREAM = {"Content-Type": "application/vnd.amazon.eventstream"}
+REQUEST_ID = "x-amzn-RequestId"
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/[^/]*/(?P<region>[^/,\s]+)/")
 
 
@@ -46,7 +48,7 @@ class Runtime(Protocol):
 
     def account_for(self, credential: Account) -> Account: ...
 
-    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def transaction(self, request_id: str | None = None) -> AbstractContextManager[Transaction]: ...
 
     def take_throttle(self) -> bool: ...
 
@@ -86,6 +88,14 @@ def error(status: int, code: str, message: str) -> HttpAnswer:
     return HttpAnswer(status, json.dumps({"message": message}).encode(), headers)
 
 
+def with_request_id(answer: HttpAnswer, request_id: str | None = None) -> HttpAnswer:
+    """`answer` carrying `x-amzn-RequestId` (its own if it has one, else `request_id`, else a new one), as every
+    Bedrock answer does: boto3 reads it into ResponseMetadata["RequestId"]."""
+    if REQUEST_ID in answer.headers:
+        return answer
+    return HttpAnswer(answer.status, answer.body, {**answer.headers, REQUEST_ID: request_id or new_request_id()})
+
+
 def too_large(size: int) -> HttpAnswer:
     return error(
         400,
@@ -118,7 +128,14 @@ def counted_request(counted: Any) -> tuple[dict[str, Any], API]:
 
 
 def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
-    """Answer one HTTP request the way Bedrock Runtime would."""
+    """Answer one HTTP request the way Bedrock Runtime would, with a request id of its own."""
+    request_id = new_request_id()
+    return with_request_id(_handle(emulator, method, path, headers, body, request_id), request_id)
+
+
+def _handle(
+    emulator: Runtime, method: str, path: str, headers: dict[str, str], body: bytes, request_id: str
+) -> HttpAnswer:
     route = ROUTE.match(path.split("?")[0])
     if method != "POST" or route is None:
         shown = path if len(path) <= 100 else path[:100] + "..."
@@ -156,7 +173,9 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
     if operation != "CountTokens" and emulator.take_throttle():
         return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     try:
-        with emulator.transaction() as transaction:  # nothing the request did is kept unless its answer is built
+        with emulator.transaction(
+            request_id
+        ) as transaction:  # nothing the request did is kept unless its answer is built
             return _answer(emulator, transaction, operation, model_id, request, account, region)
     except RequestRejected as exc:
         return error(400, "ValidationException", str(exc))

@@ -13,6 +13,7 @@ import itertools
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -29,7 +30,6 @@ from ..rules import (
     Prompt,
     PromptCache,
     RequestRejected,
-    block_tokens,
     diagnose,
     linearize,
     prefix_digests,
@@ -40,7 +40,7 @@ from ..rules.diagnosis import what_changed
 from ..rules.uncertainty import EXACT, Uncertainty
 from ..rules.usage import Usage
 from .records import CallRecord
-from .replies import reply
+from .replies import bounded, max_tokens, reply
 
 Replies = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]
 
@@ -48,6 +48,11 @@ Replies = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]
 # A region names a folder of the invocation logs, so nothing else is taken for one.
 REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}")
 DEFAULT_REGION = "us-east-1"  # a bearer token carries no region
+
+
+def new_request_id() -> str:
+    """A request id as Bedrock spells one (a random UUID): every answer's `x-amzn-RequestId`, and its log record's."""
+    return str(uuid.uuid4())
 
 
 class AccountKind(Enum):
@@ -105,8 +110,10 @@ class Answer:
 class Transaction:
     """What one request changes, held until its whole answer is built: the cache's writes and refreshes (pending),
     its records, what the history should remember, and what must be written once it succeeds (its invocation log).
-    `BedrockState.transaction` keeps it all when the request succeeds and takes it back when it fails."""
+    `BedrockState.transaction` keeps it all when the request succeeds and takes it back when it fails. Its
+    `request_id` is the one the answer carries and the invocation log records."""
 
+    request_id: str = field(default_factory=new_request_id)
     results: list[CacheResult] = field(default_factory=list)
     records: list[CallRecord] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)  # each record's prompt bytes, to bound what is kept
@@ -169,10 +176,11 @@ class BedrockState:
         return model
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One request's changes: kept if the block (building and encoding the whole answer) and what it left to do
-        on success (writing the log) complete; taken back, and the error raised again, if anything in it fails."""
-        held = Transaction()
+    def transaction(self, request_id: str | None = None) -> Iterator[Transaction]:
+        """One request's changes (`request_id`: the id its answer carries; a new one if None): kept if the block
+        (building and encoding the whole answer) and what it left to do on success (writing the log) complete; taken
+        back, and the error raised again, if anything in it fails."""
+        held = Transaction(request_id or new_request_id())
         try:
             yield held
             for finish in held.on_success:
@@ -213,8 +221,7 @@ class BedrockState:
         Raises RequestRejected for what Bedrock would refuse."""
         model = self.model(model_id)
         prompt = linearize(request, model, api)
-        content, stop_reason = self.replies(request)
-        output_tokens = sum(block_tokens(block) for block in content)
+        content, stop_reason, output_tokens = bounded(*self.replies(request), max_tokens(request))
         key = account.key
         with self._lock:
             digests = prefix_digests(prompt)

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import limits
-from .api import API
 from .cache import LOOKBACK_BLOCKS
 from .catalog import ModelInfo
-from .messages import body_place
 from .outcomes import Kind, Miss, duration
-from .places import SYSTEM, TOOLS, Place
+from .places import SYSTEM, TOOLS
+from .places import own_place as own_place  # its home is places; verdict.py (issue 25's) imports it from here
 from .prompt import Prompt
 from .severity import Severity
 
@@ -74,12 +73,6 @@ def dynamic_text(text: str, start: int = 0, end: int | None = None) -> Dynamic |
 def below_minimum(have: int, model: ModelInfo) -> str:
     """A prefix too short to be cached, in the words lint, diff and the doctor share (the count is an estimate)."""
     return f"prefix below minimum: ~{have:,} < {model.min_tokens:,} tokens for {model.short}"
-
-
-def own_place(request: dict[str, Any], place: Place, api: str) -> Place:
-    """`place` of a request's Converse form, named in the request's own terms (an InvokeModel body has no
-    cachePoint blocks)."""
-    return body_place(request, place) if api == API.INVOKE else place
 
 
 def diagnose(

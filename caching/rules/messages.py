@@ -13,10 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .lint_rules import INVALID_CHECKPOINT
-from .places import Place
+from .places import POINT
 from .prompt import RequestRejected
-
-POINT = "cachePoint"
 
 
 def _point(control: Any, where: str) -> dict[str, Any]:
@@ -153,16 +151,3 @@ def anthropic_content(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             out.append({"type": "text", "text": block.get("text", "")})
     return out
-
-
-def body_place(request: dict[str, Any], place: Place) -> Place:
-    """The place in the InvokeModel body that became `place` in its Converse form (`request`): the body has no
-    cachePoint blocks, so a cachePoint is named by the block whose cache_control it came from."""
-    items = place.items_in(request)
-    index = place.index - 1 if _is_point(items, place.index) else place.index
-    index -= sum(1 for i in range(min(index, len(items))) if _is_point(items, i))
-    return place.moved(index)
-
-
-def _is_point(items: list[Any], index: int) -> bool:
-    return 0 <= index < len(items) and isinstance(items[index], dict) and POINT in items[index]

@@ -67,8 +67,9 @@ def exchange(server: EmulatorServer, raw: bytes, half_close: bool = False) -> tu
 
 
 def assert_aws_shaped(status: int, headers: dict[str, str], body: bytes) -> None:
-    """A 200, or a 4xx with AWS's error type header and a JSON message: never a 5xx."""
+    """A 200, or a 4xx with AWS's error type header and a JSON message: never a 5xx; each with a request id."""
     assert status == 200 or 400 <= status < 500, status
+    assert len(headers["x-amzn-RequestId"]) == 36, headers
     if status != 200:
         assert headers["x-amzn-ErrorType"].endswith("Exception:http://internal.amazon.com/coral/"), headers
         assert isinstance(json.loads(body)["message"], str)
