@@ -37,16 +37,19 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def saving(fraction: float, than: str | None = None) -> str:
+def saving(fraction: float, than: str | None = None, amount: str | None = None) -> str:
     """Money in words, the same on every screen: `fraction` is the share saved (negative when it costs more).
 
     Alone, for a table cell: "saves 35.7%", "costs 2.1% more" or "same cost" (under 0.05% either way). With `than`
     (what it is set against, like "no caching"), a phrase for a sentence: "saves 35.7% against no caching",
-    "costs 2.1% more than no caching", "costs the same as no caching".
+    "costs 2.1% more than no caching", "costs the same as no caching". An `amount` (the dollars saved or added) goes
+    beside the share, so it cannot be read as the cost of what it is set against: "saves 35.7% ($0.021122) against
+    no caching".
     """
     percent = round(abs(fraction) * 100, 1)
     if percent == 0:
         return f"costs the same as {than}" if than else "same cost"
+    share = f"{percent:.1f}%" + (f" ({amount})" if amount else "")
     if fraction > 0:
-        return f"saves {percent:.1f}%" + (f" against {than}" if than else "")
-    return f"costs {percent:.1f}% more" + (f" than {than}" if than else "")
+        return f"saves {share}" + (f" against {than}" if than else "")
+    return f"costs {share} more" + (f" than {than}" if than else "")

@@ -102,7 +102,7 @@ def session_line(turns: Sequence[Turn]) -> Text:
     saved = cost.uncached_input - cost.input
     return Text(
         f"Session: {plural(len(turns), 'turn')}, {plural(calls, 'call')}, cost {usd(cost.total)}; input "
-        f"{saving(cost.input_savings, 'no caching')} ({usd(abs(saved))})"
+        f"{saving(cost.input_savings, 'no caching', usd(abs(saved)))}"
     )
 
 

@@ -40,8 +40,10 @@ def test_three_lines_whole_transcript_and_totals() -> None:
     team = build_team(connect(Settings(), emulator=emu).model, tracker)
     team.ask_all(["What is Python?", "Write hello world in Python"])
     cost = tracker.lifetime_cost
+    saved = usd(cost.uncached_input - cost.input)
     assert (
-        f"Session: 2 turns, 6 calls, cost {usd(cost.total)}; input {saving(cost.input_savings, 'no caching')}" in text
+        f"Session: 2 turns, 6 calls, cost {usd(cost.total)}; input {saving(cost.input_savings, 'no caching', saved)}"
+        in text
     )
     for turn in tracker.turns:
         assert f"cost {usd(turn.cost.total)} (uncached {usd(turn.cost.uncached_input + turn.cost.output)})" in text

@@ -58,9 +58,18 @@ def test_turn_and_session_lines() -> None:
         "input saves 31.0%, in all saves 27.7%, against no caching\n"
     )
     assert render(session_line([turn, turn])) == (
-        "Session: 2 turns, 4 calls, cost $0.020400; input saves 31.0% against no caching ($0.007800)\n"
+        "Session: 2 turns, 4 calls, cost $0.020400; input saves 31.0% ($0.007800) against no caching\n"
     )
     assert render(session_line([])) == "Session: no model calls yet.\n"
+
+
+def test_a_session_that_costs_more_puts_the_dollars_beside_the_share() -> None:
+    """Only a write: 2,000 tokens at $3.75/M and 100 regular at $3/M are $0.0078 of input against $0.0063 uncached,
+    $0.0015 (23.8%) more. The amount sits by the share, never after "no caching", where it read as that cost."""
+    turn = Turn(1, "hello", [sample_turn().calls[0]])
+    assert render(session_line([turn])) == (
+        "Session: 1 turn, 1 call, cost $0.008550; input costs 23.8% ($0.001500) more than no caching\n"
+    )
 
 
 def test_session_summary_lists_each_turn() -> None:
@@ -72,7 +81,7 @@ def test_session_summary_lists_each_turn() -> None:
         ["2", "1", "2,100", "0", "10", "5", "$0.000735", "saves 89.6%"],
     ]
     assert text.splitlines()[-1] == (
-        "Session: 2 turns, 3 calls, cost $0.010935; input saves 50.6% against no caching ($0.009570)"
+        "Session: 2 turns, 3 calls, cost $0.010935; input saves 50.6% ($0.009570) against no caching"
     )
 
 
