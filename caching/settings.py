@@ -57,7 +57,11 @@ def parser(
     p.add_argument("--live", action="store_true", default=None, help="call real Bedrock (default: offline emulator)")
     p.add_argument("--model", help=f"Bedrock model id (default {DEFAULT_MODEL_ID})")
     p.add_argument("--region", help="AWS region for live calls (default us-east-1)")
-    p.add_argument("--record", metavar="FILE.jsonl", help="record every model call for `python -m caching doctor`")
+    p.add_argument(
+        "--record",
+        metavar="FILE.jsonl",
+        help="record every model call, for `.venv/bin/caching doctor FILE.jsonl`",
+    )
     if ttl:
         p.add_argument("--ttl", help="cache entry lifetime: 5m (default) or 1h")
     if approach:

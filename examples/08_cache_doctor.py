@@ -6,7 +6,7 @@ cachePoint: call 2 misses, the doctor names the timestamp; moved after the last 
 under the minimum caches nothing; the whole prompt is written, then READ. Twelve tool calls after a long
 conversation: 24 blocks are beyond the 21-block lookback, so call 2 reads only the system prompt; a second
 checkpoint halfway through the results reads the whole conversation too, thousands of tokens more.
-Your app: --record calls.jsonl, then python -m caching doctor calls.jsonl.
+Your app: --record calls.jsonl, then .venv/bin/caching doctor calls.jsonl.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import pytest
 
 from caching import Emulator, ManualClock, Settings, UsageTracker, build_team, connect, prompt
 from caching.rules import CallOutcome, Kind, block_tokens, text_tokens
+from caching.settings import parser
 
 from ..helpers import (
     EXAMPLES,
@@ -43,6 +44,17 @@ def test_every_example_is_a_short_lesson_with_its_run_command() -> None:
         text = path.read_text()
         assert len(text.splitlines()) <= 80, path.name
         assert f"Run:  .venv/bin/python examples/{path.name}" in "\n".join(text.splitlines()[:5]), path.name
+
+
+def test_the_doctor_a_lesson_or_its_help_points_to_is_the_one_in_the_venv() -> None:
+    """`make run` installs the package into .venv only: a bare `python -m caching doctor` fails for a newcomer with
+    "No module named caching", so every pointer to the doctor names the venv's command."""
+    sources = [*sorted(EXAMPLES.glob("[0-9][0-9]_*.py")), EXAMPLES.parent / "main.py"]
+    helps = [(path.name, path.read_text()) for path in sources]
+    helps.append(("--help", parser("", ttl=True, approach=True).format_help()))
+    pointers = [(name, m.group(1)) for name, text in helps for m in re.finditer(r"(\S*)caching doctor", text)]
+    assert ("08_cache_doctor.py", ".venv/bin/") in pointers and ("--help", "`.venv/bin/") in pointers
+    assert all(before.endswith(".venv/bin/") for _, before in pointers), pointers
 
 
 def test_01_hash_basics() -> None:
