@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import DONE, CachingError
+from ..lab.terminal import say
 from ..rules.uncertainty import Uncertainty
 from .flags import port, positive, rate, seconds
 
@@ -72,22 +73,27 @@ def serve(args: argparse.Namespace, console: Console) -> int:
     except OSError as exc:
         raise CachingError(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port.") from None
     trust = "" if tls is None else f', verify="{tls.ca_file}"'
-    lines = [  # whole lines, never wrapped: they are meant to be copied
-        f"Offline Bedrock emulator on {server.url} (loopback only). Ctrl-C stops it.",
-        f'  boto3: boto3.client("bedrock-runtime", endpoint_url="{server.url}"{trust})',
-        f'  Strands: BedrockModel(endpoint_url="{server.url}", model_id=...)',
-        "  Any access key id works; it names the account whose cache you use.",
-    ]
-    if not uncertainty.exact:
-        lines.append(f"  Less tidy than the documented rules: {uncertainty.words()} (seed {args.seed}).")
-    if tls is not None:
-        lines += [
-            f"  Trust its certificate: export AWS_CA_BUNDLE={shlex.quote(str(tls.ca_file))}",
-            "  A Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) works too, and names an account of its own.",
-        ]
+
+    def whole(line: str) -> None:
+        """A line meant to be copied: printed whole, never wrapped (the notes around it wrap to the terminal)."""
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
     try:
-        for line in lines:
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        say(console, f"Offline Bedrock emulator on {server.url} (loopback only).")
+        whole(f'  boto3: boto3.client("bedrock-runtime", endpoint_url="{server.url}"{trust})')
+        whole(f'  Strands: BedrockModel(endpoint_url="{server.url}", model_id=...)')
+        say(console, "Any access key id works; it names the account whose cache you use.", indent="  ")
+        if not uncertainty.exact:
+            rules = f"Less tidy than the documented rules: {uncertainty.words()} (seed {args.seed})."
+            say(console, rules, indent="  ")
+        if tls is not None:
+            whole(f"  Trust its certificate: export AWS_CA_BUNDLE={shlex.quote(str(tls.ca_file))}")
+            say(
+                console,
+                "A Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) works too, and names an account of its own.",
+                indent="  ",
+            )
+        say(console, "Ctrl-C stops it.")
         console.file.flush()
         server.serve_forever()
     except KeyboardInterrupt:

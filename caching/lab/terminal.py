@@ -20,10 +20,18 @@ from ..tables import plain
 LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
 
 
-def say(console: Console, message: object) -> None:
+def say(console: Console, message: object, indent: str = "") -> None:
     """Print a message as plain text (no markup, control characters shown escaped), wrapped to the width with
-    words, paths and ids kept whole."""
-    lines = textwrap.wrap(str(message), max(console.width, 20), break_on_hyphens=False, break_long_words=False)
+    words, paths and ids kept whole; every line starts with `indent`."""
+    width = max(console.width, 20)
+    lines = textwrap.wrap(
+        str(message),
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
     console.print(plain("\n".join(lines)), highlight=False, soft_wrap=True)
 
 

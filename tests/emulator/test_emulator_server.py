@@ -116,7 +116,7 @@ def test_serve_command_answers_and_stops_on_ctrl_c() -> None:
     )
     try:
         banner = process.stdout.readline() if process.stdout else ""
-        assert banner == f"Offline Bedrock emulator on http://127.0.0.1:{port} (loopback only). Ctrl-C stops it.\n"
+        assert banner == f"Offline Bedrock emulator on http://127.0.0.1:{port} (loopback only).\n"
         status, _ = post(
             f"http://127.0.0.1:{port}", f"/model/{SONNET}/converse", json.dumps({"messages": [user("hi")]}).encode()
         )

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import itertools
 import json
+import os
 import signal
 import socket
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,28 +91,41 @@ def test_plain_http_to_the_https_port_is_dropped_and_the_server_goes_on(
 
 
 def test_serve_tls_prints_how_to_trust_it_and_answers_over_https(tmp_path: Path) -> None:
+    """In an 80-column terminal the notes wrap, indented; the lines meant to be copied stay whole, however long."""
     port, ca_file = free_port(), tmp_path / "emulator-ca.pem"
     command = [sys.executable, "-m", "caching", "serve", "--tls", "--port", str(port), "--ca-file", str(ca_file)]
+    command += ["--expiry-window", "120", "--miss-rate", "0.05", "--seed", "3"]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_in_a_terminal
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_in_a_terminal,
+        env={**os.environ, "COLUMNS": "80"},
     )
+    deadline = threading.Timer(60, process.kill)  # a banner that never ends in "Ctrl-C stops it." fails, not hangs
+    deadline.start()
     try:
         assert process.stdout is not None
-        printed = [process.stdout.readline().rstrip("\n") for _ in range(6)]
+        printed = list(itertools.takewhile(lambda line: line not in ("Ctrl-C stops it.\n", ""), process.stdout))
         session = boto3.Session(aws_access_key_id="AKIACLI", aws_secret_access_key="x", region_name="us-east-1")
         client = session.client("bedrock-runtime", endpoint_url=f"https://127.0.0.1:{port}", verify=str(ca_file))
         assert client.converse(modelId=SONNET, **REQUEST)["usage"]["cacheWriteInputTokens"] == 2_100
     finally:
+        deadline.cancel()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     url = f"https://127.0.0.1:{port}"
-    assert printed == [
-        f"Offline Bedrock emulator on {url} (loopback only). Ctrl-C stops it.",
+    assert [line.rstrip("\n") for line in printed] == [
+        f"Offline Bedrock emulator on {url} (loopback only).",
         f'  boto3: boto3.client("bedrock-runtime", endpoint_url="{url}", verify="{ca_file}")',
         f'  Strands: BedrockModel(endpoint_url="{url}", model_id=...)',
         "  Any access key id works; it names the account whose cache you use.",
+        "  Less tidy than the documented rules: entries live up to 120 s past their TTL,",
+        "  5.0% of calls miss with no cause (seed 3).",
         f"  Trust its certificate: export AWS_CA_BUNDLE={ca_file}",
-        "  A Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) works too, and names an account of its own.",
+        "  A Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) works too, and names an account",
+        "  of its own.",
     ]
     assert (process.returncode, out.strip().splitlines()[-1], err) == (0, "Stopped.", "")
 
