@@ -12,7 +12,7 @@ from ..strands.approaches import recipe
 from ..tables import NotedTable, bar_chart, table
 from ..words import plural, saving, usd, usd_places
 from .simulate import PlanResult
-from .sweep import WHOLE_UP_TO_CALLS, BreakEven, Sweep
+from .sweep import PAUSES_MINUTES, WHOLE_UP_TO_CALLS, BreakEven, Sweep
 from .uncertain import Range
 from .workload import Distribution, Workload
 
@@ -109,6 +109,13 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
                 Text(
                     f"With {break_even.approach}, 5m stays cheaper than 1h at every pause between turns up to 90 "
                     f"minutes (swept {swept})."
+                )
+            )
+        elif break_even.minutes == PAUSES_MINUTES[0]:  # no shorter pause was tried: there is no "once" to report
+            lines.append(
+                Text(
+                    f"With {break_even.approach}, 1h beats 5m already at the shortest pause between turns tried, "
+                    f"{plural(break_even.minutes, 'minute')} (swept {swept})."
                 )
             )
         else:

@@ -257,6 +257,26 @@ def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire(monkeypatch:
     assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "combined") == sweep.BreakEven("combined", 5, whole=False)
 
 
+def test_a_break_even_at_the_shortest_pause_swept_is_not_called_a_threshold() -> None:
+    """Sweeps start at 1 minute: 1h winning there says nothing of shorter pauses, so "once pauses reach about 1
+    minute" would invent a threshold; 5 minutes was a real crossing (4 minutes was swept and 5m won)."""
+    from caching.planner import run, sweep
+    from caching.planner.report import plan_report
+
+    results = run.run_plan(BUILTIN["blog-chat"], Console(file=io.StringIO()), jobs=1)
+
+    def last_line(minutes: int) -> str:
+        report = plan_report(results, sweep.BreakEven("combined", minutes, whole=True))
+        return render_with(lambda console: console.print(report) or 0, width=120).splitlines()[-1]
+
+    said = {minutes: last_line(minutes) for minutes in (1, 5)}
+    assert said == {
+        1: "With combined, 1h beats 5m already at the shortest pause between turns tried, 1 minute (swept on the "
+        "whole workload).",
+        5: "With combined, 1h beats 5m once pauses between turns reach about 5 minutes (swept on the whole workload).",
+    }
+
+
 def test_the_oracle_remembers_an_older_entry_that_is_still_alive() -> None:
     """A 2,100-token prefix written with ttl 1h; 60 s later a call adds a 20,000-token tool result and writes nothing;
     600 s later a last call. The 1h entry is still alive for the last call, and the oracle must know it."""
