@@ -4,7 +4,7 @@ what another setup would have cost.
 Run:  .venv/bin/python examples/10_audit_logs.py      (offline: the emulator writes the logs Bedrock would)
 Look for: a timestamp in the system prompt makes every call write (waste: writes never read), a long pause lets an
 entry expire; the audit names both causes, and its what-if shows what the same traffic costs sent another way.
-Your traffic: caching audit s3://your-log-bucket/prefix (or downloaded log files).
+Your traffic: .venv/bin/caching audit s3://your-log-bucket/prefix (or downloaded log files).
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ CP = {"cachePoint": {"type": "default"}}
 
 
 def show(backend: Backend, out: Console) -> None:
-    if backend.live:
-        out.print("Note: the logs audited here are written by this lesson's own emulator, even with --live; audit")
-        out.print("yours with: caching audit s3://YOUR-LOG-BUCKET/PREFIX")
     with tempfile.TemporaryDirectory() as logs:
         # The traffic: an emulator that writes invocation logs, as Bedrock writes them to S3.
         clock = ManualClock()
@@ -47,7 +44,8 @@ def show(backend: Backend, out: Console) -> None:
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    return lesson(__doc__, show, argv, console)
+    own = "No calls to Bedrock here, offline or live: this lesson's own emulator writes the logs it audits."
+    return lesson(__doc__, show, argv, console, own_emulator=own)
 
 
 if __name__ == "__main__":

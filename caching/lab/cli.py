@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from rich.console import Console
 
@@ -72,15 +73,19 @@ def lesson(
     clock: Callable[[], float] = system_clock,
     second_account: bool = False,
     needs_1h: bool = False,
+    own_emulator: str | None = None,
 ) -> int:
     """Run an example: parse the usual flags (its docstring is the --help), connect offline or live, say where
     calls go, then `show(backend, out)`. Returns the exit code. A lesson that `needs_1h` says so in one line, and
-    stops, on a model without a 1h TTL."""
+    stops, on a model without a 1h TTL. A lesson that sends its calls to an `own_emulator` (the sentence that says
+    so, printed instead of the banner) runs offline even with --live: it needs no credentials and bills nothing."""
     out = console_for(console)
 
     def body(settings: Settings) -> int:
+        if own_emulator is not None:
+            settings = replace(settings, backend="offline", endpoint_url=None)
         backend = connect(settings, clock)
-        out.print(backend.banner)
+        out.print(own_emulator or backend.banner)
         model = Catalog().find(settings.model_id)
         if needs_1h and model is not None and not model.supports_1h:
             out.print(

@@ -208,7 +208,7 @@ def test_examples_run_as_scripts_offline(tmp_path: Path) -> None:
     ran = [(path, code) for path, code in zip(outputs[1::3], outputs[2::3], strict=True)]
     assert ran == [(path, "0") for path in paths]
     for text in outputs[0:-1:3]:
-        assert text.startswith(("Offline:", "No model calls here")), text[:200]
+        assert text.startswith(("Offline:", "No model calls here", "No calls to Bedrock here")), text[:200]
         fits(text, 80)
 
 
@@ -231,6 +231,18 @@ def test_09_invoke_model() -> None:
     assert number(rows[3]) == number(rows[1]) + number(rows[2])  # the whole prompt is plain input
     assert "the system prompt is a plain string, which cannot carry cache_control" in text
     assert "same content as an earlier request, but it went through another API" in text
+
+
+def test_10_makes_no_bedrock_calls_so_live_needs_no_credentials_and_says_so() -> None:
+    """Its logs come from its own emulator: with --live and no credentials it used to stop at "No AWS credentials
+    found", and with them it printed a banner saying its calls were billed; now --live changes nothing."""
+    lesson = example("10")
+    offline = render_with(lambda console: lesson.main([], console), width=80)
+    live = render_with(lambda console: lesson.main(["--live"], console), width=80)  # the suite has no credentials
+    assert live == offline
+    assert " ".join(offline.split("8 calls audited")[0].split()) == (
+        "No calls to Bedrock here, offline or live: this lesson's own emulator writes the logs it audits."
+    )
 
 
 def test_10_audit_logs() -> None:
