@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..lab.terminal import HelpFormatter, guarded
+from ..lab.terminal import HelpFormatter, Parser, guarded
 from .audit import audit_command, audit_flags
 from .check import diff_command, diff_flags, doctor, doctor_flags, lint_command, lint_flags
 from .plan import plan_command, plan_flags
@@ -48,7 +48,7 @@ COMMANDS = (
 
 def parser(prog: str) -> argparse.ArgumentParser:
     """The whole command line: one subparser per entry of COMMANDS."""
-    top = argparse.ArgumentParser(
+    top = Parser(  # its subparsers are Parsers too: refusals wrap to the terminal
         prog=prog, description="Prompt-caching tools for Bedrock.", formatter_class=HelpFormatter
     )
     commands = top.add_subparsers(dest="command", required=True)

@@ -12,6 +12,8 @@ from ..errors import CachingError
 from ..planner import BUILTIN, Workload, load_workload
 from ..planner.uncertain import scenarios
 from ..planner.workload import COUNTS, DURATIONS, FIELD_HELP
+from ..rules import TTLS
+from ..rules.approaches import NAMES as APPROACHES
 from ..rules.uncertainty import MEASURED_WINDOW_SECONDS
 from .flags import positive, rate, seconds
 
@@ -23,8 +25,21 @@ def plan_flags(parser: argparse.ArgumentParser) -> None:
     for name in PLAN_FLAGS:
         kind = "N" if name in COUNTS else "TIME" if name in (*DURATIONS, "arrivals_over") else "ID"
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=kind, help=FIELD_HELP[name])
-    parser.add_argument("--approach", action="append", help="limit to this approach (repeatable)")
-    parser.add_argument("--ttl", action="append", help="limit to this TTL, 5m or 1h (repeatable)")
+    # choices: a wrong value is refused in the flag's own terms (--ttl), not the workload file's (ttls = [...])
+    parser.add_argument(
+        "--approach",
+        action="append",
+        choices=APPROACHES,
+        metavar="APPROACH",
+        help="limit to this approach (repeatable)",
+    )
+    parser.add_argument(
+        "--ttl",
+        action="append",
+        choices=[ttl.value for ttl in TTLS],
+        metavar="TTL",
+        help="limit to this TTL, 5m or 1h (repeatable)",
+    )
     parser.add_argument("--jobs", type=positive, default=None, help="processes to use (default: one per core)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument(

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import sys
 import textwrap
 from collections.abc import Callable
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -60,6 +63,17 @@ def guarded(
             raise
         say_error(console, message)
         return CANNOT_RUN
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose refusal ("caching plan: error: argument --ttl: ...") wraps to the terminal as the
+    help does; argparse prints it on one line, however long the list of choices."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        width = max(shutil.get_terminal_size().columns, 20)
+        said = textwrap.fill(f"{self.prog}: error: {message}", width, break_on_hyphens=False, break_long_words=False)
+        self.exit(2, said + "\n")
 
 
 class HelpFormatter(argparse.HelpFormatter):

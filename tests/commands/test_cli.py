@@ -3,6 +3,7 @@ columns, an error is printed once and wrapped, and `caching doctor --json` says 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shlex
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from caching import CallRecorder, Emulator
 from caching.commands import COMMANDS, main, parser
@@ -98,6 +100,22 @@ def test_serve_as_the_page_runs_it_answers_and_stops_on_ctrl_c() -> None:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     assert (process.returncode, out.strip().splitlines()[-1], err) == (0, "Stopped.", "")
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--ttl", "2h"), ("--approach", "cached")])
+def test_a_plan_flag_out_of_its_choices_is_refused_in_the_flags_terms(
+    flag: str, value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "ttls must be a list drawn from 5m, 1h; got ['2h']": the workload file's field, to someone who typed
+    --ttl 2h. argparse's refusal, 136 columns for --approach, wraps to the terminal like every other message."""
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as stopped:
+        main(["plan", "blog-chat", flag, value], Console(file=io.StringIO()), prog="caching")
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and max(len(line) for line in error.splitlines()) <= 80
+    said = " ".join(error.split())
+    assert f"caching plan: error: argument {flag}: invalid choice: '{value}'" in said
+    assert "must be a list" not in said and "Traceback" not in said
 
 
 def test_doctor_json_says_what_each_call_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
