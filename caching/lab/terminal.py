@@ -20,22 +20,25 @@ from rich.console import Console
 from ..errors import CANNOT_RUN, INTERRUPTED, CachingError
 from ..tables import plain
 
+NO_BREAK = "\u00a0"
 LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
 
 
 def say(console: Console, message: object, indent: str = "") -> None:
     """Print a message as plain text (no markup, control characters shown escaped), wrapped to the width with
-    words, paths and ids kept whole; every line starts with `indent`."""
+    words, paths, ids and `commands in backticks` kept whole; every line starts with `indent`."""
     width = max(console.width, 20)
+    # textwrap breaks only at ASCII whitespace: a no-break space inside a command keeps it on one line to copy
+    kept = re.sub(r"`[^`\n]+`", lambda command: command[0].replace(" ", NO_BREAK), str(message))
     lines = textwrap.wrap(
-        str(message),
+        kept,
         width,
         initial_indent=indent,
         subsequent_indent=indent,
         break_on_hyphens=False,
         break_long_words=False,
     )
-    console.print(plain("\n".join(lines)), highlight=False, soft_wrap=True)
+    console.print(plain("\n".join(lines).replace(NO_BREAK, " ")), highlight=False, soft_wrap=True)
 
 
 def say_error(console: Console, message: object) -> None:

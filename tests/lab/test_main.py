@@ -143,6 +143,16 @@ def test_live_without_credentials_is_one_line() -> None:
     assert len(text.splitlines()) == 2  # wrapped to the terminal, no more
 
 
+@pytest.mark.parametrize("width", range(60, 101))
+def test_a_command_in_a_message_is_never_split_across_lines(width: int) -> None:
+    """At 80 columns the line broke inside `make live`; a command in backticks is kept whole to be copied."""
+    text = render_with(lambda console: chat.main(["--live"], console, io.StringIO("")), width=width, expect=2)
+    lines = text.splitlines()
+    for command in ("`aws configure`", "`make run`", "`make live`"):
+        assert sum(command in line for line in lines) == 1, (width, command, lines)
+    assert all(len(line) <= width for line in lines)
+
+
 def test_the_banner_says_where_calls_go(monkeypatch: pytest.MonkeyPatch) -> None:
     """Offline, the emulator; live, real Bedrock (billed) or the endpoint named in CACHING_ENDPOINT_URL (not
     claimed to be billed: it may be an emulator or a proxy)."""
