@@ -76,6 +76,8 @@ class Cause:
     kind: str
     calls: int = 0
     example: str = ""
+    first: tuple[int, int] = (0, 0)  # where in the input its first call and its example are (see Audit.position)
+    example_at: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -112,6 +114,7 @@ class Audit:
         self.outside, self.disagreeing = Window(), Disagreeing()
         self.catalog = Catalog()
         self.linearizer = Linearizer()
+        self.position = (0, 0)  # where the call being added is in the input, when it is audited in parts (parallel)
 
     def add(self, item: LoggedCall | Problem | Line) -> None:
         if isinstance(item, Line):  # a record line not yet decoded (see sources.read)
@@ -165,11 +168,11 @@ class Audit:
             return
         if diagnosis.kind == Kind.HIT:
             return
-        cause = self.causes.setdefault(diagnosis.kind, Cause(str(diagnosis.kind)))
+        cause = self.causes.setdefault(diagnosis.kind, Cause(str(diagnosis.kind), first=self.position))
         cause.calls += 1
         words = diagnosis.message if self.show_text else QUOTED.sub(_hidden, diagnosis.message)
         if not cause.example or (cause.example.startswith(GENERIC) and not words.startswith(GENERIC)):
-            cause.example = words  # the first example that says what changed, if any does
+            cause.example, cause.example_at = words, self.position  # the first that says what changed, if any does
 
     def result(self) -> AuditResult:
         what_if = self.replays.finish()
