@@ -189,6 +189,10 @@ class Audit:
             total.absorb(cell)
             if was_replayed:
                 replayed.absorb(cell)
+        # In key order, not the order calls came in: the same whichever worker audited which part (see parallel).
+        by_model, by_identity, by_day, by_hour = (
+            dict(sorted(g.items())) for g in (by_model, by_identity, by_day, by_hour)
+        )
         return AuditResult(
             total,
             by_model,

@@ -32,8 +32,8 @@ from .sources import Line, decode, local, s3_object, s3_objects
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
 AHEAD = 3  # pieces per worker read and split ahead of the audits: bounds what the cluster holds at once
+STOP_SECONDS = 0.5  # on Ctrl-C, how long a worker of the local cluster may take to stop before it is killed
 SCHEDULER_SECONDS = 10.0  # the wait for --scheduler to answer, and for its first worker
-STATE_BYTES = 1 << 30  # what an audit's state tells Dask it weighs: the pieces go to it, never it to them
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
 
@@ -100,10 +100,6 @@ def _summary(split: Split) -> tuple[list[tuple[Position, str]], list[dict[str, i
     return split.problems, split.parts
 
 
-def _slice(split: Split, chosen: int) -> list[tuple[Position, LoggedCall | Line]]:
-    return split.slices[chosen]
-
-
 class _State:
     """One partition's audit between pieces, with its skipped records and where in the input each was."""
 
@@ -111,20 +107,15 @@ class _State:
         self.audit = Audit(*options)
         self.problems: list[tuple[Position, str]] = []
 
-    def __sizeof__(self) -> int:  # Dask places a task by the size of its inputs: keep each piece going to its audit
-        return STATE_BYTES
 
-
-def _fold(
-    state: _State | None,
-    items: list[tuple[Position, LoggedCall | Line]],
-    options: tuple[bool, float | None, float | None],
-) -> _State:
-    """Runs on a worker: the partition's next piece added to its audit (the state is changed in place and handed on)."""
+def _fold(state: _State | None, split: Split, chosen: int, options: tuple[bool, float | None, float | None]) -> _State:
+    """Runs on a worker: the partition's share of the next piece added to its audit (the state is changed in place and
+    handed on). The whole split is fetched, not a task's slice of it: a small task would queue behind a long audit on
+    the split's worker, and die with it."""
     state = state or _State(options)
     audit = state.audit
     with fewer_collections():
-        for position, item in items:
+        for position, item in split.slices[chosen]:
             before = len(audit.problems)
             audit.position = position
             audit.add(item)
@@ -182,19 +173,30 @@ def cluster(jobs: int | None, scheduler: str | None) -> Iterator[Client]:
                     ) from None
                 yield client
             return
-        with (
-            LocalCluster(
-                n_workers=jobs,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.CRITICAL,
-            ) as local_cluster,
-            Client(local_cluster, set_as_default=False) as client,
-        ):
-            yield client
+        with local_cluster(jobs or 1) as started, Client(started, set_as_default=False) as client:
+            try:
+                yield client
+            except BaseException:  # Ctrl-C, say: the workers' tasks are dropped, not waited for
+                for nanny in list(started.workers.values()):
+                    started.sync(nanny.close, timeout=STOP_SECONDS)
+                raise
     finally:
         quiet.setLevel(level)
+
+
+def local_cluster(workers: int) -> LocalCluster:
+    """A Dask cluster of `workers` single-threaded processes on loopback, with no dashboard and quiet logs."""
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        # Without a dashboard the scheduler still serves HTTP (health, metrics), on 8787 unless told otherwise: any
+        # free port, so two audits (or another team's cluster) never fight over one and Dask never warns.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.CRITICAL,
+    )
 
 
 @dataclass
@@ -215,7 +217,8 @@ def audit_parallel(
 ) -> AuditResult:
     """The same result as `audit` on `read(paths)`, the work spread over the cluster's workers."""
     options = (show_text, since, until)
-    workers = max(1, len(client.scheduler_info()["workers"]))
+    addresses = sorted(client.scheduler_info()["workers"])
+    workers = max(1, len(addresses))
     slices = _Slices([None] * workers, [{} for _ in range(workers)])
     problems: list[tuple[Position, str]] = []
     sent = S3Access.here(credentials=True) if any(path.startswith("s3://") for path in paths) else None
@@ -235,8 +238,18 @@ def audit_parallel(
         folds: list[Future[Any]] = []
         for chosen, held in enumerate(parts):
             if held:
-                items = client.submit(_slice, split, chosen, pure=False)
-                state = client.submit(_fold, slices.states[chosen], items, options, pure=False)
+                # Each partition's audit stays on one worker (unless it leaves): its state never travels.
+                home = [addresses[chosen % len(addresses)]] if addresses else None
+                state = client.submit(
+                    _fold,
+                    slices.states[chosen],
+                    split,
+                    chosen,
+                    options,
+                    pure=False,
+                    workers=home,
+                    allow_other_workers=True,
+                )
                 slices.states[chosen] = state
                 folds.append(state)
                 for name, count in held.items():
@@ -298,7 +311,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         for each in maps:
             for key, group in each.items():
                 out.setdefault(key, Group()).absorb(group)
-        return out
+        return dict(sorted(out.items()))  # in key order, as one audit gives them
 
     total, replayed = Group(), Group()
     outside, disagreeing = Window(), Disagreeing()
