@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from distributed import Client, Future, LocalCluster
+from distributed.comm.addressing import get_address_host_port
 
 from ..check.recording import Problem
 from ..errors import CachingError
@@ -157,6 +159,8 @@ def cluster(jobs: int | None, scheduler: str | None) -> Iterator[Client]:
     try:
         if scheduler is not None:
             try:
+                # Knock first: a Client that cannot connect still tries to close itself at exit, and says so.
+                socket.create_connection(get_address_host_port(scheduler), timeout=SCHEDULER_SECONDS).close()
                 client = Client(scheduler, timeout=SCHEDULER_SECONDS, set_as_default=False)
             except (OSError, ValueError, TypeError) as exc:
                 raise ClusterError(

@@ -123,3 +123,16 @@ def test_a_cluster_a_team_runs_gives_the_one_process_report(
         assert json.loads(alone)["total"] == local["total"]  # every other object was read, its bodies apart too
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("address", ["closed", "nonsense"])
+def test_a_scheduler_that_cannot_be_reached_is_one_sentence(address: str) -> None:
+    """Nothing listens on a free port; a word with no port is no address. Neither leaves a Dask client behind to
+    complain at exit."""
+    address = f"tcp://127.0.0.1:{free_port()}" if address == "closed" else address
+    said = "[Errno 111] Connection refused" if address != "nonsense" else "missing port number in address 'nonsense'"
+    text = render_with(lambda c: cli(["audit", str(S3_TREE), "--scheduler", address], c), width=300, expect=2)
+    assert text == (
+        f"Error: Cannot reach the Dask scheduler at {address!r} ({said}): start one with `dask scheduler` and give "
+        "the address it prints (tcp://host:8786), or drop --scheduler.\n"
+    )
