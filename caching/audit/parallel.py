@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from distributed import Client, Future, LocalCluster
+from distributed import Client, Future, LocalCluster, wait
 from distributed.comm.addressing import get_address_host_port
 
 from ..check.recording import Problem
@@ -226,16 +226,15 @@ def audit_parallel(
     slices = _Slices([None] * workers, [{} for _ in range(workers)])
     problems: list[tuple[Position, str]] = []
     sent = S3Access.here(credentials=True) if any(path.startswith("s3://") for path in paths) else None
-    waiting: deque[tuple[int, S3Object | list[Any], Future[Any], Future[Any]]] = deque()
+    waiting: deque[tuple[int, str, Future[Any], Future[Any]]] = deque()  # a piece's name, not its records
     folded: deque[list[Future[Any]]] = deque()
 
     def settle() -> None:
         """The oldest piece's split taken into each partition's audit (or, if it could not be read, named)."""
-        index, piece, split, summary = waiting.popleft()
+        index, name, split, summary = waiting.popleft()
         try:
             told, parts = summary.result()
         except Exception as exc:  # the worker failed or died on it (Dask retried it first): one line, not the run
-            name = piece if isinstance(piece, S3Object) else f"records {_first(piece)} and after"
             problems.append(((index, 0), f"{name}: not audited, a Dask worker {_failure(exc)}; skipped it."))
             return
         problems.extend(told)
@@ -261,13 +260,14 @@ def audit_parallel(
         if progress is not None:
             progress(sum(sum(held.values()) for held in parts) + len(told))
         folded.append(folds)
-        if len(folded) > AHEAD * workers:  # the audits are behind: wait for them before reading further
-            client.gather(folded.popleft(), errors="skip")
+        if len(folded) > AHEAD * workers:  # the audits are behind: wait for them before reading further (the
+            wait(folded.popleft())  # states stay where they are: they are large, and are never sent anywhere)
 
     for index, piece in enumerate(pieces(paths)):
         data = client.scatter([piece])[0] if isinstance(piece, list) else piece
         split = client.submit(_split, data, index, workers, sent, pure=False)
-        waiting.append((index, piece, split, client.submit(_summary, split, pure=False)))
+        name = str(piece) if isinstance(piece, S3Object) else f"records {_first(piece)} and after"
+        waiting.append((index, name, split, client.submit(_summary, split, pure=False)))
         if len(waiting) > AHEAD * workers:
             settle()
     while waiting:
