@@ -10,10 +10,10 @@ help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
 
 run: $(READY)  ## the chat, offline (flags: make run ARGS="--ttl 1h")
-	$(BIN)/python main.py $(ARGS)
+	@$(BIN)/python main.py $(ARGS)
 
 live: $(READY)  ## the chat on real Bedrock (needs AWS credentials; flags in ARGS)
-	$(BIN)/python main.py --live $(ARGS)
+	@$(BIN)/python main.py --live $(ARGS)
 
 test: $(READY)  ## pytest on both cores, then lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup  # two workers; tests that share a run stay in one (xdist_group)

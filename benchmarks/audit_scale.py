@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/audit_scale.py            (10k and 100k records)
       .venv/bin/python benchmarks/audit_scale.py --full     (and 1M)
+
 Target (issue 12): 1M records in under 60 s on 2 cores with under 1 GB of memory. It also prints what decoding the
 JSON alone costs a record, the floor under any audit written in Python. The logs are generated first
 (gzipped JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in four accounts, a
@@ -65,7 +66,9 @@ def generate(path: Path, records: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    flags = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from caching.lab.terminal import HelpFormatter
+
+    flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     flags.add_argument("--full", action="store_true", help="also 1M records")
     sizes = (10_000, 100_000, 1_000_000) if flags.parse_args(argv).full else (10_000, 100_000)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")

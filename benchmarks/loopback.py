@@ -20,6 +20,7 @@ import time
 import boto3
 
 from caching.emulator import Emulator, running_server
+from caching.lab.terminal import HelpFormatter
 
 MODEL = "global.anthropic.claude-sonnet-4-6"
 SYSTEM = [{"text": "Answer from the policy below. " * 300}, {"cachePoint": {"type": "default"}}]  # ~2,200 tokens
@@ -86,7 +87,7 @@ def memory() -> None:
 
 
 def main(argv: list[str]) -> int:
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter).parse_args(argv)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     latency()
     memory()

@@ -15,6 +15,7 @@ import boto3
 
 from .emulator import MODELS, SECOND_ACCESS_KEY, Catalog, Emulator
 from .errors import redact
+from .live import NO_CREDENTIALS
 from .pricing import prices_for
 from .rules import system_clock
 from .rules.catalog import PROFILES_4
@@ -100,9 +101,7 @@ def live_session(settings: Settings, profile: str | None = None) -> boto3.Sessio
             f"The AWS profile {name!r} is not configured: check ~/.aws/config, or set AWS_PROFILE to one that is."
         ) from None
     if session.get_credentials() is None:
-        raise SettingsError(
-            "No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or drop --live to use the offline emulator."
-        )
+        raise SettingsError(NO_CREDENTIALS)
     return session
 
 

@@ -44,13 +44,15 @@ def open_regular(path: str | os.PathLike[str], holds: str) -> BinaryIO:
         raise
 
 
-def read_limited(path: str | os.PathLike[str], holds: str, limit: int) -> bytes:
-    """The whole of a regular file of at most `limit` bytes; a larger one is a FileError naming the limit (read no
-    further than the limit, so it costs no more memory than a file just under it)."""
+def read_limited(path: str | os.PathLike[str], holds: str, limit: int, variable: str) -> bytes:
+    """The whole of a regular file of at most `limit` bytes; a larger one is a FileError naming the limit and the
+    variable that sets it (read no further than the limit, so it costs no more memory than a file just under it)."""
     with open_regular(path, holds) as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise FileError(f"{str(path)!r} is over {limit:,} bytes, the limit for {holds}: pass a smaller file.")
+        raise FileError(
+            f"{str(path)!r} is over {limit:,} bytes, the limit for {holds} ({variable}): pass a smaller file."
+        )
     return data
 
 

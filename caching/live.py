@@ -8,6 +8,12 @@ from strands.types.exceptions import ModelThrottledException
 from .errors import redact
 from .settings import Settings
 
+# What to do without credentials, in the terms of both ways in: the flag, and make's targets.
+NO_CREDENTIALS = (
+    "No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or use the offline emulator: drop --live "
+    "(with make: `make run` instead of `make live`)."
+)
+
 
 def is_fatal(exc: BaseException) -> bool:
     """True for a failure that every later call would meet too: no connection, no credentials, no access."""
@@ -21,7 +27,7 @@ def explain_error(exc: BaseException, settings: Settings) -> str | None:
     """One sentence for a known failure of a Bedrock call, or None when it is not one we can explain."""
     model, region = settings.model_id, settings.region
     if isinstance(exc, NoCredentialsError):
-        return "No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or drop --live to use the offline emulator."
+        return NO_CREDENTIALS
     if isinstance(exc, NoRegionError):
         return "No AWS region is set: pass --region (for example us-east-1) or set CACHING_REGION in .env."
     if isinstance(exc, EndpointConnectionError):

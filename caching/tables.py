@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from .words import usd
+from .words import usd, usd_places
 
 NOTE_MIN_WIDTH = 30  # narrower than this, a note column reads as fragments: it goes under its row instead
 
@@ -120,8 +120,11 @@ def bar_chart(values: dict[str, Decimal], title: str, notes: dict[str, str] | No
     biggest = max(values.values(), default=Decimal(0))
     label = max((len(name) for name in values), default=0)
     lines = [Text(title)]
+    places = usd_places(values.values())
+    amounts = {name: usd(amount, places) for name, amount in values.items()}
+    money = max((len(text) for text in amounts.values()), default=0)
     for name, amount in values.items():
         filled = 0 if not biggest else round(width * amount / biggest)
         note = f"  {notes[name]}" if notes and name in notes else ""
-        lines.append(Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {usd(amount)}{note}"))
+        lines.append(Text(f"{name:<{label}} {'█' * filled}{' ' * (width - filled)} {amounts[name]:>{money}}{note}"))
     return Group(*lines)

@@ -3,12 +3,22 @@ plurals, and money saved or lost in words."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 
-def usd(amount: Decimal) -> str:
-    """Dollars: to the micro-dollar below $1 (single calls cost fractions of a cent), to the cent from $1."""
-    return f"${amount:.6f}" if abs(amount) < 1 else f"${amount:,.2f}"
+def usd(amount: Decimal, places: int | None = None) -> str:
+    """Dollars: to the micro-dollar below $1 (single calls cost fractions of a cent), to the cent from $1; or to
+    `places` decimals (a column's, from `usd_places`)."""
+    if places is None:
+        places = 6 if abs(amount) < 1 else 2
+    return f"${amount:,.{places}f}"
+
+
+def usd_places(amounts: Iterable[Decimal]) -> int:
+    """One precision for a column of dollars, so its amounts line up and read alike: cents when every amount is
+    zero or at least ten cents, else micro-dollars."""
+    return 2 if all(not amount or abs(amount) >= Decimal("0.1") for amount in amounts) else 6
 
 
 ESTIMATE = "~"

@@ -1,6 +1,6 @@
 """Caching checks for a Strands agent, offline and free: copy this file into your tests and replace make_agent.
 
-Needs: pip install bedrock-prompt-caching-lab pytest (the package brings the `bedrock_emulator` fixture).
+Needs: pip install pytest and this lab from a checkout (it brings the `bedrock_emulator` fixture).
 """
 
 from __future__ import annotations

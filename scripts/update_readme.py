@@ -1,10 +1,10 @@
-"""Regenerate the program output shown in README.md, so the README never drifts from the code.
+"""Regenerate the program output shown in README.md and docs/*.md, so no page drifts from the code.
 
-Run:  .venv/bin/python scripts/update_readme.py        (offline; rewrites README.md in place)
-      .venv/bin/python scripts/update_readme.py --check  (exit 1 if README.md is out of date)
+Run:  .venv/bin/python scripts/update_readme.py        (offline; rewrites the pages in place)
+      .venv/bin/python scripts/update_readme.py --check  (exit 1 if a page is out of date)
 
-Each block between `<!-- output: PROGRAM [ARGS] [| head -N] -->` and `<!-- /output -->` is replaced by what PROGRAM
-prints offline at 80 columns (an ordinary terminal) (its first N lines with `| head -N`).
+Each block between `<!-- output: PROGRAM [ARGS] [| head -N or | tail -N] -->` and `<!-- /output -->` is replaced by what PROGRAM
+prints offline at 80 columns (an ordinary terminal) (its first or last N lines with `| head -N` or `| tail -N`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import importlib
 import importlib.util
 import io
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -25,32 +26,45 @@ BLOCK = re.compile(r"(<!-- output: (?P<spec>.+?) -->\n)(?P<body>.*?)(<!-- /outpu
 CHAT_INPUT = "What is Python?\nWrite hello world in Python\nquit\n"
 
 
+def run(argv: list[str], console: Console, stdin: str | None = None) -> int:
+    """Run `argv` (a path and its arguments, or `-m module ...`) in this process, printing to `console`; its exit
+    code. `stdin` is what the chat reads (the README's two questions unless given)."""
+    path, *args = argv
+    if path == "-m":  # python -m caching ...
+        module, args = importlib.import_module(f"{args[0]}.__main__"), args[1:]
+        return int(module.main(args, console))
+    module_spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if path == "main.py":  # the chat reads its questions from a stream
+        return int(module.main(args, console, io.StringIO(CHAT_INPUT if stdin is None else stdin)))
+    return int(module.main(args, console))
+
+
 def program_output(command: str) -> str:
     """Everything `command` (a path and its arguments, or `-m module ...`) prints offline at 80 columns."""
-    path, *argv = command.split()
     console = Console(file=io.StringIO(), width=80, color_system=None)
-    if path == "-m":  # python -m caching ...
-        module, argv = importlib.import_module(f"{argv[0]}.__main__"), argv[1:]
-        code = module.main(argv, console)
-    else:
-        module_spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
-        assert module_spec is not None and module_spec.loader is not None
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-        extra = [io.StringIO(CHAT_INPUT)] if path == "main.py" else []  # the chat reads its questions from a stream
-        code = module.main(argv, console, *extra)
+    code = run(command.split(), console)
     if code != 0:
-        raise SystemExit(f"{command} exited with {code}; fix it before updating the README.")
+        raise SystemExit(f"{command} exited with {code}; fix it before updating the pages.")
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())
 
 
 def run_program(spec: str, output: Callable[[str], str] = program_output) -> str:
-    """A block's text: the program's output, or its first N lines with `| head -N`."""
-    command, _, head = spec.partition("| head -")
+    """A block's text: the program's output, or its first N lines with `| head -N`, or its last with `| tail -N`."""
+    command, _, cut = spec.partition("|")
     lines = output(command.strip()).split("\n")
-    if head:
-        lines = [*lines[: int(head)], "..."]
+    if cut.strip().startswith("head -"):
+        lines = [*lines[: int(cut.strip().removeprefix("head -"))], "..."]
+    elif cut.strip().startswith("tail -"):
+        lines = ["...", *lines[-int(cut.strip().removeprefix("tail -")) :]]
     return "\n".join(lines)
+
+
+def pages() -> list[Path]:
+    """Every page that may hold output blocks: README.md, then docs/*.md."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def updated(readme: str, output: Callable[[str], str] = program_output) -> str:
@@ -63,20 +77,28 @@ def updated(readme: str, output: Callable[[str], str] = program_output) -> str:
 
 
 def main(argv: list[str]) -> int:
-    flags = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    flags.add_argument("--check", action="store_true", help="exit 1 if README.md is out of date; change nothing")
-    check = flags.parse_args(argv).check
     sys.path.insert(0, str(ROOT))
-    readme_path = ROOT / "README.md"
-    current = readme_path.read_text()
-    fresh = updated(current)
-    if check:
+    from caching.lab.terminal import HelpFormatter
+
+    flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    flags.add_argument("--check", action="store_true", help="exit 1 if a page is out of date; change nothing")
+    check = flags.parse_args(argv).check
+    os.chdir(ROOT)  # block specs name files relative to the repository, wherever this runs from
+    stale, blocks = [], 0
+    for page in pages():
+        current = page.read_text()
+        fresh = updated(current)
+        blocks += len(BLOCK.findall(fresh))
         if fresh != current:
-            print("README.md is out of date: run .venv/bin/python scripts/update_readme.py")
+            stale.append(page.relative_to(ROOT))
+            if not check:
+                page.write_text(fresh)
+    if check:
+        if stale:
+            print(f"Out of date: {', '.join(map(str, stale))}: run .venv/bin/python scripts/update_readme.py")
             return 1
         return 0
-    readme_path.write_text(fresh)
-    print(f"Updated {len(BLOCK.findall(fresh))} output blocks in README.md.")
+    print(f"Updated {len(stale)} of {len(pages())} pages ({blocks} output blocks in all).")
     return 0
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from caching import limits
 from caching.__main__ import main as cli
 from caching.emulator import Catalog, Emulator, ManualClock, running_server
 
@@ -149,9 +150,15 @@ def plan(*argv: str, expect: int = 0) -> str:
         (b"pause_between_turns = inf\n", "pause_between_turns must be between 0 and 30 days"),
         (b"users = 1000000000000\n", "users must be a whole number from 1 to 1,000,000; got 1000000000000."),
         (b"calls_per_turn = 1000000000000\n", "calls_per_turn must be a whole number from 1 to 1,000;"),
-        (b"users = 1000000\nsessions_per_user = 100\n", "the planner simulates at most 20,000,000"),
+        (
+            b"users = 1000000\nsessions_per_user = 100\n",
+            "the planner simulates at most 20,000,000 (CACHING_LIMIT_MOST_SIMULATED_CALLS)",
+        ),
         (b"users = " + b"9" * 5000 + b"\n", "holds a number too long to read: counts are at most 19 digits."),
-        (b"#" * (1024 * 1024 + 1), "is over 1,048,576 bytes, the limit for a workload: pass a smaller file."),
+        (
+            b"#" * (1024 * 1024 + 1),
+            "is over 1,048,576 bytes, the limit for a workload (CACHING_LIMIT_LARGEST_WORKLOAD): pass a smaller file.",
+        ),
     ],
 )
 def test_bad_workload_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
@@ -250,13 +257,14 @@ def test_a_file_with_no_usable_call_fails(tmp_path: Path) -> None:
 
 
 def test_an_endless_line_is_read_in_bounded_memory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from caching.check import recording
-
-    monkeypatch.setattr(recording, "LONGEST_LINE", 100_000)
+    monkeypatch.setattr(limits, "LONGEST_LINE", 100_000)
     path = tmp_path / "endless.jsonl"
     path.write_bytes(b"x" * 300_000)
     text = render_with(lambda console: cli(["doctor", str(path)], console), width=WIDE, expect=2)
-    assert f"{path}: line 1: longer than 100,000 characters, so this is not a recording; stopped reading." in text
+    assert (
+        f"{path}: line 1: longer than 100,000 characters (CACHING_LIMIT_LONGEST_LINE), so this is not a recording; stopped reading."
+        in text
+    )
 
 
 def test_one_client_with_several_prompts_still_finds_the_timestamp() -> None:
@@ -282,7 +290,7 @@ def test_the_catalog_without_sonnet_is_still_one_line(monkeypatch: pytest.Monkey
 
 
 def test_a_line_nested_too_deeply_is_skipped_and_named_and_the_rest_read(tmp_path: Path) -> None:
-    from caching.rules.shape import DEEPEST
+    from caching.limits import DEEPEST
 
     lab = Lab()
     lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")])
@@ -294,7 +302,7 @@ def test_a_line_nested_too_deeply_is_skipped_and_named_and_the_rest_read(tmp_pat
     deep = {**good[0], "request": {**good[0]["request"], "extra": nested}}
     path = tmp_path / "calls.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in [good[0], deep, good[1]]) + "\n")
-    skipped = f"{path}: line 2: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it."
+    skipped = f"{path}: line 2: nests lists and objects over {DEEPEST} levels deep, more than a call (CACHING_LIMIT_DEEPEST); skipped it."
     doctor = render_with(lambda console: cli(["doctor", str(path)], console), width=WIDE)
     assert skipped in doctor.splitlines() and "2 calls in" in doctor
     audit = render_with(lambda console: cli(["audit", str(path)], console), width=WIDE)
@@ -305,7 +313,10 @@ def test_a_request_nested_too_deeply_is_one_line(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text(json.dumps({"messages": [user("hi")], "extra": json.loads("[" * 200 + "]" * 200)}))
     text = render_with(lambda console: cli(["lint", str(path)], console), width=WIDE, expect=2)
-    assert one_line(text) == f"Error: {str(path)!r} nests lists and objects over 100 levels deep, more than a request."
+    assert (
+        one_line(text)
+        == f"Error: {str(path)!r} nests lists and objects over 100 levels deep, more than a request (CACHING_LIMIT_DEEPEST)."
+    )
 
 
 COMMANDS_ON_A_FILE = [
@@ -350,15 +361,14 @@ def test_dev_zero_is_refused_before_a_byte_is_read(command: str) -> None:
 
 
 def test_a_request_file_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from caching.check import lint
-
-    monkeypatch.setattr(lint, "LARGEST_REQUEST", 1_000)
+    monkeypatch.setattr(limits, "LARGEST_REQUEST", 1_000)
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"messages": [user("x" * 2_000)]}))
     for argv in (["lint", str(path)], ["diff", str(path), str(path)]):
         text = render_with(lambda console, argv=argv: cli(argv, console), width=WIDE, expect=2)
         assert one_line(text) == (
-            f"Error: {str(path)!r} is over 1,000 bytes, the limit for a JSON request: pass a smaller file."
+            f"Error: {str(path)!r} is over 1,000 bytes, the limit for a JSON request (CACHING_LIMIT_LARGEST_REQUEST): "
+            "pass a smaller file."
         )
 
 

@@ -18,7 +18,7 @@ ROOT = Path(caching.__file__).parent
 # Lowest first. A module belongs to the longest name here that is it or a package holding it; "caching" alone is the
 # package's own __init__. A module may import from its own layer or any layer below, never above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("caching.errors",),
+    ("caching.errors", "caching.limits"),
     ("caching.files",),
     ("caching.rules",),
     (

@@ -97,3 +97,32 @@ def test_prices_file_prices_an_unknown_model(tmp_path: Path, monkeypatch: pytest
     path.write_text("{broken")
     with pytest.raises(PricingError, match=r"^Cannot read the prices file .*: fix it or unset CACHING_PRICES_FILE\.$"):
         prices_for("acme.model-x")
+
+
+@pytest.mark.parametrize(
+    ("model_id", "input_price", "weights"),
+    [
+        (GLOBAL, Decimal("3"), (0.1, 1.25, 2.0)),
+        ("global.anthropic.claude-sonnet-5-5", Decimal("2"), (0.05, 1.25, 2.0)),  # reads at 0.05x of input
+        ("global.anthropic.claude-fable-5-2", Decimal("8"), (0.025, 1.25, 2.0)),  # reads at 0.025x of input
+    ],
+)
+def test_read_and_write_multipliers_come_from_the_models_price_row(
+    model_id: str, input_price: Decimal, weights: tuple[float, float, float]
+) -> None:
+    prices = prices_for(model_id)
+    assert (prices.input, prices.weights) == (input_price, weights)
+    # A million tokens read cost the row's read price: 0.05 x $2 = $0.10 for Sonnet 5.5, never 0.1x of input.
+    read = cost_of(Usage(cacheReadInputTokens=1_000_000), model_id).read
+    assert read == input_price * Decimal(str(weights[0]))
+
+
+def test_a_prices_file_row_sets_the_multipliers_of_a_known_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "prices.json"
+    row = {"input": 3, "output": 15, "write_5m": 3.75, "write_1h": 6, "read": 0.075}  # reads at 0.025x
+    path.write_text(json.dumps({GLOBAL: row}))
+    monkeypatch.setenv("CACHING_PRICES_FILE", str(path))
+    assert prices_for(GLOBAL).weights == (0.025, 1.25, 2.0)
+    assert cost_of(Usage(cacheReadInputTokens=2_000_000), GLOBAL).read == Decimal("0.15")  # 2 x $0.075

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -18,24 +19,59 @@ for path in sys.argv[1:]:
             code = "returned"
         except SystemExit as stop:
             code = stop.code
-    print(path, code, out.getvalue().splitlines()[0] if out.getvalue() else "")
+    lines = out.getvalue().splitlines() or [""]
+    print(path, code, max(map(len, lines)), lines[0])
 """
 
 
 def test_every_script_and_benchmark_answers_help_without_working() -> None:
     paths = sorted(str(p.relative_to(ROOT)) for p in (*ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py")))
     result = subprocess.run(
-        [sys.executable, "-c", HELP, *paths], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
+        [sys.executable, "-c", HELP, *paths],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        env={**os.environ, "COLUMNS": "80"},
     )
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines() == [f"{path} 0 usage: {path.split('/')[1]} [-h]" + _rest(path) for path in paths]
+    said = [line.split(" ", 3) for line in result.stdout.splitlines()]
+    assert [(path, code, usage) for path, code, _, usage in said] == [
+        (path, "0", f"usage: {path.split('/')[1]} [-h]" + _rest(path)) for path in paths
+    ]
+    assert all(int(widest) <= 80 for _, _, widest, _ in said), said  # the help fits an 80-column terminal
 
 
 def _rest(path: str) -> str:
     """The rest of each usage line: the flags the program takes."""
     return {
         "benchmarks/audit_scale.py": " [--full]",
+        "benchmarks/load.py": " [--clients CLIENTS] [--seconds SECONDS] [--json]",
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
+        "benchmarks/tracker.py": " [--calls CALLS]",
         "scripts/browser.py": " [--screenshot PNG] PAGE",
+        "scripts/client_table.py": " [--install]",
         "scripts/update_readme.py": " [--check]",
     }.get(path, "")
+
+
+def test_the_load_benchmark_runs_and_reports_each_figure() -> None:
+    """A tiny run (3 clients, half a second) proves it works; benchmarks/load.py's own runs are quoted in the README."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "benchmarks/load.py", "--clients", "3", "--seconds", "0.5", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    (run,) = json.loads(result.stdout)
+    assert (run["clients"], run["errors"]) == (3, 0)
+    assert run["requests"] > 3 and run["requests_per_second"] > 0
+    assert 0 < run["p50_ms"] <= run["p99_ms"]
+    assert 0.5 < run["read_share"] < 1  # every turn after a conversation's first reads its history
+    assert run["rss_before_mb"] > 0 and run["rss_after_mb"] > 0

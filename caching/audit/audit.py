@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import limits
 from ..check.doctor import Doctor, Linearized
 from ..check.recording import Problem
 from ..errors import PricingError
@@ -97,6 +98,12 @@ class AuditResult:
     outside: Window = field(default_factory=Window)  # the calls left out by --since and --until
     disagreeing: Disagreeing = field(default_factory=Disagreeing)  # records whose cache counts disagree
     by_hour: dict[str, Group] = field(default_factory=dict)  # "2026-11-30 09:00" (UTC): the page's finer timeline
+    skipped: int = 0  # records skipped, of which `problems` words the first MOST_SKIPPED_LISTED
+
+    @property
+    def unlisted(self) -> int:
+        """Skipped records counted but not worded in `problems` (past MOST_SKIPPED_LISTED)."""
+        return self.skipped - (len(self.problems) - len(self.disagreeing.told()))
 
 
 class Audit:
@@ -109,12 +116,19 @@ class Audit:
         self.causes: dict[str, Cause] = {}
         self.replays = Replays(SETTINGS)
         self.oracle = Oracle()
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # the first MOST_SKIPPED_LISTED skipped records, in words
+        self.skipped = 0
         self.unparsed = self.unpriced = self.errors = 0
         self.outside, self.disagreeing = Window(), Disagreeing()
         self.catalog = Catalog()
         self.linearizer = Linearizer()
         self.position = (0, 0)  # where the call being added is in the input, when it is audited in parts (parallel)
+
+    def skip(self, problem: Problem) -> None:
+        """Count a skipped record; word it while fewer than MOST_SKIPPED_LISTED are (memory stays bounded)."""
+        self.skipped += 1
+        if len(self.problems) < limits.MOST_SKIPPED_LISTED:
+            self.problems.append(str(problem))
 
     def add(self, item: LoggedCall | Problem | Line) -> None:
         if isinstance(item, Line):  # a record line not yet decoded (see sources.read)
@@ -122,7 +136,7 @@ class Audit:
                 self.add(each)
             return
         if isinstance(item, Problem):
-            self.problems.append(str(item))
+            self.skip(item)
             return
         call = item
         if (self.since is not None and call.at < self.since) or (self.until is not None and call.at >= self.until):
@@ -209,6 +223,7 @@ class Audit:
             self.outside,
             self.disagreeing,
             by_hour,
+            self.skipped,
         )
 
 

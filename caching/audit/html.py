@@ -13,9 +13,9 @@ from html import escape
 
 from ..planner.html import COLOURS, STYLE, usd_text
 from ..words import plural, saving, usd
-from .audit import AS_SENT, AuditResult, Group
+from .audit import AS_SENT, AuditResult, Group, hour_of
 from .rates import LEAD, RATES
-from .report import best_possible_cost, cheapest, versus
+from .report import best_possible_cost, cheapest, unlisted_words, versus
 
 HOURLY_SPAN = 48  # hours: logs spanning at most this are charted per hour, longer ones per day
 MOST_BARS = 400  # periods drawn in a row, gaps included; past it only the periods with calls are drawn
@@ -52,12 +52,13 @@ def audit_html(result: AuditResult, show_text: bool = False) -> str:
         _breakdown("by-identity", "Spend by IAM identity", "identity", result.by_identity),
         _waste(result),
         _causes(result, show_text),
+        _unexplained(result),
         _what_if(result),
     ]
     if result.problems:
-        parts.append(_problems(result.problems))
+        parts.append(_problems(result))
     parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return "\n".join(part for part in parts if part) + "\n"
 
 
 def _section(name: str, title: str, *body: str) -> str:
@@ -229,6 +230,36 @@ def _causes(result: AuditResult, show_text: bool) -> str:
     )
 
 
+def _unexplained(result: AuditResult) -> str:
+    misses = result.what_if[AS_SENT].misses
+    title = "Unexplained misses: reads the logs promised and did not get"
+    said = (
+        f"{misses.calls:,} of the {plural(misses.could_read, 'call')} that the logs say could read (an entry they "
+        f"wrote held the same prefix, inside its TTL, within the lookback) read less: {misses.rate:.1%}. This is "
+        "what the logs say of expiry jitter, cross-region routing and eviction."
+    )
+    if not misses.could_read:  # no call the rules promised a read: nothing to say
+        return ""
+    if not misses.calls:
+        return _section("unexplained", title, f"<p>{escape(said)}</p>")
+    ranked = sorted(misses.by_cell.items(), key=lambda item: (-item[1], item[0]))
+    rows = [
+        f"<tr><td>{escape(model)}</td><td>{escape(region or '-')}</td><td>{hour_of(hour)}</td><td>{count:,}</td></tr>"
+        for (model, region, hour), count in ranked[:MOST_ROWS]
+    ]
+    examples = "".join(
+        f"<li>{escape(where)}: could read {promised:,} tokens, read {read:,}</li>"
+        for _, where, promised, read in misses.examples
+    )
+    return _section(
+        "unexplained",
+        title,
+        f"<p>{escape(said)} Plan with it: <code>caching plan WORKLOAD --range --miss-rate {misses.rate:.3f}</code>.</p>",
+        _table(("model", "region", "hour (UTC)", "misses"), rows, "unexplained"),
+        f"<ul>{examples}</ul>",
+    )
+
+
 def _what_if(result: AuditResult) -> str:
     title = "What-if: the same traffic sent another way, against the oracle"
     replayed, total = result.replayed, result.total
@@ -266,8 +297,9 @@ def _what_if(result: AuditResult) -> str:
     )
 
 
-def _problems(problems: list[str]) -> str:
-    items = [f"<li>{escape(problem)}</li>" for problem in problems[:MOST_PROBLEMS]]
-    if len(problems) > MOST_PROBLEMS:
-        items.append(f"<li>... and {len(problems) - MOST_PROBLEMS:,} more skipped records.</li>")
+def _problems(result: AuditResult) -> str:
+    items = [f"<li>{escape(problem)}</li>" for problem in result.problems[:MOST_PROBLEMS]]
+    more = max(0, len(result.problems) - MOST_PROBLEMS) + result.unlisted
+    if more:
+        items.append(f"<li>... and {plural(more, 'more skipped record')}{escape(unlisted_words(result))}.</li>")
     return _section("skipped", "Skipped records", f"<ul>{''.join(items)}</ul>")

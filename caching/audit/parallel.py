@@ -20,6 +20,7 @@ from typing import Any
 from distributed import Client, Future, LocalCluster, wait
 from distributed.comm.addressing import get_address_host_port
 
+from .. import limits
 from ..check.recording import Problem
 from ..errors import CachingError
 from ..pricing import Cost
@@ -71,8 +72,9 @@ class Split:
     """One piece split by partition: the items of each, the skipped records, and the calls each partition holds."""
 
     slices: list[list[tuple[Position, LoggedCall | Line]]]
-    problems: list[tuple[Position, str]]
+    problems: list[tuple[Position, str]]  # the first MOST_SKIPPED_LISTED skipped records, in words
     parts: list[dict[str, int]]  # records of each account and model, per slice
+    skipped: int = 0
 
 
 def _split(piece: S3Object | list[Any], index: int, slices: int, access: S3Access | None) -> Split:
@@ -89,7 +91,9 @@ def _split(piece: S3Object | list[Any], index: int, slices: int, access: S3Acces
         part = part_of(item) if isinstance(item, Line) else None
         for each in decode(item) if isinstance(item, Line) and part is None else (item,):
             if isinstance(each, Problem):
-                split.problems.append((position, str(each)))
+                split.skipped += 1
+                if len(split.problems) < limits.MOST_SKIPPED_LISTED:
+                    split.problems.append((position, str(each)))
                 continue
             name = part or f"{each.account}|{each.model_id}"
             chosen = zlib.crc32(name.encode()) % slices
@@ -98,8 +102,8 @@ def _split(piece: S3Object | list[Any], index: int, slices: int, access: S3Acces
     return split
 
 
-def _summary(split: Split) -> tuple[list[tuple[Position, str]], list[dict[str, int]]]:
-    return split.problems, split.parts
+def _summary(split: Split) -> tuple[list[tuple[Position, str]], list[dict[str, int]], int]:
+    return split.problems, split.parts, split.skipped
 
 
 class _State:
@@ -227,17 +231,26 @@ def audit_parallel(
     problems: list[tuple[Position, str]] = []
     sent = S3Access.here(credentials=True) if any(path.startswith("s3://") for path in paths) else None
     waiting: deque[tuple[int, str, Future[Any], Future[Any]]] = deque()  # a piece's name, not its records
+    skipped = [0]  # skipped records counted here (those of the audits are in their results)
+
+    def skip(told: list[tuple[Position, str]], count: int) -> None:
+        """Count skipped records and keep the words of the first MOST_SKIPPED_LISTED of them, in input order."""
+        skipped[0] += count
+        problems.extend(told)
+        if len(problems) > 2 * limits.MOST_SKIPPED_LISTED:  # the earliest are kept: memory stays bounded
+            problems[:] = sorted(problems)[: limits.MOST_SKIPPED_LISTED]
+
     folded: deque[list[Future[Any]]] = deque()
 
     def settle() -> None:
         """The oldest piece's split taken into each partition's audit (or, if it could not be read, named)."""
         index, name, split, summary = waiting.popleft()
         try:
-            told, parts = summary.result()
+            told, parts, count = summary.result()
         except Exception as exc:  # the worker failed or died on it (Dask retried it first): one line, not the run
-            problems.append(((index, 0), f"{name}: not audited, a Dask worker {_failure(exc)}; skipped it."))
+            skip([((index, 0), f"{name}: not audited, a Dask worker {_failure(exc)}; skipped it.")], 1)
             return
-        problems.extend(told)
+        skip(told, count)
         folds: list[Future[Any]] = []
         for chosen, held in enumerate(parts):
             if held:
@@ -281,18 +294,14 @@ def audit_parallel(
         except Exception as exc:  # a worker died with this partition's audit: it is lost, the others stand
             held = slices.parts[chosen]
             names = ", ".join(sorted(held)[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
-            problems.append(
-                (
-                    (-1, chosen),
-                    f"{plural(sum(held.values()), 'record')} of {names} not audited: a Dask worker {_failure(exc)}.",
-                )
-            )
+            lost = f"{plural(sum(held.values()), 'record')} of {names} not audited: a Dask worker {_failure(exc)}."
+            skip([((-1, chosen), lost)], 1)
             continue
         results.append(result)
-        problems.extend(told)
+        skip(told, 0)  # counted in the result's own `skipped`
     total = merge(results)
-    everything = sorted(problems, key=lambda problem: problem[0])
-    return replace(total, problems=[problem for _, problem in everything] + total.disagreeing.told())
+    listed = [problem for _, problem in sorted(problems)[: limits.MOST_SKIPPED_LISTED]]
+    return replace(total, problems=listed + total.disagreeing.told(), skipped=total.skipped + skipped[0])
 
 
 def _first(piece: list[Any]) -> str:
@@ -350,6 +359,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         outside,
         disagreeing,
         groups([r.by_hour for r in results]),
+        sum(r.skipped for r in results),
     )
 
 

@@ -36,6 +36,10 @@ from ..rules.usage import Usage
 from .logs import LoggedCall
 
 SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have all expired
+EXAMPLES = 5  # unexplained misses kept as examples (the earliest)
+# A log times a call's start, and its entries can be read only once it answers (Bedrock: once the response begins):
+# a read is promised only this long after the write, so parallel calls sent together are not counted as misses.
+ANSWERED_SECONDS = 10.0
 
 
 class Prepared(NamedTuple):
@@ -101,6 +105,7 @@ class Spend:
     tokens: dict[str, Usage] = field(default_factory=dict)  # per model id, priced once at the end
     unexplained: int = 0
     first_unexplained: tuple[float, str] | None = None
+    misses: Misses = field(default_factory=lambda: Misses())  # as sent: reads the rules promised and the logs lack
 
     @property
     def cost(self) -> Cost:
@@ -117,6 +122,37 @@ class Spend:
         self.unexplained += other.unexplained
         firsts = [first for first in (self.first_unexplained, other.first_unexplained) if first is not None]
         self.first_unexplained = min(firsts) if firsts else None
+        self.misses.absorb(other.misses)
+
+
+@dataclass
+class Misses:
+    """Calls that could read by the rules (a live entry the logs wrote holds a prefix of the request, unchanged,
+    within the lookback of its cache points) and read less: by model, region and hour, with the first few."""
+
+    could_read: int = 0  # calls the rules say would read
+    by_cell: dict[tuple[str, str, int], int] = field(default_factory=dict)  # (model, region, hour) -> misses
+    examples: list[tuple[float, str, int, int]] = field(default_factory=list)  # (time, where, promised, read)
+
+    @property
+    def calls(self) -> int:
+        return sum(self.by_cell.values())
+
+    @property
+    def rate(self) -> float:
+        """Misses per call that could read: what the logs say of expiry jitter, routing and eviction."""
+        return self.calls / self.could_read if self.could_read else 0.0
+
+    def add(self, call: LoggedCall, promised: int, read: int) -> None:
+        cell = (call.model_id, call.region, int(call.at // 3600))
+        self.by_cell[cell] = self.by_cell.get(cell, 0) + 1
+        self.examples = sorted([*self.examples, (call.at, call.where, promised, read)])[:EXAMPLES]
+
+    def absorb(self, other: Misses) -> None:
+        self.could_read += other.could_read
+        for cell, count in other.by_cell.items():
+            self.by_cell[cell] = self.by_cell.get(cell, 0) + count
+        self.examples = sorted([*self.examples, *other.examples])[:EXAMPLES]
 
 
 EMPTY = Usage()
@@ -298,6 +334,7 @@ class AsLogged(Replay):
         self._length: dict[int, int] = {}
         self._guessed: set[int] = set()
         self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
+        self._born: dict[int, float] = {}  # when each live entry was written
 
     def copy(self) -> Replay:
         raise NotImplementedError("the as-sent replay is never split: it has one setting")
@@ -305,6 +342,7 @@ class AsLogged(Replay):
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt) -> None:
         digests, account, model_id, now = prepared.digests, call.account, call.model_id, call.at
         read, write = call.usage.cacheReadInputTokens, call.usage.cacheWriteInputTokens
+        self._promised(call, prompt, digests, read)
         estimate = prompt.cumulative
         counts = list(estimate)
         points: list[Checkpoint] = []
@@ -344,6 +382,7 @@ class AsLogged(Replay):
         entries = []
         for entry, at in zip(result.written, result.written_at, strict=True):
             self._length[id(entry)] = counts[at]
+            self._born[id(entry)] = now
             if at in written[:-1]:
                 self._guessed.add(id(entry))
             if at in written:
@@ -355,6 +394,24 @@ class AsLogged(Replay):
                 self._unexplained(call)
             self._wrote(_Written(entries, read, read + write, model_id, five_minute))
         self._tally(model_id, call.usage, now)
+
+    def _promised(self, call: LoggedCall, prompt: Prompt, digests: list[str], read: int) -> None:
+        """Count a call the rules say would read (a live entry of known length holds a prefix of it, within the
+        lookback of its cache points), and a miss when it read less than that entry and wrote it again. A call that
+        read less and did not write it again is not counted either way: the replay's idea of that entry is then
+        not one the logs bear out."""
+        at = self.cache.lookup(prompt, call.model_id, call.account, digests, call.at)
+        entry = self.cache.entry(call.model_id, digests[at], call.account) if at else None
+        if entry is None or id(entry) not in self._length or id(entry) in self._guessed:
+            return  # no entry the logs vouch for, or one whose length is only estimated
+        if call.at - self._born[id(entry)] < ANSWERED_SECONDS:
+            return  # written so shortly before that its call may not have answered yet: no read was promised
+        promised = self._length[id(entry)]
+        if read >= promised:
+            self.spend.misses.could_read += 1
+        elif read + call.usage.cacheWriteInputTokens >= promised:
+            self.spend.misses.could_read += 1
+            self.spend.misses.add(call, promised, read)
 
     def _reading(
         self, prompt: Prompt, digests: list[str], model_id: str, account: str, now: float, tokens: int
@@ -384,6 +441,7 @@ class AsLogged(Replay):
     def _let_go(self, entry: Entry) -> None:
         super()._let_go(entry)
         self._length.pop(id(entry), None)
+        self._born.pop(id(entry), None)
         self._guessed.discard(id(entry))
 
 

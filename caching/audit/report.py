@@ -8,15 +8,17 @@ from typing import Any
 from rich.console import Group as Renderables
 from rich.text import Text
 
+from .. import limits
 from ..rules.usage import Usage
 from ..tables import table
 from ..words import plural, saving, usd
-from .audit import AS_SENT, AuditResult, Group
+from .audit import AS_SENT, AuditResult, Group, hour_of
 from .logs import identity_names
 from .rates import LEAD, RATES
-from .replay import Spend
+from .replay import Misses, Spend
 
 TOP = 10  # rows per breakdown
+SKIPPED_SHOWN = 20  # skipped records the terminal report words (--json gives every one kept)
 
 
 def _breakdown(title: str, name: str, groups: dict[str, Group]) -> Any:
@@ -60,6 +62,7 @@ def render(result: AuditResult) -> Renderables:
             f"{plural(total.calls, 'call')} audited; {total.hits:,} read the cache (hit rate {total.hit_rate:.0%}, "
             f"{LEAD.definition}). Not counted: {result.errors:,} failed, {result.unpriced:,} of unknown price; "
             f"{result.unparsed:,} had no readable request body (counted in spend, not replayed)."
+            + (_unreadable() if result.unparsed else "")
         ),
         Text(
             f"Tokens: {total.usage.inputTokens:,} regular, {total.usage.cacheReadInputTokens:,} read, "
@@ -121,10 +124,12 @@ def render(result: AuditResult) -> Renderables:
                 "or the records disagree. Their spend is as logged; the writes never read count only logged writes."
             )
         )
-    for problem in result.problems[:20]:
+    lines += _unexplained_misses(waste.misses)
+    for problem in result.problems[:SKIPPED_SHOWN]:
         lines.append(Text(problem))
-    if len(result.problems) > 20:
-        lines.append(Text(f"... and {len(result.problems) - 20:,} more skipped records."))
+    more = max(0, len(result.problems) - SKIPPED_SHOWN) + result.unlisted
+    if more:
+        lines.append(Text(f"... and {plural(more, 'more skipped record')}{unlisted_words(result)}."))
     return Renderables(*lines)
 
 
@@ -156,6 +161,50 @@ def cheapest(options: dict[str, Decimal], paid: Decimal) -> str:
     if options[best] < paid:
         return f"the cheapest setup, {best}, would have cost {usd(options[best])}, which {versus(options[best], paid)}"
     return f"no setup replayed costs less (the cheapest, {best}, would have cost {usd(options[best])})"
+
+
+def _unexplained_misses(misses: Misses) -> list[Any]:
+    """The calls that read less than the logs say was there: their rate, where they were, the first ones."""
+    if not misses.could_read:
+        return []
+    said = (
+        f"Unexplained misses: {misses.calls:,} of the {plural(misses.could_read, 'call')} that the logs say could "
+        f"read (an entry they wrote held the same prefix, inside its TTL, within the lookback) read less: "
+        f"{misses.rate:.1%}. This is what the logs say of expiry jitter, cross-region routing and eviction"
+    )
+    if not misses.calls:
+        return [Text(said + ": none here.")]
+    out: list[Any] = [Text(f"{said}; plan with it: caching plan WORKLOAD --range --miss-rate {misses.rate:.3f}.")]
+    cells = table("Where they missed")
+    for name in ("model", "region", "hour (UTC)"):
+        cells.add_column(name, overflow="fold")
+    cells.add_column("misses", justify="right", no_wrap=True)
+    ranked = sorted(misses.by_cell.items(), key=lambda item: (-item[1], item[0]))
+    for (model, region, hour), count in ranked[:TOP]:
+        cells.add_row(model, region or "-", hour_of(hour), f"{count:,}")
+    if len(ranked) > TOP:
+        cells.add_row(f"... {len(ranked) - TOP:,} more", "", "", "")
+    out.append(cells)
+    first = misses.examples[0]
+    out.append(Text(f"The first: {first[1]}, which could read {first[2]:,} tokens and read {first[3]:,}."))
+    return out
+
+
+def misses_json(misses: Misses) -> dict[str, Any]:
+    """The unexplained misses for programs."""
+    ranked = sorted(misses.by_cell.items(), key=lambda item: (-item[1], item[0]))
+    return {
+        "calls": misses.calls,
+        "could_read": misses.could_read,
+        "rate": round(misses.rate, 6),
+        "by": [
+            {"model": model, "region": region, "hour": hour_of(hour), "calls": count}
+            for (model, region, hour), count in ranked
+        ],
+        "examples": [
+            {"where": where, "could_read": promised, "read": read} for _, where, promised, read in misses.examples
+        ],
+    }
 
 
 def as_json(result: AuditResult) -> dict[str, Any]:
@@ -202,6 +251,26 @@ def as_json(result: AuditResult) -> dict[str, Any]:
             "oracle": {"spend": dollars(best_possible_cost(result)), "estimated": True},
         },
         "what_if_base": {"calls": result.replayed.calls, "paid": dollars(result.replayed.cost.total)},
+        "unexplained_misses": misses_json(as_sent.misses),
         "not_counted": {"failed": result.errors, "unpriced": result.unpriced, "unparsed": result.unparsed},
         "skipped_records": result.problems,
+        "skipped_records_not_listed": result.unlisted,
     }
+
+
+def unlisted_words(result: AuditResult) -> str:
+    """Why some skipped records are counted but not worded: the limit, named (empty when none are)."""
+    if not result.unlisted:
+        return ""
+    return (
+        f" ({result.unlisted:,} of them past the first {limits.MOST_SKIPPED_LISTED:,} kept in words, "
+        f"{limits.named('MOST_SKIPPED_LISTED')})"
+    )
+
+
+def _unreadable() -> str:
+    """Why a request body cannot be read: said when some could not be."""
+    return (
+        " A body Bedrock stored apart is read when it can be fetched, is JSON, and is at most "
+        f"{limits.LARGEST_BODY:,} bytes ({limits.named('LARGEST_BODY')})."
+    )

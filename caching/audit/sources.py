@@ -5,7 +5,8 @@
 - CloudWatch Logs exported to S3 or a file: each line a timestamp, a space, then the record.
 - `aws logs filter-log-events` output: one JSON document whose `events` each carry a record as `message`.
 - This project's own `--record` files.
-Everything is read line by line, with a length limit, so memory stays bounded whatever the size of the input.
+Everything is read line by line, within the limits of `caching.limits` (a line's length, an object's size, a run of
+lines with no record), so memory and time stay bounded whatever the input; each limit reached is reported.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..check.recording import LONGEST_LINE, Problem
+from .. import limits
+from ..check.recording import Problem
 from ..errors import CachingError
 from ..files import FileError, open_regular
 from .logs import LoggedCall, parse
 
 Item = LoggedCall | Problem
-LARGEST_OBJECT = 512 * 1024 * 1024  # bytes read of one S3 object
-LARGEST_BODY = 20_000_000  # bytes read of one body stored apart; a larger one counts as unreadable
 BODIES_APART = ('"inputBodyS3Path"', '"outputBodyS3Path"')  # a record with a body Bedrock stored as its own object
 # The object Bedrock writes into the log prefix when logging to S3 is set up, to check that it may write there
 # (empty; it stays after logging is switched off): not a log.
@@ -37,28 +37,71 @@ class SourceError(CachingError):
     """A path or S3 location that cannot be read at all."""
 
 
+class Capped(io.RawIOBase):
+    """The first `limit` bytes of a stream (an S3 object's body), read as they are needed; `cut` says whether
+    there was more."""
+
+    def __init__(self, stream: Any, limit: int) -> None:
+        self.stream, self.left, self.cut = stream, limit, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            self.cut = self.cut or bool(self.stream.read(1))
+            return 0
+        data = self.stream.read(min(len(buffer), self.left))
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
 def _lines(stream: IO[bytes], name: str) -> Iterator[tuple[str, str | Problem]]:
-    """(where, text) for each line of a stream, gunzipped when it starts with gzip's magic bytes."""
+    """(where, text) for each line of a stream that may hold a record, gunzipped when it starts with gzip's magic
+    bytes. Blank lines are passed over; a run of MOST_LINES_WITHOUT_A_RECORD lines with no record ends the file."""
+    raw = getattr(stream, "raw", None)
     head = stream.peek(2)[:2] if hasattr(stream, "peek") else b""
     if head == b"\x1f\x8b":
         stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+    longest, most_empty = limits.LONGEST_LINE, limits.MOST_LINES_WITHOUT_A_RECORD
     with io.TextIOWrapper(stream, encoding="utf-8", errors="replace") as text:
-        number = 0
+        number = empty = 0
         while True:
             try:
-                line = text.readline(LONGEST_LINE + 1)
-            except (OSError, EOFError) as exc:  # a damaged gzip stream
-                yield f"{name}", Problem(f"{name}: cannot be read past line {number} ({exc}); skipped the rest.")
+                line = text.readline(longest + 1)
+            except (OSError, EOFError) as exc:  # a damaged gzip stream, or one cut at LARGEST_OBJECT
+                if not (isinstance(raw, Capped) and raw.cut):
+                    yield name, Problem(f"{name}: cannot be read past line {number} ({exc}); skipped the rest.")
                 return
             if not line:
                 return
             number += 1
-            if len(line) > LONGEST_LINE:
-                problem = Problem(f"{name}: line {number} is longer than {LONGEST_LINE:,} characters; stopped.")
+            if len(line) > longest:
+                problem = Problem(
+                    f"{name}: line {number} is longer than {longest:,} characters ({limits.named('LONGEST_LINE')}); "
+                    "stopped."
+                )
                 yield f"{name}:{number}", problem
                 return
-            if line.strip():
+            if isinstance(raw, Capped) and raw.cut and not line.endswith("\n"):
+                return  # the piece of a line the limit cut off: the object is named as cut instead
+            if "{" in line:
+                empty = 0
                 yield f"{name}:{number}", line
+                continue
+            if line.strip():
+                yield f"{name}:{number}", line  # no record, but named as a damaged line
+            empty += 1
+            if empty >= most_empty:
+                yield (
+                    name,
+                    Problem(
+                        f"{name}: lines {number - empty + 1:,} to {number:,} hold no record "
+                        f"({limits.named('MOST_LINES_WITHOUT_A_RECORD')}); skipped the rest of it."
+                    ),
+                )
+                return
 
 
 @dataclass(frozen=True)
@@ -77,8 +120,7 @@ def records(
     lines = _lines(stream, name)
     head = list(itertools.islice(lines, 2))  # enough to tell one JSON document over many lines from JSON lines
     if _opens_document(head):
-        text = "".join(piece for _, piece in itertools.chain(head, lines) if isinstance(piece, str))
-        yield from _document(text, name, fetch)
+        yield from _document(_joined(itertools.chain(head, lines), name), name, fetch)
         return
     for where, line in itertools.chain(head, lines):
         if isinstance(line, Problem):
@@ -89,6 +131,22 @@ def records(
             yield Line(where, text)
         else:
             yield from decode(Line(where, text), fetch)
+
+
+def _joined(lines: Iterator[tuple[str, str | Problem]], name: str) -> str | Problem:
+    """The lines of one JSON document as one text, or the Problem that ends it (too long, or unreadable)."""
+    pieces, size = [], 0
+    for _, piece in lines:
+        if isinstance(piece, Problem):
+            return piece
+        size += len(piece)
+        if size > limits.LARGEST_DOCUMENT:
+            return Problem(
+                f"{name}: a JSON document over {limits.LARGEST_DOCUMENT:,} characters "
+                f"({limits.named('LARGEST_DOCUMENT')}); skipped it."
+            )
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def _record_text(line: str) -> str:
@@ -127,7 +185,10 @@ def decode(line: Line, fetch: Callable[[str], Any] | None = None) -> Iterator[It
         yield parse(data, line.where, fetch)
 
 
-def _document(text: str, name: str, fetch: Callable[[str], Any] | None) -> Iterator[Item]:
+def _document(text: str | Problem, name: str, fetch: Callable[[str], Any] | None) -> Iterator[Item]:
+    if isinstance(text, Problem):
+        yield text
+        return
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -159,8 +220,8 @@ def _body(raw: bytes) -> Any:
     """A body stored apart, from its bytes (gzipped or not); None when it is not JSON or over LARGEST_BODY."""
     try:
         if raw[:2] == b"\x1f\x8b":  # read no more than the limit, however far it would expand
-            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(LARGEST_BODY + 1)
-        return json.loads(raw) if len(raw) <= LARGEST_BODY else None
+            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(limits.LARGEST_BODY + 1)
+        return json.loads(raw) if len(raw) <= limits.LARGEST_BODY else None
     except (ValueError, OSError, EOFError, RecursionError):
         return None  # counted as unparsed, never guessed
 
@@ -190,7 +251,7 @@ def _local_fetch(file: Path, root: Path) -> Callable[[str], Any]:
                 found = candidate.resolve()
                 if found.is_relative_to(top) and found.is_file():
                     with open_regular(found, "a logged body") as stream:
-                        return _body(stream.read(LARGEST_BODY + 1))
+                        return _body(stream.read(limits.LARGEST_BODY + 1))
             except (OSError, ValueError, FileError):
                 continue
         return None
@@ -252,24 +313,22 @@ def s3_object(bucket: str, key: str, client: Any, defer: bool = False) -> Iterat
     def fetch(path: str) -> Any:
         where, _, name = path.removeprefix("s3://").partition("/")
         try:
-            return _body(client.get_object(Bucket=where, Key=name)["Body"].read(LARGEST_BODY + 1))
+            return _body(client.get_object(Bucket=where, Key=name)["Body"].read(limits.LARGEST_BODY + 1))
         except (BotoCoreError, ClientError, ValueError, OSError):
             return None  # counted as unparsed, never guessed
 
+    name, started = f"s3://{bucket}/{key}", False
     try:
-        # One delivered object is small (Bedrock writes them every few minutes): read it whole.
-        raw = client.get_object(Bucket=bucket, Key=key)["Body"].read(LARGEST_OBJECT)
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+        started = True
+        yield from _object(body, name, fetch, defer)
     except ClientError as exc:
-        yield Problem(f"s3://{bucket}/{key}: cannot be read ({exc.response['Error'].get('Code')}); skipped it.")
-        return
+        yield Problem(f"{name}: cannot be read ({exc.response['Error'].get('Code')}); skipped it.")
     except (ReadTimeoutError, ConnectTimeoutError):
-        deadline = client.meta.config.read_timeout
-        yield Problem(f"s3://{bucket}/{key}: S3 sent nothing for {deadline:g} s (the read deadline); skipped it.")
-        return
+        deadline, rest = client.meta.config.read_timeout, "the rest" if started else "it"
+        yield Problem(f"{name}: S3 sent nothing for {deadline:g} s (the read deadline); skipped {rest}.")
     except BotoCoreError as exc:
-        yield Problem(f"s3://{bucket}/{key}: cannot be read ({exc}); skipped it.")
-        return
-    yield from records(io.BufferedReader(io.BytesIO(raw)), f"s3://{bucket}/{key}", fetch, defer)
+        yield Problem(f"{name}: cannot be read ({exc}); skipped {'the rest' if started else 'it'}.")
 
 
 def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
@@ -279,6 +338,17 @@ def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
             yield found
         else:
             yield from s3_object(*found, client, defer)
+
+
+def _object(body: Any, name: str, fetch: Callable[[str], Any], defer: bool) -> Iterator[Item | Line]:
+    """The calls of one S3 object, read as a stream up to LARGEST_OBJECT bytes; a larger one is named."""
+    capped = Capped(body, limits.LARGEST_OBJECT)
+    yield from records(io.BufferedReader(capped), name, fetch, defer)
+    if capped.cut:
+        yield Problem(
+            f"{name}: larger than {limits.LARGEST_OBJECT:,} bytes ({limits.named('LARGEST_OBJECT')}); audited the "
+            "records before that point and skipped the rest."
+        )
 
 
 def read(paths: list[str], s3_client: Callable[[], Any] | None = None, defer: bool = False) -> Iterator[Item | Line]:

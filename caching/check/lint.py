@@ -8,26 +8,27 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from .. import limits
 from ..call import Call
 from ..errors import CachingError
 from ..files import read_limited
 from ..rules import API, DEFAULT_MODEL_ID, Catalog, Diagnosis, Kind, ModelInfo, RequestRejected, linearize
 from ..rules.compare import Comparison, Sent, compare
+from ..rules.lint_rules import STRING_SYSTEM
 from ..rules.messages import converse_form
 from ..rules.prompt import check_layout
 from ..rules.severity import Severity
-from ..rules.shape import DEEPEST, MAX_BODY_BYTES, depth
-from ..rules.verdict import Finding, findings, rejected
+from ..rules.shape import depth
+from ..rules.verdict import Finding, findings, model_findings, rejected
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
-LARGEST_REQUEST = MAX_BODY_BYTES  # a saved request file: no larger than a body Bedrock Runtime takes
 
 
 def load(path: str, model_id: str | None = None) -> Call:
     """A Converse request or an InvokeModel (Messages) body from a JSON file, as a call not yet sent; `model_id`
-    overrides its modelId."""
+    overrides its modelId (a call with neither has the model id "", checked with the default model's rules)."""
     try:
-        data = read_limited(path, "a JSON request", LARGEST_REQUEST)
+        data = read_limited(path, "a JSON request", limits.LARGEST_REQUEST, limits.named("LARGEST_REQUEST"))
     except OSError as exc:
         raise CachingError(f"Cannot read {path!r} ({exc.strerror}): pass a JSON file holding a request.") from None
     try:
@@ -38,11 +39,14 @@ def load(path: str, model_id: str | None = None) -> Call:
         raise CachingError(
             f"{path!r} is not a JSON request ({str(exc)[:80]}): save the request body as JSON."
         ) from None
-    if body is None or depth(body, DEEPEST) > DEEPEST:
-        raise CachingError(f"{path!r} nests lists and objects over {DEEPEST} levels deep, more than a request.")
+    if body is None or depth(body, limits.DEEPEST) > limits.DEEPEST:
+        raise CachingError(
+            f"{path!r} nests lists and objects over {limits.DEEPEST} levels deep, more than a request "
+            f"({limits.named('DEEPEST')})."
+        )
     if not isinstance(body, dict):
         raise CachingError(f"{path!r} holds {type(body).__name__}, not a request object: save the request body.")
-    chosen = model_id or str(body.get("modelId") or DEFAULT_MODEL_ID)
+    chosen = model_id or str(body.get("modelId") or "")
     return Call(agent=path, at=0.0, model_id=chosen, request=body, api=API.of_body(body))
 
 
@@ -67,36 +71,22 @@ def _read(call: Call) -> _Read:
 
 
 def lint(call: Call) -> list[Finding]:
-    """Everything in a call's request that would make caching fail, cost more, or stop working (see
-    `rules.verdict` for what each level means)."""
+    """Everything in a call's request that would make caching fail, cost more, or stop working, each under its rule
+    (`rules.lint_rules`; `rules.verdict` says what each level means)."""
     read = _read(call)
-    found: list[Finding] = []
-    if "claude" not in call.model_id and "anthropic" not in call.model_id:
-        found.append(
-            Finding(
-                WARNING,
-                "auto-off",
-                "modelId",
-                f"Strands' automatic caching stays off for {call.model_id[:80]!r} (it needs 'claude' or 'anthropic' "
-                'in the id, which an application inference profile ARN hides): use CacheConfig(strategy="anthropic")',
-            )
-        )
+    found = model_findings(call.model_id, Catalog())
     if call.api == API.INVOKE and isinstance((call.request or {}).get("system"), str):
-        found.append(
-            Finding(
-                WARNING,
-                "string-system",
-                "system",
-                "the system prompt is a plain string, which cannot carry cache_control: send it as a list of text blocks",
-            )
+        message = (
+            "the system prompt is a plain string, which cannot carry cache_control: send it as a list of text blocks"
         )
+        found.append(Finding.of(STRING_SYSTEM, "system", message))
     if read.rejected is not None:
-        return [*found, rejected(read.rejected)]
+        return [*found, rejected(read.rejected, read.request, call.api)]
     try:
         check_layout(read.request, read.model)
         prompt = linearize(read.request, read.model, call.api)
     except RequestRejected as exc:
-        return [*found, rejected(exc)]
+        return [*found, rejected(exc, read.request, call.api)]
     return found + findings(prompt, read.request, read.model)
 
 
@@ -112,7 +102,7 @@ def diff(before: Call, after: Call) -> Comparison:
         read = _read(call)
         if read.rejected is not None:
             return _refused(read.rejected)
-        sent.append(Sent(read.request, call.request or {}, call.api, read.model, call.model_id))
+        sent.append(Sent(read.request, call.request or {}, call.api, read.model, call.model_id or DEFAULT_MODEL_ID))
     try:
         return compare(*sent)
     except RequestRejected as exc:

@@ -14,17 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..call import Call
 from ..errors import CachingError
 from ..files import open_regular
 from ..rules import RequestRejected
 from ..rules.api import API
 from ..rules.messages import converse_form
-from ..rules.shape import DEEPEST, depth, request_problem
+from ..rules.shape import depth, request_problem
 from ..rules.tokens import canonical_json
 from ..rules.usage import Usage
 
-LONGEST_LINE = 20_000_000  # characters; a recorded call is far smaller
 FIELDS: dict[str, tuple[type, ...]] = {
     "agent": (str,),
     "at": (int, float),
@@ -44,14 +44,14 @@ def iter_recording(path: str | Path) -> Iterator[Call | Problem]:
     with io.TextIOWrapper(open_regular(path, "a JSONL recording"), encoding="utf-8", errors="replace") as lines:
         number = 0
         while True:
-            line = lines.readline(LONGEST_LINE + 1)
+            line = lines.readline(limits.LONGEST_LINE + 1)
             if not line:
                 return
             number += 1
-            if len(line) > LONGEST_LINE:
+            if len(line) > limits.LONGEST_LINE:
                 yield Problem(
-                    f"line {number}: longer than {LONGEST_LINE:,} characters, so this is not a recording; "
-                    "stopped reading."
+                    f"line {number}: longer than {limits.LONGEST_LINE:,} characters "
+                    f"({limits.named('LONGEST_LINE')}), so this is not a recording; stopped reading."
                 )
                 return
             if line.strip():
@@ -66,11 +66,17 @@ def parse(line: str, number: int) -> Call | Problem:
         return Problem(f"line {number}: not valid JSON near column {exc.colno} ({exc.msg}); skipped it.")
     except (ValueError, RecursionError) as exc:
         return Problem(f"line {number}: not usable JSON ({str(exc)[:80]}); skipped it.")
+    return call_of(data, number)
+
+
+def call_of(data: Any, number: int) -> Call | Problem:
+    """The call a recording line holds once read as JSON (`data`), or why the line is skipped."""
     if not isinstance(data, dict):
         return Problem(f"line {number}: expected a JSON object, got {type(data).__name__}; skipped it.")
-    if depth(data, DEEPEST) > DEEPEST:
+    if depth(data, limits.DEEPEST) > limits.DEEPEST:
         return Problem(
-            f"line {number}: nests lists and objects over {DEEPEST} levels deep, more than a call; skipped it."
+            f"line {number}: nests lists and objects over {limits.DEEPEST} levels deep, more than a call "
+            f"({limits.named('DEEPEST')}); skipped it."
         )
     wrong = [
         name
@@ -82,6 +88,7 @@ def parse(line: str, number: int) -> Call | Problem:
             f"line {number}: missing or wrong {', '.join(wrong)} (a call needs agent, at, model_id, request, "
             "usage or error); skipped it."
         )
+    data = {**data, "usage": data.get("usage"), "error": data.get("error")}  # absent, as checked above: None
     api = data.get("api", API.CONVERSE)
     if api not in tuple(API):
         return Problem(f"line {number}: api must be 'converse' or 'invoke', got {str(api)[:40]!r}; skipped it.")

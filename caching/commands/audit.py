@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 
 from ..errors import DONE, FINDING, CachingError, redact
+from ..tables import plain
 from ..words import plural
 from .check import print_json
 from .flags import positive, rate
@@ -23,6 +26,11 @@ def audit_flags(parser: argparse.ArgumentParser) -> None:
         "--show-text", action="store_true", help="quote prompt text in the examples (hidden by default)"
     )
     parser.add_argument("--html", metavar="FILE", help="also write the report as one self-contained page")
+    parser.add_argument(
+        "--workload",
+        metavar="FILE.toml",
+        help="also write a planner workload with the logs' shape, for `caching plan FILE.toml`",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--jobs",
@@ -56,6 +64,9 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
                 f"--{name} must be a date or time like 2026-11-30 or 2026-11-30T12:00:00Z, got {value!r}."
             )
 
+    def s3_client() -> object:
+        return S3Access.here().client()
+
     columns = (SpinnerColumn(), TextColumn("Auditing: {task.completed:,} records read"))
     try:
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
@@ -71,7 +82,7 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
                 with cluster(args.jobs, args.scheduler) as client:
                     result = audit_parallel(args.paths, client, *options, step)
             else:
-                result = audit(read(args.paths, lambda: S3Access.here().client()), *options, step)
+                result = audit(read(args.paths, s3_client), *options, step)
     except CachingError as exc:  # botocore's words hold the endpoint URL, and a URL may hold a password
         raise CachingError(redact(str(exc)), exc.exit_code) from None
     # Every line the audit prints passes through here or the error above: none shows a URL's password.
@@ -99,8 +110,38 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
         write_page(args.html, page, "audit")
         if not args.json:
             console.print(plain(f"Wrote the audit as a page to {args.html} ({len(page.encode()):,} bytes)."))
+    if args.workload is not None:
+        write_workload(args, s3_client, console)
     if args.min_hit_rate is not None and result.total.hit_rate < args.min_hit_rate:
         if not args.json:
             console.print(f"Hit rate {result.total.hit_rate:.1%} is below the required {args.min_hit_rate:.1%}.")
         return FINDING
     return DONE
+
+
+def write_workload(args: argparse.Namespace, s3_client: Callable[[], object], console: Console) -> None:
+    """Read the logs again for their shape (memory stays bounded: a few numbers per conversation), and write it as a
+    workload file the planner reads."""
+    from ..audit.logs import LoggedCall
+    from ..audit.sources import read
+    from ..audit.workload import as_toml, shape_of
+
+    try:
+        shape = shape_of(call for call in read(args.paths, s3_client) if isinstance(call, LoggedCall))
+    except CachingError as exc:
+        raise CachingError(redact(str(exc)), exc.exit_code) from None
+    fields = shape.fields()
+    if not fields:
+        raise CachingError("No logged call had a readable request, so no workload could be measured.")
+    try:
+        Path(args.workload).write_text(as_toml(fields, ", ".join(redact(p) for p in args.paths)), encoding="utf-8")
+    except OSError as exc:
+        raise CachingError(
+            f"Cannot write the workload to {args.workload!r} ({exc.strerror}): check the folder exists and is writable."
+        ) from None
+    if not args.json:
+        said = (
+            f"Wrote a workload of {plural(fields['users'], 'conversation')} to {args.workload}: plan it with "
+            f"caching plan {args.workload}"
+        )
+        console.print(plain(said + "."))

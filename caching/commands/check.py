@@ -8,15 +8,26 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
+from .. import limits
+from ..call import Call
 from ..check.doctor import Doctor
 from ..check.lint import ERROR, INFO, as_github, diff, lint
 from ..check.lint import load as load_saved
+from ..check.lint_select import selection
 from ..check.recording import Problem, iter_recording
 from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
 from ..lab.reports import doctor_table
-from ..lab.terminal import say_error
+from ..lab.terminal import say, say_error
+from ..rules import Diagnosis
+from ..rules.lint_rules import RULES
+from ..tables import table
 from ..words import plural
+
+SKIPPED_SHOWN = 20  # skipped lines the doctor prints (--json gives the first MOST_SKIPPED_LISTED)
+NOT_A_RECORDING = 10  # this many lines in a row that are no JSON, before any call: the file is no recording
+NOT_JSON = ": not valid JSON near column"  # recording.parse's words for a line that is no JSON at all
 
 
 def print_json(console: Console, value: object) -> None:
@@ -32,17 +43,39 @@ def doctor_flags(parser: argparse.ArgumentParser) -> None:
 def doctor(args: argparse.Namespace, console: Console) -> int:
     """Explain every call in a recording made with --record or a CallRecorder (0, or 2 when none can be read)."""
     path, doc = args.recording, Doctor()
-    diagnosed, skipped = [], []
+    diagnosed: list[tuple[Call, Diagnosis]] = []
+    skipped: list[str] = []  # the first MOST_SKIPPED_LISTED skipped lines, in words
+    count = shown = 0  # lines skipped; of them, printed
+
+    def show_skipped() -> None:
+        """Print the skipped lines not printed yet, up to SKIPPED_SHOWN in all."""
+        nonlocal shown
+        for problem in skipped[shown : min(len(skipped), SKIPPED_SHOWN)]:
+            if not args.json:
+                say(console, problem)
+        shown = max(shown, min(len(skipped), SKIPPED_SHOWN))
+
     try:
         for item in iter_recording(path):
             if isinstance(item, Problem):
-                skipped.append(f"{path}: {item}")
-                if not args.json:
-                    console.print(skipped[-1], markup=False, highlight=False, soft_wrap=True)
-            else:  # the table needs no request: keep only what it shows, so memory stays small
-                diagnosed.append((replace(item, request={}), doc.observe(item)))
+                count += 1
+                if len(skipped) < limits.MOST_SKIPPED_LISTED:
+                    skipped.append(f"{path}: {item}")
+                if not diagnosed and count == NOT_A_RECORDING and all(NOT_JSON in line for line in skipped):
+                    raise CachingError(
+                        f"{path!r} is not a recording: its first {NOT_A_RECORDING} lines with text are not JSON. Record "
+                        "one with --record FILE.jsonl."
+                    )
+                if diagnosed or count > NOT_A_RECORDING:  # until then, held back: it may be no recording at all
+                    show_skipped()
+                continue
+            show_skipped()
+            diagnosed.append((replace(item, request={}), doc.observe(item)))  # the table needs no request
     except OSError as exc:
         raise CachingError(f"Cannot read {path!r} ({exc.strerror}): record one with --record FILE.jsonl.") from None
+    show_skipped()
+    if count > shown and not args.json:
+        console.print(f"... and {plural(count - shown, 'more skipped line')} (--json lists them).")
     if not diagnosed:
         raise CachingError(f"{path!r} holds no usable call: record one with --record FILE.jsonl.")
     if args.json:
@@ -66,15 +99,38 @@ def doctor(args: argparse.Namespace, console: Console) -> int:
 
 
 def lint_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("requests", nargs="+", metavar="REQUEST.json", help="JSON files, each holding a request body")
+    parser.add_argument("requests", nargs="*", metavar="REQUEST.json", help="JSON files, each holding a request body")
     parser.add_argument("--model", help="the model id to check against (default: the request's modelId)")
-    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--json", action="store_true", help="print the findings (or, with --rules, the rules) as JSON")
     parser.add_argument("--github", action="store_true", help="print GitHub Actions annotations")
+    parser.add_argument("--rules", action="store_true", help="list every rule: its code, level and what it finds")
+    parser.add_argument("--select", metavar="CODE,...", help="report only these rules (see --rules)")
+    parser.add_argument("--ignore", metavar="CODE,...", help="report every rule but these")
+
+
+def rules_table() -> Table:
+    """The catalogue, one row per rule: code, levels and what it finds (docs/lint-rules.md has the rest)."""
+    shown = table(f"{len(RULES)} lint rules (docs/lint-rules.md explains each)")
+    shown.add_column("code", no_wrap=True)
+    shown.add_column("level", no_wrap=True)
+    shown.add_column("what it finds")
+    for rule in RULES.values():
+        shown.add_row(rule.code, rule.level_words, rule.summary)
+    return shown
 
 
 def lint_command(args: argparse.Namespace, console: Console) -> int:
     """0 when every file is clean, 1 on an error-level finding, 2 when a file could not be read (the others are
     still checked)."""
+    if args.rules:
+        if args.json:
+            print_json(console, [{**asdict(rule), "levels": [str(x) for x in rule.levels]} for rule in RULES.values()])
+        else:
+            console.print(rules_table())
+        return DONE
+    if not args.requests:
+        raise CachingError("Name at least one REQUEST.json to check, or pass --rules to list the rules.")
+    chosen = selection(args.select, args.ignore)
     worst, every = DONE, []
     for path in args.requests:
         try:
@@ -83,13 +139,13 @@ def lint_command(args: argparse.Namespace, console: Console) -> int:
             say_error(console, exc)
             worst = CANNOT_RUN
             continue
-        findings = lint(saved)
-        every += [{"file": path, **asdict(finding)} for finding in findings]
+        findings = [finding for finding in lint(saved) if chosen.keeps(finding)]
+        every += [{"file": path, **finding.as_json()} for finding in findings]
         if args.github:
             console.print(as_github(findings, path), markup=False, highlight=False, soft_wrap=True)
         elif not args.json:
             for finding in findings:
-                line = f"{path}: {finding.level}: {finding.place}: {finding.message}"
+                line = f"{path}: {finding.level}: {finding.code}: {finding.place}: {finding.message}"
                 console.print(line, markup=False, highlight=False)
         if any(f.level == ERROR for f in findings):
             worst = max(worst, FINDING)

@@ -29,3 +29,14 @@ def port(text: str) -> int:
     if not text.isascii() or not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text[:20]!r}")
     return int(text)
+
+
+def seconds(text: str) -> float:
+    """A number of seconds, 0 or more and at most a day, for --expiry-window."""
+    try:
+        value = float(text.removesuffix("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds such as 120, got {text[:20]!r}") from None
+    if not 0 <= value <= 86_400:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 86400 seconds, got {text[:20]!r}")
+    return value

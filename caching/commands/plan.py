@@ -10,8 +10,10 @@ from rich.console import Console
 
 from ..errors import CachingError
 from ..planner import BUILTIN, Workload, load_workload
+from ..planner.uncertain import scenarios
 from ..planner.workload import COUNTS, DURATIONS, FIELD_HELP
-from .flags import positive
+from ..rules.uncertainty import MEASURED_WINDOW_SECONDS
+from .flags import positive, rate, seconds
 
 PLAN_FLAGS = [f.name for f in fields(Workload) if f.name not in ("name", "approaches", "ttls")]
 
@@ -31,6 +33,25 @@ def plan_flags(parser: argparse.ArgumentParser) -> None:
         help="instead of the plan, chart the cost at each pause between turns or number of users, 5m against 1h",
     )
     parser.add_argument("--html", metavar="FILE", help="also write the plan as one self-contained page")
+    parser.add_argument(
+        "--range",
+        action="store_true",
+        help="also each cost under a less tidy Bedrock: exact rules, measured, and a pessimistic bound",
+    )
+    parser.add_argument(
+        "--miss-rate",
+        metavar="RATE",
+        type=rate,
+        default=0.0,
+        help="with --range: the share of calls that miss with no cause, as an audit of your logs counted (default 0)",
+    )
+    parser.add_argument(
+        "--expiry-window",
+        metavar="SECONDS",
+        type=seconds,
+        default=MEASURED_WINDOW_SECONDS,
+        help=f"with --range: how long past its TTL an entry may live (default {MEASURED_WINDOW_SECONDS:g}, measured live)",
+    )
 
 
 def workload_from(args: argparse.Namespace) -> Workload:
@@ -59,4 +80,5 @@ def plan_command(args: argparse.Namespace, console: Console) -> int:
     """0 when the plan is printed, 2 when the workload or a flag is wrong."""
     from ..planner.run import plan
 
-    return plan(workload_from(args), console, args.jobs, args.json, args.sweep, args.html)
+    spread = scenarios(args.miss_rate, args.expiry_window) if args.range else None
+    return plan(workload_from(args), console, args.jobs, args.json, args.sweep, args.html, spread)

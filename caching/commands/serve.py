@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import tempfile
+from pathlib import Path
 
 from rich.console import Console
 
 from ..errors import DONE, CachingError
 from .flags import port
+
+CA_FILE = Path(tempfile.gettempdir()) / "caching-emulator-ca.pem"
 
 
 def serve_flags(parser: argparse.ArgumentParser) -> None:
@@ -16,22 +21,43 @@ def serve_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--invocation-log", metavar="DIR", help="write model invocation logs here, as Bedrock does to S3"
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate made for localhost on start (Bedrock API keys need HTTPS)",
+    )
+    parser.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        default=str(CA_FILE),
+        help=f"with --tls, write the certificate's CA here for clients to trust (default {CA_FILE})",
+    )
 
 
 def serve(args: argparse.Namespace, console: Console) -> int:
     """Answer until Ctrl-C, which is how it is meant to stop: 0; 2 when the port cannot be used."""
     from ..emulator import Emulator, EmulatorServer
+    from ..emulator.tls import localhost_tls
 
+    tls = localhost_tls(args.ca_file) if args.tls else None
     try:
-        server = EmulatorServer(Emulator(invocation_log=args.invocation_log), args.port, quiet=not args.verbose)
+        server = EmulatorServer(
+            Emulator(invocation_log=args.invocation_log), args.port, quiet=not args.verbose, tls=tls
+        )
     except OSError as exc:
         raise CachingError(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port.") from None
-    lines = (  # whole lines, never wrapped: they are meant to be copied
+    trust = "" if tls is None else f', verify="{tls.ca_file}"'
+    lines = [  # whole lines, never wrapped: they are meant to be copied
         f"Offline Bedrock emulator on {server.url} (loopback only). Ctrl-C stops it.",
-        f'  boto3: boto3.client("bedrock-runtime", endpoint_url="{server.url}")',
+        f'  boto3: boto3.client("bedrock-runtime", endpoint_url="{server.url}"{trust})',
         f'  Strands: BedrockModel(endpoint_url="{server.url}", model_id=...)',
         "  Any access key id works; it names the account whose cache you use.",
-    )
+    ]
+    if tls is not None:
+        lines += [
+            f"  Trust its certificate: export AWS_CA_BUNDLE={shlex.quote(str(tls.ca_file))}",
+            "  A Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) works too, and names an account of its own.",
+        ]
     try:
         for line in lines:
             console.print(line, markup=False, highlight=False, soft_wrap=True)

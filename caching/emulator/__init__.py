@@ -5,7 +5,7 @@ In process: `BedrockModel(boto_session=offline_session())`. Over loopback: `pyth
 Split as moto splits a service: the state and its rules (`state`: accounts, caches, recent requests, records; the
 offline model in `replies`) know nothing of HTTP, JSON or boto3; the wire around them writes the JSON answers
 (`responses`) and event streams (`streams`, `eventstream`), routes HTTP and words its errors (`service`), and plugs
-into boto3 in process (`session`) or over loopback (`server`). `Emulator` is the state with its wire.
+into boto3 in process (`session`) or over loopback (`server`, HTTPS with `tls`). `Emulator` is the state with its wire.
 """
 
 from ..rules import DEFAULT_MODEL_ID, MODELS, Catalog, ManualClock, ModelInfo, RequestRejected

@@ -6,12 +6,14 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
-from ..rules import API, LOOKBACK_BLOCKS, Catalog, system_clock
+from ..rules import API, LOOKBACK_BLOCKS, TTL, Catalog, CheckpointOutcome, Diagnosis, system_clock
 from ..rules.messages import converse_form
+from ..rules.uncertainty import EXACT, Uncertainty
 from ..rules.usage import Usage
 from .invocation_log import InvocationLog
 from .replies import reply
@@ -21,6 +23,17 @@ from .session import DEFAULT_ACCESS_KEY, answered_session
 from .state import Account, BedrockState, Replies, Transaction
 
 FIXED_EPOCH = 1_795_996_800.0  # 2026-11-30 00:00 UTC
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything an answered request leaves behind, as plain values to compare (a failed request must leave it
+    equal): the cache's entries (`PromptCache.entries`), each record kept (its number, operation, account, the call
+    as a recording line, what each checkpoint did, the diagnosis) and each invocation log file's bytes."""
+
+    entries: dict[tuple[str, str, str], tuple[TTL, float, bool]]
+    records: tuple[tuple[int, str, str, str, tuple[CheckpointOutcome, ...], Diagnosis | None], ...]
+    logged: dict[str, bytes]
 
 
 class Emulator(BedrockState):
@@ -41,7 +54,10 @@ class Emulator(BedrockState):
             only then, so identical requests sent at the same moment each write (0: requests never overlap).
         invocation_log: a folder to write model invocation logs to, as Bedrock delivers them to S3.
         epoch: the wall-clock time (seconds) at which `clock` read 0, for the logs' timestamps; by default the
-            system clock's (and 2026-11-30 00:00 UTC for any other clock, so logs of tests are the same every run).
+            system clock's (and 2026-11-30 00:00 UTC for any other clock, so the logs' times in tests are the same every
+            run; their request ids are random, as Bedrock's are).
+        uncertainty: Bedrock less tidy than its documented rules (an expiry window, causeless misses; see
+            rules/uncertainty.py), deterministic by its seed; the exact rules by default.
     """
 
     def __init__(
@@ -55,8 +71,9 @@ class Emulator(BedrockState):
         prefill_seconds: float = 0.0,
         invocation_log: str | None = None,
         epoch: float | None = None,
+        uncertainty: Uncertainty = EXACT,
     ) -> None:
-        super().__init__(clock, catalog, lookback, replies, keep_records, accounts, prefill_seconds)
+        super().__init__(clock, catalog, lookback, replies, keep_records, accounts, prefill_seconds, uncertainty)
         self.log = InvocationLog(invocation_log) if invocation_log else None
         if epoch is None:
             epoch = time.time() - time.monotonic() if clock is system_clock else FIXED_EPOCH
@@ -129,6 +146,7 @@ class Emulator(BedrockState):
                 account=str(account),
                 region=region,
                 operation=operation,
+                request_id=transaction.request_id,
                 model_id=model_id,
                 request=request,
                 response=response,
@@ -146,6 +164,16 @@ class Emulator(BedrockState):
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
         """Answer a raw HTTP request (used by both the in-process session and the loopback server)."""
         return handle(self, method, path, headers, body)
+
+    def snapshot(self) -> Snapshot:
+        """What the requests so far have left behind (read only; see `Snapshot`)."""
+        with self._lock:
+            entries, records = self.cache.entries(), list(self.records)
+        return Snapshot(
+            entries,
+            tuple((r.number, r.operation, r.account, r.to_json(), r.checkpoints, r.diagnosis) for r in records),
+            self.log.files() if self.log is not None else {},
+        )
 
     def session(self, access_key_id: str | None = DEFAULT_ACCESS_KEY, region: str = "us-east-1") -> boto3.Session:
         """A boto3 Session whose bedrock-runtime clients this emulator answers; the key id names the account (None:

@@ -50,13 +50,14 @@ class InvocationLog:
         account: str,
         region: str,
         operation: str,
+        request_id: str,
         model_id: str,
         request: dict[str, Any],
         response: Any,
         usage: Usage,
     ) -> None:
-        """Append the record of one answered call (`response` as logged: the response body, ConverseStream's
-        assembled like Converse's, or InvokeModelWithResponseStream's chunks)."""
+        """Append the record of one answered call (`request_id`: the id its answer carried; `response` as logged: the
+        response body, ConverseStream's assembled like Converse's, or InvokeModelWithResponseStream's chunks)."""
         moment = datetime.fromtimestamp(at, timezone.utc)
         number = account_number(account)
         logged_id = (
@@ -64,9 +65,6 @@ class InvocationLog:
             if operation.startswith("Invoke")
             else model_id
         )
-        digest = hashlib.sha256(
-            f"{at}|{account}|{json.dumps(request, sort_keys=True)[:2000]}".encode("utf-8", "replace")
-        ).hexdigest()
         record = {
             "schemaType": "ModelInvocationLog",
             "schemaVersion": "1.0",
@@ -74,7 +72,7 @@ class InvocationLog:
             "accountId": number,
             "identity": {"arn": f"arn:aws:iam::{number}:user/{account}"},
             "region": region,
-            "requestId": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+            "requestId": request_id,  # the x-amzn-RequestId its answer carried
             "operation": operation,
             "modelId": logged_id,
             "input": {
@@ -95,5 +93,17 @@ class InvocationLog:
         hour = self.folder / "AWSLogs" / number / "BedrockModelInvocationLogs" / region / moment.strftime("%Y/%m/%d/%H")
         with self._lock:
             hour.mkdir(parents=True, exist_ok=True)
-            with (hour / f"{self.run}.json").open("a", encoding="utf-8") as out:
-                out.write(json.dumps(record, separators=(",", ":")) + "\n")
+            with (hour / f"{self.run}.json").open("ab", buffering=0) as out:
+                end = out.seek(0, 2)
+                line = memoryview(json.dumps(record, separators=(",", ":")).encode() + b"\n")
+                try:
+                    while line:
+                        line = line[out.write(line) or 0 :]
+                except OSError:  # a full disk: take back the part of the line that was written, then say so
+                    out.truncate(end)
+                    raise
+
+    def files(self) -> dict[str, bytes]:
+        """The bytes of each log file written so far, by its path under the folder (to compare before and after)."""
+        with self._lock:
+            return {str(path.relative_to(self.folder)): path.read_bytes() for path in self.folder.rglob("*.json")}

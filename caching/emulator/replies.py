@@ -10,7 +10,12 @@ Routing of the last user question, when tools are offered:
 - explanation words (what, why, how, explain, describe, compare, difference, tell, overview) -> the tool whose name
   or description mentions "research" (or "explain", "search", "knowledge");
 - both kinds of words -> both tools, in one reply. No match -> an answer without tools.
-After tool results arrive, it answers from them.
+After tool results arrive, it answers from them. Without tools, it answers in the kind the question asks for
+(`kind_of`): a greeting or thanks, a list, code (a template for the task, or a skeleton that says it is one), or an
+explanation from its few topics.
+
+Any reply, this model's or a test's, is then held to the request's maxTokens (`bounded`): past it, the reply stops
+where the limit falls, with stop reason max_tokens and exactly that many output tokens, as Bedrock answers.
 """
 
 from __future__ import annotations
@@ -19,13 +24,91 @@ import hashlib
 import re
 from typing import Any
 
-from ..rules.tokens import canonical_json
-from .knowledge import CODE_TEMPLATES, DEFAULT_CODE, GENERAL, TOPICS
+from ..rules.tokens import block_tokens, canonical_json, text_within
+from .knowledge import (
+    CODE_TEMPLATES,
+    DEFAULT_CODE,
+    GENERAL,
+    GENERAL_POINTS,
+    GREETING,
+    POINTS,
+    PYTHON_TASKS,
+    THANKS,
+    TOPICS,
+)
 
 MARK = "[offline emulator]"
+MAX_TOKENS = "max_tokens"  # the stop reason of a reply cut off at maxTokens (both APIs spell it so)
 CODE_WORDS = ("write", "code", "function", "script", "implement", "program", "snippet", "debug", "fix", "hello world")
 EXPLAIN_WORDS = ("what", "why", "how", "explain", "describe", "compare", "difference", "tell", "overview")
 CODE_TOOL_WORDS = ("code",)
+CODE_VERBS = ("write", "implement", "create", "code", "build", "generate", "fix", "debug", "refactor")
+LIST_VERBS = ("list", "name", "enumerate", "suggest")
+LIST_PHRASES = re.compile(
+    r"\b(what are (some|the)|give me (some|a few|\d+)|top \d+|examples of|ideas for|ways to|steps to|tips for|"
+    r"best practices|make a list)\b"
+)
+GREETING_WORDS = frozenset(
+    [
+        "hi",
+        "hello",
+        "hey",
+        "hiya",
+        "good",
+        "morning",
+        "afternoon",
+        "evening",
+        "there",
+        "thanks",
+        "thank",
+        "you",
+        "cheers",
+        "so",
+        "much",
+        "a",
+        "lot",
+        "all",
+    ]
+)
+SKELETON_SKIPS = frozenset(
+    [
+        "write",
+        "implement",
+        "create",
+        "code",
+        "build",
+        "generate",
+        "fix",
+        "debug",
+        "refactor",
+        "can",
+        "could",
+        "you",
+        "please",
+        "me",
+        "a",
+        "an",
+        "the",
+        "that",
+        "which",
+        "to",
+        "for",
+        "of",
+        "in",
+        "on",
+        "with",
+        "and",
+        "function",
+        "script",
+        "program",
+        "snippet",
+        "python",
+        "some",
+        "small",
+        "simple",
+    ]
+)
+QUESTION_CHARACTERS = 2_000  # of the question, read to tell its kind: a pasted document says nothing more
 EXPLAIN_TOOL_WORDS = ("research", "explain", "search", "knowledge")
 
 
@@ -81,20 +164,59 @@ def _tool_input(spec: dict[str, Any], question: str) -> dict[str, Any]:
     return values
 
 
+def kind_of(question: str) -> str:
+    """What a question asks for: "greeting", "thanks", "list", "code" or "explanation" (the default). The first
+    words decide before the rest: "Explain how to write a parser" asks for an explanation, not code."""
+    lowered = question[:QUESTION_CHARACTERS].lower()
+    words = re.findall(r"[a-z']+", lowered)
+    if words and len(words) <= 5 and all(word in GREETING_WORDS for word in words):
+        return "thanks" if {"thanks", "thank", "cheers"} & set(words) else "greeting"
+    if LIST_PHRASES.search(lowered) or (words and words[0] in LIST_VERBS):
+        return "list"
+    if words and words[0] in EXPLAIN_WORDS:
+        return "explanation"
+    if (words and words[0] in CODE_VERBS) or _has_word(lowered, CODE_WORDS):
+        return "code"
+    return "explanation"
+
+
 def knowledge_answer(question: str) -> str:
-    """An answer from the local knowledge set: code when code is asked for, else the best-matching topic."""
-    lowered = question.lower()
-    if _has_word(lowered, CODE_WORDS):
-        language, code = next(
-            ((lang, code) for words, lang, code in CODE_TEMPLATES if _has_word(lowered, words)), DEFAULT_CODE
-        )
+    """An answer from the local knowledge set, of the kind the question asks for (see `kind_of`)."""
+    kind, lowered = kind_of(question), question[:QUESTION_CHARACTERS].lower()
+    subject = question.strip().rstrip("?.!") or "nothing in particular"
+    if kind == "greeting":
+        return f"{MARK} {GREETING}"
+    if kind == "thanks":
+        return f"{MARK} {THANKS}"
+    if kind == "code":
+        language, code = _code_for(lowered, question)
         fence = f"```{language}\n{code}\n```"
         return f"{MARK} Here is a short {language} example for: {question}\n\n{fence}\n\nAdapt the names to your case."
-    for words, text in TOPICS:
-        if _has_word(lowered, words):
-            return f"{MARK} {text}"
-    subject = question.strip().rstrip("?.!") or "nothing in particular"
+    topic = next((words for words, _ in TOPICS if _has_word(lowered, words)), None)
+    if kind == "list":
+        points = POINTS.get(topic[0], GENERAL_POINTS) if topic else GENERAL_POINTS
+        bullets = "\n".join(f"- {point}" for point in points)
+        return f"{MARK} Here are a few:\n\n{bullets}"
+    if topic is not None:
+        return f"{MARK} {dict(TOPICS)[topic]}"
     return f"{MARK} {GENERAL.format(subject=repr(subject))}"
+
+
+def _code_for(lowered: str, question: str) -> tuple[str, str]:
+    """(language, code) for a request for code: another language's template when one is named, else a Python task
+    the knowledge set has, else a named skeleton that says it is one."""
+    for words, language, code in CODE_TEMPLATES:
+        if language != "python" and _has_word(lowered, words):
+            return language, code
+    for words, code in PYTHON_TASKS:
+        if _has_word(lowered, words):
+            return "python", code
+    for words, language, code in CODE_TEMPLATES:
+        if _has_word(lowered, words):
+            return language, code
+    named = [w for w in re.findall(r"[a-z]+", lowered) if w not in SKELETON_SKIPS][:3] or ["solve"]
+    task = " ".join(question.split())[:70].replace('"', "'")
+    return "python", DEFAULT_CODE.format(name="_".join(named), task=task)
 
 
 def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
@@ -129,3 +251,31 @@ def reply(request: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
             {"toolUse": {"toolUseId": f"tooluse_{digest}", "name": name, "input": _tool_input(spec, briefs[name])}}
         )
     return blocks, "tool_use"
+
+
+def max_tokens(request: dict[str, Any]) -> int | None:
+    """The request's bound on the reply (inferenceConfig.maxTokens; InvokeModel's max_tokens in Converse's form)."""
+    config = request.get("inferenceConfig")
+    limit = config.get("maxTokens") if isinstance(config, dict) else None
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
+
+def bounded(
+    content: list[dict[str, Any]], stop_reason: str, limit: int | None
+) -> tuple[list[dict[str, Any]], str, int]:
+    """A reply held to `limit` output tokens: (content, stop reason, output tokens). One that fits is as it was;
+    one that does not stops where the limit falls: a text block is cut there, a tool call that does not fit whole
+    is left out (the model was stopped part-way through it), and the output tokens are the limit."""
+    costs = [block_tokens(block) for block in content]
+    if limit is None or sum(costs) <= limit:
+        return content, stop_reason, sum(costs)
+    kept: list[dict[str, Any]] = []
+    left = limit
+    for block, cost in zip(content, costs, strict=True):
+        if cost > left:
+            text = text_within(block["text"], left) if "text" in block else ""
+            kept += [{"text": text}] if text else []
+            break
+        kept.append(block)
+        left -= cost
+    return kept, MAX_TOKENS, limit

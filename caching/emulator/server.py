@@ -1,28 +1,33 @@
-"""Over loopback HTTP: the same engine for any Bedrock client (boto3 endpoint_url, Strands, the AWS CLI).
+"""Over loopback HTTP (or HTTPS, given a `tls.LocalTls`): the same engine for any Bedrock client (boto3
+endpoint_url, Strands, the AWS CLI).
 
 The standard library's threaded HTTP server, configured for this job: it listens on loopback only, answers every
-method, path and body with a 200 or an AWS-style JSON error, drops a connection that stalls for `TIMEOUT_SECONDS`,
+method, path and body with a 200 or an AWS-style JSON error, drops a connection that stalls (`limits.IDLE_SECONDS`) or takes too long to send its request
+(`limits.REQUEST_SECONDS`),
 queues bursts of connections (`request_queue_size`), sends each answer in one write with Nagle's algorithm off (no
-delayed-ACK stall), and stops within a twentieth of a second.
+delayed-ACK stall), and stops within a twentieth of a second. Over HTTPS each connection's TLS handshake happens on
+its own thread, under the same idle limit, so a client that never finishes one holds up no other.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ..rules.shape import MAX_BODY_BYTES
+from .. import limits
 from .emulator import Emulator
-from .service import HttpAnswer, error, too_large
+from .service import HttpAnswer, error, too_large, with_request_id
+from .tls import LocalTls
 
 LOOPBACK = "127.0.0.1"
 DIGITS = re.compile(
     "[0-9]+", re.ASCII
 )  # str.isdigit() also accepts superscripts and other scripts' digits, which int() refuses
-TIMEOUT_SECONDS = 10.0  # a client that sends nothing (or less than it announced) for this long is dropped
 POLL_SECONDS = 0.05  # how often serve_forever looks for a shutdown request
 
 
@@ -32,14 +37,22 @@ class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, emulator: Emulator, port: int = 0, quiet: bool = True) -> None:
+    def __init__(self, emulator: Emulator, port: int = 0, quiet: bool = True, tls: LocalTls | None = None) -> None:
         self.emulator = emulator
         self.quiet = quiet
+        self.tls = tls
         super().__init__((LOOPBACK, port), _Handler)
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.server_address[1]}"
+        return f"{'https' if self.tls else 'http'}://{LOOPBACK}:{self.server_address[1]}"
+
+    def get_request(self) -> tuple[socket.socket, tuple[str, int]]:
+        """The next connection; over HTTPS wrapped for TLS, its handshake left to its own thread (`_Handler.setup`)."""
+        connection, address = self.socket.accept()
+        if self.tls is not None:
+            connection = self.tls.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
+        return connection, address
 
     def serve_forever(self, poll_interval: float = POLL_SECONDS) -> None:
         super().serve_forever(poll_interval)
@@ -49,9 +62,41 @@ class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     raw_requestline: bytes  # set by the stdlib before parse_request (its stubs leave it out)
     protocol_version = "HTTP/1.1"
-    timeout = TIMEOUT_SECONDS
     disable_nagle_algorithm = True
     wbufsize = -1  # buffered: the status line, headers and body leave in one write when the answer is flushed
+    late = False  # the request did not arrive within REQUEST_SECONDS
+    failed_handshake = False  # over HTTPS: the TLS handshake did not complete, so nothing can be answered
+    deadline: threading.Timer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(limits.IDLE_SECONDS)  # read per connection, so a test (or a run) can change it
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (OSError, ValueError):  # plain HTTP, an untrusted certificate, a stall: nothing to answer in
+                self.failed_handshake = True
+
+    def handle(self) -> None:
+        if not self.failed_handshake:
+            super().handle()
+
+    def handle_one_request(self) -> None:
+        """One request, which must arrive within REQUEST_SECONDS however slowly its bytes come: when the deadline
+        passes, reading stops (the socket is shut for reading) and the request is answered with RequestTimeout."""
+        self.late = False
+        self.deadline = threading.Timer(limits.REQUEST_SECONDS, self._too_late)
+        self.deadline.daemon = True
+        self.deadline.start()
+        try:
+            super().handle_one_request()
+        finally:
+            self.deadline.cancel()
+
+    def _too_late(self) -> None:
+        self.late = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RD)
 
     def do_POST(self) -> None:
         length = self._content_length()
@@ -61,9 +106,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             body = self.rfile.read(length)
-        except OSError:  # the client stalled past the timeout, or went away
+        except TimeoutError:  # it stopped sending part-way through its body
+            self.close_connection = True
+            self._send(_stalled())
+            return
+        except OSError:  # it went away
             self.close_connection = True
             return
+        self.deadline.cancel()  # it has arrived: the deadline is for arriving, not for the answer
         if len(body) < length:  # the client closed its side before sending all it announced: nothing to answer
             self.close_connection = True
             message = f"The request body ended after {len(body):,} of the {length:,} bytes its Content-Length said."
@@ -73,19 +123,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _content_length(self) -> int | HttpAnswer:
         """The body's announced length, or the error for a Content-Length that is missing, not ASCII digits, or
-        over MAX_BODY_BYTES."""
+        over the LARGEST_REQUEST limit."""
         text = (self.headers.get("Content-Length") or "").strip()
         if not DIGITS.fullmatch(text):
             shown = text if len(text) <= 20 else f"{text[:20]}..."
             return error(400, "ValidationException", f"The Content-Length {shown!r} is not a byte count: send one.")
-        if len(text) > len(str(MAX_BODY_BYTES)):  # longer than any allowed length: not converted to a number
+        if len(text) > len(str(limits.LARGEST_REQUEST)):  # longer than any allowed length: not converted to a number
             return error(
                 400,
                 "ValidationException",
-                f"The Content-Length has {len(text):,} digits; the limit is {MAX_BODY_BYTES:,} bytes.",
+                f"The Content-Length has {len(text):,} digits; the limit is {limits.LARGEST_REQUEST:,} bytes "
+                f"({limits.named('LARGEST_REQUEST')}).",
             )
         length = int(text)
-        return too_large(length) if length > MAX_BODY_BYTES else length
+        return too_large(length) if length > limits.LARGEST_REQUEST else length
 
     def _other(self) -> None:
         self._send(self.server.emulator.handle(self.command, self.path, dict(self.headers.items()), b""))
@@ -113,6 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(error(status, kind, f"The HTTP request is malformed: {message or code}."))
 
     def _send(self, answer: HttpAnswer, length: int | None = None) -> None:
+        if self.late:  # whatever was wrong with the request, it was cut off by the deadline
+            answer, length, self.close_connection = _too_slow(), None, True
+        answer = with_request_id(answer)  # the server's own errors too (a bad request line, a stalled body)
         try:
             self.send_response(answer.status)
             for name, value in answer.headers.items():
@@ -131,10 +185,28 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def _stalled() -> HttpAnswer:
+    return error(
+        400,
+        "RequestTimeout",
+        f"Nothing more of the request arrived for {limits.IDLE_SECONDS:g} s ({limits.named('IDLE_SECONDS')}): "
+        "send it in one go.",
+    )
+
+
+def _too_slow() -> HttpAnswer:
+    return error(
+        400,
+        "RequestTimeout",
+        f"The request did not arrive within {limits.REQUEST_SECONDS:g} s ({limits.named('REQUEST_SECONDS')}): "
+        "send it in one go.",
+    )
+
+
 @contextlib.contextmanager
-def running_server(emulator: Emulator, port: int = 0) -> Iterator[EmulatorServer]:
-    """Serve `emulator` on a background thread for the duration of a `with` block."""
-    server = EmulatorServer(emulator, port)
+def running_server(emulator: Emulator, port: int = 0, tls: LocalTls | None = None) -> Iterator[EmulatorServer]:
+    """Serve `emulator` on a background thread for the duration of a `with` block (over HTTPS with `tls`)."""
+    server = EmulatorServer(emulator, port, tls=tls)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

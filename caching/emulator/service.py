@@ -2,8 +2,10 @@
 
 The in-process session and the loopback server both hand raw HTTP (method, path, headers, body) to `handle`, so the
 same bytes come back either way. Converse and InvokeModel answer JSON; ConverseStream and InvokeModelWithResponseStream
-answer event-stream bytes; errors answer status 400/403/404/429 with `x-amzn-ErrorType`, which botocore turns into a
-real `ClientError`. `handle` asks a `Runtime` (the `Emulator`) for the answers, so this module needs no emulator.
+answer event-stream bytes; every answer, errors included, carries an `x-amzn-RequestId` (the invocation log
+records the same id); errors answer status 400/403/404/429 (500 when the emulator's own invocation log cannot be
+written) with `x-amzn-ErrorType`, which botocore turns into a real `ClientError`. `handle` asks a `Runtime` (the
+`Emulator`) for the answers, so this module needs no emulator.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from .. import limits
 from ..rules import API, RequestRejected
 from ..rules.messages import converse_form
-from ..rules.shape import MAX_BODY_BYTES
+from ..rules.shape import depth
 from ..rules.usage import Usage
 from .responses import latency_ms
-from .state import DEFAULT_REGION, REGION, Account, Transaction
+from .state import DEFAULT_REGION, REGION, Account, Transaction, new_request_id
 from .streams import converse_stream_bytes, invoke_stream_bytes
 
 ROUTE = re.compile(
@@ -36,6 +39,7 @@ OPERATIONS = {
     "invoke-with-response-stream": "InvokeModelWithResponseStream",
 }
 EVENT_STREAM = {"Content-Type": "application/vnd.amazon.eventstream"}
+REQUEST_ID = "x-amzn-RequestId"
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/[^/]*/(?P<region>[^/,\s]+)/")
 
 
@@ -44,7 +48,7 @@ class Runtime(Protocol):
 
     def account_for(self, credential: Account) -> Account: ...
 
-    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def transaction(self, request_id: str | None = None) -> AbstractContextManager[Transaction]: ...
 
     def take_throttle(self) -> bool: ...
 
@@ -84,8 +88,20 @@ def error(status: int, code: str, message: str) -> HttpAnswer:
     return HttpAnswer(status, json.dumps({"message": message}).encode(), headers)
 
 
+def with_request_id(answer: HttpAnswer, request_id: str | None = None) -> HttpAnswer:
+    """`answer` carrying `x-amzn-RequestId` (its own if it has one, else `request_id`, else a new one), as every
+    Bedrock answer does: boto3 reads it into ResponseMetadata["RequestId"]."""
+    if REQUEST_ID in answer.headers:
+        return answer
+    return HttpAnswer(answer.status, answer.body, {**answer.headers, REQUEST_ID: request_id or new_request_id()})
+
+
 def too_large(size: int) -> HttpAnswer:
-    return error(400, "ValidationException", f"The request body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,}.")
+    return error(
+        400,
+        "ValidationException",
+        f"The request body is {size:,} bytes; the limit is {limits.LARGEST_REQUEST:,} ({limits.named('LARGEST_REQUEST')}).",
+    )
 
 
 def credential_of(headers: dict[str, str]) -> tuple[Account, str] | None:
@@ -112,7 +128,14 @@ def counted_request(counted: Any) -> tuple[dict[str, Any], API]:
 
 
 def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
-    """Answer one HTTP request the way Bedrock Runtime would."""
+    """Answer one HTTP request the way Bedrock Runtime would, with a request id of its own."""
+    request_id = new_request_id()
+    return with_request_id(_handle(emulator, method, path, headers, body, request_id), request_id)
+
+
+def _handle(
+    emulator: Runtime, method: str, path: str, headers: dict[str, str], body: bytes, request_id: str
+) -> HttpAnswer:
     route = ROUTE.match(path.split("?")[0])
     if method != "POST" or route is None:
         shown = path if len(path) <= 100 else path[:100] + "..."
@@ -130,7 +153,7 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
             "InvalidSignatureException",
             f"Credential should be scoped to a valid region, not {shown}: sign for a region such as us-east-1.",
         )
-    if len(body) > MAX_BODY_BYTES:
+    if len(body) > limits.LARGEST_REQUEST:
         return too_large(len(body))
     try:
         request = json.loads(body or b"{}")
@@ -138,18 +161,33 @@ def handle(emulator: Runtime, method: str, path: str, headers: dict[str, str], b
         return error(400, "ValidationException", f"The request body is not valid JSON: {str(exc)[:200]}.")
     if not isinstance(request, dict):
         return error(400, "ValidationException", "The request body must be a JSON object.")
+    if depth(request, limits.DEEPEST) > limits.DEEPEST:  # no real request comes near; a deep one costs every walk
+        return error(
+            400,
+            "ValidationException",
+            f"The request nests lists and objects over {limits.DEEPEST} levels deep ({limits.named('DEEPEST')}).",
+        )
 
     model_id, operation = unquote(route.group("model")), OPERATIONS[route.group("op")]
     account = emulator.account_for(credential)
     if operation != "CountTokens" and emulator.take_throttle():
         return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
     try:
-        with emulator.transaction() as transaction:  # nothing the request did is kept unless its answer is built
+        with emulator.transaction(
+            request_id
+        ) as transaction:  # nothing the request did is kept unless its answer is built
             return _answer(emulator, transaction, operation, model_id, request, account, region)
     except RequestRejected as exc:
         return error(400, "ValidationException", str(exc))
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         return error(400, "ValidationException", f"The request is malformed ({type(exc).__name__}: {str(exc)[:200]}).")
+    except OSError as exc:  # its invocation log could not be written (a full disk): the request is taken back
+        return error(
+            500,
+            "InternalServerException",
+            f"The emulator could not write its invocation log ({exc.strerror or type(exc).__name__}), so the request "
+            "was not answered: free some space, or serve with another --invocation-log folder.",
+        )
 
 
 def _answer(

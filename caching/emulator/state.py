@@ -13,11 +13,13 @@ import itertools
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from .. import limits
 from ..rules import (
     API,
     LOOKBACK_BLOCKS,
@@ -28,16 +30,17 @@ from ..rules import (
     Prompt,
     PromptCache,
     RequestRejected,
-    block_tokens,
     diagnose,
     linearize,
     prefix_digests,
     string_system_note,
     system_clock,
 )
+from ..rules.diagnosis import what_changed
+from ..rules.uncertainty import EXACT, Uncertainty
 from ..rules.usage import Usage
 from .records import CallRecord
-from .replies import reply
+from .replies import bounded, max_tokens, reply
 
 Replies = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]
 
@@ -45,6 +48,11 @@ Replies = Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]
 # A region names a folder of the invocation logs, so nothing else is taken for one.
 REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]{1,16}){1,3}-[0-9]{1,2}")
 DEFAULT_REGION = "us-east-1"  # a bearer token carries no region
+
+
+def new_request_id() -> str:
+    """A request id as Bedrock spells one (a random UUID): every answer's `x-amzn-RequestId`, and its log record's."""
+    return str(uuid.uuid4())
 
 
 class AccountKind(Enum):
@@ -102,10 +110,13 @@ class Answer:
 class Transaction:
     """What one request changes, held until its whole answer is built: the cache's writes and refreshes (pending),
     its records, what the history should remember, and what must be written once it succeeds (its invocation log).
-    `BedrockState.transaction` keeps it all when the request succeeds and takes it back when it fails."""
+    `BedrockState.transaction` keeps it all when the request succeeds and takes it back when it fails. Its
+    `request_id` is the one the answer carries and the invocation log records."""
 
+    request_id: str = field(default_factory=new_request_id)
     results: list[CacheResult] = field(default_factory=list)
     records: list[CallRecord] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # each record's prompt bytes, to bound what is kept
     remembered: list[tuple[str, str, Prompt, list[str], dict[str, Any]]] = field(default_factory=list)
     on_success: list[Callable[[], None]] = field(default_factory=list)
 
@@ -122,14 +133,17 @@ class BedrockState:
         keep_records: int = 1_000,
         accounts: Mapping[str | Account, str | Account] | None = None,
         prefill_seconds: float = 0.0,
+        uncertainty: Uncertainty = EXACT,
     ) -> None:
         self.clock = clock
         self.replies = replies
         self.catalog = catalog or Catalog()
-        self.cache = PromptCache(clock, lookback)
+        self.cache = PromptCache(clock, lookback, uncertainty=uncertainty)
         self.history = History()  # recent requests per model and account: what changed, when a prefix is new
-        self.records: list[CallRecord] = []
+        self.records: list[CallRecord] = []  # the latest, at most keep_records of them and RECORD_BYTES of prompt
         self.keep_records = keep_records
+        self._sizes: list[int] = []  # each record's prompt bytes
+        self._kept_bytes = 0
         self.accounts = {Account.named(k): Account.named(v) for k, v in (accounts or {}).items()}
         self.prefill_seconds = prefill_seconds
         self._numbers = itertools.count(1)
@@ -162,10 +176,11 @@ class BedrockState:
         return model
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One request's changes: kept if the block (building and encoding the whole answer) and what it left to do
-        on success (writing the log) complete; taken back, and the error raised again, if anything in it fails."""
-        held = Transaction()
+    def transaction(self, request_id: str | None = None) -> Iterator[Transaction]:
+        """One request's changes (`request_id`: the id its answer carries; a new one if None): kept if the block
+        (building and encoding the whole answer) and what it left to do on success (writing the log) complete; taken
+        back, and the error raised again, if anything in it fails."""
+        held = Transaction(request_id or new_request_id())
         try:
             yield held
             for finish in held.on_success:
@@ -181,8 +196,15 @@ class BedrockState:
             for remembered in held.remembered:
                 self.history.remember(*remembered)
             self.records.extend(replace(record, number=next(self._numbers)) for record in held.records)
-            if len(self.records) > self.keep_records:
-                del self.records[: len(self.records) - self.keep_records]
+            self._sizes.extend(held.sizes)
+            self._kept_bytes += sum(held.sizes)
+            dropped = max(0, len(self.records) - self.keep_records)
+            freed = sum(self._sizes[:dropped])
+            while self._kept_bytes - freed > limits.RECORD_BYTES and dropped < len(self.records) - 1:
+                freed += self._sizes[dropped]  # the oldest go first; the newest record is always kept
+                dropped += 1
+            self._kept_bytes -= freed
+            del self.records[:dropped], self._sizes[:dropped]
 
     def answer(
         self,
@@ -199,22 +221,23 @@ class BedrockState:
         Raises RequestRejected for what Bedrock would refuse."""
         model = self.model(model_id)
         prompt = linearize(request, model, api)
-        content, stop_reason = self.replies(request)
-        output_tokens = sum(block_tokens(block) for block in content)
+        content, stop_reason, output_tokens = bounded(*self.replies(request), max_tokens(request))
         key = account.key
         with self._lock:
             digests = prefix_digests(prompt)
             result = self.cache.apply(prompt, model, model_id, key, digests, pending=True)
             transaction.results.append(result)  # from here on a failure takes these writes back
-            written = result.write_tokens
-            diagnosis = diagnose(
-                prompt,
-                model,
-                result.read_tokens,
-                written,
-                result.miss,
-                lambda: self.history.what_changed(model_id, key, prompt, digests, request, written),
-            )
+            earlier = self.history.earlier(model_id, key)
+        # Worded outside the lock: comparing with earlier requests can take a while, and it must not hold up others.
+        written = result.write_tokens
+        diagnosis = diagnose(
+            prompt,
+            model,
+            result.read_tokens,
+            written,
+            result.miss,
+            lambda: what_changed(earlier, prompt, request, written),
+        )
         transaction.remembered.append((model_id, key, prompt, digests, request))
         if api is API.INVOKE:
             diagnosis = string_system_note(sent, diagnosis)
@@ -225,6 +248,7 @@ class BedrockState:
             write_5m=result.write_5m_tokens,
             write_1h=result.write_1h_tokens,
         )
+        transaction.sizes.append(prompt.size)
         transaction.records.append(
             CallRecord(
                 agent=str(account),

@@ -13,7 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..pricing import Cost
-from ..rules import Diagnosis
+from ..rules import TTL, Diagnosis
+from ..rules.usage import Usage
 from ..tables import NotedTable, bar_chart, table
 from ..words import ESTIMATE_LEGEND, plural, saving, tokens, usd
 
@@ -38,6 +39,15 @@ __all__ = [
     "turns_table",
     "usd",
 ]
+
+
+def outcome(label: str, usage: Usage) -> str:
+    """A call's outcome, with the TTL of what it wrote when that is not only the default 5m: "WRITE 1h",
+    "READ+WRITE 1h+5m"."""
+    hour = usage.written(TTL.ONE_HOUR)
+    if not hour:
+        return label
+    return f"{label} 1h" if hour == usage.cacheWriteInputTokens else f"{label} 1h+5m"
 
 
 def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_token: bool = False) -> NotedTable:
@@ -67,7 +77,7 @@ def calls_table(calls: Sequence[CallUsage], title: str = "Model calls", first_to
                 usd(call.cost.total),
                 *timing,
             ],
-            f"{call.outcome}: {call.reason}" if call.reason else str(call.outcome),
+            f"{outcome(str(call.outcome), u)}: {call.reason}" if call.reason else outcome(str(call.outcome), u),
         )
     return out
 
@@ -147,6 +157,6 @@ def doctor_table(diagnosed: Sequence[tuple[Call, Diagnosis]], title: str = "Cach
                 "-" if failed else f"{call.usage.cacheReadInputTokens:,}",
                 "-" if failed else f"{call.usage.cacheWriteInputTokens:,}",
             ],
-            f"{diagnosis.kind.upper()}: {diagnosis.message}",
+            f"{outcome(diagnosis.kind.upper(), call.usage)}: {diagnosis.message}",
         )
     return out

@@ -20,10 +20,16 @@ from ..tables import plain
 LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
 
 
-def say_error(console: Console, message: object) -> None:
-    """Print "Error: <message>" as plain text (no markup, control characters shown escaped), wrapped to the width."""
-    lines = textwrap.wrap(f"Error: {message}", max(console.width, 20), break_on_hyphens=False)
+def say(console: Console, message: object) -> None:
+    """Print a message as plain text (no markup, control characters shown escaped), wrapped to the width with
+    words, paths and ids kept whole."""
+    lines = textwrap.wrap(str(message), max(console.width, 20), break_on_hyphens=False, break_long_words=False)
     console.print(plain("\n".join(lines)), highlight=False, soft_wrap=True)
+
+
+def say_error(console: Console, message: object) -> None:
+    """Print "Error: <message>" the way `say` prints."""
+    say(console, f"Error: {message}")
 
 
 def guarded(

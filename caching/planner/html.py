@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..words import usd
+from ..words import usd, usd_places
 from .report import cells, describe, label
 from .simulate import PlanResult
 from .sweep import Sweep
@@ -58,7 +58,8 @@ def _table(results: Sequence[PlanResult]) -> str:
     head = "".join(
         f"<th>{name}</th>" for name in ("approach", "ttl", "total cost", "input cost", "vs none", "best %", "hits")
     )
-    rows = ["<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells(r)) + "</tr>" for r in results]
+    places = usd_places(amount for r in results for amount in (r.cost.total, r.cost.input))
+    rows = ["<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in cells(r, places)) + "</tr>" for r in results]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

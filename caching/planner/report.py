@@ -9,10 +9,11 @@ from rich.text import Text
 
 from ..rules.approaches import approach
 from ..strands.approaches import recipe
-from ..tables import NotedTable, bar_chart
-from ..words import plural, saving, usd
+from ..tables import NotedTable, bar_chart, table
+from ..words import plural, saving, usd, usd_places
 from .simulate import PlanResult
 from .sweep import WHOLE_UP_TO_CALLS, BreakEven, Sweep
+from .uncertain import Range
 from .workload import Distribution, Workload
 
 
@@ -48,22 +49,23 @@ def plan_table(results: Sequence[PlanResult]) -> NotedTable:
     columns = [("approach", "left"), ("ttl", "left")]
     columns += [(name, "right") for name in ("total cost", "input cost", "vs none", "best %", "hits")]
     out = NotedTable("Cost by approach and TTL", columns, "writes", caption, note_prefix="writes ")
+    places = usd_places(amount for result in results for amount in (result.cost.total, result.cost.input))
     for result in results:
         tally = result.tally
         writes = tally.write_5m + tally.write_1h
-        out.add_row(cells(result), f"{tally.write_shared:,} / {writes - tally.write_shared:,}")
+        out.add_row(cells(result, places), f"{tally.write_shared:,} / {writes - tally.write_shared:,}")
     return out
 
 
-def cells(result: PlanResult) -> list[str]:
+def cells(result: PlanResult, places: int | None = None) -> list[str]:
     """A run's row of the plan table (and of the HTML page's): approach, ttl, total cost, input cost, against none,
-    best %, hits."""
+    best %, hits; dollars to `places` decimals (the column's)."""
     cost, tally = result.cost, result.tally
     return [
         result.approach,
         approach(result.approach).ttl_label(result.ttl),
-        usd(cost.total),
-        usd(cost.input),
+        usd(cost.total, places),
+        usd(cost.input, places),
         saving(cost.input_savings),
         f"{result.share_of_best:.0%}",
         f"{tally.hits / tally.calls:.0%}" if tally.calls else "-",
@@ -180,7 +182,8 @@ def sweep_chart(result: Sweep, width: int = 80) -> Group:
         return Group(
             Text(title), Text(f"No setting fits within {WHOLE_UP_TO_CALLS:,} calls: lower the calls per user.")
         )
-    amounts = [usd(a) for row in result.rows for a in (row.five, row.hour)]
+    places = usd_places(a for row in result.rows for a in (row.five, row.hour))
+    amounts = [usd(a, places) for row in result.rows for a in (row.five, row.hour)]
     label, money = max(len(text) for text in labels), max(len(text) for text in amounts)
     bar = min(40, max(5, (width - label - 2 * (money + 3) - 6) // 2))
     biggest = max(max(row.five, row.hour) for row in result.rows) or 1
@@ -193,7 +196,10 @@ def sweep_chart(result: Sweep, width: int = 80) -> Group:
     for text, row in zip(labels, result.rows, strict=True):
         cheaper = "1h" if row.hour < row.five else "5m" if row.five < row.hour else "="
         lines.append(
-            Text(f"{text:>{label}}  {bars(row.five, usd(row.five))}   {bars(row.hour, usd(row.hour))}  {cheaper}")
+            Text(
+                f"{text:>{label}}  {bars(row.five, usd(row.five, places))}   "
+                f"{bars(row.hour, usd(row.hour, places))}  {cheaper}"
+            )
         )
     lines.append(Text("The last column names the cheaper TTL at that setting (= when they cost the same)."))
     return Group(*lines)
@@ -211,4 +217,49 @@ def sweep_json(result: Sweep) -> dict[str, object]:
         "rows": [
             {key: row.value, f"cost_5m_{per}": str(row.five), f"cost_1h_{per}": str(row.hour)} for row in result.rows
         ],
+    }
+
+
+def range_report(found: Range) -> Group:
+    """Each run's total cost under each scenario, and whether the cheapest stays the cheapest across them."""
+    caption = " ".join(f"{s.name}: {s.uncertainty.words()} ({s.source})." for s in found.scenarios)
+    out = table("Total cost under a less tidy Bedrock", caption)
+    out.add_column("approach")
+    out.add_column("ttl")
+    for scenario in found.scenarios:
+        out.add_column(scenario.name, justify="right")
+    places = usd_places(cost for costs in found.costs.values() for cost in costs)
+    for (name, ttl), costs in found.costs.items():
+        out.add_row(name, approach(name).ttl_label(ttl), *(usd(cost, places) for cost in costs))
+    cheapest = found.cheapest()
+    labels = [approach(name).label(ttl) for name, ttl in cheapest]
+    if len(set(cheapest)) == 1:
+        verdict = f"{labels[0]} stays the cheapest across the range."
+    else:
+        named = "; ".join(f"{s.name}: {label}" for s, label in zip(found.scenarios, labels, strict=True))
+        verdict = f"The cheapest depends on how kind Bedrock is ({named}): weigh the range, not one figure."
+    return Group(out, Text(verdict))
+
+
+def range_json(found: Range) -> dict[str, object]:
+    """The range for programs: the scenarios, each run's total cost under each, and the cheapest under each."""
+    return {
+        "scenarios": [
+            {
+                "name": s.name,
+                "expiry_window_seconds": s.uncertainty.expiry_window,
+                "miss_rate": s.uncertainty.miss_rate,
+                "seed": s.uncertainty.seed,
+            }
+            for s in found.scenarios
+        ],
+        "total_cost": [
+            {
+                "approach": name,
+                "ttl": _ttl(name, ttl),
+                **{s.name: str(c) for s, c in zip(found.scenarios, costs, strict=True)},
+            }
+            for (name, ttl), costs in found.costs.items()
+        ],
+        "cheapest": {s.name: approach(n).label(t) for s, (n, t) in zip(found.scenarios, found.cheapest(), strict=True)},
     }

@@ -20,9 +20,10 @@ from ..rules.approaches import approach as find_approach
 from ..tables import plain
 from .fast import simulate_runs
 from .html import plan_html
-from .report import plan_json, plan_report, sweep_chart, sweep_json
+from .report import plan_json, plan_report, range_json, range_report, sweep_chart, sweep_json
 from .simulate import PlanResult, Tally, oracle
 from .sweep import BreakEven, one_hour_break_even, sweep
+from .uncertain import Scenario, cost_range
 from .workload import Workload
 
 PARALLEL_FROM_CALLS = 200_000  # below this, starting worker processes costs more than it saves
@@ -97,10 +98,11 @@ def plan(
     as_json: bool = False,
     over: str | None = None,
     html: str | None = None,
+    spread: list[Scenario] | None = None,
 ) -> int:
     """Print the plan for a workload: the table, the chart and the break-even points (or all of it as JSON); or, with
     `over` ("pauses" or "users"), a sweep of the cost at each pause length or number of users. With `html`, also
-    write the plan as a page to that file."""
+    write the plan as a page to that file. With `spread`, also each run's cost under those scenarios (a range)."""
     # The sweep and the break-even set 5m against 1h: only an approach that takes the asked TTL can tell them apart.
     caching = [a for a in workload.approaches if not find_approach(a).picks_own_ttl]
     approach = DEFAULT_APPROACH if DEFAULT_APPROACH in caching else caching[0] if caching else "none"
@@ -123,12 +125,21 @@ def plan(
     break_even: BreakEven | None = None
     if both_ttls:
         break_even = pauses.break_even() if pauses is not None else one_hour_break_even(workload, approach)
+    found = None
+    if spread is not None:
+        with (
+            console.status("Running the plan under a less tidy Bedrock...")
+            if console.is_terminal
+            else contextlib.nullcontext()
+        ):
+            found = cost_range(workload, results, spread)
     if as_json:
-        console.print(
-            json.dumps(plan_json(results, break_even), indent=2), markup=False, highlight=False, soft_wrap=True
-        )
+        out = plan_json(results, break_even) | ({"range": range_json(found)} if found is not None else {})
+        console.print(json.dumps(out, indent=2), markup=False, highlight=False, soft_wrap=True)
     else:
         console.print(plan_report(results, break_even))
+        if found is not None:
+            console.print(range_report(found))
     if html is not None:
         page = plan_html(results, pauses)
         write_page(html, page, "plan")

@@ -24,6 +24,7 @@ from ..rules.approaches import Shape
 from ..rules.approaches import approach as find_approach
 from ..rules.oracle import Chain
 from ..rules.tokens import MESSAGE_FRAMING_TOKENS
+from ..rules.uncertainty import EXACT, Uncertainty
 from ..rules.usage import Usage
 from .workload import Workload
 
@@ -254,12 +255,19 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 @_no_cycle_collection()
-def simulate(workload: Workload, approach: str, ttl: str, progress: Callable[[int], None] | None = None) -> PlanResult:
-    """Run every call of `workload` through a PromptCache; `progress(n)` is told after every n calls."""
+def simulate(
+    workload: Workload,
+    approach: str,
+    ttl: str,
+    progress: Callable[[int], None] | None = None,
+    uncertainty: Uncertainty = EXACT,
+) -> PlanResult:
+    """Run every call of `workload` through a PromptCache (under `uncertainty`: the exact rules by default);
+    `progress(n)` is told after every n calls."""
     model = Catalog().find(workload.model)
     assert model is not None, "Workload.check guarantees a known model"
     now = [0.0]
-    cache = PromptCache(lambda: now[0], sweeping=False)
+    cache = PromptCache(lambda: now[0], sweeping=False, uncertainty=uncertainty)
     shared = _Shared.of(workload)
     tools, ends_shared, shared_tokens = len(shared.blocks) - 1, len(shared.blocks), shared.tokens
     tally, first_session, turn_tally = Tally(), [], Tally()

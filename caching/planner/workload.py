@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..errors import CachingError
 from ..files import read_limited
 from ..rules import DEFAULT_MODEL_ID, TTLS, Catalog
@@ -21,12 +22,11 @@ else:  # pragma: no cover - Python 3.10
 
 DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,9})?)\s*(s|m|h)\s*$", re.ASCII)
 UNITS = {"s": 1, "m": 60, "h": 3600}
+MOST_SAMPLED = 1_000  # lengths in a measured sample: an audit writes at most 100 (its quantiles)
 LONGEST_PAUSE = 30 * 24 * 3600.0  # thirty days: any longer and every entry has long expired anyway
-LARGEST_WORKLOAD = 1024 * 1024  # bytes of a workload file: a workload is a few dozen short lines
-MOST_CALLS = 20_000_000  # about seven minutes of simulation on two cores
 DURATION_HELP = (
     "a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' (exponential), "
-    "or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}"
+    "or in TOML {uniform = [MIN, MAX]}, {exponential = MEAN} or {sample = [S, ...]} (drawn from, as measured)"
 )
 
 
@@ -56,11 +56,13 @@ def _short(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Distribution:
-    """A length of time (a pause, a latency): fixed, uniform between two bounds, or exponential with a mean (seconds)."""
+    """A length of time (a pause, a latency): fixed, uniform between two bounds, exponential with a mean, or drawn
+    from a sample of measured lengths, such as the pauses an audit found in real logs (seconds)."""
 
     kind: str = "fixed"
     low: float = 0.0
     high: float = 0.0
+    sample: tuple[float, ...] = ()
 
     @classmethod
     def parse(cls, value: Any, name: str) -> Distribution:
@@ -72,6 +74,9 @@ class Distribution:
                     return cls("uniform", low, high)
             if kind == "exponential":
                 return cls("exponential", seconds(spec, name))
+            if kind == "sample" and isinstance(spec, list) and 0 < len(spec) <= MOST_SAMPLED:
+                values = tuple(seconds(each, name) for each in spec)
+                return cls("sample", min(values), max(values), values)
             raise WorkloadError(f"{name} must be {DURATION_HELP}; got {_short(value)}.")
         if isinstance(value, str) and ".." in value:
             return cls.parse({"uniform": value.split("..", 1)}, name)
@@ -85,6 +90,8 @@ class Distribution:
             raise WorkloadError(f"{name} must be {DURATION_HELP}; got {_short(value)}.") from None
 
     def draw(self, rng: random.Random) -> float:
+        if self.kind == "sample":
+            return rng.choice(self.sample)
         if self.kind == "uniform":
             return rng.uniform(self.low, self.high)
         if self.kind == "exponential":
@@ -97,6 +104,8 @@ class Distribution:
 
         if self.kind == "uniform":
             return f"{show(self.low)}-{show(self.high)}"
+        if self.kind == "sample":
+            return f"{show(self.low)}-{show(self.high)} (measured)"
         return f"~{show(self.low)} (exp)" if self.kind == "exponential" else show(self.low)
 
 
@@ -206,10 +215,10 @@ def check(workload: Workload) -> Workload:
         raise WorkloadError(
             f"model {_short(workload.model)} is not in the catalog: use one of {known} (optionally global./us./eu.)."
         )
-    if workload.calls > MOST_CALLS:
+    if workload.calls > limits.MOST_SIMULATED_CALLS:
         raise WorkloadError(
-            f"The workload makes {workload.calls:,} model calls; the planner simulates at most {MOST_CALLS:,}: "
-            "lower users, sessions_per_user, turns_per_session or calls_per_turn."
+            f"The workload makes {workload.calls:,} model calls; the planner simulates at most "
+            f"{limits.MOST_SIMULATED_CALLS:,} ({limits.named('MOST_SIMULATED_CALLS')}): lower users, sessions_per_user, turns_per_session or calls_per_turn."
         )
     if not model.supports_1h and "1h" in workload.ttls:
         offered = tuple(ttl for ttl in workload.ttls if ttl != "1h")
@@ -222,7 +231,7 @@ def check(workload: Workload) -> Workload:
 def load_workload(path: str | Path) -> Workload:
     """A workload from a TOML file of field = value lines (see README)."""
     try:
-        data = read_limited(path, "a workload", LARGEST_WORKLOAD)
+        data = read_limited(path, "a workload", limits.LARGEST_WORKLOAD, limits.named("LARGEST_WORKLOAD"))
     except OSError as exc:
         raise WorkloadError(f"Cannot read workload file {str(path)!r} ({exc.strerror}): check the path.") from None
     try:

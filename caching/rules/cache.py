@@ -27,6 +27,7 @@ from .catalog import DEFAULT_MODEL_ID, Catalog, ModelInfo
 from .outcomes import NEW, Action, CheckpointOutcome, Kind, Miss
 from .prompt import Block, Prompt, linearize
 from .ttl import TTL, TTL_SECONDS
+from .uncertainty import EXACT, Uncertainty
 
 # Measured live (Sonnet 4.6, Oct 2026): a checkpoint still finds the previous entry when 21 content blocks were added
 # after it (20 in between plus the checkpoint's own block); 22 or more always miss. AWS and Anthropic say "about 20".
@@ -102,7 +103,7 @@ def call_miss(misses: dict[int, Miss]) -> Miss | None:
     else the latest checkpoint that had a live entry beyond its lookback, else another account's entry; None for a
     new prefix."""
     ordered = [misses[index] for index in sorted(misses)]
-    for kind in (Kind.EXPIRED, Kind.BEYOND_LOOKBACK, Kind.OTHER_ACCOUNT):
+    for kind in (Kind.UNEXPLAINED, Kind.EXPIRED, Kind.BEYOND_LOOKBACK, Kind.OTHER_ACCOUNT):
         found = [miss for miss in ordered if miss.kind == kind]
         if found:
             return found[0] if kind == Kind.EXPIRED else found[-1]
@@ -112,9 +113,16 @@ def call_miss(misses: dict[int, Miss]) -> Miss | None:
 class PromptCache:
     """Entries per (model id, prefix digest) and account, with expiry on an injectable clock."""
 
-    def __init__(self, clock: Callable[[], float], lookback: int = LOOKBACK_BLOCKS, sweeping: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        lookback: int = LOOKBACK_BLOCKS,
+        sweeping: bool = True,
+        uncertainty: Uncertainty = EXACT,
+    ) -> None:
         self.clock = clock
         self.lookback = lookback
+        self.uncertainty = uncertainty  # EXACT: the documented rules; else an expiry window and causeless misses
         self.sweeping = sweeping  # the planner forgets finished conversations itself, and skips the sweeps
         self._entries: dict[tuple[str, str], dict[str, Entry]] = {}
         self._commits = 0
@@ -128,6 +136,15 @@ class PromptCache:
         """The entry of one prefix for one account, live or expired (forgotten an hour after it expired)."""
         by_account = self._entries.get((model_id, digest))
         return by_account.get(account) if by_account else None
+
+    def entries(self) -> dict[tuple[str, str, str], tuple[TTL, float, bool]]:
+        """Every entry kept, as plain values (a copy, for comparing the cache before and after): (model id, prefix
+        digest, account) -> (its TTL, when it expires, whether it can be read yet)."""
+        return {
+            (model_id, digest, account): (entry.ttl, entry.expires_at, entry.ready)
+            for (model_id, digest), by_account in self._entries.items()
+            for account, entry in by_account.items()
+        }
 
     def sweep(self, now: float) -> None:
         """Drop every entry that expired more than FORGET_AFTER_SECONDS ago."""
@@ -239,7 +256,7 @@ class PromptCache:
                 refreshed = self.entry(model_id, digests[position], account)
                 if refreshed is not None and refreshed.expires_at > now:
                     before = refreshed.expires_at
-                    refreshed.expires_at = now + TTL_SECONDS[refreshed.ttl]
+                    refreshed.expires_at = now + self._life(refreshed.ttl, model_id, digests[position], account)
                     if pending:
                         key = (model_id, digests[position])
                         undo.append(Undo(key, account, refreshed, before, refreshed.expires_at))
@@ -263,7 +280,8 @@ class PromptCache:
                 elif write_limit is None or tokens <= write_limit:
                     by_account = self._entries.setdefault((model_id, digests[point.position]), {})
                     replaced = by_account.get(account)
-                    by_account[account] = Entry(point.ttl, now + TTL_SECONDS[point.ttl], ready=not pending)
+                    life = self._life(point.ttl, model_id, digests[point.position], account)
+                    by_account[account] = Entry(point.ttl, now + life, ready=not pending)
                     if pending:
                         undo.append(Undo((model_id, digests[point.position]), account, by_account[account], replaced))
                     written.append(by_account[account])
@@ -325,13 +343,24 @@ class PromptCache:
         now = self.clock()
         digests = digests or prefix_digests(prompt)
         read_position = self.lookup(prompt, model_id, account, digests, now)
+        would_read = 0
+        if read_position and self.uncertainty.misses(model_id, account, digests[-1], now):
+            would_read, read_position = read_position, 0  # sent where the entry is not: it reads nothing
         misses = self.explain(prompt, model_id, account, digests, now, read_position) if explain else None
+        if misses is not None and would_read:
+            reader = self.reader(prompt, would_read)
+            if reader is not None:
+                misses[reader] = Miss(Kind.UNEXPLAINED)
         return self.commit(prompt, model, model_id, account, digests, now, read_position, misses, pending=pending)
 
     def forget(self, model_id: str, digests: list[str]) -> None:
         """Drop the entries of these prefixes (the traffic planner forgets a finished conversation)."""
         for digest in digests:
             self._entries.pop((model_id, digest), None)
+
+    def _life(self, ttl: TTL, model_id: str, digest: str, account: str) -> float:
+        """Seconds an entry lives after its last use: its TTL, and its share of the uncertainty's expiry window."""
+        return TTL_SECONDS[ttl] + self.uncertainty.extra_life(model_id, digest, account)
 
     def _why_missed(
         self, position: int, after: int, digests: list[str], model_id: str, account: str, now: float
@@ -341,7 +370,7 @@ class PromptCache:
         for p in window:
             entry = self.entry(model_id, digests[p], account)
             if entry is not None and now - FORGET_AFTER_SECONDS < entry.expires_at <= now:
-                idle = now - entry.expires_at + TTL_SECONDS[entry.ttl]
+                idle = now - entry.expires_at + self._life(entry.ttl, model_id, digests[p], account)
                 return Miss(Kind.EXPIRED, entry.ttl, idle, position - p)
         for p in range(position - self.lookback - 1, after, -1):
             if self.live(model_id, digests[p], account, now):

@@ -15,8 +15,9 @@ from .api import API
 from .cache import CacheResult, PromptCache, prefix_digests
 from .catalog import ModelInfo
 from .clock import ManualClock
-from .diagnosis import Diagnosis, History, diagnose, miss_words, own_place, string_system_note
+from .diagnosis import Diagnosis, History, diagnose, miss_words, string_system_note
 from .outcomes import Kind
+from .places import own_place
 from .prompt import Prompt, linearize
 
 ACCOUNT = "diff"  # both requests come from one caller

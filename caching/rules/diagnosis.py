@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .api import API
+from .. import limits
 from .cache import LOOKBACK_BLOCKS
 from .catalog import ModelInfo
-from .messages import body_place
 from .outcomes import Kind, Miss, duration
-from .places import SYSTEM, TOOLS, Place
+from .places import SYSTEM, TOOLS
+from .places import own_place as own_place  # its home is places; verdict.py (issue 25's) imports it from here
 from .prompt import Prompt
 from .severity import Severity
 
@@ -75,12 +75,6 @@ def below_minimum(have: int, model: ModelInfo) -> str:
     return f"prefix below minimum: ~{have:,} < {model.min_tokens:,} tokens for {model.short}"
 
 
-def own_place(request: dict[str, Any], place: Place, api: str) -> Place:
-    """`place` of a request's Converse form, named in the request's own terms (an InvokeModel body has no
-    cachePoint blocks)."""
-    return body_place(request, place) if api == API.INVOKE else place
-
-
 def diagnose(
     prompt: Prompt, model: ModelInfo, read: int, write: int, miss: Miss | None, changed: Callable[[], str]
 ) -> Diagnosis:
@@ -122,6 +116,11 @@ def miss_words(miss: Miss, write: int) -> str:
     if miss.kind == Kind.EXPIRED:
         advice = "consider ttl 1h" if miss.ttl == "5m" else "call again within the hour"
         return f"{duration(miss.idle)} since the last hit: the {miss.ttl} entry expired; {advice}"
+    if miss.kind == Kind.UNEXPLAINED:
+        return (
+            f"no cause in the request: a live entry held this prefix, but the call was sent where it is not (the "
+            f"uncertainty setting's miss rate, as cross-region routing can); {write:,} tokens written again"
+        )
     if miss.kind == Kind.BEYOND_LOOKBACK:
         return (
             f"the previous cached prefix is {miss.distance} blocks before this checkpoint, beyond the "
@@ -134,8 +133,15 @@ def miss_words(miss: Miss, write: int) -> str:
 
 
 def _text(request: dict[str, Any], prompt: Prompt, index: int) -> str:
+    """The text of block `index` to compare, at most COMPARED_CHARACTERS of it (a block that is no text: its bytes
+    as the prompt holds them), so a huge block costs no more to compare than a long one."""
     block = prompt.blocks[index].place.block_in(request)
-    return str(block.get("text", block)) if isinstance(block, dict) else ""
+    if not isinstance(block, dict):
+        return ""
+    text = block.get("text")
+    if isinstance(text, str):
+        return text[: limits.COMPARED_CHARACTERS]
+    return prompt.blocks[index].data[: limits.COMPARED_CHARACTERS].decode("utf-8", "replace")
 
 
 def _small_edit(old: str, new: str) -> bool:
@@ -145,61 +151,92 @@ def _small_edit(old: str, new: str) -> bool:
     return longer - start - tail <= max(SMALL_EDIT_CHARS, longer // 10)
 
 
-class History:
-    """The last few requests per model and account, to say what changed when a prefix is new."""
+Earlier = tuple[Prompt, dict[str, Any]]  # a remembered request: its prompt and the request itself
 
-    def __init__(self, size: int = REMEMBERED) -> None:
+
+class History:
+    """The last few requests per model and account, to say what changed when a prefix is new: at most `size` per
+    caller, CALLERS callers, and HISTORY_BYTES of prompt in all (the least recently seen callers' oldest go first)."""
+
+    def __init__(self, size: int = REMEMBERED, budget: int | None = None) -> None:
         self.size = size
-        self._seen: OrderedDict[tuple[str, str], deque[tuple[Prompt, list[str], dict[str, Any]]]] = OrderedDict()
+        self.budget = limits.HISTORY_BYTES if budget is None else budget
+        self._seen: OrderedDict[tuple[str, str], deque[tuple[Earlier, int]]] = OrderedDict()
+        self.bytes = 0
 
     def remember(
         self, model_id: str, account: str, prompt: Prompt, digests: list[str], request: dict[str, Any]
     ) -> None:
         key = (model_id, account)
-        self._seen.setdefault(key, deque(maxlen=self.size)).append((prompt, digests, request))
+        kept = self._seen.setdefault(key, deque())
+        size = prompt.size
+        kept.append(((prompt, request), size))
+        self.bytes += size
         self._seen.move_to_end(key)
+        if len(kept) > self.size:
+            self.bytes -= kept.popleft()[1]
         if len(self._seen) > CALLERS:
-            self._seen.popitem(last=False)
+            self.bytes -= sum(size for _, size in self._seen.popitem(last=False)[1])
+        while self.bytes > self.budget and self._seen:
+            oldest_key, oldest = next(iter(self._seen.items()))
+            self.bytes -= oldest.popleft()[1]
+            if not oldest:
+                del self._seen[oldest_key]
+
+    def earlier(self, model_id: str, account: str) -> tuple[Earlier, ...]:
+        """The requests remembered for a caller, oldest first: a copy, to compare with outside a lock."""
+        return tuple(each for each, _ in self._seen.get((model_id, account), ()))
 
     def what_changed(
         self, model_id: str, account: str, prompt: Prompt, digests: list[str], request: dict[str, Any], write: int
     ) -> str:
-        """Compare with the nearest earlier request: the one sharing the most leading blocks and then the most of
-        the first block that differs (the latest on a tie)."""
-        nearest: tuple[int, int, Prompt, dict[str, Any]] | None = None
-        for before, _, before_request in reversed(self._seen.get((model_id, account), ())):
-            shared = _shared_blocks(prompt, before)
-            alike = _alike(before, before_request, prompt, request, shared)
-            if nearest is None or (shared, alike) > nearest[:2]:
-                nearest = (shared, alike, before, before_request)
-        first = f"first request like this: {write:,} tokens written for the next one to read"
-        if nearest is None:
-            return first
-        shared, _, before, before_request = nearest
-        if before.variant != prompt.variant and shared:
-            changed = " and ".join(prompt.variant.differences(before.variant))
-            like = "same content as an earlier request" if shared >= len(prompt.blocks) else "like an earlier request"
-            return f"{like}, but {changed}, and that keys the cache: keep it the same between calls"
-        if shared >= min(len(before.blocks), len(prompt.blocks)):
-            if shared < len(before.blocks):
-                return (
-                    "an earlier request holds this whole prompt, but no entry of it ends at or within "
-                    f"{LOOKBACK_BLOCKS} blocks before this request's checkpoints: {write:,} tokens written"
-                )
-            return f"the conversation moved on: {write:,} tokens written for the next call to read"
-        old, new = _text(before_request, before, shared), _text(request, prompt, shared)
-        place = prompt.blocks[shared].place
-        edited = before.blocks[shared].place == place and _small_edit(old, new)
-        if TOOLS in (place.section, before.blocks[shared].place.section):
-            return "tool definitions changed: every cached level was invalidated" if shared or edited else first
-        if not edited and (shared == 0 or place.section == SYSTEM):
-            return first  # another prompt altogether, not a change to this one
-        at, tail = _common_ends(old, new)
-        where = f"prefix changed in {own_place(request, place, prompt.variant.api).words} at character {at}"
-        found = dynamic_text(new, at, len(new) - tail)
-        if found is not None:
-            return f"{where}: {found.words}"
-        return f"{where}: keep what changes after the last cachePoint"
+        """`what_changed` against this caller's remembered requests."""
+        return what_changed(self.earlier(model_id, account), prompt, request, write)
+
+
+def what_changed(earlier: tuple[Earlier, ...], prompt: Prompt, request: dict[str, Any], write: int) -> str:
+    """Compare with the nearest earlier request: the one sharing the most leading blocks and then the most of
+    the first block that differs (the latest on a tie)."""
+    nearest: tuple[int, int, Prompt, dict[str, Any]] | None = None
+    for before, before_request in reversed(earlier):
+        shared = _shared_blocks(prompt, before)
+        alike = _alike(before, before_request, prompt, request, shared)
+        if nearest is None or (shared, alike) > nearest[:2]:
+            nearest = (shared, alike, before, before_request)
+    first = f"first request like this: {write:,} tokens written for the next one to read"
+    if nearest is None:
+        return first
+    shared, _, before, before_request = nearest
+    if before.variant != prompt.variant and shared:
+        changed = " and ".join(prompt.variant.differences(before.variant))
+        like = "same content as an earlier request" if shared >= len(prompt.blocks) else "like an earlier request"
+        return f"{like}, but {changed}, and that keys the cache: keep it the same between calls"
+    if shared >= min(len(before.blocks), len(prompt.blocks)):
+        if shared < len(before.blocks):
+            return (
+                "an earlier request holds this whole prompt, but no entry of it ends at or within "
+                f"{LOOKBACK_BLOCKS} blocks before this request's checkpoints: {write:,} tokens written"
+            )
+        return f"the conversation moved on: {write:,} tokens written for the next call to read"
+    old, new = _text(before_request, before, shared), _text(request, prompt, shared)
+    place = prompt.blocks[shared].place
+    edited = before.blocks[shared].place == place and _small_edit(old, new)
+    if TOOLS in (place.section, before.blocks[shared].place.section):
+        return "tool definitions changed: every cached level was invalidated" if shared or edited else first
+    if not edited and (shared == 0 or place.section == SYSTEM):
+        return first  # another prompt altogether, not a change to this one
+    named = own_place(request, place, prompt.variant.api).words
+    if old == new and len(old) >= limits.COMPARED_CHARACTERS:  # the same as far as compared: the change is further in
+        return (
+            f"prefix changed in {named} after its first {limits.COMPARED_CHARACTERS:,} characters (no more are "
+            f"compared, {limits.named('COMPARED_CHARACTERS')}): keep what changes after the last cachePoint"
+        )
+    at, tail = _common_ends(old, new)
+    where = f"prefix changed in {named} at character {at}"
+    found = dynamic_text(new, at, len(new) - tail)
+    if found is not None:
+        return f"{where}: {found.words}"
+    return f"{where}: keep what changes after the last cachePoint"
 
 
 def _alike(before: Prompt, before_request: dict[str, Any], prompt: Prompt, request: dict[str, Any], index: int) -> int:

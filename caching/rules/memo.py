@@ -9,9 +9,9 @@ a difference no client makes between two calls of one conversation).
 from __future__ import annotations
 
 from collections import OrderedDict
-from operator import attrgetter
 from typing import Any, NamedTuple
 
+from .. import limits
 from .api import API
 from .cache import prefix_digests
 from .catalog import ModelInfo
@@ -19,9 +19,7 @@ from .prompt import Prompt, Resume, blocks_before, linearize
 from .tokens import canonical_json
 from .variant import Variant
 
-REMEMBERED_BYTES = 64_000_000  # prompt bytes of the requests remembered; the least recently used are forgotten
 PER_OPENING = 4  # requests remembered per first message (conversations that open alike)
-DATA = attrgetter("data")
 
 
 class _Seen(NamedTuple):
@@ -34,8 +32,8 @@ class _Seen(NamedTuple):
 class Linearizer:
     """Call it like `linearize`; it also returns the prompt's prefix digests (`prefix_digests`)."""
 
-    def __init__(self, budget: int = REMEMBERED_BYTES) -> None:
-        self.budget = budget
+    def __init__(self, budget: int | None = None) -> None:
+        self.budget = limits.REMEMBERED_BYTES if budget is None else budget
         self._seen: OrderedDict[tuple[str, Variant, str], list[_Seen]] = OrderedDict()
         self._size = 0
 
@@ -50,7 +48,7 @@ class Linearizer:
             prompt = linearize(request, model, api, Resume(seen.prompt, kept))
             digests = prefix_digests(prompt, seen.digests[: blocks_before(seen.prompt, kept) + 1])
         if key:
-            self._remember(key, _Seen(request, prompt, digests, sum(map(len, map(DATA, prompt.blocks)))))
+            self._remember(key, _Seen(request, prompt, digests, prompt.size))
         return prompt, digests
 
     @staticmethod

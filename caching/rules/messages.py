@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .places import Place
+from .lint_rules import INVALID_CHECKPOINT
+from .places import POINT
 from .prompt import RequestRejected
-
-POINT = "cachePoint"
 
 
 def _point(control: Any, where: str) -> dict[str, Any]:
     if not isinstance(control, dict) or control.get("type") != "ephemeral":
-        raise RequestRejected(f'{where}.cache_control must be {{"type": "ephemeral"}} with an optional ttl.')
+        advice = f'{where}.cache_control must be {{"type": "ephemeral"}} with an optional ttl'
+        raise RequestRejected(advice + ".", advice, INVALID_CHECKPOINT)
     ttl = control.get("ttl")
     return {POINT: {"type": "default", **({"ttl": ttl} if ttl is not None else {})}}
 
@@ -151,16 +151,3 @@ def anthropic_content(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             out.append({"type": "text", "text": block.get("text", "")})
     return out
-
-
-def body_place(request: dict[str, Any], place: Place) -> Place:
-    """The place in the InvokeModel body that became `place` in its Converse form (`request`): the body has no
-    cachePoint blocks, so a cachePoint is named by the block whose cache_control it came from."""
-    items = place.items_in(request)
-    index = place.index - 1 if _is_point(items, place.index) else place.index
-    index -= sum(1 for i in range(min(index, len(items))) if _is_point(items, i))
-    return place.moved(index)
-
-
-def _is_point(items: list[Any], index: int) -> bool:
-    return 0 <= index < len(items) and isinstance(items[index], dict) and POINT in items[index]

@@ -18,6 +18,7 @@ class Kind(Word):
     BEYOND_LOOKBACK = "beyond the lookback"
     NEW_PREFIX = "new prefix"
     OTHER_ACCOUNT = "other account"
+    UNEXPLAINED = "no cause"  # a live entry, yet nothing read: only under an Uncertainty's miss rate
     COVERED = "covered by the read"
     REJECTED = "rejected"
     NO_CACHE_POINT = "no cachePoint"

@@ -1,6 +1,7 @@
 """A place in a Converse request: a tool spec, a system block, or one content block of a message.
 
 Built once by the linearizer and passed around as a value, so no module has to parse "messages[2].content[1]" back.
+`own_place` names a place in the terms of the request as it was sent (an InvokeModel body has no cachePoint blocks).
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .api import API
+
 TOOLS, SYSTEM, MESSAGES = "tools", "system", "messages"
+POINT = "cachePoint"
 
 
 @dataclass(frozen=True, order=True)
@@ -85,3 +89,22 @@ class Place:
             return request["messages"][self.message]["content"][self.index]
         except (KeyError, IndexError, TypeError):
             return None
+
+
+def body_place(request: dict[str, Any], place: Place) -> Place:
+    """The place in the InvokeModel body that became `place` in its Converse form (`request`): the body has no
+    cachePoint blocks, so a cachePoint is named by the block whose cache_control it came from."""
+    items = place.items_in(request)
+    index = place.index - 1 if _is_point(items, place.index) else place.index
+    index -= sum(1 for i in range(min(index, len(items))) if _is_point(items, i))
+    return place.moved(index)
+
+
+def _is_point(items: list[Any], index: int) -> bool:
+    return 0 <= index < len(items) and isinstance(items[index], dict) and POINT in items[index]
+
+
+def own_place(request: dict[str, Any], place: Place, api: str) -> Place:
+    """`place` of a request's Converse form, named in the request's own terms (an InvokeModel body has no
+    cachePoint blocks)."""
+    return body_place(request, place) if api == API.INVOKE else place

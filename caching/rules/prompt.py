@@ -10,15 +10,28 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from .api import API
 from .catalog import ModelInfo
-from .places import Place
+from .lint_rules import (
+    AFTER_DOCUMENT,
+    AFTER_REASONING,
+    INVALID_CHECKPOINT,
+    INVALID_TTL,
+    ORPHAN_CHECKPOINT,
+    REJECTED,
+    TOO_MANY_CHECKPOINTS,
+    TTL_ORDER,
+    TTL_UNSUPPORTED,
+    Rule,
+)
+from .places import Place, own_place
 from .shape import block_problem, sections_problem
+from .terms import TERMS, Terms, terms
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
 from .ttl import TTL, TTL_SECONDS, TTLS
 from .variant import Variant
@@ -29,11 +42,14 @@ TOKENS = attrgetter("tokens")
 
 
 class RequestRejected(Exception):
-    """A request Bedrock would refuse with a ValidationException; `advice` is a short diagnosis with the fix."""
+    """A request Bedrock would refuse with a ValidationException; `advice` is a short diagnosis with the fix, `rule`
+    the lint rule it breaks (`rejected` for one about no cache rule) and `place` the cachePoint at fault, if one is."""
 
-    def __init__(self, message: str, advice: str = "") -> None:
+    def __init__(self, message: str, advice: str = "", rule: Rule = REJECTED, place: Place | None = None) -> None:
         super().__init__(message)
         self.advice = advice or message
+        self.rule = rule
+        self.place = place
 
 
 class Block(NamedTuple):
@@ -71,6 +87,11 @@ class Prompt:
     def tokens_before(self, position: int) -> int:
         """Tokens of the first `position` blocks."""
         return self.cumulative[position]
+
+    @property
+    def size(self) -> int:
+        """The bytes of its blocks: what keeping it costs in memory, about."""
+        return sum(len(block.data) for block in self.blocks)
 
     @property
     def total_tokens(self) -> int:
@@ -131,8 +152,15 @@ def tool_prompt_tokens(request: dict[str, Any], model: ModelInfo | None) -> int:
 
 
 def _walk(
-    request: dict[str, Any], model: ModelInfo | None, resume: Resume | None = None
+    request: dict[str, Any], model: ModelInfo | None, resume: Resume | None = None, api: API = API.CONVERSE
 ) -> tuple[list[Block], list[Checkpoint]]:
+    """The blocks and checkpoints, after the checkpoint rules; a rejection names places and checkpoints in the terms
+    of the body as sent (`api`)."""
+    words = terms(api)
+
+    def named(place: Place) -> Place:
+        return own_place(request, place, api)
+
     blocks: list[Block] = []
     checkpoints: list[Checkpoint] = []
     first_message = 0
@@ -146,19 +174,22 @@ def _walk(
         if place.index == 0:
             before, content = None, False
         if not isinstance(block, dict) or not block:
-            raise RequestRejected(f"The content block at {place} is malformed: expected a non-empty JSON object.")
-        problem = block_problem(block, str(place))
+            raise RequestRejected(
+                f"The content block at {named(place)} is malformed: expected a non-empty JSON object."
+            )
+        problem = block_problem(block, str(named(place)))
         if problem:
             raise RequestRejected(f"The request is malformed: {problem}.")
         if len(block) > 1:
             members = " and ".join(sorted(block))
             raise RequestRejected(
-                f"The content block at {place} sets {members}: a content block must set exactly one member.",
-                f"{place} sets {members} in one block; give each its own block",
+                f"The content block at {named(place)} sets {members}: a content block must set exactly one member.",
+                f"{named(place)} sets {members} in one block; give each its own block",
             )
         if "cachePoint" in block:
-            _check_point_follows(place, before, content)
-            checkpoints.append(_checkpoint(place, block["cachePoint"], len(blocks), model))
+            _check_point_follows(place, named(place), before, content, words)
+            point = _checkpoint(place, block["cachePoint"], len(blocks), model, named(place), words)
+            checkpoints.append(point)
             before = block
             continue
         if place == Place.tool(0):  # the tool-use system prompt comes before the tools: count it with the first
@@ -168,20 +199,21 @@ def _walk(
             data = f"{label}|{canonical_json(block)}".encode()
         except UnicodeEncodeError:
             raise RequestRejected(
-                f"The content block at {place} is not valid Unicode: it holds a lone surrogate; send UTF-8 text."
+                f"The content block at {named(place)} is not valid Unicode: it holds a lone surrogate; send UTF-8 text."
             ) from None
         blocks.append(Block(place, block_tokens(block) + framing, data))
-    _check_checkpoints(checkpoints)
+    _check_checkpoints(checkpoints, named, words)
     return blocks, checkpoints
 
 
-def check_layout(request: dict[str, Any], model: ModelInfo | None = None) -> list[Checkpoint]:
+def check_layout(request: dict[str, Any], model: ModelInfo | None = None, api: API = API.CONVERSE) -> list[Checkpoint]:
     """Every cachePoint in tools -> system -> messages order, after Bedrock's checkpoint rules.
 
     Checks the count, the ttl values, 1h support (when `model` is given), content before each point and the
-    non-increasing TTL order; the conversation itself is not checked.
+    non-increasing TTL order; the conversation itself is not checked. `api`: the API the request (in Converse's
+    form) was written for, whose terms a rejection uses.
     """
-    return _walk(request, model)[1]
+    return _walk(request, model, api=api)[1]
 
 
 def linearize(
@@ -190,9 +222,10 @@ def linearize(
     """Flatten a Converse request body into blocks and checkpoints, enforcing Bedrock's request rules. `api` is
     "invoke" for a request converted from an InvokeModel body (`messages.converse_form`). With `resume`, the messages
     it keeps are taken from the earlier prompt as they are (see `rules.memo`)."""
-    _check_conversation(request.get("messages"), resume.kept if resume else 0)
-    _check_inference(request.get("inferenceConfig"))
-    blocks, checkpoints = _walk(request, model, resume)
+    words = terms(api)
+    _check_conversation(request.get("messages"), resume.kept if resume else 0, words)
+    _check_inference(request.get("inferenceConfig"), words)
+    blocks, checkpoints = _walk(request, model, resume, api)
     prompt = Prompt(tuple(blocks), tuple(checkpoints), variant=Variant.of(request, api))
     if prompt.total_tokens > model.context_tokens:
         raise RequestRejected(
@@ -202,78 +235,104 @@ def linearize(
     return prompt
 
 
-def _check_point_follows(place: Place, before: Any, content: bool) -> None:
-    """Bedrock's rules (measured live) on what a cachePoint may follow in its own list. A point right after another
-    point is accepted (and counts toward the four)."""
+def _check_point_follows(place: Place, named: Place, before: Any, content: bool, words: Terms) -> None:
+    """Bedrock's rules (measured live) on what a cachePoint at `place` (`named` as sent) may follow in its own list.
+    A point right after another point is accepted (and counts toward the four)."""
     if not content:
         raise RequestRejected(
-            f"The cachePoint at {place} has no content block before it in its list: There is nothing available to "
-            "cache.",
-            f"the cachePoint at {place} has no block before it in its own list; move it after one",
+            f"The {words.point} at {named} has no content block before it in its list: There is nothing available "
+            "to cache.",
+            f"the {words.point} at {named} has no block before it in its own list; move it after one",
+            ORPHAN_CHECKPOINT,
+            place,
         )
     if "document" in before and str((before["document"] or {}).get("format", "")).lower() != "pdf":
         raise RequestRejected(
-            f"A cachePoint cannot follow a document that is not a PDF ({place}).",
-            f"the cachePoint at {place} follows a non-PDF document; put it before the document",
+            f"A {words.point} cannot {words.marks} a document that is not a PDF ({named}).",
+            f"the {words.point} at {named} {words.is_on} a non-PDF document; put it before the document",
+            AFTER_DOCUMENT,
+            place,
         )
     if "reasoningContent" in before:
         raise RequestRejected(
-            f"Cache point cannot be inserted after reasoning block ({place}).",
-            f"the cachePoint at {place} follows a reasoning block; move it",
+            words.after_reasoning.format(place=named),
+            f"the {words.point} at {named} {words.is_on} a {words.reasoning}; move it to the next user message",
+            AFTER_REASONING,
+            place,
         )
 
 
-def _check_inference(config: Any) -> None:
-    """inferenceConfig within Bedrock's ranges (maxTokens is not a cap on the reply: Bedrock ignores it there)."""
+def _check_inference(config: Any, words: Terms) -> None:
+    """inferenceConfig within Bedrock's ranges, named as the body names them (maxTokens also bounds the reply:
+    `emulator.replies.bounded`)."""
     if config is None:
         return
     if not isinstance(config, dict):
         raise RequestRejected("inferenceConfig must be an object.")
     max_tokens = config.get("maxTokens")
     if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1):
-        raise RequestRejected(f"inferenceConfig.maxTokens must be a whole number of at least 1, got {max_tokens!r}.")
+        name = words.settings["maxTokens"]
+        raise RequestRejected(f"{name} must be a whole number of at least 1, got {max_tokens!r}.")
     for name in ("temperature", "topP"):
         value = config.get(name)
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1
         ):
-            raise RequestRejected(f"inferenceConfig.{name} must be between 0 and 1, got {value!r}.")
+            raise RequestRejected(f"{words.settings[name]} must be between 0 and 1, got {value!r}.")
 
 
-def _checkpoint(place: Place, point: Any, position: int, model: ModelInfo | None) -> Checkpoint:
+def _checkpoint(
+    place: Place, point: Any, position: int, model: ModelInfo | None, named: Place, words: Terms
+) -> Checkpoint:
+    """The checkpoint a cachePoint block at `place` (`named` as sent) makes, after its own rules."""
     if not isinstance(point, dict) or point.get("type") != "default":
         raise RequestRejected(
-            f"1 validation error detected: Value {point!r} at '{place}.cachePoint' failed to satisfy constraint: "
-            "type must be 'default'."
+            f"1 validation error detected: Value {point!r} at '{named}.{words.point}' failed to satisfy constraint: "
+            "type must be 'default'.",
+            f'the {words.point} at {named} is {repr(point)[:60]}; write {{"type": "default"}}',
+            INVALID_CHECKPOINT,
+            place,
         )
     ttl = point.get("ttl", "5m")
     if ttl not in TTLS:
         raise RequestRejected(
-            f"1 validation error detected: Value '{ttl}' at '{place}.cachePoint.ttl' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [5m, 1h]"
+            f"1 validation error detected: Value '{ttl}' at '{named}.{words.point}.ttl' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [5m, 1h]",
+            f"the {words.point} at {named} has ttl {ttl!r}; use 5m or 1h",
+            INVALID_TTL,
+            place,
         )
     if ttl == "1h" and model is not None and not model.supports_1h:
         raise RequestRejected(
-            f"The model {model.base_id} does not support a 1h cache TTL (cachePoint at {place}). Use ttl 5m."
+            f"The model {model.base_id} does not support a 1h cache TTL ({words.point} at {named}). Use ttl 5m.",
+            f"{model.short} offers no 1h TTL (the {words.point} at {named}); use ttl 5m",
+            TTL_UNSUPPORTED,
+            place,
         )
     return Checkpoint(place, position, TTL(ttl))
 
 
-def _check_checkpoints(checkpoints: list[Checkpoint]) -> None:
+def _check_checkpoints(checkpoints: list[Checkpoint], named: Callable[[Place], Place], words: Terms) -> None:
+    """The count and the TTL order (`named` names a checkpoint's place as sent)."""
     if len(checkpoints) > MAX_CHECKPOINTS:
         found = len(checkpoints)
         raise RequestRejected(
-            f"A maximum of {MAX_CHECKPOINTS} blocks with cachePoint may be provided. Found {found}.",
+            f"A maximum of {MAX_CHECKPOINTS} blocks with {words.point} may be provided. Found {found}.",
             f"{found} checkpoints: Bedrock allows {MAX_CHECKPOINTS}; remove {found - MAX_CHECKPOINTS}",
+            TOO_MANY_CHECKPOINTS,
+            checkpoints[MAX_CHECKPOINTS].place,
         )
     for earlier, later in itertools.pairwise(checkpoints):
         if TTL_SECONDS[later.ttl] > TTL_SECONDS[earlier.ttl]:
+            first, then = named(earlier.place), named(later.place)
             raise RequestRejected(
-                f"A cachePoint with ttl '{later.ttl}' ({later.place}) must not come after one with ttl "
-                f"'{earlier.ttl}' ({earlier.place}): blocks are processed in the order tools, system, messages, "
+                f"A {words.point} with ttl '{later.ttl}' ({then}) must not come after one with ttl "
+                f"'{earlier.ttl}' ({first}): blocks are processed in the order tools, system, messages, "
                 "and TTLs must not increase along it.",
-                f"TTL {earlier.ttl} before {later.ttl} is rejected: {later.place} comes after {earlier.place}; "
+                f"TTL {earlier.ttl} before {later.ttl} is rejected: {then} comes after {first}; "
                 "put the 1h checkpoints first",
+                TTL_ORDER,
+                later.place,
             )
 
 
@@ -284,7 +343,7 @@ def _tool_uses(message: dict[str, Any]) -> set[str]:
     return {b["toolUse"].get("toolUseId") for b in message["content"] if _member(b, "toolUse")}
 
 
-def _check_conversation(messages: Any, first: int = 0) -> None:
+def _check_conversation(messages: Any, first: int = 0, words: Terms = TERMS[API.CONVERSE]) -> None:
     """The conversation rules, from message `first` on (the ones before it were checked with an earlier request)."""
     if not isinstance(messages, list) or not messages:
         raise RequestRejected("The messages field must be a non-empty list: add a user message.")
@@ -309,8 +368,8 @@ def _check_conversation(messages: Any, first: int = 0) -> None:
         for tool_use_id in results:
             if tool_use_id not in pending_tool_uses:
                 raise RequestRejected(
-                    f"The toolResult {tool_use_id!r} at {where} does not answer a toolUse in the previous "
-                    "assistant message."
+                    f"The {words.tool_result} {tool_use_id!r} at {where} does not answer a {words.tool_use} in the "
+                    "previous assistant message."
                 )
         pending_tool_uses = _tool_uses(message)
 

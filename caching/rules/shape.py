@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_BODY_BYTES = 20 * 1024 * 1024  # the largest request body the emulator (and lint) reads
-DEEPEST = 100  # levels of nested lists and objects in a request or a recorded call; a real one nests about 10
-
 # The members of a content block that must have a given type, wherever the block sits.
 MEMBERS: dict[str, type] = {
     "text": str,

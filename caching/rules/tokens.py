@@ -47,6 +47,13 @@ def text_tokens(text: str, code: bool | None = None) -> int:
     return -(-len(text) * per // chars)
 
 
+def text_within(text: str, tokens: int) -> str:
+    """The longest start of `text` that counts at most `tokens`, at the rate of the whole text (prose or code): what
+    a model stopped after `tokens` output tokens had written of it."""
+    per, chars = CODE if looks_like_code(text) else PROSE
+    return text[: max(0, tokens) * chars // per]
+
+
 def canonical_json(value: Any) -> str:
     """One spelling of a JSON value: sorted keys, no spaces. Used for hashing and for counting."""
     if type(value) is dict and len(value) == 1 and type(value.get("text")) is str:  # most blocks: the same, faster

@@ -176,13 +176,12 @@ def test_damaged_recording_names_the_line_and_reads_the_rest(tmp_path: Any) -> N
     path = tmp_path / "calls.jsonl"
     path.write_text("\n".join([good[0], good[1][:40], '{"agent": 3}', "[1]", good[1]]) + "\n")
     text = run_doctor(str(path))
-    lines = text.splitlines()
-    assert lines[:3] == [
-        f"{path}: line 2: not valid JSON near column 39 (Unterminated string starting at); skipped it.",
+    said = " ".join(text.split())  # each line wrapped to the terminal
+    assert said.startswith(
+        f"{path}: line 2: not valid JSON near column 39 (Unterminated string starting at); skipped it. "
         f"{path}: line 3: missing or wrong agent, at, model_id, request (a call needs agent, at, model_id, request, "
-        "usage or error); skipped it.",
-        f"{path}: line 4: expected a JSON object, got list; skipped it.",
-    ]
+        f"usage or error); skipped it. {path}: line 4: expected a JSON object, got list; skipped it."
+    )
     assert "2 calls in" in text and "HIT: read 2,100 cached tokens" in text
 
 
@@ -219,3 +218,32 @@ def test_live_counts_that_differ_from_the_estimate() -> None:
     first = doctor.observe(Call("app", 1.0, SONNET, request, Usage(inputTokens=5, cacheWriteInputTokens=2_300)))
     again = doctor.observe(Call("app", 2.0, SONNET, request, Usage(inputTokens=5, cacheReadInputTokens=2_300)))
     assert (first.kind, again.kind, again.message) == (Kind.NEW_PREFIX, Kind.HIT, "read 2,300 cached tokens")
+
+
+def test_a_file_that_is_no_recording_is_one_line_not_a_line_per_line(tmp_path: Any) -> None:
+    from caching.__main__ import main as cli
+
+    from ..helpers import render_with
+
+    notes = tmp_path / "README.md"
+    notes.write_text("# A page\n\n" + "".join(f"Some prose, line {n}.\n" for n in range(1_000)))
+    text = render_with(lambda console: cli(["doctor", str(notes)], console), width=300, expect=2)
+    assert text == (
+        f"Error: {str(notes)!r} is not a recording: its first 10 lines with text are not JSON. Record one with "
+        "--record FILE.jsonl.\n"
+    )
+
+
+def test_past_twenty_skipped_lines_the_rest_are_counted(tmp_path: Any) -> None:
+    lab = Lab()
+    lab.send(system=[{"text": GUIDE}, CP], messages=[user("Hi")])
+    path = tmp_path / "calls.jsonl"
+    path.write_text(lab.recorder.calls[0].to_json() + "\n" + "{damaged\n" * 25)
+    lines = " ".join(run_doctor(str(path)).split())  # each line wrapped to the terminal
+    assert lines.startswith(
+        " ".join(
+            f"{path}: line {n}: not valid JSON near column 2 (Expecting property name enclosed in double quotes); skipped it."
+            for n in range(2, 22)
+        )
+    )
+    assert "... and 5 more skipped lines (--json lists them)." in lines

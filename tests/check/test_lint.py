@@ -76,14 +76,14 @@ def test_a_clean_request_has_no_finding(tmp_path: Path) -> None:
         (
             {**CLEAN, "system": [{"text": GUIDE}, CP, CP, CP, CP], "messages": [user("Hi", cp())]},
             1,
-            ("error", "rejected", "request"),
+            ("error", "too-many-checkpoints", "messages[0].content[1]"),
         ),
         (
             {**CLEAN, "system": [{"text": GUIDE}, cp("5m")], "messages": [user("Hi", cp("1h"))]},
             1,
-            ("error", "rejected", "request"),
+            ("error", "ttl-order", "messages[0].content[1]"),
         ),
-        ({**CLEAN, "system": [CP, {"text": GUIDE}]}, 1, ("error", "rejected", "request")),
+        ({**CLEAN, "system": [CP, {"text": GUIDE}]}, 1, ("error", "orphan-checkpoint", "system[0]")),
         (
             {**CLEAN, "messages": [{"role": "user", "content": [*({"text": f"part {i}"} for i in range(25)), CP]}]},
             0,
@@ -160,7 +160,10 @@ def test_an_invoke_model_body_bedrock_refuses_is_an_error_and_apis_never_share(t
         "system": [{"type": "text", "text": "hi", "cache_control": {"type": "bogus"}}],
         "messages": [{"role": "user", "content": "x"}],
     }
-    assert ("error", "rejected", "request") in codes(tmp_path, body, expect=1)
+    assert codes(tmp_path, body, expect=1) == [
+        ("info", "no-model", "modelId"),
+        ("error", "invalid-checkpoint", "request"),
+    ]
     good = {**body, "system": [{"type": "text", "text": GUIDE, "cache_control": {"type": "ephemeral"}}]}
     assert diff(tmp_path, good, CLEAN, expect=1) == (
         "misses everything the first cached: like an earlier request, but it went through another API (Converse and "
@@ -185,7 +188,7 @@ def test_a_point_below_the_minimum_before_one_that_caches_is_information(tmp_pat
         lint(tmp_path, DEFAULT_SETUP)
         .splitlines()[0]
         .endswith(
-            f": info: tools[1]: prefix below minimum: ~{TOOLS_TOKENS:,} < 2,048 tokens for claude-sonnet-4-6: this point "
+            f": info: below-minimum: tools[1]: prefix below minimum: ~{TOOLS_TOKENS:,} < 2,048 tokens for claude-sonnet-4-6: this point "
             "caches nothing and costs nothing; system[1] caches"
         )
     )
@@ -225,7 +228,137 @@ def test_invoke_model_places_are_named_in_the_body(tmp_path: Path) -> None:
         ],
     }
     assert codes(tmp_path, body, expect=1) == [
+        ("info", "no-model", "modelId"),
         ("error", "dynamic-text", "system[1]"),
         ("info", "below-minimum", "system[0]"),
         ("warning", "near-minimum", "messages[0].content[1]"),
+    ]
+
+
+STAMPED_THINKING = {
+    **CLEAN,
+    "system": [{"text": "Now: 2026-11-30 09:15. " + GUIDE}, CP],
+    "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}},
+}
+BOTH = [("error", "dynamic-text", "system[0]"), ("info", "cache-key-setting", "request")]
+
+
+def test_rules_lists_the_catalogue_at_80_columns_and_as_json() -> None:
+    from caching.rules.lint_rules import RULES
+
+    listed = json.loads(render_with(lambda console: cli(["lint", "--rules", "--json"], console), width=300))
+    assert [rule["code"] for rule in listed] == list(RULES)
+    assert listed[0] == {
+        "code": "no-model",
+        "levels": ["info"],
+        "summary": RULES["no-model"].summary,
+        "why": RULES["no-model"].why,
+        "source": RULES["no-model"].source,
+        "fix": RULES["no-model"].fix,
+    }
+    text = render_with(lambda console: cli(["lint", "--rules"], console), width=80)
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+    assert text.startswith(f"{len(RULES)} lint rules (docs/lint-rules.md explains each)")
+    assert [line.split()[0] for line in text.splitlines()[4:] if line.startswith(" ") and line[1] != " "] == list(RULES)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expect", "found"),
+    [
+        ((), 1, BOTH),
+        (("--ignore", "dynamic-text"), 0, BOTH[1:]),
+        (("--select", "dynamic-text"), 1, BOTH[:1]),
+        (("--select", " dynamic-text, cache-key-setting "), 1, BOTH),
+        (("--select", "dynamic-text,cache-key-setting", "--ignore", "dynamic-text"), 0, BOTH[1:]),
+    ],
+)
+def test_select_and_ignore_choose_the_rules_and_the_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], expect: int, found: list[Any]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert [
+        (f["level"], f["code"], f["place"])
+        for f in json.loads(lint(tmp_path, STAMPED_THINKING, "--json", *flags, expect=expect))
+    ] == found
+
+
+def test_the_pyproject_table_selects_and_a_flag_replaces_its_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.caching.lint]\nignore = ["dynamic-text"]\n'
+    )
+    assert codes(tmp_path, STAMPED_THINKING, expect=0) == BOTH[1:]
+    found = json.loads(lint(tmp_path, STAMPED_THINKING, "--json", "--ignore", "cache-key-setting", expect=1))
+    assert [f["code"] for f in found] == ["dynamic-text"]
+    (tmp_path / "pyproject.toml").write_text('[tool.caching.lint]\nselect = ["cache-key-setting"]\n')
+    assert codes(tmp_path, STAMPED_THINKING, expect=0) == BOTH[1:]
+
+
+@pytest.mark.parametrize(
+    ("flags", "pyproject", "said"),
+    [
+        (
+            ("--select", "dynamic-text,no-such-rule"),
+            None,
+            "--select names 'no-such-rule', which is no lint rule: `caching lint --rules` lists the codes.",
+        ),
+        (
+            ("--ignore", "Dynamic-Text"),
+            None,
+            "--ignore names 'Dynamic-Text', which is no lint rule: `caching lint --rules` lists the codes.",
+        ),
+        (
+            (),
+            '[tool.caching.lint]\nignore = ["timestamp"]\n',
+            "[tool.caching.lint] ignore names 'timestamp', which is no lint rule: `caching lint --rules` lists the "
+            "codes.",
+        ),
+        (
+            (),
+            '[tool.caching.lint]\nselect = "dynamic-text"\n',
+            '[tool.caching.lint] select is str, not a list of rule codes: write ["dynamic-text"].',
+        ),
+        (
+            (),
+            '[tool.caching.lint]\nexclude = ["x"]\n',
+            "[tool.caching.lint] in 'pyproject.toml' has 'exclude': only select and ignore are read.",
+        ),
+        (
+            (),
+            "[tool.caching.lint]\nignore = [{a = 1}]\n",
+            "[tool.caching.lint] ignore names \"{'a': 1}\", which is no lint rule: `caching lint --rules` lists the codes.",
+        ),
+        ((), "[tool.caching.lint\n", "'pyproject.toml' is not valid TOML (Expected ']' at the end of a table "),
+    ],
+)
+def test_a_code_that_names_no_rule_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], pyproject: str | None, said: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if pyproject is not None:
+        (tmp_path / "pyproject.toml").write_text(pyproject)
+    path = saved(tmp_path, CLEAN)
+    text = render_with(lambda console: cli(["lint", path, *flags], console), width=300, expect=2)
+    assert text.startswith(f"Error: {said}") and text.count("\n") == 1, text
+
+
+def test_lint_with_no_file_says_what_to_pass() -> None:
+    text = render_with(lambda console: cli(["lint"], console), width=300, expect=2)
+    assert text == "Error: Name at least one REQUEST.json to check, or pass --rules to list the rules.\n"
+
+
+def test_every_output_carries_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = saved(tmp_path, STAMPED_THINKING)
+    github = render_with(lambda console: cli(["lint", path, "--github"], console), width=300, expect=1).splitlines()
+    assert [line.split("::")[1] for line in github] == [
+        f"error file={path},title=caching dynamic-text at system[0]",
+        f"notice file={path},title=caching cache-key-setting at request",
+    ]
+    text = lint(tmp_path, STAMPED_THINKING, expect=1).splitlines()
+    assert [line.split(": ")[1:4] for line in text[:2]] == [
+        ["error", "dynamic-text", "system[0]"],
+        ["info", "cache-key-setting", "request"],
     ]

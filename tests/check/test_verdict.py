@@ -98,7 +98,7 @@ def test_lint_and_diff_name_a_timestamp_in_the_same_words(tmp_path: Any) -> None
     )
     from .test_lint import lint
 
-    assert f"error: system[0]: {words} (every call writes a new entry and none can read)" in lint(
+    assert f"error: dynamic-text: system[0]: {words} (every call writes a new entry and none can read)" in lint(
         tmp_path, second, expect=1
     )
 

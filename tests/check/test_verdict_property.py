@@ -8,6 +8,10 @@ checks both orders (A then B, B then A). The emulator's real outcome is the judg
 - the doctor's cause for a missed call is the cause diff names;
 - every place lint names exists in the request as written, and holds what the finding is about.
 250 examples (500 pairs) by default; PROPERTY_EXAMPLES=2000 runs a longer search.
+
+Every rule is held to the emulator by example too: each rule's request on docs/lint-rules.md, sent through a real
+boto3 client the emulator answers, is refused or never reads when the rule is an error, and each fixed request reads
+on its second send.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,12 +31,15 @@ from caching.call import Call
 from caching.check.doctor import Doctor
 from caching.check.lint import diff, lint
 from caching.emulator import Emulator, ManualClock, RequestRejected
-from caching.rules import API, Catalog, Kind
+from caching.rules import API, DEFAULT_MODEL_ID, Catalog, Kind
 from caching.rules.diagnosis import REQUEST_ID, TIMESTAMP
+from caching.rules.lint_rules import DYNAMIC_TEXT, NESTED_CHECKPOINT, RULES
+from caching.rules.messages import converse_usage
 from caching.rules.severity import Severity
 from caching.rules.usage import Usage
 
 from ..helpers import SONNET, text_of
+from .test_lint_rules import EXAMPLES, Example
 
 MODEL = Catalog().find(SONNET)
 ACCOUNT = "AKIAVERDICTPROPERTY1"
@@ -212,7 +221,7 @@ def changed_values(body: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-PLACE = re.compile(r"(tools|system)\[(\d+)\]|messages\[(\d+)\]\.content\[(\d+)\]")
+PLACE = re.compile(r"(tools|system)\[(\d+)\]|messages\[(\d+)\]\.content\[(\d+)\](?:\.toolResult\.content\[(\d+)\])?")
 
 
 def block_at(body: dict[str, Any], place: str) -> Any:
@@ -225,7 +234,8 @@ def block_at(body: dict[str, Any], place: str) -> Any:
             return items[int(found[2])]
         if found[1] == "system":
             return body["system"][int(found[2])]
-        return body["messages"][int(found[3])]["content"][int(found[4])]
+        block = body["messages"][int(found[3])]["content"][int(found[4])]
+        return block if found[5] is None else block["toolResult"]["content"][int(found[5])]
     except (KeyError, IndexError):
         return None
 
@@ -237,7 +247,7 @@ def check_places(body: dict[str, Any], api: API, findings: list[Any]) -> None:
             assert finding.place in ("request", "modelId", "system"), finding
             continue
         block = block_at(body, finding.place)
-        if finding.code == "dynamic-text":
+        if finding.rule == DYNAMIC_TEXT:
             value = finding.message.split("'")[1]
             assert value in block["text"], (finding, block)
         else:  # a checkpoint: the cachePoint block, or the block that carries cache_control
@@ -299,3 +309,37 @@ def test_lint_diff_and_the_doctor_agree_with_the_emulator(shape: Shape, edit: st
     first, second = as_sent(shape, api), as_sent(edited(shape, edit, size), api)
     check_pair(first, second, api)
     check_pair(second, first, api)
+
+
+def sent(client: Any, example: Example, body: dict[str, Any]) -> Usage | None:
+    """The usage of `body` sent as `example` is, through the real client; None when the client or the emulator
+    refuses it."""
+    model_id = example.model_id or DEFAULT_MODEL_ID
+    try:
+        if example.api == API.CONVERSE:
+            answer = client.converse(**{**body, "modelId": model_id})
+            return Usage.from_bedrock(answer["usage"])
+        answer = client.invoke_model(modelId=model_id, body=json.dumps(body))
+        return Usage.from_bedrock(converse_usage(json.loads(answer["body"].read())["usage"]))
+    except (ClientError, ParamValidationError):
+        return None
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"{e.code}-{e.kind}")
+def test_every_rule_agrees_with_the_emulator(example: Example) -> None:
+    client = emulator().session(ACCOUNT).client("bedrock-runtime")
+    findings = lint(example.call())
+    check_places(example.body, example.api, findings)
+    first = sent(client, example, example.body)
+    if example.kind == "fixed":
+        again = sent(client, example, example.body)
+        assert first is not None and again is not None and again.cacheReadInputTokens > 0, (first, again)
+    elif RULES[example.code].level == Severity.ERROR:
+        later = None if first is None else sent(client, example, changed_values(example.body))
+        assert first is None or (later is not None and later.cacheReadInputTokens == 0), (findings, first, later)
+        if example.code == NESTED_CHECKPOINT.code:  # the emulator alone takes it: it is boto3 that refuses
+            assert first is None and send(emulator(), {**example.body, "modelId": SONNET}, API.CONVERSE) is not None
+
+
+def test_every_rule_has_an_example_on_the_page() -> None:
+    assert sorted({example.code for example in EXAMPLES}) == sorted(RULES)

@@ -57,7 +57,10 @@ def test_oversized_body_is_refused_without_reading_it() -> None:
     with running_server(Emulator()) as server:
         status, answer = post(server.url, f"/model/{SONNET}/converse", b"{}", {"Content-Length": str(50 * 1024 * 1024)})
     assert (status, answer["type"]) == (400, "ValidationException")
-    assert answer["message"] == "The request body is 52,428,800 bytes; the limit is 20,971,520."
+    assert (
+        answer["message"]
+        == "The request body is 52,428,800 bytes; the limit is 20,971,520 (CACHING_LIMIT_LARGEST_REQUEST)."
+    )
 
 
 def test_unsigned_and_unknown_requests() -> None:

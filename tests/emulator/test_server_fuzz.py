@@ -3,6 +3,7 @@ answering, a stalled client is dropped, a burst of connections is queued, and it
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -15,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from caching import limits
 from caching.emulator import Emulator, EmulatorServer, running_server
-from caching.emulator import server as server_module
 
 from ..helpers import SONNET, user
 
@@ -112,17 +113,52 @@ def test_the_inputs_that_once_broke_it(served: EmulatorServer, raw: bytes) -> No
 
 
 def test_a_stalled_client_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server_module._Handler, "timeout", 0.3)
+    monkeypatch.setattr(limits, "IDLE_SECONDS", 0.3)
     with running_server(Emulator()) as server:
         silent = [socket.create_connection(("127.0.0.1", server.server_address[1])) for _ in range(20)]
         short = socket.create_connection(("127.0.0.1", server.server_address[1]))
         short.sendall(request("POST", f"/model/{SONNET}/converse", GOOD)[:-10])  # less than it announced
         still_answers(server)
         time.sleep(0.6)
-        for sock in [*silent, short]:
+        for sock in silent:
             sock.settimeout(2)
             assert sock.recv(1) == b""  # the server closed it
             sock.close()
+        short.settimeout(2)
+        response = http.client.HTTPResponse(short)
+        response.begin()  # a request stalled part-way through its body is told why before it is closed
+        assert (response.status, json.loads(response.read())["message"]) == (
+            400,
+            "Nothing more of the request arrived for 0.3 s (CACHING_LIMIT_IDLE_SECONDS): send it in one go.",
+        )
+        short.close()
+        still_answers(server)
+
+
+def test_a_client_that_trickles_its_request_is_answered_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A byte every 0.05 s never trips the idle limit (0.3 s); the request deadline (0.5 s) ends it with one AWS
+    error, and the server keeps answering others meanwhile (issue 19, item 16)."""
+    monkeypatch.setattr(limits, "IDLE_SECONDS", 0.3)
+    monkeypatch.setattr(limits, "REQUEST_SECONDS", 0.5)
+    with running_server(Emulator()) as server:
+        slow = socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=5)
+        raw = request("POST", f"/model/{SONNET}/converse", GOOD)
+        sent = 0
+        with contextlib.suppress(OSError):  # the server may close its side while bytes are still coming
+            for byte in raw[:40]:  # well under the whole request: it cannot have arrived when the deadline passes
+                slow.sendall(bytes([byte]))
+                sent += 1
+                time.sleep(0.05)
+        response = http.client.HTTPResponse(slow)
+        response.begin()
+        body = json.loads(response.read())
+        assert (response.status, response.getheader("x-amzn-ErrorType", "").split(":")[0], body["message"]) == (
+            400,
+            "RequestTimeout",
+            "The request did not arrive within 0.5 s (CACHING_LIMIT_REQUEST_SECONDS): send it in one go.",
+        )
+        assert sent > 0.5 / 0.05 - 3  # it was still sending when the deadline passed, not dropped as idle
+        slow.close()
         still_answers(server)
 
 
@@ -163,7 +199,10 @@ def with_length(length: bytes, body: bytes = GOOD) -> bytes:
     [
         ("\u00b2".encode("latin-1"), "The Content-Length '\u00b2' is not a byte count: send one."),
         ("\u0665".encode(), "The Content-Length '\u00d9\u00a5' is not a byte count: send one."),  # Arabic-Indic five
-        (b"1" * 4_301, "The Content-Length has 4,301 digits; the limit is 20,971,520 bytes."),
+        (
+            b"1" * 4_301,
+            "The Content-Length has 4,301 digits; the limit is 20,971,520 bytes (CACHING_LIMIT_LARGEST_REQUEST).",
+        ),
         (b"", "The Content-Length '' is not a byte count: send one."),
     ],
 )

@@ -133,10 +133,12 @@ def test_live_model_not_offered_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_live_without_credentials_is_one_line() -> None:
-    assert transcript(["--live"], expect=2) == (
-        "Error: No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or drop --live to use the\n"
-        "offline emulator.\n"
+    text = transcript(["--live"], expect=2)
+    assert " ".join(text.split()) == (
+        "Error: No AWS credentials found: run `aws configure` (or set AWS_PROFILE), or use the offline emulator: "
+        "drop --live (with make: `make run` instead of `make live`)."
     )
+    assert len(text.splitlines()) == 2  # wrapped to the terminal, no more
 
 
 def test_the_banner_says_where_calls_go(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,7 +50,7 @@ def test_calls_table_keeps_numbers_and_words_whole(width: int, first_token: bool
             usage=usage,
             number=n,
             turn=12,
-            reason=LONG_REASON,
+            diagnosis=Diagnosis(Kind.EXPIRED, LONG_REASON),
             first_token_ms=1_234,
         )
         for n in (1, 10)

@@ -52,7 +52,7 @@ def test_the_audit_page_renders_every_section_without_errors_or_requests(visits:
     assert (page.requests, page.errors, page.shown["title"]) == ([], [], "Cache audit")
     sections = shown(page, "section")
     assert [s["id"] for s in sections] == [
-        "summary", "over-time", "by-model", "by-identity", "waste", "causes", "what-if", "skipped"
+        "summary", "over-time", "by-model", "by-identity", "waste", "causes", "unexplained", "what-if", "skipped"
     ]  # fmt: skip
     assert all(s["width"] > 0 and s["height"] > 0 for s in sections)
     headings = [str(h["text"]) for h in shown(page, "h2")]

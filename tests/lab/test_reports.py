@@ -12,6 +12,7 @@ from rich.console import Console
 from caching import CallUsage, Turn, Usage
 from caching.audit.report import cheapest, versus
 from caching.lab.reports import calls_table, comparison_chart, session_line, session_summary, turn_line
+from caching.rules import Diagnosis, Kind
 from caching.words import saving
 
 from ..helpers import SONNET
@@ -30,14 +31,16 @@ def rows(text: str) -> list[list[str]]:
     return [row for row in cells if re.fullmatch(r"\d+(\.\d+)?", row[0])]
 
 
-def tracked(agent: str, number: int, usage: Usage, reason: str = "") -> CallUsage:
+def tracked(agent: str, number: int, usage: Usage, diagnosis: Diagnosis | None = None) -> CallUsage:
     """A call as the tracker records it (it sees the usage, not the request)."""
-    return CallUsage(agent=agent, at=0.0, model_id=SONNET, request=None, usage=usage, number=number, reason=reason)
+    return CallUsage(
+        agent=agent, at=0.0, model_id=SONNET, request=None, usage=usage, number=number, diagnosis=diagnosis
+    )
 
 
 def sample_turn() -> Turn:
-    write = tracked("orchestrator", 1, Usage(100, 50, 0, 2_000), reason="new prefix")
-    read = tracked("research_assistant", 2, Usage(100, 50, 2_000, 0), reason="read 2,000")
+    write = tracked("orchestrator", 1, Usage(100, 50, 0, 2_000), Diagnosis(Kind.NEW_PREFIX, "new prefix"))
+    read = tracked("research_assistant", 2, Usage(100, 50, 2_000, 0), Diagnosis(Kind.HIT, "read 2,000"))
     return Turn(1, "What is Python?", [write, read])
 
 
@@ -111,3 +114,14 @@ def test_the_audit_what_if_names_the_cheapest_setup_never_a_dearer_one() -> None
     assert [versus(cost, paid) for cost in dearer.values()] == ["costs 59.4% more", "same cost"]
     cheaper = {**dearer, "combined 5m": Decimal("0.1")}
     assert cheapest(cheaper, paid) == "the cheapest setup, combined 5m, would have cost $0.100000, which saves 20.3%"
+
+
+def test_a_write_says_its_ttl_when_it_is_not_the_default() -> None:
+    """--ttl 1h: the WRITE lines say the entries are 1h (issue 21); 5m, the default, needs no word."""
+    from caching.lab.reports import outcome
+    from caching.rules.usage import Usage
+
+    assert outcome("WRITE", Usage.of(regular=5, write_5m=2_000)) == "WRITE"
+    assert outcome("WRITE", Usage.of(regular=5, write_1h=2_000)) == "WRITE 1h"
+    assert outcome("READ+WRITE", Usage.of(read=2_000, write_1h=100, write_5m=200)) == "READ+WRITE 1h+5m"
+    assert outcome("READ", Usage.of(read=2_000)) == "READ"

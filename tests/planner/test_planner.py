@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,8 @@ BAD = [
     (
         "pause_between_turns = 'soon'",
         "pause_between_turns must be a duration like '30s', '5m' or '1h', a range 'MIN..MAX' (uniform), 'exp:MEAN' "
-        "(exponential), or in TOML {uniform = [MIN, MAX]} or {exponential = MEAN}; got 'soon'.",
+        "(exponential), or in TOML {uniform = [MIN, MAX]}, {exponential = MEAN} or {sample = [S, ...]} (drawn from, as "
+        "measured); got 'soon'.",
     ),
     ("pause_between_sessions = {uniform = ['9m', '1m']}", "pause_between_sessions must be a duration like"),
     (
@@ -478,3 +480,23 @@ def test_html_with_a_sweep_is_one_line_and_the_page_path_is_shown_escaped(tmp_pa
     out = render_with(lambda console: cli(["plan", "blog-chat", "--html", str(odd)], console), width=400)
     assert "\x1b" not in out and f"Wrote the plan as a page to {tmp_path}/a\\x1bb.html" in out
     assert odd.exists()
+
+
+def test_a_column_of_dollars_has_one_precision() -> None:
+    """fan-out costs $0.85 with rolling checkpoints and over $1 with the others: one column, cents throughout
+    (issue 21); a column with an amount under ten cents keeps micro-dollars throughout."""
+    from decimal import Decimal
+
+    from caching.words import usd, usd_places
+
+    assert [
+        usd(a, usd_places([Decimal("0.850584"), Decimal("3.4")])) for a in (Decimal("0.850584"), Decimal("3.4"))
+    ] == [
+        "$0.85",
+        "$3.40",
+    ]
+    assert usd_places([Decimal("0.05"), Decimal("3.4"), Decimal(0)]) == 6
+    text = render_with(lambda console: cli(["plan", "fan-out"], console), width=100)
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["rolling"], ["none"], ["shape"])]
+    dollars = [cell for row in rows for cell in row if cell.startswith("$")]
+    assert dollars and all(re.fullmatch(r"\$\d+\.\d\d", cell) for cell in dollars)
