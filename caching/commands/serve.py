@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import DONE, CachingError
+from ..lab.terminal import say
 from ..rules.uncertainty import Uncertainty
 from .flags import port, positive, rate, seconds
 
@@ -78,8 +79,6 @@ def serve(args: argparse.Namespace, console: Console) -> int:
         f'  Strands: BedrockModel(endpoint_url="{server.url}", model_id=...)',
         "  Any access key id works; it names the account whose cache you use.",
     ]
-    if not uncertainty.exact:
-        lines.append(f"  Less tidy than the documented rules: {uncertainty.words()} (seed {args.seed}).")
     if tls is not None:
         lines += [
             f"  Trust its certificate: export AWS_CA_BUNDLE={shlex.quote(str(tls.ca_file))}",
@@ -88,6 +87,8 @@ def serve(args: argparse.Namespace, console: Console) -> int:
     try:
         for line in lines:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if not uncertainty.exact:  # prose, wrapped to the terminal
+            say(console, f"Less tidy than the documented rules: {uncertainty.words()} (seed {args.seed}).")
         console.file.flush()
         server.serve_forever()
     except KeyboardInterrupt:
