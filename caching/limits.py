@@ -147,6 +147,13 @@ MOST_LINES_WITHOUT_A_RECORD = _limit(
     "lines in a row that hold no record (blank or damaged) in one log file or object",
     "the rest of that file is skipped and named",
 )
+MOST_TOKENS_IN_A_CALL = _limit(
+    "MOST_TOKENS_IN_A_CALL",
+    1_000_000_000,
+    "tokens",
+    "a token count in one call's usage (the largest context window is a few million tokens)",
+    "the usage is refused: its record or line is skipped and named",
+)
 MOST_SKIPPED_LISTED = _limit(
     "MOST_SKIPPED_LISTED",
     1_000,

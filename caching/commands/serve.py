@@ -10,7 +10,9 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import DONE, CachingError
-from .flags import port
+from ..lab.terminal import say
+from ..rules.uncertainty import Uncertainty
+from .flags import port, positive, rate, seconds
 
 CA_FILE = Path(tempfile.gettempdir()) / "caching-emulator-ca.pem"
 
@@ -32,6 +34,26 @@ def serve_flags(parser: argparse.ArgumentParser) -> None:
         default=str(CA_FILE),
         help=f"with --tls, write the certificate's CA here for clients to trust (default {CA_FILE})",
     )
+    parser.add_argument(
+        "--expiry-window",
+        metavar="SECONDS",
+        type=seconds,
+        default=0.0,
+        help="a less tidy Bedrock: entries live up to this long past their TTL (120 was measured; default 0)",
+    )
+    parser.add_argument(
+        "--miss-rate",
+        metavar="RATE",
+        type=rate,
+        default=0.0,
+        help="a less tidy Bedrock: this share of the calls that could read miss with no cause (default 0)",
+    )
+    parser.add_argument("--seed", type=positive, default=1, help="the draws of --expiry-window and --miss-rate")
+
+
+def uncertainty_of(args: argparse.Namespace) -> Uncertainty:
+    """How much less tidy than its rules the served Bedrock is (the exact rules unless a flag says otherwise)."""
+    return Uncertainty(args.expiry_window, args.miss_rate, args.seed)
 
 
 def serve(args: argparse.Namespace, console: Console) -> int:
@@ -40,9 +62,13 @@ def serve(args: argparse.Namespace, console: Console) -> int:
     from ..emulator.tls import localhost_tls
 
     tls = localhost_tls(args.ca_file) if args.tls else None
+    uncertainty = uncertainty_of(args)
     try:
         server = EmulatorServer(
-            Emulator(invocation_log=args.invocation_log), args.port, quiet=not args.verbose, tls=tls
+            Emulator(invocation_log=args.invocation_log, uncertainty=uncertainty),
+            args.port,
+            quiet=not args.verbose,
+            tls=tls,
         )
     except OSError as exc:
         raise CachingError(f"Cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port.") from None
@@ -61,6 +87,8 @@ def serve(args: argparse.Namespace, console: Console) -> int:
     try:
         for line in lines:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if not uncertainty.exact:  # prose, wrapped to the terminal
+            say(console, f"Less tidy than the documented rules: {uncertainty.words()} (seed {args.seed}).")
         console.file.flush()
         server.serve_forever()
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import limits
 from ..errors import UsageError
 from .api import API
 from .ttl import TTL, TTLS
@@ -22,6 +23,12 @@ def _count(value: Any, name: str) -> int:
         )
     if value < 0:
         raise UsageError(f"{name} cannot be negative, got {value}: pass the usage dict Bedrock returned.")
+    if value > limits.MOST_TOKENS_IN_A_CALL:
+        shown = f"{value:,}" if value < 10**30 else f"a number of {len(str(value)):,} digits"
+        raise UsageError(
+            f"{name} is {shown}, more than one call can hold ({limits.named('MOST_TOKENS_IN_A_CALL')}): pass the "
+            "usage dict Bedrock returned."
+        )
     return value
 
 

@@ -172,3 +172,16 @@ def test_every_help_fits_80_columns(
     assert [line for line in text.splitlines() if len(line) > 80] == []
     if not what.startswith("caching"):  # the shared flags: the default model id is never split at its hyphens
         assert f"(default {DEFAULT_MODEL_ID})" in " ".join(text.split())
+
+
+def test_serve_takes_the_uncertainty_setting_from_its_flags() -> None:
+    import argparse
+
+    from caching.commands.serve import serve_flags, uncertainty_of
+    from caching.rules.uncertainty import EXACT, Uncertainty
+
+    parser = argparse.ArgumentParser()
+    serve_flags(parser)
+    assert uncertainty_of(parser.parse_args([])) == Uncertainty(seed=1) and Uncertainty(seed=1).exact
+    flags = parser.parse_args(["--expiry-window", "120", "--miss-rate", "4%", "--seed", "7"])
+    assert uncertainty_of(flags) == Uncertainty(120.0, 0.04, 7) != EXACT

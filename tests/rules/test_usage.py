@@ -90,3 +90,19 @@ def test_to_bedrock_writes_invoke_model_usage_with_anthropic_names() -> None:
         "output_tokens": 20,
     }
     assert Usage.from_bedrock(converse_usage(usage.to_bedrock(API.INVOKE))) == usage
+
+
+def test_a_count_no_call_can_hold_is_refused_in_one_sentence() -> None:
+    """A damaged record's count (10^400 tokens) once reached the doctor's float arithmetic and overflowed."""
+    import pytest
+
+    from caching.errors import UsageError
+    from caching.rules.usage import Usage
+
+    with pytest.raises(UsageError) as caught:
+        Usage.from_bedrock({"inputTokens": 10**400})
+    assert str(caught.value) == (
+        "inputTokens is a number of 401 digits, more than one call can hold (CACHING_LIMIT_MOST_TOKENS_IN_A_CALL): "
+        "pass the usage dict Bedrock returned."
+    )
+    assert Usage.from_bedrock({"inputTokens": 1_000_000_000}).inputTokens == 1_000_000_000  # the bound itself is kept
