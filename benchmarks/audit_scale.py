@@ -6,8 +6,9 @@ Run:  .venv/bin/python benchmarks/audit_scale.py            (10k and 100k record
 Target (issue 12): 1M records in under 60 s on 2 cores with under 1 GB of memory. It also prints what decoding the
 JSON alone costs a record, the floor under any audit written in Python. The logs are generated first
 (gzipped JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in four accounts, a
-2,500-token system prompt), then audited by a fresh process, alone and with --jobs 2 (calls partitioned by account
-and model); peak memory is that of the largest process, read from the kernel.
+2,500-token system prompt), then audited by a fresh process, alone and with --jobs 2 (a local Dask cluster of two
+workers, the calls partitioned by account and model); peak memory is that of the largest process, read from the
+kernel.
 """
 
 from __future__ import annotations

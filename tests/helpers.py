@@ -128,7 +128,7 @@ def render_with(run: Any, width: int = 100, expect: int = 0) -> str:
     from rich.console import Console
 
     console = Console(file=io.StringIO(), width=width, color_system=None)
-    assert run(console) == expect
+    assert run(console) == expect, console.file.getvalue()  # type: ignore[attr-defined]
     return str(console.file.getvalue())  # type: ignore[attr-defined]
 
 

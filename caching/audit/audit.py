@@ -77,6 +77,8 @@ class Cause:
     kind: str
     calls: int = 0
     example: str = ""
+    first: tuple[int, int] = (0, 0)  # where in the input its first call and its example are (see Audit.position)
+    example_at: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -120,6 +122,7 @@ class Audit:
         self.outside, self.disagreeing = Window(), Disagreeing()
         self.catalog = Catalog()
         self.linearizer = Linearizer()
+        self.position = (0, 0)  # where the call being added is in the input, when it is audited in parts (parallel)
 
     def skip(self, problem: Problem) -> None:
         """Count a skipped record; word it while fewer than MOST_SKIPPED_LISTED are (memory stays bounded)."""
@@ -179,11 +182,11 @@ class Audit:
             return
         if diagnosis.kind == Kind.HIT:
             return
-        cause = self.causes.setdefault(diagnosis.kind, Cause(str(diagnosis.kind)))
+        cause = self.causes.setdefault(diagnosis.kind, Cause(str(diagnosis.kind), first=self.position))
         cause.calls += 1
         words = diagnosis.message if self.show_text else QUOTED.sub(_hidden, diagnosis.message)
         if not cause.example or (cause.example.startswith(GENERIC) and not words.startswith(GENERIC)):
-            cause.example = words  # the first example that says what changed, if any does
+            cause.example, cause.example_at = words, self.position  # the first that says what changed, if any does
 
     def result(self) -> AuditResult:
         what_if = self.replays.finish()
@@ -200,6 +203,10 @@ class Audit:
             total.absorb(cell)
             if was_replayed:
                 replayed.absorb(cell)
+        # In key order, not the order calls came in: the same whichever worker audited which part (see parallel).
+        by_model, by_identity, by_day, by_hour = (
+            dict(sorted(g.items())) for g in (by_model, by_identity, by_day, by_hour)
+        )
         return AuditResult(
             total,
             by_model,

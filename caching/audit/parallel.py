@@ -1,39 +1,53 @@
-"""The audit over several processes: calls partitioned by account and model (whose caches never meet), each part
-audited by its own process, the results added up. The parent only reads the lines and deals them out (undecoded,
-when the account and model can be read off the line)."""
+"""The audit on Dask: `--jobs N` starts a local cluster of N worker processes, `--scheduler ADDRESS` uses one a team
+already runs. Calls are partitioned by account and model, whose caches never meet. Each piece of the input (an S3
+object, which a worker reads itself; or a run of a local file's lines, read here) is split by partition on a worker;
+each partition's audit then takes the pieces in input order on one worker; the results are added up here. Only this
+module imports Dask, so a plain audit never loads it."""
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
+import logging
 import re
+import socket
 import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
+
+from distributed import Client, Future, LocalCluster, wait
+from distributed.comm.addressing import get_address_host_port
 
 from .. import limits
 from ..check.recording import Problem
 from ..errors import CachingError
 from ..pricing import Cost
+from ..words import plural
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
 from .counts import Disagreeing
 from .logs import LoggedCall, Window, model_of
 from .replay import Spend
-from .sources import Line, decode
+from .s3client import S3Access
+from .sources import Line, decode, local, s3_object, s3_objects
 
-BATCH = 500  # records sent to a worker at a time, at most
-BATCH_CHARACTERS = 2_000_000  # and at most about this much record text: large requests make small batches
-DECODED_SIZE = 10_000  # what a record decoded here counts for
-QUEUED_BATCHES = 8  # batches waiting for each worker: with the above, a worker's queue holds some 16 MB of text
-WAIT_SECONDS = 1.0  # how often a wait for a worker checks that it is still running
+Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
+PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
+AHEAD = 3  # pieces per worker read and split ahead of the audits: bounds what the cluster holds at once
+STOP_SECONDS = 0.5  # on Ctrl-C, how long a worker of the local cluster may take to stop before it is killed
+SCHEDULER_SECONDS = 10.0  # the wait for --scheduler to answer, and for its first worker
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
 
 
+class ClusterError(CachingError):
+    """A Dask scheduler that cannot be reached, or has no worker."""
+
+
 def part_of(line: Line) -> str | None:
     """The account and model of a record, read from its text before the bodies (where AWS writes them), so the line
-    need not be decoded to be dealt out; None when they are not plainly there (then the line is decoded here)."""
+    need not be decoded to be split; None when they are not plainly there (then it is decoded to be sure)."""
     bodies = BODIES.search(line.text)
     found = HEAD_KEY.findall(line.text, 0, bodies.start() if bodies else len(line.text))
     if sorted(name for name, _ in found) != ["accountId", "modelId"]:
@@ -42,135 +56,275 @@ def part_of(line: Line) -> str | None:
     return f"{values['accountId']}|{model_of(values['modelId'])}"
 
 
-def _work(inbox: multiprocessing.Queue, outbox: multiprocessing.Queue, options: tuple) -> None:  # type: ignore[type-arg]
-    """Audit the calls of some accounts and models; each skipped record is told with its place in the input."""
-    audit = Audit(*options)
-    problems: list[tuple[int, str]] = []
-    try:
-        with fewer_collections():
-            while (batch := inbox.get()) is not None:
-                for ordinal, item in batch:
-                    before = len(audit.problems)
-                    audit.add(item)
-                    if len(audit.problems) != before:
-                        problems.extend((ordinal, problem) for problem in audit.problems[before:])
-        outbox.put((replace(audit.result(), problems=[]), problems))
-    except KeyboardInterrupt:  # Ctrl-C reaches every process: the parent says so, once
-        return
-    except Exception as exc:  # a bug: told to the parent, which would otherwise wait for ever
-        outbox.put(f"{type(exc).__name__}: {exc}")
+@dataclass(frozen=True)
+class S3Object:
+    """A piece a worker reads itself."""
+
+    bucket: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
 
 
-class WorkerFailed(CachingError):
-    """A worker process stopped before it finished its part."""
+@dataclass
+class Split:
+    """One piece split by partition: the items of each, the skipped records, and the calls each partition holds."""
+
+    slices: list[list[tuple[Position, LoggedCall | Line]]]
+    problems: list[tuple[Position, str]]  # the first MOST_SKIPPED_LISTED skipped records, in words
+    parts: list[dict[str, int]]  # records of each account and model, per slice
+    skipped: int = 0
 
 
-def _put(inbox: multiprocessing.Queue, worker: Any, batch: list | None) -> None:  # type: ignore[type-arg]
-    """Hand a batch to a worker, waiting while its inbox is full, unless the worker has stopped."""
-    while True:
-        try:
-            inbox.put(batch, timeout=WAIT_SECONDS)
-            return
-        except queue.Full:
-            if not worker.is_alive():
-                raise WorkerFailed(
-                    f"a worker process stopped (exit code {worker.exitcode}); run again with --jobs 1."
-                ) from None
+def _split(piece: S3Object | list[Any], index: int, slices: int, access: S3Access | None) -> Split:
+    """Runs on a worker: read the piece (an S3 object with the caller's access) and deal its records by partition."""
+    if isinstance(piece, S3Object):
+        if access is None:
+            raise CachingError("No S3 access was sent with an S3 object.")
+        items: Iterable[Any] = s3_object(piece.bucket, piece.key, access.client(), defer=True)
+    else:
+        items = piece
+    split = Split([[] for _ in range(slices)], [], [{} for _ in range(slices)])
+    for number, item in enumerate(items):
+        position = (index, number)
+        part = part_of(item) if isinstance(item, Line) else None
+        for each in decode(item) if isinstance(item, Line) and part is None else (item,):
+            if isinstance(each, Problem):
+                split.skipped += 1
+                if len(split.problems) < limits.MOST_SKIPPED_LISTED:
+                    split.problems.append((position, str(each)))
+                continue
+            name = part or f"{each.account}|{each.model_id}"
+            chosen = zlib.crc32(name.encode()) % slices
+            split.slices[chosen].append((position, each))
+            split.parts[chosen][name] = split.parts[chosen].get(name, 0) + 1
+    return split
 
 
-def _answers(outbox: multiprocessing.Queue, workers: list[Any]) -> list[tuple[AuditResult, list[tuple[int, str]]]]:  # type: ignore[type-arg]
-    """Each worker's result, or WorkerFailed when one failed or stopped without a word."""
-    answers: list[tuple[AuditResult, list[tuple[int, str]]]] = []
-    while len(answers) < len(workers):
-        try:
-            answer = outbox.get(timeout=WAIT_SECONDS)
-        except queue.Empty:
-            if sum(worker.is_alive() for worker in workers) < len(workers) - len(answers):
-                raise WorkerFailed("a worker process stopped before it finished; run again with --jobs 1.") from None
+def _summary(split: Split) -> tuple[list[tuple[Position, str]], list[dict[str, int]], int]:
+    return split.problems, split.parts, split.skipped
+
+
+class _State:
+    """One partition's audit between pieces, with its skipped records and where in the input each was."""
+
+    def __init__(self, options: tuple[bool, float | None, float | None]) -> None:
+        self.audit = Audit(*options)
+        self.problems: list[tuple[Position, str]] = []
+
+
+def _fold(state: _State | None, split: Split, chosen: int, options: tuple[bool, float | None, float | None]) -> _State:
+    """Runs on a worker: the partition's share of the next piece added to its audit (the state is changed in place and
+    handed on). The whole split is fetched, not a task's slice of it: a small task would queue behind a long audit on
+    the split's worker, and die with it."""
+    state = state or _State(options)
+    audit = state.audit
+    with fewer_collections():
+        for position, item in split.slices[chosen]:
+            before = len(audit.problems)
+            audit.position = position
+            audit.add(item)
+            if len(audit.problems) != before:
+                state.problems.extend((position, problem) for problem in audit.problems[before:])
+    return state
+
+
+def _finish(state: _State) -> tuple[AuditResult, list[tuple[Position, str]]]:
+    return replace(state.audit.result(), problems=[]), state.problems
+
+
+def pieces(paths: list[str]) -> Iterator[S3Object | list[Any]]:
+    """The input in order, as pieces: each S3 object, or a run of a local file's records (about PIECE_CHARACTERS)."""
+    for path in paths:
+        if path.startswith("s3://"):
+            for found in s3_objects(path, S3Access.here().client()):
+                yield [found] if isinstance(found, Problem) else S3Object(*found)
             continue
-        if isinstance(answer, str):
-            raise WorkerFailed(f"a worker process failed ({answer}); run again with --jobs 1.")
-        answers.append(answer)
-    return answers
+        run: list[Any] = []
+        size = 0
+        for item in local(Path(path), defer=True):
+            run.append(item)
+            size += len(item.text) if isinstance(item, Line) else 1_000
+            if size >= PIECE_CHARACTERS:
+                yield run
+                run, size = [], 0
+        if run:
+            yield run
+
+
+@contextmanager
+def cluster(jobs: int | None, scheduler: str | None) -> Iterator[Client]:
+    """A client of the cluster at `scheduler`, or of a local one of `jobs` worker processes (closed on the way out,
+    Ctrl-C included); Dask's own logging is kept quiet, its failures are told in the report."""
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        if scheduler is not None:
+            try:
+                # Knock first: a Client that cannot connect still tries to close itself at exit, and says so.
+                socket.create_connection(get_address_host_port(scheduler), timeout=SCHEDULER_SECONDS).close()
+                client = Client(scheduler, timeout=SCHEDULER_SECONDS, set_as_default=False)
+            except (OSError, ValueError, TypeError) as exc:
+                raise ClusterError(
+                    f"Cannot reach the Dask scheduler at {scheduler!r} ({str(exc)[:80]}): start one with "
+                    "`dask scheduler` and give the address it prints (tcp://host:8786), or drop --scheduler."
+                ) from None
+            with client:
+                try:
+                    client.wait_for_workers(1, timeout=SCHEDULER_SECONDS)
+                except (OSError, TimeoutError):
+                    raise ClusterError(
+                        f"The Dask scheduler at {scheduler!r} has no worker after {SCHEDULER_SECONDS:g} s: start "
+                        f"some with `dask worker {scheduler}`."
+                    ) from None
+                yield client
+            return
+        with local_cluster(jobs or 1) as started, Client(started, set_as_default=False) as client:
+            try:
+                yield client
+            except BaseException:  # Ctrl-C, say: the workers' tasks are dropped, not waited for
+                for nanny in list(started.workers.values()):
+                    started.sync(nanny.close, timeout=STOP_SECONDS)
+                raise
+    finally:
+        quiet.setLevel(level)
+
+
+def local_cluster(workers: int) -> LocalCluster:
+    """A Dask cluster of `workers` single-threaded processes on loopback, with no dashboard and quiet logs."""
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        # Without a dashboard the scheduler still serves HTTP (health, metrics), on 8787 unless told otherwise: any
+        # free port, so two audits (or another team's cluster) never fight over one and Dask never warns.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        silence_logs=logging.CRITICAL,
+    )
+
+
+@dataclass
+class _Slices:
+    """Each slice's chain of audits, and the accounts and models it holds (to name them if it is lost)."""
+
+    states: list[Future[Any] | None]
+    parts: list[dict[str, int]] = field(default_factory=list)
 
 
 def audit_parallel(
-    items: Iterable[LoggedCall | Problem | Line],
-    jobs: int,
+    paths: list[str],
+    client: Client,
     show_text: bool = False,
     since: float | None = None,
     until: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AuditResult:
-    """The same result as `audit`, the work spread over `jobs` processes. Record lines are dealt out undecoded."""
-    context = multiprocessing.get_context()
-    outbox: multiprocessing.Queue = context.Queue()  # type: ignore[type-arg]
-    inboxes: list[multiprocessing.Queue] = [context.Queue(maxsize=QUEUED_BATCHES) for _ in range(jobs)]  # type: ignore[type-arg]
-    workers = [
-        context.Process(target=_work, args=(inbox, outbox, (show_text, since, until)), daemon=True) for inbox in inboxes
-    ]
-    for worker in workers:
-        worker.start()
-    problems: list[tuple[int, str]] = []  # the first MOST_SKIPPED_LISTED skipped here (all are counted)
-    skipped = 0
-    batches: list[list[tuple[int, LoggedCall | Line]]] = [[] for _ in range(jobs)]
+    """The same result as `audit` on `read(paths)`, the work spread over the cluster's workers."""
+    options = (show_text, since, until)
+    addresses = sorted(client.scheduler_info()["workers"])
+    workers = max(1, len(addresses))
+    slices = _Slices([None] * workers, [{} for _ in range(workers)])
+    problems: list[tuple[Position, str]] = []
+    sent = S3Access.here(credentials=True) if any(path.startswith("s3://") for path in paths) else None
+    waiting: deque[tuple[int, str, Future[Any], Future[Any]]] = deque()  # a piece's name, not its records
+    skipped = [0]  # skipped records counted here (those of the audits are in their results)
 
-    sizes = [0] * jobs  # characters of record text in each batch
+    def skip(told: list[tuple[Position, str]], count: int) -> None:
+        """Count skipped records and keep the words of the first MOST_SKIPPED_LISTED of them, in input order."""
+        skipped[0] += count
+        problems.extend(told)
+        if len(problems) > 2 * limits.MOST_SKIPPED_LISTED:  # the earliest are kept: memory stays bounded
+            problems[:] = sorted(problems)[: limits.MOST_SKIPPED_LISTED]
 
-    def deal(ordinal: int, item: LoggedCall | Line, part: str) -> None:
-        index = zlib.crc32(part.encode()) % jobs
-        batches[index].append((ordinal, item))
-        sizes[index] += len(item.text) if isinstance(item, Line) else DECODED_SIZE
-        if len(batches[index]) >= BATCH or sizes[index] >= BATCH_CHARACTERS:
-            _put(inboxes[index], workers[index], batches[index])
-            batches[index], sizes[index] = [], 0
+    folded: deque[list[Future[Any]]] = deque()
 
-    try:
-        for ordinal, item in enumerate(items, start=1):
-            part = part_of(item) if isinstance(item, Line) else None
-            if isinstance(item, Line) and part is not None:
-                deal(ordinal, item, part)
-            else:
-                for each in decode(item) if isinstance(item, Line) else (item,):
-                    if isinstance(each, Problem):
-                        skipped += 1
-                        if len(problems) < limits.MOST_SKIPPED_LISTED:
-                            problems.append((ordinal, str(each)))
-                    else:
-                        deal(ordinal, each, f"{each.account}|{each.model_id}")
-            if progress is not None and ordinal % 1_000 == 0:
-                progress(1_000)
-        for inbox, worker, batch in zip(inboxes, workers, batches, strict=True):
-            if batch:
-                _put(inbox, worker, batch)
-            _put(inbox, worker, None)
-        answers = _answers(outbox, workers)
-    except BaseException:  # Ctrl-C or a failed worker: stop the others, and leave what is queued unsent
-        for inbox, worker in zip(inboxes, workers, strict=True):
-            inbox.cancel_join_thread()
-            worker.terminate()
-        raise
-    finally:
-        for worker in workers:
-            worker.join(timeout=5)
-            if worker.is_alive():
-                worker.terminate()
-    total = merge([result for result, _ in answers])
-    # Each process words its first skipped records: together they hold the first of all, in the input's order.
-    everything = sorted(problems + [problem for _, told in answers for problem in told], key=lambda p: p[0])
-    listed = [problem for _, problem in everything[: limits.MOST_SKIPPED_LISTED]]
-    return replace(total, problems=listed + total.disagreeing.told(), skipped=total.skipped + skipped)
+    def settle() -> None:
+        """The oldest piece's split taken into each partition's audit (or, if it could not be read, named)."""
+        index, name, split, summary = waiting.popleft()
+        try:
+            told, parts, count = summary.result()
+        except Exception as exc:  # the worker failed or died on it (Dask retried it first): one line, not the run
+            skip([((index, 0), f"{name}: not audited, a Dask worker {_failure(exc)}; skipped it.")], 1)
+            return
+        skip(told, count)
+        folds: list[Future[Any]] = []
+        for chosen, held in enumerate(parts):
+            if held:
+                # Each partition's audit stays on one worker (unless it leaves): its state never travels.
+                home = [addresses[chosen % len(addresses)]] if addresses else None
+                state = client.submit(
+                    _fold,
+                    slices.states[chosen],
+                    split,
+                    chosen,
+                    options,
+                    pure=False,
+                    workers=home,
+                    allow_other_workers=True,
+                )
+                slices.states[chosen] = state
+                folds.append(state)
+                for name, count in held.items():
+                    slices.parts[chosen][name] = slices.parts[chosen].get(name, 0) + count
+        if progress is not None:
+            progress(sum(sum(held.values()) for held in parts) + len(told))
+        folded.append(folds)
+        if len(folded) > AHEAD * workers:  # the audits are behind: wait for them before reading further (the
+            wait(folded.popleft())  # states stay where they are: they are large, and are never sent anywhere)
+
+    for index, piece in enumerate(pieces(paths)):
+        data = client.scatter([piece])[0] if isinstance(piece, list) else piece
+        split = client.submit(_split, data, index, workers, sent, pure=False)
+        name = str(piece) if isinstance(piece, S3Object) else f"records {_first(piece)} and after"
+        waiting.append((index, name, split, client.submit(_summary, split, pure=False)))
+        if len(waiting) > AHEAD * workers:
+            settle()
+    while waiting:
+        settle()
+    results = []
+    for chosen, state in enumerate(slices.states):
+        if state is None:
+            continue
+        try:
+            result, told = client.submit(_finish, state, pure=False).result()
+        except Exception as exc:  # a worker died with this partition's audit: it is lost, the others stand
+            held = slices.parts[chosen]
+            names = ", ".join(sorted(held)[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+            lost = f"{plural(sum(held.values()), 'record')} of {names} not audited: a Dask worker {_failure(exc)}."
+            skip([((-1, chosen), lost)], 1)
+            continue
+        results.append(result)
+        skip(told, 0)  # counted in the result's own `skipped`
+    total = merge(results)
+    listed = [problem for _, problem in sorted(problems)[: limits.MOST_SKIPPED_LISTED]]
+    return replace(total, problems=listed + total.disagreeing.told(), skipped=total.skipped + skipped[0])
+
+
+def _first(piece: list[Any]) -> str:
+    where = next((item.where for item in piece if isinstance(item, (Line, LoggedCall))), "")
+    return where or "of a local file"
+
+
+def _failure(exc: BaseException) -> str:
+    """What happened to the worker, in words ("stopped" when it died, as often as Dask allows a task to)."""
+    if type(exc).__name__ == "KilledWorker":
+        return "stopped while on it"
+    return f"failed on it ({type(exc).__name__}: {str(exc)[:80]})"
 
 
 def merge(results: list[AuditResult]) -> AuditResult:
-    """Results of disjoint parts of the traffic, added up."""
+    """Results of disjoint parts of the traffic, added up as one audit of all of it would have found them."""
 
     def groups(maps: list[dict[str, Group]]) -> dict[str, Group]:
         out: dict[str, Group] = {}
         for each in maps:
             for key, group in each.items():
                 out.setdefault(key, Group()).absorb(group)
-        return out
+        return dict(sorted(out.items()))  # in key order, as one audit gives them
 
     total, replayed = Group(), Group()
     outside, disagreeing = Window(), Disagreeing()
@@ -182,10 +336,11 @@ def merge(results: list[AuditResult]) -> AuditResult:
         outside.absorb(result.outside)
         disagreeing.absorb(result.disagreeing)
         for cause in result.causes:
-            mine = causes.setdefault(cause.kind, Cause(cause.kind))
+            mine = causes.setdefault(cause.kind, Cause(cause.kind, first=cause.first))
             mine.calls += cause.calls
-            if not mine.example or (mine.example.startswith(GENERIC) and not cause.example.startswith(GENERIC)):
-                mine.example = cause.example
+            mine.first = min(mine.first, cause.first)
+            if cause.example and (not mine.example or _told_first(cause) < _told_first(mine)):
+                mine.example, mine.example_at = cause.example, cause.example_at
         for name, spend in result.what_if.items():
             what_if.setdefault(name, Spend()).absorb(spend)
     return AuditResult(
@@ -193,7 +348,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         groups([r.by_model for r in results]),
         groups([r.by_identity for r in results]),
         groups([r.by_day for r in results]),
-        sorted(causes.values(), key=lambda cause: -cause.calls),
+        sorted(causes.values(), key=lambda cause: (-cause.calls, cause.first)),  # as one audit orders them
         what_if,
         sum((r.oracle for r in results[1:]), results[0].oracle) if results else Cost(),
         [problem for r in results for problem in r.problems],
@@ -206,3 +361,8 @@ def merge(results: list[AuditResult]) -> AuditResult:
         groups([r.by_hour for r in results]),
         sum(r.skipped for r in results),
     )
+
+
+def _told_first(cause: Cause) -> tuple[bool, Position]:
+    """One audit keeps the first example that says what changed, else the first: the earliest such, over parts."""
+    return cause.example.startswith(GENERIC), cause.example_at

@@ -281,21 +281,14 @@ def local(path: Path, defer: bool = False) -> Iterator[Item | Line]:
             yield Problem(f"{file}: cannot be read ({exc.strerror}); skipped it.")
 
 
-def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
-    """Every object under s3://bucket/prefix, through a boto3 S3 client; large bodies are fetched from S3 too."""
+def s3_objects(url: str, client: Any) -> Iterator[tuple[str, str] | Problem]:
+    """The bucket and key of each log object under s3://bucket/prefix, in the order S3 lists them (or why one is
+    skipped); bodies stored apart are left for `fetch`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     if not bucket:
         raise SourceError(f"{url!r} names no bucket: use s3://bucket/prefix.")
-
-    def fetch(path: str) -> Any:
-        where, _, key = path.removeprefix("s3://").partition("/")
-        try:
-            return _body(client.get_object(Bucket=where, Key=key)["Body"].read(limits.LARGEST_BODY + 1))
-        except (BotoCoreError, ClientError, ValueError, OSError):
-            return None  # counted as unparsed, never guessed
-
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for page in pages:
@@ -304,22 +297,47 @@ def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
                 if "/data/" in key:  # bodies stored apart: read through `fetch` when a record points at them
                     continue
                 skipped = _not_a_log(f"s3://{bucket}/{key}")
-                if skipped is not None:
-                    yield skipped
-                    continue
-                try:
-                    body = client.get_object(Bucket=bucket, Key=key)["Body"]
-                except ClientError as exc:
-                    yield Problem(
-                        f"s3://{bucket}/{key}: cannot be read ({exc.response['Error'].get('Code')}); skipped it."
-                    )
-                    continue
-                yield from _object(body, f"s3://{bucket}/{key}", fetch, defer)
+                yield (bucket, key) if skipped is None else skipped
     except ClientError as exc:
         code = exc.response["Error"].get("Code", "")
         raise SourceError(f"Cannot list {url!r} ({code}): check the bucket name and your permissions.") from None
     except BotoCoreError as exc:
         raise SourceError(f"Cannot reach S3 for {url!r} ({exc}): check your network and credentials.") from None
+
+
+def s3_object(bucket: str, key: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
+    """Every call in one S3 object, through a boto3 S3 client (here or on a Dask worker); large bodies are fetched
+    from S3 too. An object that cannot be read, or sends nothing before the client's read deadline, is a Problem."""
+    from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+
+    def fetch(path: str) -> Any:
+        where, _, name = path.removeprefix("s3://").partition("/")
+        try:
+            return _body(client.get_object(Bucket=where, Key=name)["Body"].read(limits.LARGEST_BODY + 1))
+        except (BotoCoreError, ClientError, ValueError, OSError):
+            return None  # counted as unparsed, never guessed
+
+    name, started = f"s3://{bucket}/{key}", False
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+        started = True
+        yield from _object(body, name, fetch, defer)
+    except ClientError as exc:
+        yield Problem(f"{name}: cannot be read ({exc.response['Error'].get('Code')}); skipped it.")
+    except (ReadTimeoutError, ConnectTimeoutError):
+        deadline, rest = client.meta.config.read_timeout, "the rest" if started else "it"
+        yield Problem(f"{name}: S3 sent nothing for {deadline:g} s (the read deadline); skipped {rest}.")
+    except BotoCoreError as exc:
+        yield Problem(f"{name}: cannot be read ({exc}); skipped {'the rest' if started else 'it'}.")
+
+
+def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
+    """Every object under s3://bucket/prefix, through a boto3 S3 client; large bodies are fetched from S3 too."""
+    for found in s3_objects(url, client):
+        if isinstance(found, Problem):
+            yield found
+        else:
+            yield from s3_object(*found, client, defer)
 
 
 def _object(body: Any, name: str, fetch: Callable[[str], Any], defer: bool) -> Iterator[Item | Line]:

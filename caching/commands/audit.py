@@ -10,7 +10,6 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import DONE, FINDING, CachingError, redact
-from ..settings import S3_ENDPOINT_VARIABLE, check_endpoint, setting
 from ..tables import plain
 from ..words import plural
 from .check import print_json
@@ -32,8 +31,17 @@ def audit_flags(parser: argparse.ArgumentParser) -> None:
         metavar="FILE.toml",
         help="also write a planner workload with the logs' shape, for `caching plan FILE.toml`",
     )
-    parser.add_argument(
-        "--jobs", type=positive, default=1, help="processes: the calls are partitioned by account and model (default 1)"
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--jobs",
+        type=positive,
+        help="run on a local Dask cluster of N worker processes, the calls partitioned by account and model "
+        "(default: one process, no Dask)",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask cluster you already run (tcp://host:8786); see docs/audit-cluster.md",
     )
 
 
@@ -43,8 +51,8 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
 
     from ..audit.audit import audit
     from ..audit.logs import when
-    from ..audit.parallel import audit_parallel
     from ..audit.report import as_json, render
+    from ..audit.s3client import S3Access
     from ..audit.sources import read
 
     bounds = {}
@@ -57,27 +65,24 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
             )
 
     def s3_client() -> object:
-        import boto3
-
-        endpoint = setting(S3_ENDPOINT_VARIABLE)
-        if endpoint:  # botocore's own refusal would print the URL, password and all
-            check_endpoint(endpoint, S3_ENDPOINT_VARIABLE)
-        try:
-            return boto3.client("s3", endpoint_url=endpoint)
-        except ValueError:  # a host botocore will not take ("bad host")
-            raise CachingError(
-                f"{S3_ENDPOINT_VARIABLE} is not a URL botocore accepts, got {redact(endpoint or '')[:80]!r}: "
-                "use one like http://127.0.0.1:9000."
-            ) from None
+        return S3Access.here().client()
 
     columns = (SpinnerColumn(), TextColumn("Auditing: {task.completed:,} records read"))
     try:
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task("audit", total=None)
-            parallel = args.jobs > 1
-            calls, step = read(args.paths, s3_client, defer=parallel), lambda n: progress.advance(task, n)
             options = (args.show_text, bounds["since"], bounds["until"])
-            result = audit_parallel(calls, args.jobs, *options, step) if parallel else audit(calls, *options, step)
+
+            def step(records: int) -> None:
+                progress.advance(task, records)
+
+            if (args.jobs or 1) > 1 or args.scheduler:  # Dask is loaded only here: a plain audit stays small
+                from ..audit.parallel import audit_parallel, cluster
+
+                with cluster(args.jobs, args.scheduler) as client:
+                    result = audit_parallel(args.paths, client, *options, step)
+            else:
+                result = audit(read(args.paths, s3_client), *options, step)
     except CachingError as exc:  # botocore's words hold the endpoint URL, and a URL may hold a password
         raise CachingError(redact(str(exc)), exc.exit_code) from None
     # Every line the audit prints passes through here or the error above: none shows a URL's password.

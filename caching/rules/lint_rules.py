@@ -203,6 +203,15 @@ NEAR_MINIMUM = _rule(
     "measured live (CacheCanary, Oct 2026); AWS's prompt-caching page",
     "add some margin before the checkpoint",
 )
+DISPUTED_MINIMUM = _rule(
+    "disputed-minimum",
+    (WARNING,),
+    "a prefix above the minimum this lab follows and below a higher one another source gives",
+    "by one source it caches and by the other it does not; the lab follows one (caching/rules/catalog.py says which "
+    "and why), live Bedrock decides. Below the minimum followed, below-minimum reports it",
+    "AWS's prompt-caching page and Anthropic's documentation, where they differ (the catalog row names both)",
+    "add tokens until the prefix is above the higher minimum",
+)
 # TTLs.
 INVALID_TTL = _rule(
     "invalid-ttl",

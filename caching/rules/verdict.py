@@ -148,6 +148,15 @@ def _nested(request: dict[str, Any]) -> list[Finding]:
 
 def _sizes(prompt: Prompt, model: ModelInfo, writable: list[Checkpoint], name: Callable[[Place], str]) -> list[Finding]:
     found = []
+    high = model.minimum_range[1]
+    last = prompt.checkpoints[-1]
+    have = prompt.tokens_before(last.position)
+    if model.min_tokens <= have < high:  # caches by the minimum followed here, not by another source's higher one
+        message = (
+            f"~{have:,} tokens before it: above the {model.min_tokens:,} this lab follows for {model.short}, below "
+            f"the {high:,} another source gives, so it may not cache live; add about {high - have:,} tokens"
+        )
+        return [Finding.of(rules.DISPUTED_MINIMUM, name(last.place), message)]
     for point in prompt.checkpoints:
         have = prompt.tokens_before(point.position)
         if have < model.min_tokens and not writable:  # no checkpoint reaches the minimum: it can never read
@@ -156,7 +165,6 @@ def _sizes(prompt: Prompt, model: ModelInfo, writable: list[Checkpoint], name: C
         elif have < model.min_tokens:
             message = f"{below_minimum(have, model)}: this point caches nothing and costs nothing; {name(writable[0].place)} caches"
             found.append(Finding.of(rules.BELOW_MINIMUM, name(point.place), message, Severity.INFO))
-    last = prompt.checkpoints[-1]
     have = prompt.tokens_before(last.position)
     if model.min_tokens <= have < model.min_tokens * NEAR_MINIMUM:
         message = (

@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from caching.__main__ import main as cli
 from caching.audit import audit, read, render
 from caching.audit.audit import AS_SENT
@@ -122,13 +124,14 @@ def test_a_read_no_logged_write_explains_is_said_once(tmp_path: Path) -> None:
     assert as_json(result)["unexplained_reads"] == {"calls": 2, "first": where}
 
 
-def test_parts_audited_apart_agree_on_the_reads_no_write_explains(tmp_path: Path) -> None:
-    # Two accounts (audited by two processes with --jobs 2); the second account's first read comes earlier.
+@pytest.mark.xdist_group("dask")
+def test_parts_audited_apart_agree_on_the_reads_no_write_explains(tmp_path: Path, dask_scheduler: str) -> None:
+    # Two accounts (audited apart on a Dask cluster); the second account's first read comes earlier.
     lines = [record(600, SYSTEM, [Q1], 12, 3_310, {}), record(0, SYSTEM, [Q1], 12, 3_310, {}).replace("1111", "4444")]
     (tmp_path / "calls.json").write_text("\n".join(lines) + "\n")
 
-    def report(jobs: str) -> Any:
-        return json.loads(render_with(lambda c: cli(["audit", str(tmp_path), "--json", "--jobs", jobs], c), width=300))
+    def report(*mode: str) -> Any:
+        return json.loads(render_with(lambda c: cli(["audit", str(tmp_path), "--json", *mode], c), width=300))
 
-    assert report("2")["unexplained_reads"] == report("1")["unexplained_reads"]
-    assert report("1")["unexplained_reads"] == {"calls": 2, "first": f"{tmp_path / 'calls.json'}:2"}
+    assert report("--scheduler", dask_scheduler)["unexplained_reads"] == report()["unexplained_reads"]
+    assert report()["unexplained_reads"] == {"calls": 2, "first": f"{tmp_path / 'calls.json'}:2"}

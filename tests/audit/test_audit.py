@@ -8,17 +8,17 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from caching.__main__ import main as cli
-from caching.audit.audit import SETTINGS, Audit
+from caching.audit import parallel
+from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
 from caching.audit.parallel import part_of
 from caching.audit.replay import Replays, prepare
@@ -150,29 +150,8 @@ def test_min_hit_rate_since_and_until(tmp_path: Path) -> None:
     assert audit_json(logs, "--until", "2026-11-30T00:03:00Z")["total"]["calls"] == 3
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def s3_server(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAMOTO")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("CACHING_S3_ENDPOINT_URL", url)
-    yield boto3.client("s3", endpoint_url=url, region_name="us-east-1")
-    server.stop()
-
-
-def test_s3_end_to_end_through_boto3_with_gzipped_objects(s3_server: Any, tmp_path: Path) -> None:
+@pytest.mark.xdist_group("dask")
+def test_s3_end_to_end_through_boto3_with_gzipped_objects(s3_server: Any, dask_scheduler: str) -> None:
     s3_server.create_bucket(Bucket="logs-bucket")
     for file in sorted(p for p in S3_TREE.rglob("*") if p.is_file()):
         key = "bedrock/" + str(file.relative_to(S3_TREE))
@@ -191,7 +170,7 @@ def test_s3_end_to_end_through_boto3_with_gzipped_objects(s3_server: Any, tmp_pa
     local = audit_json(str(S3_TREE))
     assert tokens(report) == tokens(local)
     assert report["not_counted"]["unparsed"] == 0  # the large body was fetched from S3 and replayed
-    assert audit_json("s3://logs-bucket/bedrock", "--jobs", "2") == report  # fetched by the parent, then dealt
+    assert audit_json("s3://logs-bucket/bedrock", "--scheduler", dask_scheduler) == report  # read by the workers
     assert any("broken.json.gz" in problem for problem in report["skipped_records"])
     assert (
         f"s3://logs-bucket/{check}: Bedrock's permission check, written when logging to this prefix was set up; not a log, skipped."
@@ -201,8 +180,10 @@ def test_s3_end_to_end_through_boto3_with_gzipped_objects(s3_server: Any, tmp_pa
     assert missing.startswith("Error: Cannot list 's3://no-such-bucket/x' (NoSuchBucket)")
 
 
-def test_several_processes_give_the_same_report(tmp_path: Path) -> None:
-    """Calls partitioned by account and model over processes: the same numbers as one process."""
+@pytest.mark.xdist_group("dask")
+def test_one_process_a_local_cluster_and_a_scheduler_give_the_same_report(tmp_path: Path, dask_scheduler: str) -> None:
+    """Calls partitioned by account and model over Dask workers: the same JSON, to the character, as one process
+    (which never loads Dask)."""
     clock = ManualClock()
     emulator = Emulator(clock=clock, invocation_log=str(tmp_path / "logs"))
     guide = text_of(2_500)
@@ -216,17 +197,32 @@ def test_several_processes_give_the_same_report(tmp_path: Path) -> None:
                 modelId=SONNET, system=[{"text": f"[{key}] {minute} {guide}"}, CP], messages=[user("Hi", CP)]
             )
             clock.advance(100)
-    one = audit_json(str(tmp_path / "logs"))
-    two = audit_json(str(tmp_path / "logs"), "--jobs", "2")
+    logs = str(tmp_path / "logs")
+    texts = [
+        render_with(lambda console: cli(["audit", logs, "--json", *mode], console), width=300)  # noqa: B023
+        for mode in ([], ["--jobs", "2"], ["--scheduler", dask_scheduler])
+    ]
+    one = json.loads(texts[0])
     assert tokens(one)[:2] == (18, 9)  # 3 accounts x 3 prompts x 2 calls; each second call reads
     assert tokens(one)[3] == tokens(one)[4]  # every write is read once
-    assert one == two
+    assert texts[1] == texts[0] and texts[2] == texts[0]
 
 
+def test_a_plain_audit_never_loads_dask() -> None:
+    """Small logs stay instant: without --jobs or --scheduler, the audit is one process and Dask is not imported."""
+    code = (
+        "import sys; from caching.__main__ import main; code = main(['audit', sys.argv[1], '--json'], None); "
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(S3_TREE)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.rstrip().endswith("\n0 []"), done.stderr
+
+
+@pytest.mark.xdist_group("dask")
 @pytest.mark.parametrize("path", ["s3", "cloudwatch-export.txt", "filter-log-events.json", "damaged.json"])
-def test_two_processes_read_every_shape_as_one_does(path: str) -> None:
-    """Lines are dealt out undecoded: the same totals, what-if and skipped records (in input order) as one process."""
-    assert audit_json(str(FIXTURES / path), "--jobs", "2") == audit_json(str(FIXTURES / path))
+def test_the_workers_read_every_shape_as_one_process_does(path: str, dask_scheduler: str) -> None:
+    """Lines are split undecoded: the same totals, what-if and skipped records (in input order) as one process."""
+    assert audit_json(str(FIXTURES / path), "--scheduler", dask_scheduler) == audit_json(str(FIXTURES / path))
 
 
 def test_a_line_is_dealt_by_the_account_and_model_before_its_bodies() -> None:
@@ -275,15 +271,16 @@ RECORD = (
 )
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_damaged_first_line_loses_only_itself(tmp_path: Path, jobs: str) -> None:
+@pytest.mark.xdist_group("dask")
+@pytest.mark.parametrize("on_dask", [False, True])
+def test_a_damaged_first_line_loses_only_itself(tmp_path: Path, on_dask: bool, request: pytest.FixtureRequest) -> None:
     """A first line that opens an object but breaks off is not taken for a document over many lines."""
     lines = ['{"timestamp":"2026-11-30T09:00:00Z","accountId":"1"', RECORD % ('"2026-11-30T09:01:00Z"', 10, 0),
              RECORD % ("1e400", 20, 0), RECORD % ("1e300", 30, 0), RECORD % ('"2026-11-30T09:02:00Z"', 40, -3),
              RECORD % ('"2026-11-30T09:03:00Z"', 50, 0)]  # fmt: skip
     (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
     where = tmp_path / "logs.json"
-    report = audit_json(str(where), "--jobs", jobs)
+    report = audit_json(str(where), *(["--scheduler", request.getfixturevalue("dask_scheduler")] if on_dask else []))
     assert tokens(report) == (2, 0, 60, 0, 0, 2)  # lines 2 and 6
     assert report["skipped_records"] == [
         f"{where}:1: not valid JSON; skipped it.",
@@ -310,64 +307,103 @@ def test_the_what_if_is_set_against_what_the_replayed_calls_paid(tmp_path: Path)
     assert float(report["what_if"]["oracle"]["spend"]) <= min(setups)
 
 
-@pytest.mark.parametrize(
-    ("failure", "said"),
-    [
-        (lambda: (_ for _ in ()).throw(RuntimeError("boom")), "a worker process failed (RuntimeError: boom)"),
-        (lambda: os._exit(3), "a worker process stopped"),
-    ],
-)
-def test_a_worker_that_fails_or_dies_is_one_line_not_a_hang(
-    monkeypatch: pytest.MonkeyPatch, failure: Any, said: str
-) -> None:
-    """Workers are forked, so a broken Audit.add here is theirs too; the parent must not wait for ever."""
-    monkeypatch.setattr(Audit, "add", lambda self, item: failure())
-    text = render_with(lambda c: cli(["audit", str(S3_TREE), "--jobs", "2"], c), width=200, expect=2)
-    assert text.startswith(f"Error: {said}") and text.rstrip().endswith("run again with --jobs 1.")
-
-
-def test_ctrl_c_while_dealing_stops_the_workers_and_says_so(tmp_path: Path) -> None:
-    """With more queued for a worker than its pipe holds, the parent's queue must be left unsent, or its thread
-    holds the exit up for ever: run in a process of its own, with a stuck worker, one 40 KB record a batch and
-    Ctrl-C on the ninth record."""
-    padding = ',"region":"' + "x" * 40_000 + '"}'
-    lines = [RECORD[:-1] % (f'"2026-11-30T09:00:{n:02d}Z"', 10, 0) + padding for n in range(12)]
-    (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
-    script = f"""
-import sys, time
-import caching.audit.parallel as parallel
-from caching.__main__ import main
-dealt = []
-def part_of(line):
-    dealt.append(line)
-    if len(dealt) == 9:
-        raise KeyboardInterrupt
-    return "one|part"
-parallel.part_of, parallel.BATCH = part_of, 1
-parallel.Audit.add = lambda self, item: time.sleep(60)
-sys.exit(main(["audit", {str(tmp_path / "logs.json")!r}, "--jobs", "2"]))
+# A Dask worker preload, as a crash or a bug would behave: the audit of account 444455556666 kills its worker
+# process, reading a record of the region "boom" raises, and a file named "stuck" holds its worker for a minute.
+SABOTAGE = """
+import os, time
+from caching.audit import parallel
+fold, split = getattr(parallel, "unspoilt", (parallel._fold, parallel._split))  # Dask may load a preload twice
+parallel.unspoilt = fold, split
+def _fold(state, split, chosen, options):
+    if any("444455556666" in item.text for _, item in split.slices[chosen]):
+        time.sleep(1)  # the other worker has fetched what it needs from this one by then
+        os._exit(3)
+    return fold(state, split, chosen, options)
+def _split(piece, *rest):
+    if any('"boom"' in getattr(item, "text", "") for item in piece):
+        raise RuntimeError("boom")
+    if any("stuck" in getattr(item, "where", "") for item in piece):
+        time.sleep(60)
+    return split(piece, *rest)
+parallel._fold, parallel._split = _fold, _split
 """
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
-    assert (done.returncode, done.stdout.strip(), done.stderr) == (130, "Interrupted.", "")
 
 
-def test_large_records_go_to_the_workers_in_small_batches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Batches are capped by their text as well as their count, so a worker's queue stays some megabytes however
-    large the requests (500 records of 1 MB a batch once took a second process past 1 GB)."""
-    import caching.audit.parallel as parallel
+@pytest.mark.xdist_group("dask")
+def test_a_worker_that_dies_or_fails_is_one_line_and_the_rest_is_audited(tmp_path: Path) -> None:
+    """Each account's calls go to one audit (111122223333 and 444455556666 to different ones: crc32 of their
+    partitions is even and odd); the worker auditing the second dies every time Dask runs it, and the reading of the
+    third file fails. The first file's calls are audited as one process audits them alone."""
+    import dask
 
+    (tmp_path / "sabotage.py").write_text(SABOTAGE)
+    good = [RECORD % (f'"2026-11-30T09:0{n}:00Z"', 10 * n, 0) for n in range(1, 4)]
+    dies = [line.replace("111122223333", "444455556666") for line in good]
+    boom = [RECORD[:-1] % ('"2026-11-30T09:05:00Z"', 7, 0) + ',"region":"boom"}']
+    for name, lines in (("good.json", good), ("dies.json", dies), ("boom.json", boom)):
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+    paths = [str(tmp_path / name) for name in ("good.json", "dies.json", "boom.json")]
+    # Dask retries a task whose worker died (three times by default): the second try would kill the other worker
+    # and the audit it holds, so here there is none. What a dead worker held is lost and named, the rest stands.
+    config = {
+        "distributed.worker.preload": [str(tmp_path / "sabotage.py")],
+        "distributed.scheduler.allowed-failures": 0,
+    }
+    with dask.config.set(config):
+        report = audit_json(*paths, "--jobs", "2")
+    alone = audit_json(paths[0])
+    assert report["skipped_records"] == [
+        "3 records of 444455556666|us.anthropic.claude-sonnet-4-6 not audited: a Dask worker stopped while on it.",
+        f"records {paths[2]}:1 and after: not audited, a Dask worker failed on it (RuntimeError: boom); skipped it.",
+    ]
+    assert {key: value for key, value in report.items() if key != "skipped_records"} == {
+        key: value for key, value in alone.items() if key != "skipped_records"
+    }
+    assert tokens(report) == (3, 0, 60, 0, 0, 3)
+
+
+def test_ctrl_c_stops_the_cluster_it_started_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while a worker is stuck on its piece: the local cluster is closed at once (its worker processes end),
+    the exit is 130 with one word, and nothing (no traceback, no word from Dask) reaches stdout or stderr."""
+    import dask
+
+    (tmp_path / "sabotage.py").write_text(SABOTAGE + "\nopen(os.environ['PIDS'], 'a').write(f'{os.getpid()}\\n')\n")
+    (tmp_path / "stuck.json").write_text(RECORD % ('"2026-11-30T09:00:00Z"', 10, 0) + "\n")
+    pids = tmp_path / "pids"
+    monkeypatch.setenv("PIDS", str(pids))
+    pieces = parallel.pieces
+
+    def interrupted(paths: list[str]) -> Any:
+        yield from pieces(paths)
+        time.sleep(0.5)  # the workers are on it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parallel, "pieces", interrupted)
+    started = time.monotonic()
+    with dask.config.set({"distributed.worker.preload": [str(tmp_path / "sabotage.py")]}):
+        text = render_with(lambda c: cli(["audit", str(tmp_path / "stuck.json"), "--jobs", "2"], c), expect=130)
+    assert text == "Interrupted.\n" and time.monotonic() - started < 30  # not the stuck worker's minute
+    assert capfd.readouterr() == ("", "")
+    workers = {int(pid) for pid in pids.read_text().split()}  # told twice each: Dask loads a preload twice
+    assert len(workers) == 2
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_local_file_goes_to_the_cluster_in_pieces_of_bounded_text(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """However large the file, the cluster is sent runs of about PIECE_CHARACTERS of record text, in input order."""
     padding = ',"region":"' + "x" * 400_000 + '"}'
     lines = [RECORD[:-1] % (f'"2026-11-30T09:00:{n:02d}Z"', 10, 0) + padding for n in range(12)]
     (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
-    sent: list[int] = []
-    put = parallel._put
-    monkeypatch.setattr(
-        parallel, "_put", lambda inbox, worker, batch: (sent.append(len(batch or [])), put(inbox, worker, batch))
-    )
-    assert tokens(audit_json(str(tmp_path / "logs.json"), "--jobs", "2"))[:2] == (12, 0)
-    largest = max(len(line) for line in lines)
-    assert max(sent) == -(-parallel.BATCH_CHARACTERS // largest)  # records of one batch: just past the cap
-    assert sum(sent) == 12
+    monkeypatch.setattr(parallel, "PIECE_CHARACTERS", 1_000_000)
+    runs = list(parallel.pieces([str(tmp_path / "logs.json")]))
+    assert [len(run) for run in runs] == [3, 3, 3, 3]  # three 400 KB lines pass 1 MB
+    assert [line.where for run in runs for line in run] == [f"{tmp_path / 'logs.json'}:{n}" for n in range(1, 13)]
 
 
 FAN_OUT, STEP_TOKENS = 12, 60  # 12 tool calls and 12 results a step: 24 blocks, beyond the lookback of 21

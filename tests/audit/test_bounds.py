@@ -24,18 +24,22 @@ CONVERSE = (
 RECORDS = CONVERSE.read_text().splitlines(keepends=True)  # a write, then a read: (2, 1, 12, 2_500, 2_500, 200)
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.xdist_group("dask")
+@pytest.mark.parametrize("on_dask", [False, True])
 def test_skipped_records_past_the_limit_are_counted_not_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_dask: bool, request: pytest.FixtureRequest
 ) -> None:
+    """On Dask too: the workers (which keep the default limit) count and word theirs, and the words of the first
+    MOST_SKIPPED_LISTED in input order are kept where the command runs."""
     monkeypatch.setattr(limits, "MOST_SKIPPED_LISTED", 30)
     logs = tmp_path / "logs.json"
     logs.write_text(RECORDS[0] + "{damaged\n" * 100 + RECORDS[1])
-    report = audit_json(str(logs), "--jobs", jobs)
+    mode = ["--scheduler", request.getfixturevalue("dask_scheduler")] if on_dask else []
+    report = audit_json(str(logs), *mode)
     assert tokens(report) == (2, 1, 12, 2_500, 2_500, 200)  # both records, around the damaged lines
     assert report["skipped_records"] == [f"{logs}:{line}: not valid JSON; skipped it." for line in range(2, 32)]
     assert report["skipped_records_not_listed"] == 70
-    text = render_with(lambda console: cli(["audit", str(logs), "--jobs", jobs], console), width=300)
+    text = render_with(lambda console: cli(["audit", str(logs), *mode], console), width=300)
     assert (
         "... and 80 more skipped records (70 of them past the first 30 kept in words, "
         "CACHING_LIMIT_MOST_SKIPPED_LISTED)." in text

@@ -146,7 +146,8 @@ def disagreeing(at: str, read_in_metadata: int) -> dict[str, Any]:
     return logged
 
 
-def test_the_metadata_comes_first_and_a_disagreement_is_named_once(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("dask")
+def test_the_metadata_comes_first_and_a_disagreement_is_named_once(tmp_path: Path, dask_scheduler: str) -> None:
     lines = [disagreeing(f"2026-11-30T09:0{i}:00Z", 0) for i in range(3)] + [record("Converse", ASSEMBLED, True)]
     (tmp_path / "calls.json").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     call = parse(lines[0], "calls.json:1")
@@ -158,9 +159,9 @@ def test_the_metadata_comes_first_and_a_disagreement_is_named_once(tmp_path: Pat
         f"as the first of those says (the first record, {tmp_path / 'calls.json'}:1: tokens read: the metadata 0, "
         "the body 2,500)."
     )
-    for jobs in ("1", "2"):
+    for mode in ([], ["--scheduler", dask_scheduler]):
         report = json.loads(
-            render_with(lambda c: cli(["audit", str(tmp_path), "--json", "--jobs", jobs], c), width=300)  # noqa: B023
+            render_with(lambda c: cli(["audit", str(tmp_path), "--json", *mode], c), width=300)  # noqa: B023
         )
         assert report["skipped_records"] == [told]
         assert (report["total"]["calls"], report["total"]["hits"]) == (4, 1)  # the metadata's zero reads are misses
@@ -241,12 +242,13 @@ def test_bedrocks_permission_check_is_named_as_what_it_is(tmp_path: Path) -> Non
     assert audit(read([str(tmp_path)])).problems == [said]
 
 
-def test_an_empty_time_window_says_how_many_calls_it_left_out(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("dask")
+def test_an_empty_time_window_says_how_many_calls_it_left_out(tmp_path: Path, dask_scheduler: str) -> None:
     lines = [record("Converse", ASSEMBLED, True, at=f"2026-11-30T09:{minute:02d}:00Z") for minute in (0, 5, 59)]
     (tmp_path / "calls.json").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    for jobs in ("1", "2"):
+    for mode in ([], ["--scheduler", dask_scheduler]):
         text = render_with(
-            lambda c: cli(["audit", str(tmp_path), "--since", "2099-01-01", "--jobs", jobs], c),  # noqa: B023
+            lambda c: cli(["audit", str(tmp_path), "--since", "2099-01-01", *mode], c),  # noqa: B023
             width=300,
             expect=2,
         )

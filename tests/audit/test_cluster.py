@@ -1,0 +1,138 @@
+"""The audit on a real Dask cluster: `dask scheduler` and two `dask worker` processes on loopback, started as a team
+would start them, with none of the audit's settings. The workers read an S3 server (moto, on loopback) with the
+endpoint and credentials the command sends them, and the report is the one-process report; a damaged object and a
+slow one are each one line, on the cluster as in one process."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from caching.__main__ import main as cli
+from caching.audit import s3client
+
+from ..helpers import render_with
+from .conftest import free_port
+
+pytestmark = pytest.mark.xdist_group("dask")
+S3_TREE = Path(__file__).parents[1] / "fixtures" / "invocation-logs" / "s3"
+DASK = Path(sys.executable).with_name("dask")
+READ_SECONDS = 0.2  # the S3 read deadline in these tests; the slow object answers after three times that
+SLOW = "slow.json"
+
+
+def slow_s3() -> Any:
+    """Moto's S3 server on loopback, answering any GET of a key ending in SLOW after 3 x READ_SECONDS."""
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
+    from werkzeug.serving import make_server
+
+    class Slow(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+
+            def slow(environ: dict[str, Any], start_response: Any) -> Any:
+                if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].endswith(SLOW):
+                    time.sleep(3 * READ_SECONDS)
+                return app(environ, start_response)
+
+            self._server = make_server(self._ip_address, self._port, slow, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Slow(ip_address="127.0.0.1", port=free_port(), verbose=False)
+
+
+@pytest.fixture
+def scheduler(tmp_path: Path) -> Iterator[str]:
+    """`dask scheduler` and two `dask worker`s on loopback, without AWS credentials, S3 endpoint or home; stopped
+    however the test ends."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bare = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CACHING_"))}
+    env = bare | {"HOME": str(tmp_path), "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tmp_path}
+    processes = [
+        subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)  # type: ignore[call-overload]
+    ]
+    try:
+        for _ in range(2):
+            worker = [DASK, "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--no-nanny"]
+            processes.append(subprocess.Popen(worker, **quiet))  # type: ignore[call-overload]
+        from distributed import Client
+
+        with Client(address, timeout=20, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=20)
+        yield address
+    finally:
+        for process in reversed(processes):  # the workers first, so none waits for a scheduler that has gone
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_a_cluster_a_team_runs_gives_the_one_process_report(
+    scheduler: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    server = slow_s3()
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAMOTO")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("CACHING_S3_ENDPOINT_URL", url)
+        monkeypatch.setattr(s3client, "READ_SECONDS", READ_SECONDS)  # sent to the workers with the endpoint
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+        s3.create_bucket(Bucket="logs")
+        for file in sorted(p for p in S3_TREE.rglob("*") if p.is_file()):
+            data = file.read_bytes()
+            key = "bedrock/" + str(file.relative_to(S3_TREE))
+            if "converse" in file.name and "data" not in file.parts:
+                data, key = gzip.compress(data), key + ".gz"
+            s3.put_object(Bucket="logs", Key=key, Body=data)
+        folder = "bedrock/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/10"
+        s3.put_object(Bucket="logs", Key=f"{folder}/broken.json.gz", Body=b"\x1f\x8bnot gzip")
+        s3.put_object(
+            Bucket="logs",
+            Key=f"{folder}/{SLOW}",
+            Body=(S3_TREE / next(S3_TREE.rglob("*_converse.json")).relative_to(S3_TREE)).read_bytes(),
+        )
+
+        def report(*mode: str) -> str:
+            return render_with(lambda c: cli(["audit", "s3://logs/bedrock", "--json", *mode], c), width=300)
+
+        alone = report()
+        assert report("--scheduler", scheduler) == alone
+        skipped = json.loads(alone)["skipped_records"]
+        assert skipped == [
+            f"s3://logs/{folder}/broken.json.gz: cannot be read past line 0 (Unknown compression method); "
+            "skipped the rest.",
+            f"s3://logs/{folder}/{SLOW}: S3 sent nothing for {READ_SECONDS:g} s (the read deadline); skipped it.",
+        ]
+        local = json.loads(render_with(lambda c: cli(["audit", str(S3_TREE), "--json"], c), width=300))
+        assert json.loads(alone)["total"] == local["total"]  # every other object was read, its bodies apart too
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("address", ["closed", "nonsense"])
+def test_a_scheduler_that_cannot_be_reached_is_one_sentence(address: str) -> None:
+    """Nothing listens on a free port; a word with no port is no address. Neither leaves a Dask client behind to
+    complain at exit."""
+    address = f"tcp://127.0.0.1:{free_port()}" if address == "closed" else address
+    said = "[Errno 111] Connection refused" if address != "nonsense" else "missing port number in address 'nonsense'"
+    text = render_with(lambda c: cli(["audit", str(S3_TREE), "--scheduler", address], c), width=300, expect=2)
+    assert text == (
+        f"Error: Cannot reach the Dask scheduler at {address!r} ({said}): start one with `dask scheduler` and give "
+        "the address it prints (tcp://host:8786), or drop --scheduler.\n"
+    )
