@@ -11,7 +11,7 @@ from rich.text import Text
 from .. import limits
 from ..rules.usage import Usage
 from ..tables import table
-from ..words import plural, saving, usd
+from ..words import plural, saving, usd, usd_places
 from .audit import AS_SENT, AuditResult, Group, hour_of
 from .logs import identity_names
 from .rates import LEAD, RATES
@@ -97,11 +97,12 @@ def render(result: AuditResult) -> Renderables:
         what_if.add_column("cost", justify="right", no_wrap=True)
         what_if.add_column("vs paid", justify="right", no_wrap=True)
         what_if.add_column("hit rate", justify="right", no_wrap=True)
+        best_possible = best_possible_cost(result)
+        places = usd_places([*(spend.cost.total for spend in result.what_if.values()), best_possible])
         for name, spend in result.what_if.items():
             rate = f"{_lead_rate(spend):.0%}" if spend.calls else "-"
-            what_if.add_row(name, usd(spend.cost.total), versus(spend.cost.total, base), rate)
-        best_possible = best_possible_cost(result)
-        what_if.add_row("oracle", usd(best_possible), versus(best_possible, base), "-")
+            what_if.add_row(name, usd(spend.cost.total, places), versus(spend.cost.total, base), rate)
+        what_if.add_row("oracle", usd(best_possible, places), versus(best_possible, base), "-")
         lines.append(what_if)
         options = {name: spend.cost.total for name, spend in result.what_if.items() if name != AS_SENT}
         paid_for = (

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import DONE, FINDING, CachingError, redact
-from ..tables import plain
+from ..lab.terminal import say
 from ..words import plural
 from .check import print_json
 from .flags import positive, rate
@@ -140,8 +140,5 @@ def write_workload(args: argparse.Namespace, s3_client: Callable[[], object], co
             f"Cannot write the workload to {args.workload!r} ({exc.strerror}): check the folder exists and is writable."
         ) from None
     if not args.json:
-        said = (
-            f"Wrote a workload of {plural(fields['users'], 'conversation')} to {args.workload}: plan it with "
-            f"caching plan {args.workload}"
-        )
-        console.print(plain(said + "."))
+        said = f"Wrote a workload of {plural(fields['users'], 'conversation')} to {args.workload}: plan it with "
+        say(console, f"{said}`caching plan {args.workload}`.")

@@ -34,7 +34,13 @@ def scenarios(miss_rate: float = 0.0, expiry_window: float = MEASURED_WINDOW_SEC
     pessimistic = min(1.0, max(PESSIMISTIC_MISS_RATE, 2 * miss_rate))
     return [
         Scenario("exact rules", EXACT, "AWS's and Anthropic's documentation"),
-        Scenario("measured", Uncertainty(expiry_window, miss_rate, SEED), "measured live, and your audit's rate"),
+        Scenario(
+            "measured",
+            Uncertainty(expiry_window, miss_rate, SEED),
+            "measured live, and your audit's rate"
+            if miss_rate
+            else "measured live; no --miss-rate from an audit given",
+        ),
         Scenario("pessimistic", Uncertainty(0.0, pessimistic, SEED), "an assumed bound, not a measurement"),
     ]
 

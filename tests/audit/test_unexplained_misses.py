@@ -62,3 +62,11 @@ def test_exact_rules_leave_no_unexplained_miss(tmp_path: Path) -> None:
     }
     text = " ".join(render_with(lambda console: cli(["audit", str(tmp_path / "logs")], console), width=100).split())
     assert f"Unexplained misses: 0 of the {hits} calls that the logs say could read" in text and "none here." in text
+
+
+def test_the_what_if_column_has_one_precision() -> None:
+    """examples/logs paid under $1 and would pay over $1 uncached: one column, one precision (issue 21)."""
+    text = render_with(lambda console: cli(["audit", "examples/logs"], console), width=100)
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["none"], ["oracle"], ["as"])]
+    cells = [cell for row in rows for cell in row if cell.startswith("$")]
+    assert len(cells) == 3 and len({len(cell.partition(".")[2]) for cell in cells}) == 1, cells

@@ -61,7 +61,7 @@ def test_a_plan_of_the_measured_workload_costs_what_the_audit_measured(tmp_path:
     logged_traffic(logs)
     measured = Decimal(audit_json(str(logs))["total"]["spend"])
     said = " ".join(render_with(lambda c: cli(["audit", str(logs), "--workload", str(workload)], c), width=300).split())
-    assert f"Wrote a workload of 60 conversations to {workload}: plan it with caching plan {workload}." in said
+    assert f"Wrote a workload of 60 conversations to {workload}: plan it with `caching plan {workload}`." in said
     fields = workload.read_text()
     for line in ("users = 60", "turns_per_session = 5", "calls_per_turn = 2", f"system_tokens = {SYSTEM}"):
         assert f"\n{line}\n" in fields
