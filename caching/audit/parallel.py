@@ -274,7 +274,8 @@ def audit_parallel(
             progress(sum(sum(held.values()) for held in parts) + len(told))
         folded.append(folds)
         if len(folded) > AHEAD * workers:  # the audits are behind: wait for them before reading further (the
-            wait(folded.popleft())  # states stay where they are: they are large, and are never sent anywhere)
+            with client.as_current():  # `wait` asks for the current client: this one, not a default one
+                wait(folded.popleft())  # states stay where they are: they are large, and are never sent anywhere)
 
     for index, piece in enumerate(pieces(paths)):
         data = client.scatter([piece])[0] if isinstance(piece, list) else piece

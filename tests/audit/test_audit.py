@@ -406,6 +406,20 @@ def test_a_local_file_goes_to_the_cluster_in_pieces_of_bounded_text(
     assert [line.where for run in runs for line in run] == [f"{tmp_path / 'logs.json'}:{n}" for n in range(1, 13)]
 
 
+@pytest.mark.xdist_group("dask")
+def test_many_pieces_wait_for_the_audits_ahead_and_give_the_one_process_report(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dask_scheduler: str
+) -> None:
+    """With more pieces than the cluster may hold ahead (AHEAD a worker), the reading waits for the audits: once
+    a traceback ('No clients found'), found by benchmarks/audit_scale.py at 100,000 records."""
+    lines = [RECORD[:-1] % (f'"2026-11-30T09:00:{n:02d}Z"', 10, 0) + "}" for n in range(30)]
+    (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(parallel, "PIECE_CHARACTERS", 1)  # a record a piece: 30 pieces, far more than held ahead
+    monkeypatch.setattr(parallel, "AHEAD", 1)
+    logs = str(tmp_path / "logs.json")
+    assert audit_json(logs, "--scheduler", dask_scheduler) == audit_json(logs)
+
+
 FAN_OUT, STEP_TOKENS = 12, 60  # 12 tool calls and 12 results a step: 24 blocks, beyond the lookback of 21
 
 
