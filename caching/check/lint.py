@@ -14,11 +14,12 @@ from ..errors import CachingError
 from ..files import read_limited
 from ..rules import API, DEFAULT_MODEL_ID, Catalog, Diagnosis, Kind, ModelInfo, RequestRejected, linearize
 from ..rules.compare import Comparison, Sent, compare
-from ..rules.lint_rules import STRING_SYSTEM
+from ..rules.lint_rules import STRING_SYSTEM, UNKNOWN_MODEL, UNVERIFIED_TTL
 from ..rules.messages import converse_form
-from ..rules.prompt import check_layout
+from ..rules.prompt import Prompt, check_layout
 from ..rules.severity import Severity
 from ..rules.shape import depth
+from ..rules.ttl import TTL
 from ..rules.verdict import Finding, findings, model_findings, rejected
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -87,7 +88,24 @@ def lint(call: Call) -> list[Finding]:
         prompt = linearize(read.request, read.model, call.api)
     except RequestRejected as exc:
         return [*found, rejected(exc, read.request, call.api)]
-    return found + findings(prompt, read.request, read.model)
+    return _unverified_ttl(found, prompt) + findings(prompt, read.request, read.model)
+
+
+def _unverified_ttl(found: list[Finding], prompt: Prompt) -> list[Finding]:
+    """An unknown model with a 1h checkpoint: its 1h support is what cannot be checked, so that is what is said."""
+    if not any(point.ttl == TTL.ONE_HOUR for point in prompt.checkpoints):
+        return found
+    return [
+        Finding.of(
+            UNVERIFIED_TTL,
+            f.place,
+            f"{f.message.split(' is not a model')[0]} is not a model this project knows, so whether it offers a 1h "
+            "TTL cannot be checked; pass --model with the model it is",
+        )
+        if f.rule == UNKNOWN_MODEL
+        else f
+        for f in found
+    ]
 
 
 def as_github(found: list[Finding], path: str) -> str:

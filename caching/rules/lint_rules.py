@@ -64,6 +64,15 @@ UNKNOWN_MODEL = _rule(
     "the model table of AWS's prompt-caching page (caching/rules/catalog.py holds it)",
     "use a model id that docs/rules.md lists, or pass --model with the model it stands for",
 )
+UNVERIFIED_TTL = _rule(
+    "unverified-ttl",
+    (WARNING,),
+    "a 1h ttl on a model id this project does not know: whether the model offers 1h cannot be checked",
+    "1h is offered only on some models (Sonnet 4.5, Haiku 4.5, Opus 4.5 and later); on others Bedrock refuses the "
+    "request, and the offline emulator refuses the unknown id",
+    "AWS's prompt-caching page (the models with a 1h TTL); caching/rules/catalog.py holds them",
+    "use a model id that docs/rules.md lists, or pass --model with the model it stands for",
+)
 LEGACY_MODEL = _rule(
     "legacy-model",
     (ERROR,),
