@@ -23,14 +23,19 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Any:
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
+    yield use_s3(server, monkeypatch)
+    server.stop()
+
+
+def use_s3(server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Point the audit (and boto3) at a running moto server; its S3 client."""
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAMOTO")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("CACHING_S3_ENDPOINT_URL", url)
-    yield boto3.client("s3", endpoint_url=url, region_name="us-east-1")
-    server.stop()
+    return boto3.client("s3", endpoint_url=url, region_name="us-east-1")
 
 
 @pytest.fixture(scope="session")

@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from caching.__main__ import main as cli
 from caching.audit import s3client
 
 from ..helpers import render_with
-from .conftest import free_port
+from .conftest import free_port, use_s3
 
 pytestmark = pytest.mark.xdist_group("dask")
 S3_TREE = Path(__file__).parents[1] / "fixtures" / "invocation-logs" / "s3"
@@ -85,14 +84,8 @@ def test_a_cluster_a_team_runs_gives_the_one_process_report(
     server = slow_s3()
     server.start()
     try:
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAMOTO")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "moto")
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        monkeypatch.setenv("CACHING_S3_ENDPOINT_URL", url)
+        s3 = use_s3(server, monkeypatch)
         monkeypatch.setattr(s3client, "READ_SECONDS", READ_SECONDS)  # sent to the workers with the endpoint
-        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
         s3.create_bucket(Bucket="logs")
         for file in sorted(p for p in S3_TREE.rglob("*") if p.is_file()):
             data = file.read_bytes()
