@@ -20,6 +20,7 @@ where the limit falls, with stop reason max_tokens and exactly that many output 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from typing import Any
@@ -113,7 +114,13 @@ EXPLAIN_TOOL_WORDS = ("research", "explain", "search", "knowledge")
 
 
 def _has_word(text: str, words: tuple[str, ...]) -> bool:
-    return any(re.search(rf"\b{re.escape(word)}\b", text) for word in words)
+    return _pattern(words).search(text) is not None
+
+
+@functools.cache
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled search for any of the words, whole: the offline model asks it of every request."""
+    return re.compile("|".join(rf"\b{re.escape(word)}\b" for word in words))
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
