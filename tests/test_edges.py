@@ -185,7 +185,7 @@ def test_a_model_without_1h_is_planned_with_5m_only() -> None:
     assert not re.search(r"^ ?\w+ +1h ", text, re.M) and re.search(r"^ ?combined +5m ", text, re.M)
     assert "1h beats 5m" not in text and "5m stays cheaper" not in text
     assert one_line(plan("blog-chat", "--model", HAIKU_35, "--ttl", "1h", expect=2)) == (
-        "Error: Claude 3.5 Haiku has no 1h cache TTL: plan with ttls = ['5m']."
+        "Error: Claude 3.5 Haiku has no 1h cache TTL: plan with --ttl 5m (ttls = ['5m'] in a workload file)."
     )
 
 

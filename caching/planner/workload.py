@@ -223,7 +223,9 @@ def check(workload: Workload) -> Workload:
     if not model.supports_1h and "1h" in workload.ttls:
         offered = tuple(ttl for ttl in workload.ttls if ttl != "1h")
         if not offered:
-            raise WorkloadError(f"{model.name} has no 1h cache TTL: plan with ttls = ['5m'].")
+            raise WorkloadError(
+                f"{model.name} has no 1h cache TTL: plan with --ttl 5m (ttls = ['5m'] in a workload file)."
+            )
         workload = replace(workload, ttls=offered)
     return workload
 
