@@ -115,17 +115,24 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
             lines.append(
                 Text(
                     f"With {break_even.approach}, 1h beats 5m already at the shortest pause between turns tried, "
-                    f"{plural(break_even.minutes, 'minute')} (swept {swept})."
+                    f"{plural(break_even.minutes, 'minute')}{_until(break_even)} (swept {swept})."
                 )
             )
         else:
             lines.append(
                 Text(
                     f"With {break_even.approach}, 1h beats 5m once pauses between turns reach about "
-                    f"{plural(break_even.minutes, 'minute')} (swept {swept})."
+                    f"{plural(break_even.minutes, 'minute')}{_until(break_even)} (swept {swept})."
                 )
             )
     return Group(*lines)
+
+
+def _until(break_even: BreakEven) -> str:
+    """Where 5m is cheaper again, when a pause long enough outlives a 1h entry too."""
+    if break_even.until is None:
+        return ""
+    return f", until about {plural(break_even.until, 'minute')}, where 5m is cheaper again"
 
 
 def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> dict[str, object]:
@@ -164,6 +171,7 @@ def plan_json(results: Sequence[PlanResult], break_even: BreakEven | None) -> di
         },
         "cheapest": {"approach": cheapest.approach, "ttl": _ttl(cheapest.approach, cheapest.ttl)},
         "one_hour_beats_5m_from_minutes": None if break_even is None else break_even.minutes,
+        "five_minutes_cheaper_again_from_minutes": None if break_even is None else break_even.until,
         "break_even_swept_on": None if break_even is None else ("whole" if break_even.whole else "sample"),
     }
 

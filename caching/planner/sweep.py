@@ -16,11 +16,14 @@ USERS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000)
 
 @dataclass(frozen=True)
 class BreakEven:
-    """With `approach`, 1h costs less than 5m from `minutes` of pause between turns (None: not up to 90)."""
+    """With `approach`, 1h costs less than 5m from `minutes` of pause between turns (None: not up to 90), until
+    `until` minutes, where 5m is cheaper again (None: 1h stays cheaper up to 90: a longer pause outlives a 1h entry
+    too, and then 1h's dearer writes cost more)."""
 
     approach: str
     minutes: int | None
     whole: bool  # swept on the whole workload (else on a sample of it)
+    until: int | None = None
 
 
 def sample(workload: Workload) -> Workload:
@@ -56,13 +59,19 @@ def _pause_rows(workload: Workload, approach: str) -> Iterator[SweepRow]:
         yield SweepRow(minutes, five, hour)
 
 
-def _first_hour_row(rows: Iterable[SweepRow]) -> int | None:
-    return next((row.value for row in rows if row.hour < row.five), None)
+def _crossings(rows: Iterable[SweepRow]) -> tuple[int | None, int | None]:
+    """The first pause at which 1h costs less than 5m, and the first one after it at which 5m costs less again."""
+    rows = iter(rows)
+    start = next((row.value for row in rows if row.hour < row.five), None)
+    until = next((row.value for row in rows if row.five < row.hour), None) if start is not None else None
+    return start, until
 
 
 def one_hour_break_even(workload: Workload, approach: str) -> BreakEven:
-    """The shortest fixed pause between turns, in minutes, at which a 1h TTL costs less than 5m (stops there)."""
-    return BreakEven(approach, _first_hour_row(_pause_rows(workload, approach)), _swept_whole(workload))
+    """The fixed pauses between turns, in minutes, at which a 1h TTL costs less than 5m: from where, and until where
+    (the sweep stops once it knows both)."""
+    start, until = _crossings(_pause_rows(workload, approach))
+    return BreakEven(approach, start, _swept_whole(workload), until)
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,8 @@ class Sweep:
     def break_even(self) -> BreakEven:
         """What one_hour_break_even finds, read from a pause sweep's rows."""
         assert self.over == "pauses", "the break-even is over pause lengths"
-        return BreakEven(self.approach, _first_hour_row(self.rows), self.whole)
+        start, until = _crossings(self.rows)
+        return BreakEven(self.approach, start, self.whole, until)
 
 
 def sweep(workload: Workload, approach: str, over: str) -> Sweep:

@@ -249,12 +249,17 @@ def test_parallel_runs_match_sequential_ones(monkeypatch: pytest.MonkeyPatch) ->
 def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire(monkeypatch: pytest.MonkeyPatch) -> None:
     from caching.planner import sweep
 
-    # An entry is gone at its TTL, so pauses of exactly 5 minutes already expire every 5m entry.
-    assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "combined") == sweep.BreakEven("combined", 5, whole=True)
+    # An entry is gone at its TTL, so pauses of exactly 5 minutes already expire every 5m entry, and pauses of exactly
+    # 60 minutes every 1h entry too: from there 5m's cheaper writes win again.
+    assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "combined") == sweep.BreakEven(
+        "combined", 5, whole=True, until=60
+    )
     assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "none").minutes is None  # no cache, no difference
     # Past WHOLE_UP_TO_CALLS, each pause length re-runs a sample of the workload instead, and the report says so.
     monkeypatch.setattr(sweep, "WHOLE_UP_TO_CALLS", BUILTIN["blog-chat"].calls - 1)
-    assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "combined") == sweep.BreakEven("combined", 5, whole=False)
+    assert sweep.one_hour_break_even(BUILTIN["blog-chat"], "combined") == sweep.BreakEven(
+        "combined", 5, whole=False, until=60
+    )
 
 
 def test_a_break_even_at_the_shortest_pause_swept_is_not_called_a_threshold() -> None:
@@ -418,7 +423,7 @@ def test_the_pause_sweep_finds_each_ttl_where_the_rules_put_it() -> None:
     assert result.whole and [row.value for row in result.rows] == list(PAUSES_MINUTES)
     cheaper = ["1h" if row.hour < row.five else "5m" for row in result.rows]
     assert cheaper == ["1h" if 5 <= minutes < 60 else "5m" for minutes in PAUSES_MINUTES]
-    assert result.break_even() == BreakEven("combined", 5, whole=True)  # what the plan reports, read from the rows
+    assert result.break_even() == BreakEven("combined", 5, whole=True, until=60)  # what the plan says, from the rows
     # Each row is the workload's own plan at that pause.
     paused = replace(BUILTIN["blog-chat"], pause_between_turns=Distribution("fixed", 600.0))
     row = result.rows[PAUSES_MINUTES.index(10)]
