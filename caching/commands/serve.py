@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console
@@ -56,6 +60,25 @@ def uncertainty_of(args: argparse.Namespace) -> Uncertainty:
     return Uncertainty(args.expiry_window, args.miss_rate, args.seed)
 
 
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """Ctrl-C stops the server even when a shell started it in the background (which ignores SIGINT in the jobs it
+    starts), and so does SIGTERM (`kill`): both end it as Ctrl-C does, with "Stopped."."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach only the main thread
+        yield
+        return
+
+    def stop(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = {number: signal.signal(number, stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
 def serve(args: argparse.Namespace, console: Console) -> int:
     """Answer until Ctrl-C, which is how it is meant to stop: 0; 2 when the port cannot be used."""
     from ..emulator import Emulator, EmulatorServer
@@ -95,7 +118,8 @@ def serve(args: argparse.Namespace, console: Console) -> int:
             )
         say(console, "Ctrl-C stops it.")
         console.file.flush()
-        server.serve_forever()
+        with stop_signals():
+            server.serve_forever()
     except KeyboardInterrupt:
         console.print("\nStopped.", markup=False, highlight=False)
     finally:

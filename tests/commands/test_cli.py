@@ -80,7 +80,14 @@ def test_every_example_on_the_page_exits_as_it_says(
     assert text.count("Error: ") == (code == 2)  # could not run: said once; a finding is no error
 
 
-def test_serve_as_the_page_runs_it_answers_and_stops_on_ctrl_c() -> None:
+def in_the_background() -> None:
+    """For a child process (`preexec_fn`): as a shell starts a job with `&`, which ignores Ctrl-C in it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("started", [as_in_a_terminal, in_the_background])
+def test_serve_as_the_page_runs_it_answers_and_stops_on_ctrl_c(started: Any) -> None:
+    """Ctrl-C stops it, also when a shell started it in the background (found by the newcomer pass: it ran on)."""
     (argv,) = [argv for argv, _ in documented() if argv[0] == "serve"]
     port = free_port()
     argv = [str(port) if argv[i - 1] == "--port" else arg for i, arg in enumerate(argv)]
@@ -89,7 +96,7 @@ def test_serve_as_the_page_runs_it_answers_and_stops_on_ctrl_c() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=as_in_a_terminal,
+        preexec_fn=started,
     )
     try:
         assert process.stdout is not None and process.stdout.readline().startswith("Offline Bedrock emulator on")
