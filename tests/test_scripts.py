@@ -57,7 +57,7 @@ def _rest(path: str) -> str:
 
 
 def test_the_load_benchmark_runs_and_reports_each_figure() -> None:
-    """A tiny run (3 clients, half a second) proves it works; benchmarks/load.py's own runs are quoted in the README."""
+    """A tiny run (3 clients, half a second) proves it works; benchmarks/load.py's own runs are quoted in docs/how-fast.md."""
     import json
 
     result = subprocess.run(

@@ -34,6 +34,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "error": (str, type(None)),
 }
 
+NOT_JSON = "not valid JSON near column"  # the words for a line that is no JSON at all (the doctor looks for them)
+
 
 class Problem(str):
     """One line about a skipped record: which line and why."""
@@ -63,7 +65,7 @@ def parse(line: str, number: int) -> Call | Problem:
     try:
         data = json.loads(line.strip())
     except json.JSONDecodeError as exc:
-        return Problem(f"line {number}: not valid JSON near column {exc.colno} ({exc.msg}); skipped it.")
+        return Problem(f"line {number}: {NOT_JSON} {exc.colno} ({exc.msg}); skipped it.")
     except (ValueError, RecursionError) as exc:
         return Problem(f"line {number}: not usable JSON ({str(exc)[:80]}); skipped it.")
     return call_of(data, number)

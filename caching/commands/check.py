@@ -16,7 +16,7 @@ from ..check.doctor import Doctor
 from ..check.lint import ERROR, INFO, as_github, diff, lint
 from ..check.lint import load as load_saved
 from ..check.lint_select import selection
-from ..check.recording import Problem, iter_recording
+from ..check.recording import NOT_JSON, Problem, iter_recording
 from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
 from ..lab.reports import doctor_table
 from ..lab.terminal import say, say_error
@@ -27,7 +27,6 @@ from ..words import plural
 
 SKIPPED_SHOWN = 20  # skipped lines the doctor prints (--json gives the first MOST_SKIPPED_LISTED)
 NOT_A_RECORDING = 10  # this many lines in a row that are no JSON, before any call: the file is no recording
-NOT_JSON = ": not valid JSON near column"  # recording.parse's words for a line that is no JSON at all
 
 
 def print_json(console: Console, value: object) -> None:
