@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import functools
 import importlib.util
+import os
 import shutil
 import signal
 import sys
@@ -25,6 +26,14 @@ TOOL_PROMPT = 346  # Anthropic's tool-use system prompt for Claude 4 models with
 
 
 ROOT = Path(__file__).parent.parent
+
+
+def property_examples(in_make_test: int) -> int:
+    """How many examples a Hypothesis property tries: few enough in `make test` to keep the suite near 30 s on two
+    workers; PROPERTY_EXAMPLES=N (the same N for every property) runs a longer search."""
+    return int(os.environ.get("PROPERTY_EXAMPLES", in_make_test))
+
+
 EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(ROOT / "scripts"))
 import update_readme  # noqa: E402

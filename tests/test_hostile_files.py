@@ -34,9 +34,9 @@ from caching.emulator import Emulator, ManualClock
 from caching.rules.usage import Usage
 
 from .emulator.test_fuzz_state import Raw, converse_body, encode, invoke_body, mutated
-from .helpers import SONNET
+from .helpers import SONNET, property_examples
 
-EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "25"))
+EXAMPLES = property_examples(12)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 DEADLINE_SECONDS = 20  # per run: far more than any of these takes, far less than a hang
 CODES = (0, 1, 2)  # docs/cli.md: done, a finding, could not run

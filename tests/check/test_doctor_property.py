@@ -4,7 +4,6 @@ contradicts the emulator's record and reads in the same words. PROPERTY_EXAMPLES
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +14,7 @@ from caching.check.doctor import Doctor
 from caching.emulator import Emulator, ManualClock, RequestRejected
 from caching.rules import Kind
 
-from ..helpers import SONNET, kind_of, text_of
+from ..helpers import SONNET, kind_of, property_examples, text_of
 
 EDITS = st.sampled_from(["same", "turn", "fan_out", "edit_system", "pause", "ttl", "tools", "shorten", "move_point"])
 
@@ -73,7 +72,7 @@ class Conversation:
 
 
 @settings(
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "60")),
+    max_examples=property_examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

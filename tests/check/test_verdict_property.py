@@ -7,7 +7,7 @@ checks both orders (A then B, B then A). The emulator's real outcome is the judg
 - lint reports an error only for a request the emulator rejects or that can never read;
 - the doctor's cause for a missed call is the cause diff names;
 - every place lint names exists in the request as written, and holds what the finding is about.
-250 examples (500 pairs) by default; PROPERTY_EXAMPLES=2000 runs a longer search.
+100 examples (200 pairs) in `make test`; PROPERTY_EXAMPLES=2000 runs a longer search.
 
 Every rule is held to the emulator by example too: each rule's request on docs/lint-rules.md, sent through a real
 boto3 client the emulator answers, is refused or never reads when the rule is an error, and each fixed request reads
@@ -17,7 +17,6 @@ on its second send.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -38,7 +37,7 @@ from caching.rules.messages import converse_usage
 from caching.rules.severity import Severity
 from caching.rules.usage import Usage
 
-from ..helpers import SONNET, text_of
+from ..helpers import SONNET, property_examples, text_of
 from .test_lint_rules import EXAMPLES, Example
 
 MODEL = Catalog().find(SONNET)
@@ -295,7 +294,7 @@ def check_pair(first: dict[str, Any], second: dict[str, Any], api: API) -> None:
 
 
 @settings(
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "250")),
+    max_examples=property_examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -3,7 +3,6 @@ Bedrock would refuse with, never a traceback, in lint, diff and the doctor alike
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -17,9 +16,9 @@ from caching.rules import API, Kind
 from caching.rules.compare import Comparison
 from caching.rules.severity import Severity
 
-from ..helpers import SONNET, user
+from ..helpers import SONNET, property_examples, user
 
-EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "150"))
+EXAMPLES = property_examples(60)
 
 
 def saved(request: dict[str, Any]) -> Call:

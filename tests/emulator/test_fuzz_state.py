@@ -16,7 +16,6 @@ import copy
 import hashlib
 import http.client
 import json
-import os
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -32,10 +31,10 @@ from caching.emulator import Emulator, EmulatorServer, ManualClock, running_serv
 from caching.emulator.replies import reply
 from caching.emulator.state import Account
 
-from ..helpers import SONNET, cp, text_of, user
+from ..helpers import SONNET, cp, property_examples, text_of, user
 from .test_isolation import sigv4
 
-EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "40"))
+EXAMPLES = property_examples(40)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 TOKENS = 2_100  # each prompt's tokens up to its checkpoint: over Sonnet 4.6's minimum, so a first call writes them
 PROMPTS = [text_of(TOKENS, word) for word in ("rule", "note", "fact")]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -19,11 +18,11 @@ from hypothesis import strategies as st
 from caching import limits
 from caching.emulator import Emulator, EmulatorServer, running_server
 
-from ..helpers import SONNET, user
+from ..helpers import SONNET, property_examples, user
 
 AUTH = "AWS4-HMAC-SHA256 Credential=AKIAFUZZ/20261129/us-east-1/bedrock/aws4_request, Signature=x"
 GOOD = json.dumps({"messages": [user("hi")]}).encode()
-EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "60"))  # a second or two here; raise it for a longer fuzz
+EXAMPLES = property_examples(60)  # a second or two here; raise it for a longer fuzz
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +80,9 @@ BODIES = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=property_examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "BREW"]),
     path=PATHS,

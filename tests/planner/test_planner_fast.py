@@ -4,14 +4,14 @@ traffic give what each gives alone."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caching.planner import Distribution, Workload, simulate, simulate_fast, simulate_runs
 from caching.rules.approaches import NAMES
+
+from ..helpers import property_examples
 
 PAUSES = st.sampled_from([0.0, 20.0, 200.0, 299.0, 300.0, 301.0, 1_000.0, 3_599.0, 3_600.0, 5_000.0])
 WORKLOADS = st.builds(
@@ -37,7 +37,7 @@ WORKLOADS = st.builds(
 
 @pytest.mark.parametrize("approach", NAMES)  # every approach of the registry, rolling and shape included
 @settings(
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "150")) // len(NAMES),
+    max_examples=property_examples(150) // len(NAMES),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -48,7 +48,7 @@ def test_the_fast_core_equals_the_rules_engine(workload: Workload, approach: str
     assert fast.first_session == general.first_session
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=property_examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(workload=WORKLOADS)
 def test_one_pass_over_the_traffic_gives_each_run_what_it_gets_alone(workload: Workload) -> None:
     pairs = [(approach, ttl) for approach in NAMES for ttl in ("5m", "1h")]

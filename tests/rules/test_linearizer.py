@@ -5,7 +5,6 @@ rewinds and mistakes two interleaved conversations make. PROPERTY_EXAMPLES=2000 
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 import pytest
@@ -14,6 +13,8 @@ from hypothesis import strategies as st
 
 from caching.rules import Catalog, RequestRejected, linearize, prefix_digests
 from caching.rules.memo import Linearizer
+
+from ..helpers import property_examples
 
 MODEL = Catalog().find("global.anthropic.claude-sonnet-4-6")
 EDITS = st.sampled_from(
@@ -72,7 +73,7 @@ def outcome(make: Any) -> Any:
         return "rejected", str(exc)
 
 
-@settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "120")), deadline=None,
+@settings(max_examples=property_examples(120), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(
     steps=st.lists(st.tuples(st.booleans(), EDITS, st.integers(0, 40)), min_size=1, max_size=30),
