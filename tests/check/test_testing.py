@@ -30,14 +30,32 @@ def test_the_doc_shows_the_sample_file_as_it_is() -> None:
     assert shown is not None and shown[1] == SAMPLE.read_text()
 
 
-def run_like_a_user(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
-    """pytest in a fresh folder with only the test file: the fixture comes from the installed package's plugin."""
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_agent_caching.py").write_text(source)
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "CACHING_ENV_FILE": os.devnull}
+def broken_sample() -> str:
+    """The sample with a fresh request id in its system prompt each call; its first hex digit always changes, so the
+    diagnosis names character 8 (a random uuid4 shares its first digit with the previous one once in 16 runs)."""
+    broken = SAMPLE.read_text().replace(
+        "    return SYSTEM_PROMPT\n",
+        "    import uuid\n\n"
+        '    system_prompt.calls = getattr(system_prompt, "calls", 0) + 1\n'
+        '    return f"Request {uuid.UUID(int=system_prompt.calls << 124)}.\\n" + SYSTEM_PROMPT\n',
+    )
+    assert broken != SAMPLE.read_text()
+    return broken
+
+
+@pytest.fixture(scope="module")
+def users_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """pytest in a fresh folder holding only the sample file and its broken copy, run once for the two tests below
+    (a fresh Python with Strands costs seconds): the fixture comes from the installed package's plugin. The
+    fixture is function-scoped, so the two files share no emulator."""
+    folder = tmp_path_factory.mktemp("users-suite")
+    (folder / "tests").mkdir()
+    (folder / "tests" / "test_agent_caching.py").write_text(SAMPLE.read_text())
+    (folder / "tests" / "test_broken_agent_caching.py").write_text(broken_sample())
+    env = {"PATH": os.environ["PATH"], "HOME": str(folder), "CACHING_ENV_FILE": os.devnull}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        cwd=tmp_path,
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", "tests"],
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
@@ -45,26 +63,28 @@ def run_like_a_user(tmp_path: Path, source: str) -> subprocess.CompletedProcess[
     )
 
 
-def test_a_users_suite_passes_on_a_well_cached_agent(tmp_path: Path) -> None:
-    result = run_like_a_user(tmp_path, SAMPLE.read_text())
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+def outcomes(result: subprocess.CompletedProcess[str], file: str) -> list[str]:
+    """The outcome of each test in `file`, sorted, from the run's short summary (-rA): ["FAILED", "PASSED", ...]."""
+    return sorted(line.split()[0] for line in result.stdout.splitlines() if f" tests/{file}::" in line)
 
 
-def test_a_users_suite_fails_with_the_diagnosis_when_a_request_id_creeps_in(tmp_path: Path) -> None:
-    broken = SAMPLE.read_text().replace(
-        # A fresh request id each call; its first hex digit always changes, so the diagnosis names character 8
-        # (a random uuid4 shares its first digit with the previous one once in 16 runs).
-        "    return SYSTEM_PROMPT\n",
-        "    import uuid\n\n"
-        '    system_prompt.calls = getattr(system_prompt, "calls", 0) + 1\n'
-        '    return f"Request {uuid.UUID(int=system_prompt.calls << 124)}.\\n" + SYSTEM_PROMPT\n',
-    )
-    assert broken != SAMPLE.read_text()
-    result = run_like_a_user(tmp_path, broken)
-    assert result.returncode == 1
-    assert "1 failed, 1 passed" in result.stdout
-    message = failure(result.stdout.splitlines())
+SUITE = pytest.mark.xdist_group("users-suite")  # both tests read the one run
+
+
+@SUITE
+def test_a_users_suite_passes_on_a_well_cached_agent(users_run: subprocess.CompletedProcess[str]) -> None:
+    assert outcomes(users_run, "test_agent_caching.py") == ["PASSED", "PASSED"], users_run.stdout + users_run.stderr
+    # Nothing else in the run failed, erred or warned: the one failure is the broken copy's (the next test).
+    assert users_run.returncode == 1
+    assert users_run.stdout.splitlines()[-1].startswith("1 failed, 3 passed in "), users_run.stdout
+
+
+@SUITE
+def test_a_users_suite_fails_with_the_diagnosis_when_a_request_id_creeps_in(
+    users_run: subprocess.CompletedProcess[str],
+) -> None:
+    assert outcomes(users_run, "test_broken_agent_caching.py") == ["FAILED", "PASSED"], users_run.stdout
+    message = failure(users_run.stdout.splitlines())
     assert message[0] == "Hit rate 0% (0 of 3 calls) is below 60% (marked *)."
     assert re.fullmatch(  # call 1 could only write: the cause is the next call, which found the prefix changed
         r"Cause: call 2 missed: NEW PREFIX: prefix changed in system block 0 at character 8: '[0-9a-f-]{36}' looks "
