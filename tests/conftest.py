@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _pytest.nodeid import NodeId
 
 _real_connect = socket.socket.connect
 
@@ -47,3 +48,22 @@ def offline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("CACHING_ENV_FILE", os.devnull)  # a developer's .env must not change what tests see
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     yield
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep `--dist loadgroup`'s groups: tests marked `xdist_group(name)` run in one worker, so what they share
+    (one Dask cluster, one browser, one run of each example) is built once.
+
+    xdist tells its scheduler a test's group by appending "@name" to the test's id on the worker, but it writes the
+    id field pytest 9.2 no longer reads, so every group was silently spread over both workers and each shared thing
+    built twice (pytest-dev/pytest-xdist#1386). This writes the field pytest reads; once xdist does, it is a no-op.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        return
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in marks})
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
