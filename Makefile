@@ -15,8 +15,10 @@ run: $(READY)  ## the chat, offline (flags: make run ARGS="--ttl 1h")
 live: $(READY)  ## the chat on real Bedrock (needs AWS credentials; flags in ARGS)
 	@$(BIN)/python main.py --live $(ARGS)
 
+# Bytecode is kept even where PYTHONDONTWRITEBYTECODE is set: without it each worker, and each Python a test starts,
+# compiles the package and the tests again (seconds a run). __pycache__ is in .gitignore.
 test: $(READY)  ## pytest on both cores, then lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup  # two workers; tests that share a run stay in one (xdist_group)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist loadgroup  # two workers; tests that share a run stay in one (xdist_group)
 	@$(MAKE) --no-print-directory lint
 
 lint: $(READY)  ## ruff (checks and formatting) and mypy, without the tests
