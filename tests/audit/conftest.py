@@ -1,9 +1,10 @@
 """What the audit tests share: a real S3 server on loopback (moto), and one local Dask cluster for the whole run
-(starting one costs about a second; tests that use it are marked `xdist_group("dask")` so they share it)."""
+(starting either costs about a second; tests that use them are marked `xdist_group("dask")` so they share them)."""
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,14 +18,40 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def s3_server(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from moto.server import ThreadedMotoServer
+SLOW = "slow.json"  # a GET of a key ending in this is answered after SLOW_SECONDS
+SLOW_SECONDS = 0.6
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[Any]:
+    """Moto's S3 server on loopback, one for the run (starting one costs about a second): each test uses a bucket of
+    its own. A GET of a key ending in SLOW is answered after SLOW_SECONDS, for the read deadline's test."""
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
+    from werkzeug.serving import make_server
+
+    class Slow(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+
+            def slow(environ: dict[str, Any], start_response: Any) -> Any:
+                if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].endswith(SLOW):
+                    time.sleep(SLOW_SECONDS)
+                return app(environ, start_response)
+
+            self._server = make_server(self._ip_address, self._port, slow, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    server = Slow(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
-    yield use_s3(server, monkeypatch)
+    yield server
     server.stop()
+
+
+@pytest.fixture
+def s3_server(moto: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The run's S3 server, with the audit and boto3 pointed at it: its S3 client."""
+    return use_s3(moto, monkeypatch)
 
 
 def use_s3(server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,34 +20,12 @@ from caching.__main__ import main as cli
 from caching.audit import s3client
 
 from ..helpers import render_with
-from .conftest import free_port, use_s3
+from .conftest import SLOW, SLOW_SECONDS, free_port
 
 pytestmark = pytest.mark.xdist_group("dask")
 S3_TREE = Path(__file__).parents[1] / "fixtures" / "invocation-logs" / "s3"
 DASK = Path(sys.executable).with_name("dask")
-READ_SECONDS = 0.2  # the S3 read deadline in these tests; the slow object answers after three times that
-SLOW = "slow.json"
-
-
-def slow_s3() -> Any:
-    """Moto's S3 server on loopback, answering any GET of a key ending in SLOW after 3 x READ_SECONDS."""
-    from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
-    from werkzeug.serving import make_server
-
-    class Slow(ThreadedMotoServer):
-        def _server_entry(self) -> None:
-            app = DomainDispatcherApplication(create_backend_app)
-
-            def slow(environ: dict[str, Any], start_response: Any) -> Any:
-                if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].endswith(SLOW):
-                    time.sleep(3 * READ_SECONDS)
-                return app(environ, start_response)
-
-            self._server = make_server(self._ip_address, self._port, slow, True, request_handler=MotoRequestHandler)
-            self._server_ready_event.set()
-            self._server.serve_forever()
-
-    return Slow(ip_address="127.0.0.1", port=free_port(), verbose=False)
+READ_SECONDS = SLOW_SECONDS / 3  # the S3 read deadline here: the slow object answers after three times that
 
 
 @pytest.fixture
@@ -79,43 +56,37 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_cluster_a_team_runs_gives_the_one_process_report(
-    scheduler: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    scheduler: str, s3_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    server = slow_s3()
-    server.start()
-    try:
-        s3 = use_s3(server, monkeypatch)
-        monkeypatch.setattr(s3client, "READ_SECONDS", READ_SECONDS)  # sent to the workers with the endpoint
-        s3.create_bucket(Bucket="logs")
-        for file in sorted(p for p in S3_TREE.rglob("*") if p.is_file()):
-            data = file.read_bytes()
-            key = "bedrock/" + str(file.relative_to(S3_TREE))
-            if "converse" in file.name and "data" not in file.parts:
-                data, key = gzip.compress(data), key + ".gz"
-            s3.put_object(Bucket="logs", Key=key, Body=data)
-        folder = "bedrock/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/10"
-        s3.put_object(Bucket="logs", Key=f"{folder}/broken.json.gz", Body=b"\x1f\x8bnot gzip")
-        s3.put_object(
-            Bucket="logs",
-            Key=f"{folder}/{SLOW}",
-            Body=(S3_TREE / next(S3_TREE.rglob("*_converse.json")).relative_to(S3_TREE)).read_bytes(),
-        )
+    monkeypatch.setattr(s3client, "READ_SECONDS", READ_SECONDS)  # sent to the workers with the endpoint
+    s3_server.create_bucket(Bucket="logs")
+    for file in sorted(p for p in S3_TREE.rglob("*") if p.is_file()):
+        data = file.read_bytes()
+        key = "bedrock/" + str(file.relative_to(S3_TREE))
+        if "converse" in file.name and "data" not in file.parts:
+            data, key = gzip.compress(data), key + ".gz"
+        s3_server.put_object(Bucket="logs", Key=key, Body=data)
+    folder = "bedrock/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2026/11/30/10"
+    s3_server.put_object(Bucket="logs", Key=f"{folder}/broken.json.gz", Body=b"\x1f\x8bnot gzip")
+    s3_server.put_object(
+        Bucket="logs",
+        Key=f"{folder}/{SLOW}",
+        Body=(S3_TREE / next(S3_TREE.rglob("*_converse.json")).relative_to(S3_TREE)).read_bytes(),
+    )
 
-        def report(*mode: str) -> str:
-            return render_with(lambda c: cli(["audit", "s3://logs/bedrock", "--json", *mode], c), width=300)
+    def report(*mode: str) -> str:
+        return render_with(lambda c: cli(["audit", "s3://logs/bedrock", "--json", *mode], c), width=300)
 
-        alone = report()
-        assert report("--scheduler", scheduler) == alone
-        skipped = json.loads(alone)["skipped_records"]
-        assert skipped == [
-            f"s3://logs/{folder}/broken.json.gz: cannot be read past line 0 (Unknown compression method); "
-            "skipped the rest.",
-            f"s3://logs/{folder}/{SLOW}: S3 sent nothing for {READ_SECONDS:g} s (the read deadline); skipped it.",
-        ]
-        local = json.loads(render_with(lambda c: cli(["audit", str(S3_TREE), "--json"], c), width=300))
-        assert json.loads(alone)["total"] == local["total"]  # every other object was read, its bodies apart too
-    finally:
-        server.stop()
+    alone = report()
+    assert report("--scheduler", scheduler) == alone
+    skipped = json.loads(alone)["skipped_records"]
+    assert skipped == [
+        f"s3://logs/{folder}/broken.json.gz: cannot be read past line 0 (Unknown compression method); "
+        "skipped the rest.",
+        f"s3://logs/{folder}/{SLOW}: S3 sent nothing for {READ_SECONDS:g} s (the read deadline); skipped it.",
+    ]
+    local = json.loads(render_with(lambda c: cli(["audit", str(S3_TREE), "--json"], c), width=300))
+    assert json.loads(alone)["total"] == local["total"]  # every other object was read, its bodies apart too
 
 
 @pytest.mark.parametrize("address", ["closed", "nonsense"])
