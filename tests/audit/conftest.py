@@ -1,11 +1,15 @@
-"""What the audit tests share: a real S3 server on loopback (moto), and one local Dask cluster for the whole run
-(starting either costs about a second; tests that use them are marked `xdist_group("dask")` so they share them)."""
+"""What the audit tests share: a real S3 server on loopback (moto), and one Dask cluster for the whole run (starting
+either costs about a second; tests that use them are marked `xdist_group("dask")` so they share them)."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -66,9 +70,30 @@ def use_s3(server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture(scope="session")
-def dask_scheduler() -> Iterator[str]:
-    """The address of a local Dask cluster of two single-threaded worker processes, for `--scheduler`."""
-    from caching.audit.parallel import local_cluster
+def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a Dask cluster for `--scheduler`, started as a team would start one: `dask scheduler` and two
+    single-threaded `dask worker`s on loopback, without AWS credentials, S3 endpoint, home or any of the audit's
+    settings (what a worker needs, the command sends it). One for the run; stopped however the run ends."""
+    home = tmp_path_factory.mktemp("dask-home")
+    dask = Path(sys.executable).with_name("dask")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bare = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CACHING_"))}
+    env = bare | {"HOME": str(home), "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": home}
+    processes = [
+        subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)
+    ]
+    try:
+        for _ in range(2):
+            worker = [dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--no-nanny"]
+            processes.append(subprocess.Popen(worker, **quiet))
+        from distributed import Client
 
-    with local_cluster(2) as cluster:
-        yield str(cluster.scheduler_address)
+        with Client(address, timeout=20, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=20)
+        yield address
+    finally:
+        for process in reversed(processes):  # the workers first, so none waits for a scheduler that has gone
+            process.kill()
+            process.wait(timeout=10)

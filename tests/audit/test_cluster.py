@@ -1,16 +1,12 @@
 """The audit on a real Dask cluster: `dask scheduler` and two `dask worker` processes on loopback, started as a team
-would start them, with none of the audit's settings. The workers read an S3 server (moto, on loopback) with the
-endpoint and credentials the command sends them, and the report is the one-process report; a damaged object and a
-slow one are each one line, on the cluster as in one process."""
+would start them, with none of the audit's settings (the run's one cluster, in tests/audit/conftest.py). The workers
+read an S3 server (moto, on loopback) with the endpoint and credentials the command sends them, and the report is the
+one-process report; a damaged object and a slow one are each one line, on the cluster as in one process."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,39 +20,11 @@ from .conftest import SLOW, SLOW_SECONDS, free_port
 
 pytestmark = pytest.mark.xdist_group("dask")
 S3_TREE = Path(__file__).parents[1] / "fixtures" / "invocation-logs" / "s3"
-DASK = Path(sys.executable).with_name("dask")
 READ_SECONDS = SLOW_SECONDS / 3  # the S3 read deadline here: the slow object answers after three times that
 
 
-@pytest.fixture
-def scheduler(tmp_path: Path) -> Iterator[str]:
-    """`dask scheduler` and two `dask worker`s on loopback, without AWS credentials, S3 endpoint or home; stopped
-    however the test ends."""
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    bare = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CACHING_"))}
-    env = bare | {"HOME": str(tmp_path), "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tmp_path}
-    processes = [
-        subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)  # type: ignore[call-overload]
-    ]
-    try:
-        for _ in range(2):
-            worker = [DASK, "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1", "--no-nanny"]
-            processes.append(subprocess.Popen(worker, **quiet))  # type: ignore[call-overload]
-        from distributed import Client
-
-        with Client(address, timeout=20, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=20)
-        yield address
-    finally:
-        for process in reversed(processes):  # the workers first, so none waits for a scheduler that has gone
-            process.kill()
-            process.wait(timeout=10)
-
-
 def test_a_cluster_a_team_runs_gives_the_one_process_report(
-    scheduler: str, s3_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    dask_scheduler: str, s3_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(s3client, "READ_SECONDS", READ_SECONDS)  # sent to the workers with the endpoint
     s3_server.create_bucket(Bucket="logs")
@@ -78,7 +46,7 @@ def test_a_cluster_a_team_runs_gives_the_one_process_report(
         return render_with(lambda c: cli(["audit", "s3://logs/bedrock", "--json", *mode], c), width=300)
 
     alone = report()
-    assert report("--scheduler", scheduler) == alone
+    assert report("--scheduler", dask_scheduler) == alone
     skipped = json.loads(alone)["skipped_records"]
     assert skipped == [
         f"s3://logs/{folder}/broken.json.gz: cannot be read past line 0 (Unknown compression method); "
