@@ -12,15 +12,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from caching.__main__ import main as cli
-from caching.audit import parallel
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
-from caching.audit.parallel import part_of
 from caching.audit.replay import Replays, prepare
 from caching.audit.sources import Line, read
 from caching.emulator import Emulator, ManualClock
@@ -32,6 +31,15 @@ from ..helpers import CP, SONNET, kind_of, render_with, text_of, user
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "invocation-logs"
 S3_TREE = FIXTURES / "s3"
+
+
+@pytest.fixture
+def parallel() -> ModuleType:
+    """caching.audit.parallel, imported by the tests that use it: it loads Dask, half a second collection need not
+    spend in the worker that runs none of the Dask tests."""
+    from caching.audit import parallel
+
+    return parallel
 
 
 def audit_json(*args: str, expect: int = 0) -> dict[str, Any]:
@@ -225,15 +233,15 @@ def test_the_workers_read_every_shape_as_one_process_does(path: str, dask_schedu
     assert audit_json(str(FIXTURES / path), "--scheduler", dask_scheduler) == audit_json(str(FIXTURES / path))
 
 
-def test_a_line_is_dealt_by_the_account_and_model_before_its_bodies() -> None:
+def test_a_line_is_dealt_by_the_account_and_model_before_its_bodies(parallel: ModuleType) -> None:
     head = '{"timestamp":"2026-11-30T09:00:00Z","accountId":"111122223333","region":"us-east-1",'
     arn = '"modelId":"arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.anthropic.claude-sonnet-4-6",'
     body = '"input":{"inputBodyJson":{"messages":[{"toolUse":{"modelId":"x"}}]}}}'
-    assert part_of(Line("a:2", head + arn + body)) == "111122223333|us.anthropic.claude-sonnet-4-6"
+    assert parallel.part_of(Line("a:2", head + arn + body)) == "111122223333|us.anthropic.claude-sonnet-4-6"
     # The model only inside a body (keys in another order), a key twice, an escaped value: decoded to be sure.
-    assert part_of(Line("a:3", head + body[:-1] + ',"modelId":"m"}')) is None
-    assert part_of(Line("a:4", head + '"accountId":"9",' + arn + body)) is None
-    assert part_of(Line("a:5", head + '"modelId":"m\\"x",' + body)) is None
+    assert parallel.part_of(Line("a:3", head + body[:-1] + ',"modelId":"m"}')) is None
+    assert parallel.part_of(Line("a:4", head + '"accountId":"9",' + arn + body)) is None
+    assert parallel.part_of(Line("a:5", head + '"modelId":"m\\"x",' + body)) is None
 
 
 def test_settings_that_share_a_replay_until_a_call_splits_them_cost_what_each_costs_alone(tmp_path: Path) -> None:
@@ -363,7 +371,7 @@ def test_a_worker_that_dies_or_fails_is_one_line_and_the_rest_is_audited(tmp_pat
 
 
 def test_ctrl_c_stops_the_cluster_it_started_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], parallel: ModuleType
 ) -> None:
     """Ctrl-C while a worker is stuck on its piece: the local cluster is closed at once (its worker processes end),
     the exit is 130 with one word, and nothing (no traceback, no word from Dask) reaches stdout or stderr."""
@@ -394,7 +402,7 @@ def test_ctrl_c_stops_the_cluster_it_started_and_says_so(
 
 
 def test_a_local_file_goes_to_the_cluster_in_pieces_of_bounded_text(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parallel: ModuleType
 ) -> None:
     """However large the file, the cluster is sent runs of about PIECE_CHARACTERS of record text, in input order."""
     padding = ',"region":"' + "x" * 400_000 + '"}'
@@ -408,7 +416,7 @@ def test_a_local_file_goes_to_the_cluster_in_pieces_of_bounded_text(
 
 @pytest.mark.xdist_group("dask")
 def test_many_pieces_wait_for_the_audits_ahead_and_give_the_one_process_report(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dask_scheduler: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, dask_scheduler: str, parallel: ModuleType
 ) -> None:
     """With more pieces than the cluster may hold ahead (AHEAD a worker), the reading waits for the audits: once
     a traceback ('No clients found'), found by benchmarks/audit_scale.py at 100,000 records."""
