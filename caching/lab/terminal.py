@@ -15,7 +15,8 @@ import textwrap
 from collections.abc import Callable
 from typing import NoReturn
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
 
 from ..errors import CANNOT_RUN, INTERRUPTED, CachingError
 from ..tables import plain
@@ -39,6 +40,45 @@ def say(console: Console, message: object, indent: str = "") -> None:
         break_long_words=False,
     )
     console.print(plain("\n".join(lines).replace(NO_BREAK, " ")), highlight=False, soft_wrap=True)
+
+
+def fold(code: str, width: int) -> list[str]:
+    """A line of code (with any words after it) in lines of at most `width` where it can be: broken only after a
+    comma inside brackets (Python reads on to the closing bracket, so the folded code is still valid) or at a space
+    outside every bracket (the words around the code), never inside a string. A piece with no such break stays long."""
+    breaks, depth, quote = [], 0, ""
+    for i, char in enumerate(code):
+        if quote:
+            quote = "" if char == quote and code[i - 1] != "\\" else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char == " " and (depth == 0 or code[i - 1] == ","):
+            breaks.append(i)
+    lines, start, indent = [], 0, ""
+    while len(indent) + len(code) - start > width:
+        fits = [b for b in breaks if start < b and len(indent) + b - start <= width]
+        cut = fits[-1] if fits else next((b for b in breaks if b > start), None)
+        if cut is None:
+            break
+        lines.append(indent + code[start:cut])
+        start, indent = cut + 1, "    "
+    return [*lines, indent + code[start:]]
+
+
+class Code:
+    """Code to copy, as rich renders it: folded by `fold` to the width, each line printed whole (rich would wrap it
+    at any space, a string's included, which breaks the code once pasted)."""
+
+    def __init__(self, code: str, indent: str = "  ") -> None:
+        self.code, self.indent = code, indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in fold(self.code, options.max_width - len(self.indent)):
+            yield Text(self.indent + line, no_wrap=True, overflow="ignore")
 
 
 def say_error(console: Console, message: object) -> None:
