@@ -25,21 +25,39 @@ NO_BREAK = "\u00a0"
 LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
 
 
-def say(console: Console, message: object, indent: str = "") -> None:
-    """Print a message as plain text (no markup, control characters shown escaped), wrapped to the width with
-    words, paths, ids and `commands in backticks` kept whole; every line starts with `indent`."""
-    width = max(console.width, 20)
+def said(message: object, width: int, indent: str = "") -> list[str]:
+    """A message in lines of at most `width`, broken only at spaces: words, paths, ids and `commands in backticks`
+    kept whole (a longer one gets a line of its own, to copy whole); every line starts with `indent`."""
     # textwrap breaks only at ASCII whitespace: a no-break space inside a command keeps it on one line to copy
     kept = re.sub(r"`[^`\n]+`", lambda command: command[0].replace(" ", NO_BREAK), str(message))
     lines = textwrap.wrap(
         kept,
-        width,
+        max(width, 20),
         initial_indent=indent,
         subsequent_indent=indent,
         break_on_hyphens=False,
         break_long_words=False,
     )
-    console.print(plain("\n".join(lines).replace(NO_BREAK, " ")), highlight=False, soft_wrap=True)
+    return [line.replace(NO_BREAK, " ") for line in lines]
+
+
+def say(console: Console, message: object, indent: str = "") -> None:
+    """Print a message as plain text (no markup, control characters shown escaped), wrapped to the width by `said`."""
+    console.print(plain("\n".join(said(message, console.width, indent))), highlight=False, soft_wrap=True)
+
+
+class Said:
+    """A message as rich renders it, wrapped by `said` to the width it is given: a path longer than the width stays
+    whole on a line of its own (printed with crop=False, the terminal folds it without a line break)."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in said(self.message, options.max_width):
+            text = plain(line)
+            text.no_wrap, text.overflow = True, "ignore"
+            yield text
 
 
 def fold(code: str, width: int) -> list[str]:
