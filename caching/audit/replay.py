@@ -229,6 +229,8 @@ class Replay:
         self._pending: list[tuple[float, int, _Written]] = []
         self._read: dict[int, int] = {}
         self._writes = 0  # writes so far: orders the heap's ties
+        self._sums: dict[str, list[int]] = {}  # per model id: regular, output, read, 5m and 1h written tokens
+        self._waste: dict[str, list[int]] = {}  # per model id: 5m and 1h written tokens no call read
 
     def copy(self) -> Replay:
         """An independent replay in the same state."""
@@ -251,14 +253,16 @@ class Replay:
         ]
         if entries:
             self._wrote(_Written(entries, result.read_tokens, max(tokens for _, tokens, _ in entries), model_id))
-        usage = Usage.of(
-            regular=result.input_tokens,
-            output=prepared.output,
-            read=result.read_tokens,
-            write_5m=result.write_5m_tokens,
-            write_1h=result.write_1h_tokens,
-        )
-        self._tally(model_id, usage, now)
+        # Summed as plain counts (a Usage per call and replay was a tenth of the audit's time); see `finish`.
+        sums = self._sums.get(model_id)
+        if sums is None:
+            sums = self._sums[model_id] = [0, 0, 0, 0, 0]
+        sums[0] += result.input_tokens
+        sums[1] += prepared.output
+        sums[2] += result.read_tokens
+        sums[3] += result.write_5m_tokens
+        sums[4] += result.write_1h_tokens
+        self._counted(now, result.read_tokens > 0)
 
     def _note_read(self, entry: Entry | None, tokens: int) -> None:
         """Remember that `entry` was read, `tokens` long."""
@@ -271,18 +275,24 @@ class Replay:
         self._writes += 1
         heapq.heappush(self._pending, (last, self._writes, written))
 
-    def _tally(self, model_id: str, usage: Usage, now: float) -> None:
-        """Count one replayed call's usage, and whether it read."""
+    def _counted(self, now: float, read: bool) -> None:
+        """Count one replayed call, and whether it read."""
         self.spend.calls += 1
-        tokens = self.spend.tokens
-        tokens[model_id] = tokens.get(model_id, EMPTY) + usage
-        self.spend.hits += usage.cacheReadInputTokens > 0
+        self.spend.hits += read
         if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(now)
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
         self._settle(None)
+        for model_id, (write_5m, write_1h) in self._waste.items():
+            self.spend.wasted += cost_of(Usage.of(write_5m=write_5m, write_1h=write_1h), model_id).input
+        self._waste = {}
+        tokens = self.spend.tokens
+        for model_id, (regular, output, read, write_5m, write_1h) in self._sums.items():
+            usage = Usage.of(regular=regular, output=output, read=read, write_5m=write_5m, write_1h=write_1h)
+            tokens[model_id] = tokens.get(model_id, EMPTY) + usage
+        self._sums = {}
         return self.spend
 
     def _settle(self, now: float | None) -> None:
@@ -302,12 +312,13 @@ class Replay:
                 unread = end - used
                 if written.five_minute is None:
                     ttl = next((t for _, tokens, t in written.entries if tokens == end), TTL.FIVE_MINUTES)
-                    waste = Usage.of(**{f"write_{ttl}": unread})
+                    five = unread if ttl == TTL.FIVE_MINUTES else 0
                 else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
                     five = min(unread, written.five_minute)
-                    waste = Usage.of(write_5m=five, write_1h=unread - five)
                 self.spend.wasted_tokens += unread
-                self.spend.wasted += cost_of(waste, written.model_id).input
+                waste = self._waste.setdefault(written.model_id, [0, 0])  # priced once, in `finish`
+                waste[0] += five
+                waste[1] += unread - five
             for entry, _, _ in written.entries:
                 self._let_go(entry)
 
@@ -393,7 +404,9 @@ class AsLogged(Replay):
             if not entries:
                 self._unexplained(call)
             self._wrote(_Written(entries, read, read + write, model_id, five_minute))
-        self._tally(model_id, call.usage, now)
+        tokens = self.spend.tokens  # the logged usage, summed as a Usage: its cacheDetails may be absent
+        tokens[model_id] = tokens.get(model_id, EMPTY) + call.usage
+        self._counted(now, read > 0)
 
     def _promised(self, call: LoggedCall, prompt: Prompt, digests: list[str], read: int) -> None:
         """Count a call the rules say would read (a live entry of known length holds a prefix of it, within the
