@@ -9,9 +9,8 @@ from rich.console import Group as Renderables
 from rich.text import Text
 
 from .. import limits
-from ..lab.terminal import Said
 from ..rules.usage import Usage
-from ..tables import table
+from ..tables import Said, table
 from ..words import plural, saving, usd, usd_places
 from .audit import AS_SENT, AuditResult, Group, hour_of
 from .logs import identity_names

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.text import Text
 
-from ..lab.terminal import Code
 from ..rules.approaches import approach
 from ..strands.approaches import recipe
-from ..tables import NotedTable, bar_chart, table
+from ..tables import Code, NotedTable, bar_chart, table
 from ..words import plural, saving, usd, usd_places
 from .simulate import PlanResult
 from .sweep import PAUSES_MINUTES, WHOLE_UP_TO_CALLS, BreakEven, Sweep

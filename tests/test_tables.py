@@ -1,4 +1,4 @@
-"""caching/lab/terminal.py: code the lab prints is folded only where it stays valid Python, never re-wrapped."""
+"""caching/tables.py: code the lab prints is folded only where it stays valid Python, never re-wrapped."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import ast
 import pytest
 
 from caching.__main__ import main as cli
-from caching.lab.terminal import Code, fold
+from caching.tables import Code, fold
 
-from ..helpers import render_with
+from .helpers import render_with
 
 CODE = [
     'Agent(..., system_prompt=cached_system_prompt(text, "1h"), hooks=[RollingCheckpoints(approach="shape")])',
