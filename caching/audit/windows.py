@@ -3,12 +3,15 @@ replay of every call in order, exactly.
 
 A window counts a run of the partition's calls. Before its first call it replays, counting nothing, the calls of
 the WARM_UP_SECONDS before (twice the longest TTL): an entry the rules keep alive is used within its TTL, so the
-warm-up rebuilds the live entries with their expiry. After its last call it replays on, counting nothing, until the waste of
-every write it counted is known (no live entry of the write is longer than what was read of it). Each window's
-cache at its first call is compared with its neighbour's at the same moment; where a warm-up did not rebuild it
-(calls logged out of time order, an entry kept alive by reads for longer than the warm-up, a neighbour
+warm-up rebuilds the live entries with their expiry. After its last call it replays on, counting nothing, until
+the waste of every write it counted is known (no live entry of the write is longer than what was read of it).
+Each window's cache at its first call is compared with its neighbour's at the same moment; where a warm-up did not
+rebuild it (calls logged out of time order, an entry kept alive by reads for longer than the warm-up, a neighbour
 whose writes were not all settled within SETTLE_SECONDS), the neighbour replays on through the window instead, so
 the sum is always the sequential answer. `Windowed.joined` says how many calls that took.
+
+The audit does not run its windows on the cluster yet: `caching/audit/parallel.py` still gives each account and
+model to one worker.
 """
 
 from __future__ import annotations
