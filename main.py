@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
             out.print(note, markup=False, highlight=False)
         out.print(f"Model {settings.model_id}, approach {settings.approach}, ttl {settings.ttl}. {CONTROLS}")
         failed = False
+        shown = ""  # the session line last printed: the summary repeats it only if a turn since has changed it
         while True:
             try:
                 question = read_question(stream, out)
@@ -88,9 +89,11 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
             turn = tracker.turns[-1]
             out.print(calls_table(turn.calls, f"Turn {turn.number}: model calls", first_token=settings.live))
             out.print(turn_line(turn))
-            out.print(session_line(tracker.turns))
+            line = session_line(tracker.turns)
+            out.print(line)
+            shown = line.plain
         if tracker.turns:
-            out.print(session_summary(tracker.turns))
+            out.print(session_summary(tracker.turns, totals=session_line(tracker.turns).plain != shown))
         out.print("Bye.")
         return 2 if failed else 0  # 2: the chat could not go on (docs/cli.md)
 

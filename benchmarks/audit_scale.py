@@ -3,18 +3,21 @@
 Run:  .venv/bin/python benchmarks/audit_scale.py            (10k and 100k records)
       .venv/bin/python benchmarks/audit_scale.py --full     (and 1M)
 
-Target (issue 12): 1M records in under 60 s on 2 cores with under 1 GB of memory. It also prints what decoding the
-JSON alone costs a record, the floor under any audit written in Python. The logs are generated first
-(gzipped JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in four accounts, a
-2,500-token system prompt), then audited by a fresh process, alone and with --jobs 2 (a local Dask cluster of two
-workers, the calls partitioned by account and model); peak memory is that of the largest process, read from the
-kernel.
+Target (issue 23): 1M records in under 60 s on 2 cores with under 1 GB of memory. It also prints what decoding
+the JSON alone costs a record, the floor under any audit written in Python. The logs are generated first (gzipped
+JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in four accounts, a 2,500-token system
+prompt), then audited by a fresh process, alone and with --jobs 2 (a local Dask cluster of two workers, the calls
+partitioned by account and model); peak memory is that of the largest process, read from the kernel.
+
+With --profile N: where one process spends its time on N records, stage by stage, and what a month of 100M
+records would take.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import importlib
 import json
 import os
 import resource
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 MODEL = "global.anthropic.claude-sonnet-4-6"
 SYSTEM = "You are the support agent of ExampleCorp. Answer from the policy. " * 10  # its logged size is what counts
@@ -70,7 +74,16 @@ def main(argv: list[str]) -> int:
 
     flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     flags.add_argument("--full", action="store_true", help="also 1M records")
-    sizes = (10_000, 100_000, 1_000_000) if flags.parse_args(argv).full else (10_000, 100_000)
+    flags.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="instead: where one process spends its time on N records, and what a month of 100M would take",
+    )
+    args = flags.parse_args(argv)
+    if args.profile:
+        return profile(args.profile)
+    sizes = (10_000, 100_000, 1_000_000) if args.full else (10_000, 100_000)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     print(f"{'records':>10} {'jobs':>5} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
     with tempfile.TemporaryDirectory() as folder:
@@ -88,6 +101,63 @@ def main(argv: list[str]) -> int:
         floor = decoding_alone(Path(folder) / "logs-10000.json.gz")
         print(f"Decoding the JSON alone (json.loads, one core): {floor * 1e6:.0f} us a record;")
         print(f"at a million records, {floor * 1_000_000 / 2:.0f} s of the 60 s target on 2 cores.")
+    return 0
+
+
+# The audit's stages, each the cumulative time of the function that does it (the replays include the as-sent one).
+STAGES = {
+    "linearizing (rules/memo.py)": "caching.audit.replay:prepare",
+    "the doctor (check/doctor.py)": "caching.audit.audit:Audit._diagnose",
+    "the what-if replays (replay.py)": "caching.audit.replay:Replays.add",
+    "the oracle (replay.py)": "caching.audit.replay:Oracle.add",
+}
+MONTH = 100_000_000  # records in a month of a busy agent's logs
+
+
+def profile(records: int) -> int:
+    """Time one process's stages on `records` generated records, and project a month from it."""
+    import cProfile
+    import pstats
+
+    from caching.audit.audit import audit
+    from caching.audit.sources import read
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "logs.json.gz"
+        generate(path, records)
+        json_seconds = decoding_alone(path) * records
+        started = time.perf_counter()
+        items = list(read([str(path)]))
+        reading = time.perf_counter() - started
+    started = time.perf_counter()
+    audit(items)
+    auditing = time.perf_counter() - started
+    profiler = cProfile.Profile()
+    profiler.runcall(audit, items)
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    profiled = stats[(audit.__code__.co_filename, audit.__code__.co_firstlineno, "audit")][3]
+    shares = {}
+    for stage, where in STAGES.items():
+        module, name = where.split(":")
+        found: Any = importlib.import_module(module)
+        for part in name.split("."):
+            found = getattr(found, part)
+        code = found.__code__
+        shares[stage] = stats[(code.co_filename, code.co_firstlineno, code.co_name)][3] / profiled
+    rows = {"decoding the JSON (json.loads)": json_seconds, "reading the records into calls": reading - json_seconds}
+    rows |= {stage: share * auditing for stage, share in shares.items()}
+    rows["the rest (totals, prices)"] = auditing - sum(share * auditing for share in shares.values())
+    total = reading + auditing
+    print(
+        f"python {sys.version.split()[0]}; {records:,} records in one process: {total:.1f} s, {records / total:,.0f}/s"
+    )
+    print(f"{'stage':<36} {'s':>7} {'share':>6} {'us/record':>10}")
+    for stage, seconds in rows.items():
+        print(f"{stage:<36} {seconds:>7.2f} {seconds / total:>6.0%} {seconds / records * 1e6:>10,.0f}")
+    core_hours = total / records * MONTH / 3_600
+    print(f"A month of {MONTH:,} records at this rate: {core_hours:,.1f} core-hours;")
+    print("wall time on N workers, if the accounts and models spread over them evenly:")
+    print("  " + ", ".join(f"{n} workers {core_hours / n:,.1f} h" for n in (2, 8, 32)))
     return 0
 
 

@@ -7,6 +7,8 @@ under the row, so no number is cut and no word is split.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,12 +22,82 @@ from rich.text import Text
 
 from .words import usd, usd_places
 
+NO_BREAK = "\u00a0"
 NOTE_MIN_WIDTH = 30  # narrower than this, a note column reads as fragments: it goes under its row instead
 
 
 def plain(text: str) -> Text:
     """User text as rich Text: no markup is interpreted and control characters are shown escaped, never sent."""
     return Text("".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text))
+
+
+def said(message: object, width: int, indent: str = "") -> list[str]:
+    """A message in lines of at most `width`, broken only at spaces: words, paths, ids and `commands in backticks`
+    kept whole (a longer one gets a line of its own, to copy whole); every line starts with `indent`."""
+    # textwrap breaks only at ASCII whitespace: a no-break space inside a command keeps it on one line to copy
+    kept = re.sub(r"`[^`\n]+`", lambda command: command[0].replace(" ", NO_BREAK), str(message))
+    lines = textwrap.wrap(
+        kept,
+        max(width, 20),
+        initial_indent=indent,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    return [line.replace(NO_BREAK, " ") for line in lines]
+
+
+class Said:
+    """A message as rich renders it, wrapped by `said` to the width it is given: a path longer than the width stays
+    whole on a line of its own (printed with crop=False, the terminal folds it without a line break)."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in said(self.message, options.max_width):
+            text = plain(line)
+            text.no_wrap, text.overflow = True, "ignore"
+            yield text
+
+
+def fold(code: str, width: int) -> list[str]:
+    """A line of code (with any words after it) in lines of at most `width` where it can be: broken only after a
+    comma inside brackets (Python reads on to the closing bracket, so the folded code is still valid) or at a space
+    outside every bracket (the words around the code), never inside a string. A piece with no such break stays long."""
+    breaks, depth, quote = [], 0, ""
+    for i, char in enumerate(code):
+        if quote:
+            quote = "" if char == quote and code[i - 1] != "\\" else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char == " " and (depth == 0 or code[i - 1] == ","):
+            breaks.append(i)
+    lines, start, indent = [], 0, ""
+    while len(indent) + len(code) - start > width:
+        fits = [b for b in breaks if start < b and len(indent) + b - start <= width]
+        cut = fits[-1] if fits else next((b for b in breaks if b > start), None)
+        if cut is None:
+            break
+        lines.append(indent + code[start:cut])
+        start, indent = cut + 1, "    "
+    return [*lines, indent + code[start:]]
+
+
+class Code:
+    """Code to copy, as rich renders it: folded by `fold` to the width, each line printed whole (rich would wrap it
+    at any space, a string's included, which breaks the code once pasted)."""
+
+    def __init__(self, code: str, indent: str = "  ") -> None:
+        self.code, self.indent = code, indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in fold(self.code, options.max_width - len(self.indent)):
+            yield Text(self.indent + line, no_wrap=True, overflow="ignore")
 
 
 def table(title: str | None = None, caption: str | None = None) -> Table:

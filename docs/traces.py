@@ -3,12 +3,16 @@
 Run:  .venv/bin/python docs/traces.py
 """
 
+import argparse
 import textwrap
 
 from strands import Agent
 from strands.telemetry import StrandsTelemetry
 
 from caching import Settings, connect, setup
+from caching.lab.terminal import HelpFormatter
+
+argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter).parse_args()  # --help, before any work
 
 
 def caching_figures(span):

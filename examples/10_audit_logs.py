@@ -40,7 +40,7 @@ def show(backend: Backend, out: Console) -> None:
             ask(f"Current time: 2026-11-30 09:{minute:02d}.\n{guide}", "Where is my order?", 60)
         for pause in (30, 30, 420, 30):  # the fix, then a pause longer than the 5m TTL
             ask(guide, "Where is my order?", pause)
-        out.print(audit_report(audit_logs([logs])))
+        out.print(audit_report(audit_logs([logs])), crop=False)  # a long path stays whole, to copy
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:

@@ -167,9 +167,42 @@ def test_bad_workload_files_are_one_line(tmp_path: Path, content: bytes, message
     assert message in one_line(plan(str(path), expect=2))
 
 
-@pytest.mark.parametrize("argv", [["--users", "²"], ["--users", "1e12"], ["--users", "9" * 5000]])
+@pytest.mark.parametrize("argv", [["--users", "²"], ["--users", "1e12"], ["--users", "9" * 5000], ["--users", "-3"]])
 def test_bad_workload_flags_are_one_line(argv: list[str]) -> None:
-    assert one_line(plan("blog-chat", *argv, expect=2)).startswith("Error: users must be a whole number from 1")
+    # in the words the user typed (--users), not the workload file's (users = ...)
+    assert one_line(plan("blog-chat", *argv, expect=2)).startswith("Error: --users must be a whole number from 1")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--users", "0"], "Error: --users must be a whole number from 1 to 1,000,000; got 0."),
+        (["--calls-per-turn", "1001"], "Error: --calls-per-turn must be a whole number from 1 to 1,000; got 1001."),
+        (["--pause-between-turns", "soon"], "Error: --pause-between-turns must be a duration like '30s', "),
+        (["--arrivals-over", "31d"], "Error: --arrivals-over must be a duration like '30s', "),
+        (["--model", "acme.x"], "Error: --model 'acme.x' is not in the catalog: use one of "),
+        (
+            ["--users", "1000000", "--sessions-per-user", "100"],
+            "Error: The workload makes 800,000,000 model calls; the planner simulates at most 20,000,000 "
+            "(CACHING_LIMIT_MOST_SIMULATED_CALLS): lower --users, --sessions-per-user, --turns-per-session or "
+            "--calls-per-turn.",
+        ),
+    ],
+)
+def test_a_bad_flag_is_named_as_the_flag(argv: list[str], message: str) -> None:
+    assert one_line(plan("blog-chat", *argv, expect=2)).startswith(message)
+
+
+def test_a_bad_file_field_is_named_as_the_file_key(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text("users = 1000000\nsessions_per_user = 100\n")
+    assert one_line(plan(str(path), expect=2)).endswith(
+        "lower users, sessions_per_user, turns_per_session or calls_per_turn."
+    )
+    path.write_text(f"model = '{HAIKU_35}'\nttls = ['1h']\n")
+    assert (
+        one_line(plan(str(path), expect=2)) == "Error: Claude 3.5 Haiku has no 1h cache TTL: plan with ttls = ['5m']."
+    )
 
 
 @pytest.mark.parametrize("jobs", ["0", "-1", "x"])
@@ -185,7 +218,7 @@ def test_a_model_without_1h_is_planned_with_5m_only() -> None:
     assert not re.search(r"^ ?\w+ +1h ", text, re.M) and re.search(r"^ ?combined +5m ", text, re.M)
     assert "1h beats 5m" not in text and "5m stays cheaper" not in text
     assert one_line(plan("blog-chat", "--model", HAIKU_35, "--ttl", "1h", expect=2)) == (
-        "Error: Claude 3.5 Haiku has no 1h cache TTL: plan with --ttl 5m (ttls = ['5m'] in a workload file)."
+        "Error: Claude 3.5 Haiku has no 1h cache TTL: plan with --ttl 5m."
     )
 
 

@@ -1,4 +1,4 @@
-"""Every script and benchmark answers --help with what it does, and does none of its work."""
+"""Every script, benchmark and docs program answers --help with what it does, and does none of its work."""
 
 from __future__ import annotations
 
@@ -24,8 +24,20 @@ for path in sys.argv[1:]:
 """
 
 
+def programs() -> list[str]:
+    """Every file a user runs with python: scripts, benchmarks, and the docs' programs (a docs test_*.py is run by
+    pytest, which has its own --help)."""
+    docs = [p for p in ROOT.glob("docs/*.py") if not p.name.startswith("test_")]
+    found = (*ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py"), *docs)
+    return sorted(str(p.relative_to(ROOT)) for p in found)
+
+
+def test_the_docs_programs_are_among_them() -> None:
+    assert "docs/traces.py" in programs() and "docs/test_agent_caching.py" not in programs()
+
+
 def test_every_script_and_benchmark_answers_help_without_working() -> None:
-    paths = sorted(str(p.relative_to(ROOT)) for p in (*ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py")))
+    paths = programs()
     result = subprocess.run(
         [sys.executable, "-c", HELP, *paths],
         capture_output=True,
@@ -46,7 +58,7 @@ def test_every_script_and_benchmark_answers_help_without_working() -> None:
 def _rest(path: str) -> str:
     """The rest of each usage line: the flags the program takes."""
     return {
-        "benchmarks/audit_scale.py": " [--full]",
+        "benchmarks/audit_scale.py": " [--full] [--profile N]",
         "benchmarks/load.py": " [--clients CLIENTS] [--seconds SECONDS] [--json]",
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
         "benchmarks/tracker.py": " [--calls CALLS]",

@@ -7,8 +7,10 @@ prefix, scaled so every call's prompt matches its logged total.
 from __future__ import annotations
 
 import copy
+import hashlib
 import heapq
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -169,6 +171,11 @@ class _Written:
     end: int
     model_id: str
     five_minute: int | None = None  # None: the TTL of the entry at the end says it
+    counted: bool = True  # False: a call replayed only to rebuild the cache (see windows.py); its waste is not counted
+
+
+def _moved(by_id: dict[int, Any], memo: dict[int, Any]) -> dict[int, Any]:
+    return {id(memo[old]): value for old, value in by_id.items() if old in memo}
 
 
 class Replays:
@@ -185,11 +192,12 @@ class Replays:
         if shared:
             self._groups.append((shared, Replay()))
 
-    def add(self, call: LoggedCall, prepared: Prepared) -> None:
+    def add(self, call: LoggedCall, prepared: Prepared, counted: bool = True) -> None:
+        """Replay one call under every setting; `counted` False: only to rebuild the cache (see windows.py)."""
         groups = []
         for names, replay in self._groups:
             if len(names) == 1:  # a setting on its own replay: nothing to compare it with
-                replay.add(call, prepared, self._prompt(prepared, names[0]))
+                replay.add(call, prepared, self._prompt(prepared, names[0]), counted)
                 groups.append((names, replay))
                 continue
             by_points: dict[tuple[tuple[int, str], ...], tuple[Prompt, list[str]]] = {}
@@ -200,7 +208,7 @@ class Replays:
             parts = list(by_points.values())
             replays = [replay.copy() for _ in parts[1:]] + [replay]  # copied before the call moves any of them on
             for (prompt, members), each in zip(parts, replays, strict=True):
-                each.add(call, prepared, prompt)
+                each.add(call, prepared, prompt, counted)
                 groups.append((members, each))
         self._groups = groups
 
@@ -208,6 +216,20 @@ class Replays:
         """The call's prompt with the cache points of setting `name`."""
         approach, ttl = self.settings[name]
         return prepared.prompt if approach is None else layout(prepared, find_approach(approach), ttl)
+
+    def copy(self) -> Replays:
+        """Independent replays in the same state."""
+        twin = Replays({})
+        twin.settings, twin._groups = self.settings, [(names, replay.copy()) for names, replay in self._groups]
+        return twin
+
+    def state(self, now: float) -> dict[str, str]:
+        """Each setting's cache at `now`, as a number (see Replay.state): equal numbers, equal futures."""
+        return {name: replay.state(now) for names, replay in self._groups for name in names}
+
+    def settled(self, now: float) -> bool:
+        """Whether the waste of every counted write is known by `now` (see Replay.settled)."""
+        return all(replay.settled(now) for _, replay in self._groups)
 
     def finish(self) -> dict[str, Spend]:
         """Each setting's spend (settings that never split share theirs)."""
@@ -229,16 +251,24 @@ class Replay:
         self._pending: list[tuple[float, int, _Written]] = []
         self._read: dict[int, int] = {}
         self._writes = 0  # writes so far: orders the heap's ties
+        self._replayed = 0  # calls replayed, counted or not
+        self._sums: dict[str, list[int]] = {}  # per model id: regular, output, read, 5m and 1h written tokens
+        self._waste: dict[str, list[int]] = {}  # per model id: 5m and 1h written tokens no call read
 
     def copy(self) -> Replay:
         """An independent replay in the same state."""
         memo: dict[int, Any] = {}
         twin = copy.deepcopy(self, memo)  # an entry in the cache and in the pending writes stays one object
-        twin._read = {id(memo[old]): tokens for old, tokens in self._read.items() if old in memo}  # kept by id
+        twin._rekey(self, memo)
         return twin
 
-    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt) -> None:
-        """Replay one call (prepared once for every replay) with `prompt`'s cache points."""
+    def _rekey(self, original: Replay, memo: dict[int, Any]) -> None:
+        """What the original kept by the id of an entry, kept by the id of the entry's copy."""
+        self._read = _moved(original._read, memo)
+
+    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
+        """Replay one call (prepared once for every replay) with `prompt`'s cache points; `counted` False: only to
+        rebuild the cache, with nothing counted (see windows.py)."""
         digests, model = prepared.digests, prepared.model
         account, model_id, now = call.account, call.model_id, call.at
         read_at = self.cache.lookup(prompt, model_id, account, digests, now)
@@ -250,15 +280,21 @@ class Replay:
             (entry, cumulative[at], entry.ttl) for entry, at in zip(result.written, result.written_at, strict=True)
         ]
         if entries:
-            self._wrote(_Written(entries, result.read_tokens, max(tokens for _, tokens, _ in entries), model_id))
-        usage = Usage.of(
-            regular=result.input_tokens,
-            output=prepared.output,
-            read=result.read_tokens,
-            write_5m=result.write_5m_tokens,
-            write_1h=result.write_1h_tokens,
-        )
-        self._tally(model_id, usage, now)
+            end = max(tokens for _, tokens, _ in entries)
+            self._wrote(_Written(entries, result.read_tokens, end, model_id, counted=counted))
+        if not counted:
+            self._counted(now, False, counted)
+            return
+        # Summed as plain counts (a Usage per call and replay was a tenth of the audit's time); see `finish`.
+        sums = self._sums.get(model_id)
+        if sums is None:
+            sums = self._sums[model_id] = [0, 0, 0, 0, 0]
+        sums[0] += result.input_tokens
+        sums[1] += prepared.output
+        sums[2] += result.read_tokens
+        sums[3] += result.write_5m_tokens
+        sums[4] += result.write_1h_tokens
+        self._counted(now, result.read_tokens > 0)
 
     def _note_read(self, entry: Entry | None, tokens: int) -> None:
         """Remember that `entry` was read, `tokens` long."""
@@ -271,18 +307,46 @@ class Replay:
         self._writes += 1
         heapq.heappush(self._pending, (last, self._writes, written))
 
-    def _tally(self, model_id: str, usage: Usage, now: float) -> None:
-        """Count one replayed call's usage, and whether it read."""
-        self.spend.calls += 1
-        tokens = self.spend.tokens
-        tokens[model_id] = tokens.get(model_id, EMPTY) + usage
-        self.spend.hits += usage.cacheReadInputTokens > 0
-        if self.spend.calls % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
+    def _counted(self, now: float, read: bool, counted: bool = True) -> None:
+        """Count one replayed call, and whether it read."""
+        self.spend.calls += counted
+        self.spend.hits += read and counted
+        self._replayed += 1
+        if self._replayed % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(now)
+
+    def state(self, now: float) -> str:
+        """The cache at `now` as a digest of every live entry (its prefix, TTL and expiry), the same in every
+        process: two replays of the same calls whose states agree at some time do the same from then on."""
+        return hashlib.sha256(repr(sorted(self._live(now))).encode()).hexdigest()
+
+    def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
+        for key, (ttl, expires_at, ready) in self.cache.entries().items():
+            if expires_at > now:
+                yield key, ttl, expires_at, ready
+
+    def settled(self, now: float) -> bool:
+        """Whether the waste of every counted write is known by `now`: each has no live entry longer than what has
+        been read of it (a read takes at most an entry's length, so what is unread stays unread)."""
+        for _, _, written in self._pending:
+            if not written.counted:
+                continue
+            used = max([written.start, *(self._read.get(id(entry), 0) for entry, _, _ in written.entries)])
+            if any(entry.expires_at > now and tokens > used for entry, tokens, _ in written.entries):
+                return False
+        return True
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
         self._settle(None)
+        for model_id, (write_5m, write_1h) in self._waste.items():
+            self.spend.wasted += cost_of(Usage.of(write_5m=write_5m, write_1h=write_1h), model_id).input
+        self._waste = {}
+        tokens = self.spend.tokens
+        for model_id, (regular, output, read, write_5m, write_1h) in self._sums.items():
+            usage = Usage.of(regular=regular, output=output, read=read, write_5m=write_5m, write_1h=write_1h)
+            tokens[model_id] = tokens.get(model_id, EMPTY) + usage
+        self._sums = {}
         return self.spend
 
     def _settle(self, now: float | None) -> None:
@@ -298,16 +362,17 @@ class Replay:
             end = written.end
             read = [min(self._read[id(entry)], end) for entry, _, _ in written.entries if id(entry) in self._read]
             used = max([written.start, *read])
-            if end > used:
+            if end > used and written.counted:
                 unread = end - used
                 if written.five_minute is None:
                     ttl = next((t for _, tokens, t in written.entries if tokens == end), TTL.FIVE_MINUTES)
-                    waste = Usage.of(**{f"write_{ttl}": unread})
+                    five = unread if ttl == TTL.FIVE_MINUTES else 0
                 else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
                     five = min(unread, written.five_minute)
-                    waste = Usage.of(write_5m=five, write_1h=unread - five)
                 self.spend.wasted_tokens += unread
-                self.spend.wasted += cost_of(waste, written.model_id).input
+                waste = self._waste.setdefault(written.model_id, [0, 0])  # priced once, in `finish`
+                waste[0] += five
+                waste[1] += unread - five
             for entry, _, _ in written.entries:
                 self._let_go(entry)
 
@@ -336,13 +401,17 @@ class AsLogged(Replay):
         self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
         self._born: dict[int, float] = {}  # when each live entry was written
 
-    def copy(self) -> Replay:
-        raise NotImplementedError("the as-sent replay is never split: it has one setting")
+    def _rekey(self, original: Replay, memo: dict[int, Any]) -> None:
+        super()._rekey(original, memo)
+        assert isinstance(original, AsLogged)
+        self._length, self._born = _moved(original._length, memo), _moved(original._born, memo)
+        self._guessed = {id(memo[old]) for old in original._guessed if old in memo}
 
-    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt) -> None:
+    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
         digests, account, model_id, now = prepared.digests, call.account, call.model_id, call.at
         read, write = call.usage.cacheReadInputTokens, call.usage.cacheWriteInputTokens
-        self._promised(call, prompt, digests, read)
+        if counted:
+            self._promised(call, prompt, digests, read)
         estimate = prompt.cumulative
         counts = list(estimate)
         points: list[Checkpoint] = []
@@ -351,7 +420,7 @@ class AsLogged(Replay):
             read_at, found = self._reading(prompt, digests, model_id, account, now, read)
             counts[read_at] = read
             points = [point for point in prompt.checkpoints if point.position <= read_at]  # refreshed by the read
-            if found is None or (self._length[id(found)] != read and id(found) not in self._guessed):
+            if counted and (found is None or (self._length[id(found)] != read and id(found) not in self._guessed)):
                 self._unexplained(call)
             if found is None:  # the entry was there: known from now on, with no write to charge
                 ttl = next((p.ttl for p in prompt.checkpoints if p.position >= read_at), TTL.FIVE_MINUTES)
@@ -390,10 +459,21 @@ class AsLogged(Replay):
             else:  # the entry a read found, now known
                 self._wrote(_Written([(entry, read, entry.ttl)], read, read, model_id, 0))
         if write:  # with no entry (no cache point past the read), it is never read: waste
-            if not entries:
+            if not entries and counted:
                 self._unexplained(call)
-            self._wrote(_Written(entries, read, read + write, model_id, five_minute))
-        self._tally(model_id, call.usage, now)
+            self._wrote(_Written(entries, read, read + write, model_id, five_minute, counted))
+        if counted:
+            spent = self.spend.tokens  # the logged usage, summed as a Usage: its cacheDetails may be absent
+            spent[model_id] = spent.get(model_id, EMPTY) + call.usage
+        self._counted(now, read > 0, counted)
+
+    def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
+        """As Replay's, with what the logs say of each entry: its length, whether that is only estimated, and when
+        it was written if so recently that a call may not have been answered (ANSWERED_SECONDS)."""
+        for item in super()._live(now):
+            entry = self.cache.entry(*item[0])
+            born = self._born.get(id(entry), float("-inf"))
+            yield *item, self._length.get(id(entry)), id(entry) in self._guessed, max(born, now - ANSWERED_SECONDS)
 
     def _promised(self, call: LoggedCall, prompt: Prompt, digests: list[str], read: int) -> None:
         """Count a call the rules say would read (a live entry of known length holds a prefix of it, within the

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from .. import limits
 from ..rules.usage import Usage
-from ..tables import table
+from ..tables import Said, table
 from ..words import plural, saving, usd, usd_places
 from .audit import AS_SENT, AuditResult, Group, hour_of
 from .logs import identity_names
@@ -119,7 +119,7 @@ def render(result: AuditResult) -> Renderables:
     if waste.unexplained:
         first = f" (the first: {waste.first_unexplained[1]})" if waste.first_unexplained else ""
         lines.append(
-            Text(
+            Said(
                 f"{plural(waste.unexplained, 'call')} read cached tokens that no earlier logged call had written, or "
                 f"wrote past their last cache point{first}: written before these logs begin, by calls not in them, "
                 "or the records disagree. Their spend is as logged; the writes never read count only logged writes."
@@ -127,7 +127,7 @@ def render(result: AuditResult) -> Renderables:
         )
     lines += _unexplained_misses(waste.misses)
     for problem in result.problems[:SKIPPED_SHOWN]:
-        lines.append(Text(problem))
+        lines.append(Said(problem))  # each names a file: a long path stays whole on its own line, to copy
     more = max(0, len(result.problems) - SKIPPED_SHOWN) + result.unlisted
     if more:
         lines.append(Text(f"... and {plural(more, 'more skipped record')}{unlisted_words(result)}."))
@@ -187,7 +187,7 @@ def _unexplained_misses(misses: Misses) -> list[Any]:
         cells.add_row(f"... {len(ranked) - TOP:,} more", "", "", "")
     out.append(cells)
     first = misses.examples[0]
-    out.append(Text(f"The first: {first[1]}, which could read {first[2]:,} tokens and read {first[3]:,}."))
+    out.append(Said(f"The first: {first[1]}, which could read {first[2]:,} tokens and read {first[3]:,}."))
     return out
 
 

@@ -100,16 +100,15 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         print_json(console, as_json(result))
     else:
-        console.print(render(result))
+        console.print(render(result), crop=False)  # a path longer than the terminal stays whole (report.Said)
     if args.html is not None:
         from ..audit.html import audit_html
         from ..files import write_page
-        from ..tables import plain
 
         page = audit_html(result, args.show_text)
         write_page(args.html, page, "audit")
         if not args.json:
-            console.print(plain(f"Wrote the audit as a page to {args.html} ({len(page.encode()):,} bytes)."))
+            say(console, f"Wrote the audit as a page to {args.html} ({len(page.encode()):,} bytes).")
     if args.workload is not None:
         write_workload(args, s3_client, console)
     if args.min_hit_rate is not None and result.total.hit_rate < args.min_hit_rate:

@@ -11,7 +11,7 @@ from rich.console import Console
 from ..errors import CachingError
 from ..planner import BUILTIN, Workload, load_workload
 from ..planner.uncertain import scenarios
-from ..planner.workload import COUNTS, DURATIONS, FIELD_HELP
+from ..planner.workload import COUNTS, DURATIONS, FIELD_HELP, Spelling, flag
 from ..rules import TTLS
 from ..rules.approaches import NAMES as APPROACHES
 from ..rules.uncertainty import MEASURED_WINDOW_SECONDS
@@ -24,17 +24,17 @@ def plan_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workload", nargs="?", default="blog-chat", help=f"{', '.join(BUILTIN)}, or FILE.toml")
     for name in PLAN_FLAGS:
         kind = "N" if name in COUNTS else "TIME" if name in (*DURATIONS, "arrivals_over") else "ID"
-        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=kind, help=FIELD_HELP[name])
+        parser.add_argument(flag(name), dest=name, metavar=kind, help=FIELD_HELP[name])
     # choices: a wrong value is refused in the flag's own terms (--ttl), not the workload file's (ttls = [...])
     parser.add_argument(
-        "--approach",
+        flag("approaches"),
         action="append",
         choices=APPROACHES,
         metavar="APPROACH",
         help="limit to this approach (repeatable)",
     )
     parser.add_argument(
-        "--ttl",
+        flag("ttls"),
         action="append",
         choices=[ttl.value for ttl in TTLS],
         metavar="TTL",
@@ -88,7 +88,7 @@ def workload_from(args: argparse.Namespace) -> Workload:
         changes["approaches"] = args.approach
     if args.ttl:
         changes["ttls"] = args.ttl
-    return workload.changed(**changes)
+    return workload.changed(changes, Spelling.FLAGS)
 
 
 def plan_command(args: argparse.Namespace, console: Console) -> int:

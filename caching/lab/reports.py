@@ -128,9 +128,11 @@ def turns_table(turns: Sequence[Turn], title: str = "Turns") -> Table:
     return out
 
 
-def session_summary(turns: Sequence[Turn]) -> Group:
-    """The per-turn table followed by the session's totals."""
-    return Group(turns_table(turns, "Session summary"), session_line(turns))
+def session_summary(turns: Sequence[Turn], totals: bool = True) -> Group:
+    """The per-turn table followed by the session's totals (`totals=False`: the table alone, for a chat that has just
+    printed that very line after its last turn)."""
+    table = turns_table(turns, "Session summary")
+    return Group(table, session_line(turns)) if totals else Group(table)
 
 
 def comparison_chart(results: dict[str, Sequence[Turn]], width: int = 40) -> Group:

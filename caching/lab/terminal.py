@@ -18,27 +18,14 @@ from typing import NoReturn
 from rich.console import Console
 
 from ..errors import CANNOT_RUN, INTERRUPTED, CachingError
-from ..tables import plain
+from ..tables import plain, said
 
-NO_BREAK = "\u00a0"
 LABEL = re.compile(r"(?:[A-Z][a-z]+(?: [a-z]+)?|Your \w+):\s+")  # "Run:  ", "Look for: ", "Script it:  "
 
 
 def say(console: Console, message: object, indent: str = "") -> None:
-    """Print a message as plain text (no markup, control characters shown escaped), wrapped to the width with
-    words, paths, ids and `commands in backticks` kept whole; every line starts with `indent`."""
-    width = max(console.width, 20)
-    # textwrap breaks only at ASCII whitespace: a no-break space inside a command keeps it on one line to copy
-    kept = re.sub(r"`[^`\n]+`", lambda command: command[0].replace(" ", NO_BREAK), str(message))
-    lines = textwrap.wrap(
-        kept,
-        width,
-        initial_indent=indent,
-        subsequent_indent=indent,
-        break_on_hyphens=False,
-        break_long_words=False,
-    )
-    console.print(plain("\n".join(lines).replace(NO_BREAK, " ")), highlight=False, soft_wrap=True)
+    """Print a message as plain text (no markup, control characters shown escaped), wrapped to the width by `said`."""
+    console.print(plain("\n".join(said(message, console.width, indent))), highlight=False, soft_wrap=True)
 
 
 def say_error(console: Console, message: object) -> None:
@@ -75,8 +62,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         width = max(shutil.get_terminal_size().columns, 20)
-        said = textwrap.fill(f"{self.prog}: error: {message}", width, break_on_hyphens=False, break_long_words=False)
-        self.exit(2, said + "\n")
+        words = textwrap.fill(f"{self.prog}: error: {message}", width, break_on_hyphens=False, break_long_words=False)
+        self.exit(2, words + "\n")
 
 
 class HelpFormatter(argparse.HelpFormatter):

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..rules.approaches import approach
 from ..strands.approaches import recipe
-from ..tables import NotedTable, bar_chart, table
+from ..tables import Code, NotedTable, bar_chart, table
 from ..words import plural, saving, usd, usd_places
 from .simulate import PlanResult
 from .sweep import PAUSES_MINUTES, WHOLE_UP_TO_CALLS, BreakEven, Sweep
@@ -81,7 +81,7 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
     """The table, a bar chart of total cost, and what the numbers mean for the choice of approach and TTL."""
     first = results[0]
     oracle = first.oracle_cost
-    lines: list[Text | NotedTable | Group] = [describe(first.workload), plan_table(results)]
+    lines: list[Text | NotedTable | Group | Code] = [describe(first.workload), plan_table(results)]
     costs = {label(r): r.cost.total for r in results}
     lines.append(bar_chart(costs, "Total cost (input + output)"))
     lines.append(
@@ -91,9 +91,10 @@ def plan_report(results: Sequence[PlanResult], break_even: BreakEven | None) -> 
     lines.append(
         Text(
             f"Cheapest here: {label(cheapest)} at {usd(cheapest.cost.total)}, {cheapest.share_of_best:.1%} of the "
-            f"input savings the rules allow. With Strands: {recipe(cheapest.approach, cheapest.ttl)}"
+            f"input savings the rules allow. With Strands:"
         )
     )
+    lines.append(Code(recipe(cheapest.approach, cheapest.ttl)))  # on lines of its own, to copy
     turn = cheapest.pays_from_turn() if approach(cheapest.approach).rules else None
     if turn is not None:
         lines.append(

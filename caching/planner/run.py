@@ -11,7 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 from queue import Queue
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from ..errors import CachingError
 from ..files import write_page
@@ -61,15 +62,30 @@ def shares(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]
     return parts
 
 
+class RunsColumn(ProgressColumn):
+    """Runs done of all runs, each a pass over the workload's calls: the bar moves call by call (smooth on a big
+    workload), but a user counts the runs they asked for, so it shows runs, not the calls of every run added up."""
+
+    def __init__(self, runs: int, calls: int) -> None:
+        super().__init__()
+        self.runs, self.calls = runs, calls
+
+    def render(self, task: Task) -> Text:
+        done = min(int(task.completed) // self.calls, self.runs)
+        return Text(f"{done}/{self.runs} runs of {self.calls:,} calls")
+
+
 def run_plan(workload: Workload, console: Console, jobs: int | None = None, timeline: bool = False) -> list[PlanResult]:
     """Simulate every run of the workload, and the oracle once; big workloads use a process per core, each taking a
     share of the runs (simulated in one pass over the traffic), the first also the oracle."""
     pairs = runs(workload)
     jobs = jobs or os.cpu_count() or 1
-    columns = (TextColumn("Simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("calls"), TimeRemainingColumn())
+    # every (approach, TTL) pair is a run, and so is the oracle (the best possible cost): each simulates every call
+    count = len(pairs) + 1
+    columns = (TextColumn("Simulating"), BarColumn(20), RunsColumn(count, workload.calls), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("plan", total=workload.calls * (len(pairs) + 1))
-        if jobs > 1 and workload.calls * (len(pairs) + 1) >= PARALLEL_FROM_CALLS:
+        task = progress.add_task("plan", total=workload.calls * count)
+        if jobs > 1 and workload.calls * count >= PARALLEL_FROM_CALLS:
             parts = shares(pairs, jobs)
             with multiprocessing.Manager() as manager:
                 done: Queue[int] = manager.Queue()

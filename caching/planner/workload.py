@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,31 @@ DURATION_HELP = (
 
 class WorkloadError(CachingError):
     """A workload field with a value the planner cannot use."""
+
+
+# The flags whose names are not the field's: each takes one item of the field's list, and may be repeated.
+ONE_ITEM_FLAGS = {"approaches": "--approach", "ttls": "--ttl"}
+
+
+def flag(name: str) -> str:
+    """The `caching plan` flag that sets a workload field: --users for users, --ttl for ttls."""
+    return ONE_ITEM_FLAGS.get(name, f"--{name.replace('_', '-')}")
+
+
+class Spelling(Enum):
+    """Whose words a message about a field uses: the flags the user typed, or a workload file's keys, so that the
+    fix it names is one the user can make where they made the mistake."""
+
+    FILE = "file"
+    FLAGS = "flags"
+
+    def of(self, field: str) -> str:
+        """The field as the user wrote it: `users` in a file, `--users` on the command line."""
+        return flag(field) if self is Spelling.FLAGS else field
+
+    def setting(self, field: str, value: str) -> str:
+        """How to set a list field to one value: `--ttl 5m`, or `ttls = ['5m']` in a file."""
+        return f"{flag(field)} {value}" if self is Spelling.FLAGS else f"{field} = {[value]!r}"
 
 
 def seconds(value: Any, name: str) -> float:
@@ -138,9 +165,11 @@ class Workload:
     def calls(self) -> int:
         return self.users * self.sessions_per_user * self.turns_per_session * self.calls_per_turn
 
-    def changed(self, **values: Any) -> Workload:
-        """A copy with some fields set from raw values (strings, numbers, lists), each checked."""
-        return check(replace(self, **{name: convert(name, value) for name, value in values.items()}))
+    def changed(self, values: Mapping[str, Any], spelling: Spelling = Spelling.FILE) -> Workload:
+        """A copy with some fields set from raw values (strings, numbers, lists), each checked; a message names a
+        field as the values were given (`spelling`)."""
+        converted = {name: convert(name, value, spelling) for name, value in values.items()}
+        return check(replace(self, **converted), spelling)
 
 
 DURATIONS = ("pause_between_turns", "pause_between_sessions", "model_latency", "tool_latency")  # distributions
@@ -182,50 +211,52 @@ COUNTS = {
 }
 
 
-def convert(name: str, value: Any) -> Any:
-    """One field's raw value as the Workload holds it, or a WorkloadError naming the field and what is allowed."""
+def convert(name: str, value: Any, spelling: Spelling = Spelling.FILE) -> Any:
+    """One field's raw value as the Workload holds it, or a WorkloadError naming the field (as `spelling` spells it)
+    and what is allowed."""
     allowed = [f.name for f in fields(Workload)]
     if name not in allowed:
         raise WorkloadError(f"Unknown workload field {name!r}: allowed fields are {', '.join(allowed)}.")
+    said = spelling.of(name)
     if name in COUNTS:
         low, high = COUNTS[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise WorkloadError(f"{name} must be a whole number from {low:,} to {high:,}; got {_short(value)}.")
+            raise WorkloadError(f"{said} must be a whole number from {low:,} to {high:,}; got {_short(value)}.")
         return value
     if name in DURATIONS:
-        return Distribution.parse(value, name)
+        return Distribution.parse(value, said)
     if name == "arrivals_over":
-        return seconds(value, name)
-    if name in ("approaches", "ttls"):
+        return seconds(value, said)
+    if name in ONE_ITEM_FLAGS:
         choices = EVERY_APPROACH if name == "approaches" else TTLS
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items or any(item not in choices for item in items):
-            raise WorkloadError(f"{name} must be a list drawn from {', '.join(choices)}; got {_short(value)}.")
+            raise WorkloadError(f"{said} must be a list drawn from {', '.join(choices)}; got {_short(value)}.")
         return tuple(items)
     if not isinstance(value, str) or not value:
-        raise WorkloadError(f"{name} must be a non-empty string; got {_short(value)}.")
+        raise WorkloadError(f"{said} must be a non-empty string; got {_short(value)}.")
     return value
 
 
-def check(workload: Workload) -> Workload:
+def check(workload: Workload, spelling: Spelling = Spelling.FILE) -> Workload:
     """The workload itself, once the fields that depend on each other agree; TTLs the model lacks are dropped."""
     model = Catalog().find(workload.model)
     if model is None:
         known = ", ".join(m.base_id for m in Catalog().models)
         raise WorkloadError(
-            f"model {_short(workload.model)} is not in the catalog: use one of {known} (optionally global./us./eu.)."
+            f"{spelling.of('model')} {_short(workload.model)} is not in the catalog: use one of {known} (optionally global./us./eu.)."
         )
     if workload.calls > limits.MOST_SIMULATED_CALLS:
+        counts = [spelling.of(name) for name in ("users", "sessions_per_user", "turns_per_session", "calls_per_turn")]
         raise WorkloadError(
             f"The workload makes {workload.calls:,} model calls; the planner simulates at most "
-            f"{limits.MOST_SIMULATED_CALLS:,} ({limits.named('MOST_SIMULATED_CALLS')}): lower users, sessions_per_user, turns_per_session or calls_per_turn."
+            f"{limits.MOST_SIMULATED_CALLS:,} ({limits.named('MOST_SIMULATED_CALLS')}): lower "
+            f"{', '.join(counts[:-1])} or {counts[-1]}."
         )
     if not model.supports_1h and "1h" in workload.ttls:
         offered = tuple(ttl for ttl in workload.ttls if ttl != "1h")
         if not offered:
-            raise WorkloadError(
-                f"{model.name} has no 1h cache TTL: plan with --ttl 5m (ttls = ['5m'] in a workload file)."
-            )
+            raise WorkloadError(f"{model.name} has no 1h cache TTL: plan with {spelling.setting('ttls', '5m')}.")
         workload = replace(workload, ttls=offered)
     return workload
 
@@ -252,7 +283,7 @@ def load_workload(path: str | Path) -> Workload:
         raise WorkloadError(
             f"Workload file {str(path)!r} holds a number too long to read: counts are at most 19 digits."
         ) from None
-    return Workload(name=Path(path).stem).changed(**raw)
+    return Workload(name=Path(path).stem).changed(raw)
 
 
 BUILTIN: dict[str, Workload] = {

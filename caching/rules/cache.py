@@ -240,7 +240,7 @@ class PromptCache:
         """
         tokens_before = prompt.cumulative
         points = prompt.checkpoints
-        reader = self.reader(prompt, read_position)
+        reader = self.reader(prompt, read_position) if misses is not None else None  # names the outcomes only
         self._commits += 1
         if self.sweeping and self._commits >= self._next_sweep:
             self.sweep(now)
@@ -264,7 +264,7 @@ class PromptCache:
         outcomes: list[CheckpointOutcome] = []
         written: list[Entry] = []
         written_at: list[int] = []
-        last_write = dict.fromkeys(TTL, 0)
+        last_1h = last_5m = 0  # the position of the last write of each TTL
         for index, point in enumerate(points):
             tokens = tokens_before[point.position]
             reads = index == reader
@@ -286,7 +286,10 @@ class PromptCache:
                         undo.append(Undo((model_id, digests[point.position]), account, by_account[account], replaced))
                     written.append(by_account[account])
                     written_at.append(point.position)
-                    last_write[point.ttl] = point.position
+                    if point.ttl == TTL.ONE_HOUR:
+                        last_1h = point.position
+                    else:
+                        last_5m = point.position
                     action, reason = (Action.READ_WRITE if reads else Action.WRITE), None
             if misses is not None:
                 outcomes.append(
@@ -305,8 +308,8 @@ class PromptCache:
                 )
 
         # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
-        end_1h = max(last_write[TTL.ONE_HOUR], read_position)
-        end = max(end_1h, last_write[TTL.FIVE_MINUTES])
+        end_1h = max(last_1h, read_position)
+        end = max(end_1h, last_5m)
         write_1h = tokens_before[end_1h] - read_tokens
         write_5m = tokens_before[end] - tokens_before[end_1h]
         return CacheResult(

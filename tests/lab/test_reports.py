@@ -83,6 +83,8 @@ def test_session_summary_lists_each_turn() -> None:
     assert text.splitlines()[-1] == (
         "Session: 2 turns, 3 calls, cost $0.010935; input saves 50.6% ($0.009570) against no caching"
     )
+    alone = render(session_summary([turn, second], totals=False))  # for a chat that has just printed that line
+    assert rows(alone) == rows(text) and "Session:" not in alone and text.startswith(alone.rstrip("\n"))
 
 
 def test_comparison_chart_scales_bars_to_the_costliest() -> None:

@@ -246,6 +246,20 @@ def test_parallel_runs_match_sequential_ones(monkeypatch: pytest.MonkeyPatch) ->
     assert [r.approach for r in parallel] == ["none", "explicit", "automatic", "combined", "rolling", "shape"]
 
 
+def test_the_progress_bar_counts_runs_of_the_workloads_calls() -> None:
+    """blog-chat is 1 user x 1 session x 4 turns x 2 calls = 8 calls, planned in 10 runs (none once, explicit,
+    automatic, combined and rolling at 5m and 1h, shape once) and the oracle: 11 runs of 8 calls, not "88/88"."""
+    from caching.planner import run
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=80, color_system=None)
+    run.run_plan(BUILTIN["blog-chat"], console, jobs=1)
+    shown = [line.strip() for line in re.split(r"[\r\n]|\x1b\[[0-9;?]*[A-Za-z]", out.getvalue()) if line.strip()]
+    last = shown[-1]
+    assert re.fullmatch(r"Simulating \S+ 11/11 runs of 8 calls 0:00:00", last), last
+    assert "88" not in out.getvalue() and all(len(line) <= 80 for line in shown)
+
+
 def test_one_hour_break_even_is_where_the_5m_entry_starts_to_expire(monkeypatch: pytest.MonkeyPatch) -> None:
     from caching.planner import sweep
 

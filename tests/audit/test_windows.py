@@ -1,0 +1,98 @@
+"""The replays in time windows (caching/audit/windows.py) add up to the one replay of every call in order, exactly:
+on generated traffic with 1h entries that outlive a window's warm-up of 5m ones, reads that refresh an entry from a
+later cache point (the lookback), pauses past every TTL and two system prompts; and when a warm-up is made too
+short to rebuild the cache, the windows that began wrong are joined to their neighbour, and the sum is still exact."""
+
+from __future__ import annotations
+
+import functools
+import random
+from typing import Any
+
+import pytest
+
+from caching.audit import windows
+from caching.audit.audit import SETTINGS
+from caching.audit.logs import LoggedCall
+from caching.audit.replay import Replays, Spend, prepare
+from caching.emulator import ManualClock
+from caching.rules import Catalog, PromptCache, linearize
+from caching.rules.usage import Usage
+
+from ..helpers import CP, SONNET, text_of
+
+HOUR_CP: dict[str, Any] = {"cachePoint": {"type": "default", "ttl": "1h"}}
+
+
+@functools.cache  # each seed's traffic is made once per test process
+def traffic(seed: int, calls: int = 120) -> list[windows.Call]:
+    """Conversations of six users on one account and model, logged with the counts the rules give the request as
+    sent: a system prompt cached for 1h (two versions), the last user message cached for 5m, now and then a message
+    of more blocks than the lookback (as a wide tool fan-out sends) that the next turn reads by lookback, and pauses from seconds to past an hour."""
+    rng, clock = random.Random(seed), ManualClock()
+    cache, catalog = PromptCache(clock), Catalog()
+    model = catalog.find(SONNET)
+    assert model is not None
+    systems = [text_of(2_100, "rule"), text_of(2_300, "law")]
+    histories: dict[int, list[dict[str, Any]]] = {}
+    made: list[windows.Call] = []
+    for number in range(calls):
+        clock.advance(rng.choice([2.0, 20.0, 90.0, 240.0, 400.0, 1_500.0, 3_000.0, 4_000.0]))
+        person = rng.randrange(6)
+        history = histories.setdefault(person, [])
+        if rng.random() < 0.15:
+            history.clear()  # a new conversation
+        blocks = [{"text": f"Question {number} from {person}"}]
+        if rng.random() < 0.2:
+            blocks = [{"text": f"row {n} of {number}"} for n in range(24)]  # as many blocks as a wide fan-out
+        history.append({"role": "user", "content": [*blocks, CP]})
+        request = {"system": [{"text": systems[person % 2]}, HOUR_CP], "messages": [dict(m) for m in history]}
+        result = cache.apply(linearize(request, model), model, SONNET, "111122223333", explain=False)
+        usage = Usage.of(
+            regular=result.input_tokens,
+            output=20,
+            read=result.read_tokens,
+            write_5m=result.write_5m_tokens,
+            write_1h=result.write_1h_tokens,
+        )
+        history[-1] = {"role": "user", "content": blocks}  # the next turn moves the point on
+        history.append({"role": "assistant", "content": [{"text": f"Answer {number}"}]})
+        call = LoggedCall(f"user-{person}", clock(), SONNET, request, usage, None, account="111122223333",
+                          region="us-east-1", operation="Converse", where=f"line {number}")  # fmt: skip
+        prepared = prepare(call, usage, catalog)
+        assert prepared is not None
+        made.append((call, prepared))
+    return made
+
+
+def sequential(calls: list[windows.Call]) -> dict[str, Spend]:
+    replays = Replays(SETTINGS)
+    for call, prepared in calls:
+        replays.add(call, prepared)
+    return replays.finish()
+
+
+def windowed(calls: list[windows.Call], size: int) -> windows.Windowed:
+    parts = [windows.replay_window(calls, start, end, SETTINGS) for start, end in windows.edges(calls, size)]
+    return windows.combine(parts, calls)
+
+
+@pytest.mark.parametrize(("seed", "size"), [(1, 9), (2, 30)])
+def test_windows_add_up_to_the_sequential_replay(seed: int, size: int) -> None:
+    calls = traffic(seed)
+    expected = sequential(calls)
+    assert any(spend.hits for spend in expected.values()) and any(spend.wasted_tokens for spend in expected.values())
+    result = windowed(calls, size)
+    assert result.spends == expected
+    assert result.joined == 0  # on calls logged in time order, every warm-up rebuilt the cache
+
+
+def test_a_warm_up_too_short_joins_the_windows_and_the_sum_stays_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a 60 s warm-up, a 1h system entry alive at a window's start is missing from its replay: that window is
+    joined to the one before (counted once, by the replay that saw every call), and the sum is still exact."""
+    calls = traffic(1)
+    expected = sequential(calls)
+    monkeypatch.setattr(windows, "WARM_UP_SECONDS", 60.0)
+    result = windowed(calls, 20)
+    assert result.joined > 0
+    assert result.spends == expected
