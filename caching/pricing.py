@@ -8,6 +8,7 @@ A model genai-prices lacks can be priced from a JSON file named by CACHING_PRICE
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -84,8 +85,22 @@ class Cost:
 
 
 def _from_file(model_id: str, path: str | None) -> Prices | None:
+    """The prices file's row for `model_id`, read again only when the file changes (is replaced, or its time or size
+    changes): the audit prices every call, and reading the file each time cost more than the rest of the pricing."""
     if not path:
         return None
+    try:
+        found = os.stat(path)
+        stamp: tuple[int, int, int] | None = (found.st_ino, found.st_mtime_ns, found.st_size)
+    except OSError:
+        stamp = None  # reading it says why
+    return _file_row(model_id, path, stamp)
+
+
+@lru_cache(maxsize=64)
+def _file_row(model_id: str, path: str, stamp: tuple[int, int, int] | None) -> Prices | None:
+    """The row itself, once per model and version of the file (`stamp`: None when it cannot be read, which reading
+    it again words)."""
     try:
         table = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:

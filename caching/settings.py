@@ -81,21 +81,22 @@ def environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def setting(key: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """One setting from the environment, else .env (empty counts as unset); cheap enough to ask on every call."""
+    """One setting from the environment, else .env (empty counts as unset); cheap enough to ask on every call.
+
+    The environment is asked every time; a .env file is read once per process, by the path it was named with (a
+    change to it is seen by the next run, as with every other setting): the audit prices each call, and a stat of
+    .env per price was most of that price's cost.
+    """
     environ = os.environ if environ is None else environ
-    if environ.get(key):
-        return environ[key]
-    env_file = environ.get(ENV_FILE_VARIABLE, ".env")
-    try:
-        stamp = os.stat(env_file).st_mtime_ns
-    except OSError:
-        return None
-    return _dotenv(env_file, stamp).get(key) or None
+    found = environ.get(key)
+    if found:
+        return found
+    return _dotenv(environ.get(ENV_FILE_VARIABLE, ".env")).get(key) or None
 
 
 @lru_cache(maxsize=8)
-def _dotenv(path: str, stamp: int) -> dict[str, str | None]:
-    """A .env file's values, read again only when the file changes (`stamp` is its modification time)."""
+def _dotenv(path: str) -> dict[str, str | None]:
+    """A .env file's values (none when there is no such file), read once per process."""
     return dotenv_values(path) if os.path.isfile(path) else {}
 
 

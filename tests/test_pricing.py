@@ -126,3 +126,25 @@ def test_a_prices_file_row_sets_the_multipliers_of_a_known_model(
     monkeypatch.setenv("CACHING_PRICES_FILE", str(path))
     assert prices_for(GLOBAL).weights == (0.025, 1.25, 2.0)
     assert cost_of(Usage(cacheReadInputTokens=2_000_000), GLOBAL).read == Decimal("0.15")  # 2 x $0.075
+
+
+def test_a_prices_file_changed_during_a_run_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file is read once per version, not once per call: a row edited in place, or a file replaced by another,
+    # prices the next call at the new price ($2, then $4.25, then $6 per million input tokens). The edit changes the
+    # file's size, so the test does not depend on how finely the file system times two writes a moment apart.
+    path = tmp_path / "prices.json"
+    monkeypatch.setenv("CACHING_PRICES_FILE", str(path))
+    million = Usage(inputTokens=1_000_000)
+    for price in (Decimal(2), Decimal("4.25")):
+        path.write_text(
+            json.dumps(
+                {"acme.model-x": {"input": float(price), "output": 8, "write_5m": 2.5, "write_1h": 4, "read": 0.2}}
+            )
+        )
+        assert [cost_of(million, "acme.model-x").input for _ in range(3)] == [price] * 3
+    replacement = tmp_path / "new.json"
+    replacement.write_text(
+        json.dumps({"acme.model-x": {"input": 6, "output": 8, "write_5m": 2.5, "write_1h": 4, "read": 0.2}})
+    )
+    replacement.replace(path)
+    assert cost_of(million, "acme.model-x").input == Decimal(6)

@@ -57,3 +57,19 @@ def test_prices_file_set_in_dot_env_prices_a_model(tmp_path: Path, monkeypatch: 
     assert settings([], {"CACHING_ENV_FILE": str(env_file)}).prices_file == str(prices)
     assert prices_for("acme.model-x").read == Decimal("0.2")
     assert cost_of(Usage(inputTokens=1_000_000), "acme.model-x").input == Decimal(2)
+
+
+def test_a_dot_env_file_is_read_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `setting` is asked on every priced call: the file is read the first time (an edit is seen by the next run),
+    # while the environment is asked every time and still wins.
+    from caching.settings import setting
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("CACHING_PRICES_FILE=first.json\n")
+    monkeypatch.setenv("CACHING_ENV_FILE", str(env_file))
+    monkeypatch.delenv("CACHING_PRICES_FILE", raising=False)
+    assert setting("CACHING_PRICES_FILE") == "first.json"
+    env_file.write_text("CACHING_PRICES_FILE=second.json\n")
+    assert setting("CACHING_PRICES_FILE") == "first.json"
+    monkeypatch.setenv("CACHING_PRICES_FILE", "from-the-environment.json")
+    assert setting("CACHING_PRICES_FILE") == "from-the-environment.json"

@@ -66,6 +66,8 @@ def block_problem(block: Any, where: str) -> str | None:
     """What is the wrong type in one content block (a tool result's parts included), or None."""
     if not isinstance(block, dict):
         return f"{where} is not an object"
+    if len(block) == 1 and type(block.get("text")) is str:  # most blocks, and nothing below can find fault with it
+        return None
     for member, kind in MEMBERS.items():
         if member in block and not isinstance(block[member], kind):
             return f"{where}.{member} is not {'text' if kind is str else 'an object'}"
