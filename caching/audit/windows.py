@@ -2,7 +2,7 @@
 replay of every call in order, exactly.
 
 A window counts a run of the partition's calls. Before its first call it replays, counting nothing, the calls of
-the WARM_UP_SECONDS before (twice the longest TTL): an entry the rules keep alive is used within its TTL, so the
+the WARM_UP_SECONDS before (four times the longest TTL): an entry the rules keep alive is used within its TTL, so the
 warm-up rebuilds the live entries with their expiry. After its last call it replays on, counting nothing, until
 the waste of every write it counted is known (no live entry of the write is longer than what was read of it).
 Each window's cache at its first call is compared with its neighbour's at the same moment; where a warm-up did not
@@ -10,10 +10,11 @@ rebuild it (calls logged out of time order, an entry kept alive by reads for lon
 whose writes were not all settled within SETTLE_SECONDS), the neighbour replays on through the window instead, so
 the sum is always the sequential answer. `Windowed.joined` says how many calls that took.
 
-The cluster (parallel.py) does not run windows yet. Tried on one account's 100,000 generated calls split in
-windows of 2.5 hours, a warm-up of twice the longest TTL did not rebuild the cache of the `shape` setup (its 1h
-points where the previous user message ends, refreshed turn after turn); four times did. Every window was then
-joined, and the cluster took three times as long as one process: the warm-up must grow until it holds first.
+The cluster (parallel.py) does not run windows yet. On one account's 100,000 generated calls (4.2 hours; windows of
+45,000 calls), a warm-up of two or three times the longest TTL did not rebuild the `shape` setup's cache (a read
+keeps an entry's own TTL, see WARM_UP_SECONDS); four times did. At that rate four hours are 17 pieces of 16 MB, and
+a window must span several times its warm-up to be worth it: more than the cluster should hold in memory. Windows
+need pieces a worker can read again itself (S3 objects, by key), not pieces sent from the reading process.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from ..rules.ttl import TTL_SECONDS
 from .logs import LoggedCall
 from .replay import Prepared, Replays, Spend
 
-# Twice the longest TTL: an entry alive at a window's start was used within one TTL before it, and an entry a read
-# refreshed then was itself alive (written or used) within one TTL before that read.
-WARM_UP_SECONDS = 2 * max(TTL_SECONDS.values())
+# Four times the longest TTL. An entry alive at a window's start was used within one TTL before it, but a read keeps
+# an entry's own TTL, so one kept alive turn after turn may have been written long before as a 5m entry, where the
+# warm-up writes it as a 1h one: measured on one account's 100,000 generated calls, twice the longest TTL fell short
+# for the shape setup (1h where the previous user message ends), four times held.
+WARM_UP_SECONDS = 4 * max(TTL_SECONDS.values())
 SETTLE_SECONDS = 4 * max(TTL_SECONDS.values())  # how far past its end a window replays to learn its writes' waste
 SETTLED_EVERY = 64  # calls between two checks of whether a window's writes are all settled
 
