@@ -61,6 +61,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
         return
+    from .helpers import GROUPS_KEPT
+
+    GROUPS_KEPT[0] = True  # the helpers that share a run check that each test reading it is in the run's group
     for item in items:
         marks = item.iter_markers("xdist_group")
         groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in marks})

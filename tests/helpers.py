@@ -56,6 +56,20 @@ RECORDINGS = Path(tempfile.mkdtemp(prefix="caching-test-recordings-"))
 atexit.register(shutil.rmtree, RECORDINGS, ignore_errors=True)
 
 
+SHARED = "printed"  # the xdist group of every test that reads a run made once per process (printed, as scripts)
+GROUPS_KEPT = [False]  # set by tests/conftest.py when each test's id carries its group to xdist (--dist loadgroup)
+
+
+def _in_the_shared_group() -> None:
+    """Under `--dist loadgroup` a run made once per process is made once per run only if every test that reads it is
+    in group SHARED: a test outside it fails here, instead of silently making the run again in the other worker."""
+    current = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    assert not GROUPS_KEPT[0] or current.endswith(f"@{SHARED}"), (
+        f"{current} reads a run shared by the tests of xdist group {SHARED!r}: mark it "
+        f"@pytest.mark.xdist_group({SHARED!r}), or the other worker makes the run again."
+    )
+
+
 @functools.cache
 def _run(command: str) -> tuple[str, tuple[Call, ...]]:
     """What `command` prints at 80 columns, and the calls it made (recorded with --record, which prints nothing
@@ -73,11 +87,13 @@ def printed(command: str) -> str:
     """What `command` (`examples/NN_x.py`, `main.py` or `-m caching ...`, with arguments) prints offline at 80
     columns, the README's width. Each program runs once per test process: the example tests, the 80-column checks
     and the README check read the same run (they share an xdist group, so one process serves them all)."""
+    _in_the_shared_group()
     return _run(command)[0]
 
 
 def example_calls(name: str) -> tuple[Call, ...]:
     """The model calls example `name` made in that same run, as its recording holds them: the data its tables show."""
+    _in_the_shared_group()
     return _run(_example_path(name))[1]
 
 
@@ -123,11 +139,16 @@ class Terminal:
     stderr: str
 
 
-@functools.cache
 def as_scripts_in_a_terminal() -> Terminal:
     """The chat (fed TERMINAL_CHAT's bytes), TERMINAL_PLAN and every example, run as scripts from the repository
     with COLUMNS=80 and LC_ALL=C.UTF-8 as an ordinary terminal sets them, no credentials and an empty HOME. Once per
-    test process: the tests that read it share xdist group "printed"."""
+    test process: the tests that read it share xdist group SHARED."""
+    _in_the_shared_group()
+    return _as_scripts()
+
+
+@functools.cache
+def _as_scripts() -> Terminal:
     home = tempfile.mkdtemp(prefix="caching-test-home-")
     atexit.register(shutil.rmtree, home, ignore_errors=True)
     env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": os.devnull, "HOME": home, "COLUMNS": "80", "LC_ALL": "C.UTF-8"}
