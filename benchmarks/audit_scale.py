@@ -7,10 +7,10 @@ Target (issue 23): 1M records in under 60 s on 2 cores with under 1 GB of memory
 the JSON alone costs a record, the floor under any audit written in Python. The logs are generated first (gzipped
 JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in four accounts, a 2,500-token system
 prompt), then audited by a fresh process, alone and with --jobs 2 (a local Dask cluster of two workers, the calls
-partitioned by account and model); peak memory is that of the largest process, read from the kernel.
+partitioned by account and model); peak memory is that of each run's largest process, read from the kernel.
 
 With --profile N: where one process spends its time on N records, stage by stage, and what a month of 100M
-records would take.
+records would take. With --hostile: the time and memory of two pathological logs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import gzip
 import importlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -80,9 +79,12 @@ def main(argv: list[str]) -> int:
         metavar="N",
         help="instead: where one process spends its time on N records, and what a month of 100M would take",
     )
+    flags.add_argument("--hostile", action="store_true", help="instead: two pathological logs, time and memory")
     args = flags.parse_args(argv)
     if args.profile:
         return profile(args.profile)
+    if args.hostile:
+        return hostile()
     sizes = (10_000, 100_000, 1_000_000) if args.full else (10_000, 100_000)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     print(f"{'records':>10} {'jobs':>5} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
@@ -91,16 +93,46 @@ def main(argv: list[str]) -> int:
             path = Path(folder) / f"logs-{size}.json.gz"
             generate(path, size)
             for jobs in (1, 2):
-                code = "import sys, caching.__main__ as m; sys.exit(m.main(['audit', *sys.argv[1:], '--json'], None))"
-                command = [sys.executable, "-c", code, str(path), "--jobs", str(jobs)]
-                started = time.perf_counter()
-                subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
-                wall = time.perf_counter() - started
-                peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest process so far
+                wall, peak = measured(str(path), *(("--jobs", str(jobs)) if jobs > 1 else ()))
                 print(f"{size:>10,} {jobs:>5} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}")
         floor = decoding_alone(Path(folder) / "logs-10000.json.gz")
         print(f"Decoding the JSON alone (json.loads, one core): {floor * 1e6:.0f} us a record;")
         print(f"at a million records, {floor * 1_000_000 / 2:.0f} s of the 60 s target on 2 cores.")
+    return 0
+
+
+# Runs one audit (`caching audit ARGS --json`) in a child and prints the peak memory of its largest process.
+MEASURE = """
+import resource, subprocess, sys
+code = "import sys, caching.__main__ as m; sys.exit(m.main(['audit', *sys.argv[1:], '--json'], None))"
+subprocess.run([sys.executable, "-c", code, *sys.argv[1:]], stdout=subprocess.DEVNULL, check=False)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+
+def measured(*args: str) -> tuple[float, float]:
+    """Wall seconds of one audit in a fresh process, and the peak resident MB of its largest process (one process,
+    or a Dask worker of the local cluster), each run measured on its own."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, float(done.stdout.strip().splitlines()[-1])
+
+
+def hostile() -> int:
+    """Audit two pathological logs: tens of millions of damaged lines, and one line of 300 MB."""
+    print(f"{'log':<44} {'wall s':>8} {'peak MB':>8}")
+    with tempfile.TemporaryDirectory() as folder:
+        damaged = Path(folder) / "damaged.json.gz"
+        with gzip.open(damaged, "wb", compresslevel=1) as out:
+            block = b"{damaged\n" * 100_000
+            for _ in range(200):  # 20 million lines
+                out.write(block)
+        long_line = Path(folder) / "long-line.json"
+        with long_line.open("wb") as out:
+            out.write(b'{"modelId":"' + b"x" * 300_000_000 + b'"}\n')
+        for name, path in (("20 million damaged lines, gzipped", damaged), ("one line of 300 MB", long_line)):
+            wall, peak = measured(str(path))
+            print(f"{name:<44} {wall:>8.1f} {peak:>8.0f}")
     return 0
 
 

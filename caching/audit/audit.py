@@ -106,15 +106,26 @@ class AuditResult:
         return self.skipped - (len(self.problems) - len(self.disagreeing.told()))
 
 
-class Audit:
-    """Feed it calls (`add`) in the order they were made; `result()` gives the report's numbers."""
+AS_SENT_ONLY = {AS_SENT: SETTINGS[AS_SENT]}
+APPROACHES = {name: setting for name, setting in SETTINGS.items() if name != AS_SENT}  # what windows.py replays
 
-    def __init__(self, show_text: bool = False, since: float | None = None, until: float | None = None) -> None:
+
+class Audit:
+    """Feed it calls (`add`) in the order they were made; `result()` gives the report's numbers. `settings`: the
+    what-if's replays it runs (on a cluster the approaches' may run apart, in windows: see parallel.py)."""
+
+    def __init__(
+        self,
+        show_text: bool = False,
+        since: float | None = None,
+        until: float | None = None,
+        settings: dict[str, tuple[str | None, str]] = SETTINGS,
+    ) -> None:
         self.show_text, self.since, self.until = show_text, since, until
         self.cells: dict[tuple[str, str, int, bool], Group] = {}  # model, identity, hour since the epoch, replayed
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
-        self.replays = Replays(SETTINGS)
+        self.replays = Replays(settings)
         self.oracle = Oracle()
         self.problems: list[str] = []  # the first MOST_SKIPPED_LISTED skipped records, in words
         self.skipped = 0
@@ -131,9 +142,26 @@ class Audit:
             self.problems.append(str(problem))
 
     def add(self, item: LoggedCall | Problem | Line) -> None:
+        for call, cost, prepared in self.admitted(item):
+            usage = call.usage
+            if call.request is not None:
+                self._diagnose(call, usage, prepared)
+            # One group per model, identity, hour and whether replayed; the report's groups are sums of these.
+            key = (call.model_id, call.agent, int(call.at // 3_600), prepared is not None)
+            cell = self.cells.get(key)
+            if cell is None:
+                cell = self.cells[key] = Group()
+            cell.add(usage, cost)
+            if prepared is not None:
+                self.replays.add(call, prepared)
+                self.oracle.add(call, prepared)
+
+    def admitted(self, item: LoggedCall | Problem | Line) -> Iterator[tuple[LoggedCall, Cost, Prepared | None]]:
+        """The calls of an item that the audit counts, each with its cost and, when it is replayed, prepared; what
+        is left out is counted here (skipped, outside --since/--until, failed, unpriced, no body)."""
         if isinstance(item, Line):  # a record line not yet decoded (see sources.read)
             for each in decode(item):
-                self.add(each)
+                yield from self.admitted(each)
             return
         if isinstance(item, Problem):
             self.skip(item)
@@ -147,27 +175,16 @@ class Audit:
         if call.error:
             self.errors += 1
             return
-        usage = call.usage
         try:
-            cost = cost_of(usage, call.model_id)
+            cost = cost_of(call.usage, call.model_id)
         except PricingError:
             self.unpriced += 1
             return
-        prepared = None
         if call.request is None:
             self.unparsed += 1  # a body that could not be read is counted, never guessed
-        else:
-            prepared = prepare(call, usage, self.catalog, self.linearizer)
-            self._diagnose(call, usage, prepared)
-        # One group per model, identity, hour and whether replayed; the report's groups are sums of these.
-        key = (call.model_id, call.agent, int(call.at // 3_600), prepared is not None)
-        cell = self.cells.get(key)
-        if cell is None:
-            cell = self.cells[key] = Group()
-        cell.add(usage, cost)
-        if prepared is not None:
-            self.replays.add(call, prepared)
-            self.oracle.add(call, prepared)
+            yield call, cost, None
+            return
+        yield call, cost, prepare(call, call.usage, self.catalog, self.linearizer)
 
     def _diagnose(self, call: LoggedCall, usage: Usage, prepared: Prepared | None) -> None:
         doctor = self.doctors.get(call.account)
@@ -225,6 +242,17 @@ class Audit:
             by_hour,
             self.skipped,
         )
+
+
+def replayed(
+    items: Iterable[LoggedCall | Problem | Line], since: float | None = None, until: float | None = None
+) -> Iterator[tuple[LoggedCall, Prepared]]:
+    """The calls of `items` an audit replays, prepared, in order (what windows.py replays on a cluster)."""
+    admission = Audit(since=since, until=until, settings={})
+    for item in items:
+        for call, _, prepared in admission.admitted(item):
+            if prepared is not None:
+                yield call, prepared
 
 
 def hour_of(number: int) -> str:

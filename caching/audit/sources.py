@@ -134,8 +134,11 @@ def records(
 
 
 def _joined(lines: Iterator[tuple[str, str | Problem]], name: str) -> str | Problem:
-    """The lines of one JSON document as one text, or the Problem that ends it (too long, or unreadable)."""
-    pieces, size = [], 0
+    """The lines of one JSON document as one text, or the Problem that ends it (too long, or unreadable). The lines
+    are joined a thousand at a time: kept apart, millions of short lines would take several times their text."""
+    chunks: list[str] = []
+    pieces: list[str] = []
+    size = 0
     for _, piece in lines:
         if isinstance(piece, Problem):
             return piece
@@ -146,7 +149,10 @@ def _joined(lines: Iterator[tuple[str, str | Problem]], name: str) -> str | Prob
                 f"({limits.named('LARGEST_DOCUMENT')}); skipped it."
             )
         pieces.append(piece)
-    return "".join(pieces)
+        if len(pieces) == 1_000:
+            chunks.append("".join(pieces))
+            pieces.clear()
+    return "".join([*chunks, *pieces])
 
 
 def _record_text(line: str) -> str:

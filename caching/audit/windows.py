@@ -10,14 +10,16 @@ rebuild it (calls logged out of time order, an entry kept alive by reads for lon
 whose writes were not all settled within SETTLE_SECONDS), the neighbour replays on through the window instead, so
 the sum is always the sequential answer. `Windowed.joined` says how many calls that took.
 
-The audit does not run its windows on the cluster yet: `caching/audit/parallel.py` still gives each account and
-model to one worker.
+On a cluster (parallel.py) a window is a run of pieces of the input: it reads the pieces before it for its
+warm-up and those after it to settle its writes, and the neighbour it is joined to reads the window's pieces again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..rules.ttl import TTL_SECONDS
 from .logs import LoggedCall
@@ -26,24 +28,29 @@ from .replay import Prepared, Replays, Spend
 # Twice the longest TTL: an entry alive at a window's start was used within one TTL before it, and an entry a read
 # refreshed then was itself alive (written or used) within one TTL before that read.
 WARM_UP_SECONDS = 2 * max(TTL_SECONDS.values())
-SETTLE_SECONDS = 4 * WARM_UP_SECONDS  # how far past its end a window replays to learn the waste of its writes
+SETTLE_SECONDS = 4 * max(TTL_SECONDS.values())  # how far past its end a window replays to learn its writes' waste
 SETTLED_EVERY = 64  # calls between two checks of whether a window's writes are all settled
 
 Call = tuple[LoggedCall, Prepared]
+Settings = dict[str, tuple[str | None, str]]
 
 
 @dataclass
 class Window:
-    """One window's replay: its spend per setting, its cache when it began (after the warm-up) and where the next
+    """One window's replay: its spend per setting, its cache when it began (after the warm-up) and when the next
     window begins, and whether the waste of its writes is known."""
 
-    start: int  # the first call it counts, by position in the partition
-    end: int  # one past the last
+    counted: int  # calls it counted
     spends: dict[str, Spend]
-    began: dict[str, str] | None  # the digest of each setting's cache at its first call (None: the first window)
-    ended: dict[str, str] | None  # ... at the next window's first call (None: the last window)
+    began: dict[str, str] | None  # the digest of each setting's cache at its first call (None: nothing before it)
+    ended: dict[str, str] | None  # ... at the next window's first call (None: nothing after it)
     settled: bool
     at_end: Replays | None  # the replays before it replayed on past its end, to count the next window's calls too
+
+    @property
+    def edges(self) -> tuple[dict[str, str] | None, dict[str, str] | None, bool]:
+        """What `combine` compares: small, where the window itself (with its replays) may be large."""
+        return self.began, self.ended, self.settled
 
 
 @dataclass
@@ -54,40 +61,45 @@ class Windowed:
     joined: int = 0
 
 
-def warm_up(calls: Sequence[Call], start: int) -> int:
-    """Where the warm-up of a window starting at `start` begins: the first of the calls just before it that are
-    within WARM_UP_SECONDS of its first call."""
-    since, first = calls[start][0].at - WARM_UP_SECONDS, start
-    while first > 0 and calls[first - 1][0].at >= since:
-        first -= 1
-    return first
-
-
-def replay_window(calls: Sequence[Call], start: int, end: int, settings: dict[str, tuple[str | None, str]]) -> Window:
-    """Replay calls[start:end] counted, after their warm-up and before what settles their writes."""
-    replays = Replays(settings)
-    for call, prepared in calls[warm_up(calls, start) : start]:
-        replays.add(call, prepared, counted=False)
-    began = replays.state(calls[start][0].at) if start else None
-    return _counted(replays, calls, start, end, began)
-
-
-def extend(window: Window, calls: Sequence[Call], end: int) -> Window:
-    """The window's replay carried on to count the calls up to `end` too (from its state at its own end)."""
-    assert window.at_end is not None, "only a window that is not the last is extended"
-    return _counted(window.at_end, calls, window.start, end, window.began, first=window.end)
-
-
-def _counted(
-    replays: Replays, calls: Sequence[Call], start: int, end: int, began: dict[str, str] | None, first: int = -1
+def replay_window(
+    before: Sequence[Call],
+    counted: Sequence[Call],
+    after: Iterable[Call],
+    settings: Settings,
+    warm_up: float = WARM_UP_SECONDS,
 ) -> Window:
-    for call, prepared in calls[max(start, first) : end]:
+    """Count the calls `counted`, after the warm-up from the calls `before` them and before those `after` them that
+    settle their writes."""
+    replays = Replays(settings)
+    if not counted:
+        return Window(0, replays.finish(), None, None, True, None)
+    first = counted[0][0].at
+    start = len(before)
+    while start > 0 and before[start - 1][0].at >= first - warm_up:
+        start -= 1
+    for call, prepared in before[start:]:
+        replays.add(call, prepared, counted=False)
+    return _counted(replays, counted, after, replays.state(first) if before else None)
+
+
+def extend(window: Window, counted: Sequence[Call], after: Iterable[Call]) -> Window:
+    """The window's replay carried on from its end to count the calls `counted` too."""
+    assert window.at_end is not None, "only a window with calls after it is extended"
+    joined = _counted(window.at_end, counted, after, window.began)
+    joined.counted += window.counted
+    return joined
+
+
+def _counted(replays: Replays, counted: Sequence[Call], after: Iterable[Call], began: dict[str, str] | None) -> Window:
+    for call, prepared in counted:
         replays.add(call, prepared)
-    if end == len(calls):
-        return Window(start, end, replays.finish(), began, None, True, None)
-    ended, at_end = replays.state(calls[end][0].at), replays.copy()
-    settled, stop = True, calls[end - 1][0].at + SETTLE_SECONDS
-    for number, (call, prepared) in enumerate(calls[end:]):
+    following = iter(after)
+    first = next(following, None)
+    if first is None:
+        return Window(len(counted), replays.finish(), began, None, True, None)
+    ended, at_end = replays.state(first[0].at), replays.copy()
+    settled, stop = True, counted[-1][0].at + SETTLE_SECONDS if counted else first[0].at
+    for number, (call, prepared) in enumerate(itertools.chain([first], following)):
         late = call.at > stop
         if (late or number % SETTLED_EVERY == 0) and replays.settled(call.at):
             break
@@ -95,33 +107,37 @@ def _counted(
             settled = False
             break
         replays.add(call, prepared, counted=False)
-    return Window(start, end, replays.finish(), began, ended, settled, at_end)
+    return Window(len(counted), replays.finish(), began, ended, settled, at_end)
 
 
-def combine(windows: Sequence[Window], calls: Sequence[Call]) -> Windowed:
-    """The windows' spends added up; where a window did not begin as its neighbour ended (or the neighbour's writes
-    were not settled), the neighbour is carried on through it instead."""
+def combine(windows: Sequence[Window], extended: Callable[[Window, int], Window]) -> Windowed:
+    """The windows' spends added up; where a window did not begin as the one before ended (or that one's writes
+    were not settled), the one before is carried on through it instead (`extended(done, k)`: `done` carried on
+    through window k)."""
     total: dict[str, Spend] = {}
     joined = 0
     done: Window | None = None
-    for window in windows:
-        if done is not None and (not done.settled or done.ended != window.began):
-            joined += window.end - window.start
-            done = extend(done, calls, window.end)
+    for number, window in enumerate(windows):
+        if done is not None and not stands(done.edges, window.edges):
+            joined += window.counted
+            done = extended(done, number)
             continue
         if done is not None:
-            _absorb(total, done.spends)
+            absorb(total, done.spends)
         done = window
     if done is not None:
-        _absorb(total, done.spends)
+        absorb(total, done.spends)
     return Windowed(total, joined)
 
 
-def _absorb(total: dict[str, Spend], spends: dict[str, Spend]) -> None:
+def stands(before: tuple[dict[str, str] | None, dict[str, str] | None, bool], window: tuple[Any, ...]) -> bool:
+    """Whether a window's count stands beside the one before it: that one's writes are settled, and the window's
+    cache began as that one's ended."""
+    _, ended, settled = before
+    return settled and ended == window[0]
+
+
+def absorb(total: dict[str, Spend], spends: dict[str, Spend]) -> None:
+    """Add each setting's spend to its total."""
     for name, spend in spends.items():
         total.setdefault(name, Spend()).absorb(spend)
-
-
-def edges(calls: Sequence[Call], size: int) -> list[tuple[int, int]]:
-    """The partition's calls cut into windows of `size` calls."""
-    return [(start, min(start + size, len(calls))) for start in range(0, len(calls), size)]

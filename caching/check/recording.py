@@ -34,11 +34,12 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "error": (str, type(None)),
 }
 
-NOT_JSON = "not valid JSON near column"  # the words for a line that is no JSON at all (the doctor looks for them)
-
-
 class Problem(str):
     """One line about a skipped record: which line and why."""
+
+
+class NotJson(Problem):
+    """A skipped line that is no JSON at all (the doctor counts them to tell a file that is no recording)."""
 
 
 def iter_recording(path: str | Path) -> Iterator[Call | Problem]:
@@ -65,7 +66,7 @@ def parse(line: str, number: int) -> Call | Problem:
     try:
         data = json.loads(line.strip())
     except json.JSONDecodeError as exc:
-        return Problem(f"line {number}: {NOT_JSON} {exc.colno} ({exc.msg}); skipped it.")
+        return NotJson(f"line {number}: not valid JSON near column {exc.colno} ({exc.msg}); skipped it.")
     except (ValueError, RecursionError) as exc:
         return Problem(f"line {number}: not usable JSON ({str(exc)[:80]}); skipped it.")
     return call_of(data, number)

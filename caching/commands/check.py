@@ -16,7 +16,7 @@ from ..check.doctor import Doctor
 from ..check.lint import ERROR, INFO, as_github, diff, lint
 from ..check.lint import load as load_saved
 from ..check.lint_select import selection
-from ..check.recording import NOT_JSON, Problem, iter_recording
+from ..check.recording import NotJson, Problem, iter_recording
 from ..errors import CANNOT_RUN, DONE, FINDING, CachingError
 from ..lab.reports import doctor_table
 from ..lab.terminal import say, say_error
@@ -44,6 +44,7 @@ def doctor(args: argparse.Namespace, console: Console) -> int:
     path, doc = args.recording, Doctor()
     diagnosed: list[tuple[Call, Diagnosis]] = []
     skipped: list[str] = []  # the first MOST_SKIPPED_LISTED skipped lines, in words
+    not_json = 0  # skipped lines that are no JSON at all
     count = shown = 0  # lines skipped; of them, printed
 
     def show_skipped() -> None:
@@ -58,9 +59,10 @@ def doctor(args: argparse.Namespace, console: Console) -> int:
         for item in iter_recording(path):
             if isinstance(item, Problem):
                 count += 1
+                not_json += isinstance(item, NotJson)
                 if len(skipped) < limits.MOST_SKIPPED_LISTED:
                     skipped.append(f"{path}: {item}")
-                if not diagnosed and count == NOT_A_RECORDING and all(NOT_JSON in line for line in skipped):
+                if not diagnosed and count == NOT_A_RECORDING and not_json == count:
                     raise CachingError(
                         f"{path!r} is not a recording: its first {NOT_A_RECORDING} lines with text are not JSON. Record "
                         "one with --record FILE.jsonl."

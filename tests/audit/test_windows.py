@@ -73,8 +73,15 @@ def sequential(calls: list[windows.Call]) -> dict[str, Spend]:
 
 
 def windowed(calls: list[windows.Call], size: int) -> windows.Windowed:
-    parts = [windows.replay_window(calls, start, end, SETTINGS) for start, end in windows.edges(calls, size)]
-    return windows.combine(parts, calls)
+    """The calls replayed in windows of `size` calls, each seeing all the calls before and after it."""
+    edges = [(start, min(start + size, len(calls))) for start in range(0, len(calls), size)]
+    parts = [windows.replay_window(calls[:a], calls[a:b], calls[b:], SETTINGS) for a, b in edges]
+
+    def extended(done: windows.Window, number: int) -> windows.Window:
+        a, b = edges[number]
+        return windows.extend(done, calls[a:b], calls[b:])
+
+    return windows.combine(parts, extended)
 
 
 @pytest.mark.parametrize(("seed", "size"), [(1, 9), (2, 30)])
@@ -92,7 +99,8 @@ def test_a_warm_up_too_short_joins_the_windows_and_the_sum_stays_exact(monkeypat
     joined to the one before (counted once, by the replay that saw every call), and the sum is still exact."""
     calls = traffic(1)
     expected = sequential(calls)
-    monkeypatch.setattr(windows, "WARM_UP_SECONDS", 60.0)
+    short = functools.partial(windows.replay_window, warm_up=60.0)
+    monkeypatch.setattr(windows, "replay_window", short)
     result = windowed(calls, 20)
     assert result.joined > 0
     assert result.spends == expected
