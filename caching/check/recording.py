@@ -34,6 +34,7 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "error": (str, type(None)),
 }
 
+
 class Problem(str):
     """One line about a skipped record: which line and why."""
 
