@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import runpy
 import subprocess
 import sys
-
-import pytest
 
 from .helpers import ROOT
 
@@ -71,17 +68,20 @@ def _rest(path: str) -> str:
     }.get(path, "")
 
 
-def test_the_load_benchmark_runs_and_reports_each_figure(capsys: pytest.CaptureFixture[str]) -> None:
-    """A tiny run (3 clients, half a second) proves it works; benchmarks/load.py's own runs are quoted in docs/how-fast.md.
-    Its driver runs in this process (its __main__ block is the help test's); the server it loads is a process of its
-    own, as always."""
+def test_the_load_benchmark_runs_and_reports_each_figure() -> None:
+    """A tiny run (3 clients, half a second) proves it works; benchmarks/load.py's own runs are quoted in docs/how-fast.md."""
     import json
 
-    load = runpy.run_path(str(ROOT / "benchmarks" / "load.py"))
-    code = load["main"](["--clients", "3", "--seconds", "0.5", "--json"])
-    result = capsys.readouterr()
-    assert (code, result.err) == (0, "")
-    (run,) = json.loads(result.out)
+    result = subprocess.run(
+        [sys.executable, "benchmarks/load.py", "--clients", "3", "--seconds", "0.5", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    (run,) = json.loads(result.stdout)
     assert (run["clients"], run["errors"]) == (3, 0)
     assert run["requests"] > 3 and run["requests_per_second"] > 0
     assert 0 < run["p50_ms"] <= run["p99_ms"]
