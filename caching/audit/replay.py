@@ -174,10 +174,6 @@ class _Written:
     counted: bool = True  # False: a call replayed only to rebuild the cache (see windows.py); its waste is not counted
 
 
-def _moved(by_id: dict[int, Any], memo: dict[int, Any]) -> dict[int, Any]:
-    return {id(memo[old]): value for old, value in by_id.items() if old in memo}
-
-
 class Replays:
     """The calls replayed under several settings at once: name -> (approach, ttl), approach None for the cache
     points as sent. Settings that have placed the same cache points on every call so far have the same cache, so
@@ -240,11 +236,16 @@ class Replays:
         return {name: spends[name] for name in self.settings}
 
 
+def _no_clock() -> float:
+    """The replays' caches are told each call's time; a named function, not a lambda, so they can be pickled."""
+    return 0.0
+
+
 class Replay:
     """Calls replayed in order on one PromptCache, each with the cache points it is given."""
 
     def __init__(self) -> None:
-        self.cache = PromptCache(lambda: 0.0)
+        self.cache = PromptCache(_no_clock)  # each step is given the call's own time
         self.spend = Spend()
         # Writes not yet settled, in a heap by when the last of their entries expires (as far as is known: a read
         # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
@@ -255,16 +256,32 @@ class Replay:
         self._sums: dict[str, list[int]] = {}  # per model id: regular, output, read, 5m and 1h written tokens
         self._waste: dict[str, list[int]] = {}  # per model id: 5m and 1h written tokens no call read
 
+    # What a replay keeps by the id of an entry (entries are not hashable). A copy, or a replay pickled to another
+    # process (a Dask worker), has new entries with new ids: these are handed over by entry (see __getstate__).
+    _BY_ENTRY: tuple[str, ...] = ("_read",)
+
     def copy(self) -> Replay:
         """An independent replay in the same state."""
-        memo: dict[int, Any] = {}
-        twin = copy.deepcopy(self, memo)  # an entry in the cache and in the pending writes stays one object
-        twin._rekey(self, memo)
-        return twin
+        return copy.deepcopy(self)  # an entry in the cache and in the pending writes stays one object
 
-    def _rekey(self, original: Replay, memo: dict[int, Any]) -> None:
-        """What the original kept by the id of an entry, kept by the id of the entry's copy."""
-        self._read = _moved(original._read, memo)
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        entries = {id(entry): entry for _, _, written in self._pending for entry, _, _ in written.entries}
+        for name in self._BY_ENTRY:  # every entry kept by id belongs to a pending write
+            kept = state[name]
+            pairs = kept.items() if isinstance(kept, dict) else ((key, None) for key in kept)
+            state[name] = (type(kept), [(entries[key], value) for key, value in pairs if key in entries])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in self._BY_ENTRY:
+            kind, pairs = state[name]
+            state[name] = (
+                kind((id(entry), value) for entry, value in pairs)
+                if kind is dict
+                else kind(id(entry) for entry, _ in pairs)
+            )
+        self.__dict__.update(state)
 
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
         """Replay one call (prepared once for every replay) with `prompt`'s cache points; `counted` False: only to
@@ -401,11 +418,7 @@ class AsLogged(Replay):
         self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
         self._born: dict[int, float] = {}  # when each live entry was written
 
-    def _rekey(self, original: Replay, memo: dict[int, Any]) -> None:
-        super()._rekey(original, memo)
-        assert isinstance(original, AsLogged)
-        self._length, self._born = _moved(original._length, memo), _moved(original._born, memo)
-        self._guessed = {id(memo[old]) for old in original._guessed if old in memo}
+    _BY_ENTRY = ("_read", "_length", "_born", "_guessed")
 
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
         digests, account, model_id, now = prepared.digests, call.account, call.model_id, call.at

@@ -10,8 +10,10 @@ rebuild it (calls logged out of time order, an entry kept alive by reads for lon
 whose writes were not all settled within SETTLE_SECONDS), the neighbour replays on through the window instead, so
 the sum is always the sequential answer. `Windowed.joined` says how many calls that took.
 
-On a cluster (parallel.py) a window is a run of pieces of the input: it reads the pieces before it for its
-warm-up and those after it to settle its writes, and the neighbour it is joined to reads the window's pieces again.
+The cluster (parallel.py) does not run windows yet. Tried on one account's 100,000 generated calls split in
+windows of 2.5 hours, a warm-up of twice the longest TTL did not rebuild the cache of the `shape` setup (its 1h
+points where the previous user message ends, refreshed turn after turn); four times did. Every window was then
+joined, and the cluster took three times as long as one process: the warm-up must grow until it holds first.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Generic, NamedTuple, TypeVar
 
 from ..rules.ttl import TTL_SECONDS
 from .logs import LoggedCall
@@ -33,6 +35,7 @@ SETTLED_EVERY = 64  # calls between two checks of whether a window's writes are 
 
 Call = tuple[LoggedCall, Prepared]
 Settings = dict[str, tuple[str | None, str]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -48,9 +51,16 @@ class Window:
     at_end: Replays | None  # the replays before it replayed on past its end, to count the next window's calls too
 
     @property
-    def edges(self) -> tuple[dict[str, str] | None, dict[str, str] | None, bool]:
+    def edges(self) -> Edges:
         """What `combine` compares: small, where the window itself (with its replays) may be large."""
-        return self.began, self.ended, self.settled
+        return Edges(self.began, self.ended, self.settled, self.counted)
+
+
+class Edges(NamedTuple):
+    began: dict[str, str] | None
+    ended: dict[str, str] | None
+    settled: bool
+    counted: int
 
 
 @dataclass
@@ -110,31 +120,35 @@ def _counted(replays: Replays, counted: Sequence[Call], after: Iterable[Call], b
     return Window(len(counted), replays.finish(), began, ended, settled, at_end)
 
 
-def combine(windows: Sequence[Window], extended: Callable[[Window, int], Window]) -> Windowed:
-    """The windows' spends added up; where a window did not begin as the one before ended (or that one's writes
-    were not settled), the one before is carried on through it instead (`extended(done, k)`: `done` carried on
-    through window k)."""
-    total: dict[str, Spend] = {}
-    joined = 0
-    done: Window | None = None
-    for number, window in enumerate(windows):
-        if done is not None and not stands(done.edges, window.edges):
-            joined += window.counted
-            done = extended(done, number)
-            continue
+class Combiner(Generic[T]):
+    """The windows' spends added up as they come, in order; where a window did not begin as the one before ended
+    (or that one's writes were not settled), the one before is carried on through it instead. A window is anything
+    `edges` and `spends` read: a Window, or a Dask future of one (see parallel.py)."""
+
+    def __init__(self, edges: Callable[[T], Edges], spends: Callable[[T], dict[str, Spend]]) -> None:
+        self.edges, self.spends = edges, spends
+        self.total: dict[str, Spend] = {}
+        self.joined = 0  # calls counted by the window before theirs, carried on through them
+        self._done: tuple[T, Edges] | None = None
+
+    def add(self, window: T, extended: Callable[[T], T]) -> None:
+        """The next window (`extended(done)`: the one before, carried on through this one's calls)."""
+        mine = self.edges(window)
+        done = self._done
+        if done is not None and not (done[1].settled and done[1].ended == mine.began):
+            self.joined += mine.counted
+            carried = extended(done[0])
+            self._done = (carried, self.edges(carried))
+            return
         if done is not None:
-            absorb(total, done.spends)
-        done = window
-    if done is not None:
-        absorb(total, done.spends)
-    return Windowed(total, joined)
+            absorb(self.total, self.spends(done[0]))
+        self._done = (window, mine)
 
-
-def stands(before: tuple[dict[str, str] | None, dict[str, str] | None, bool], window: tuple[Any, ...]) -> bool:
-    """Whether a window's count stands beside the one before it: that one's writes are settled, and the window's
-    cache began as that one's ended."""
-    _, ended, settled = before
-    return settled and ended == window[0]
+    def finish(self) -> Windowed:
+        if self._done is not None:
+            absorb(self.total, self.spends(self._done[0]))
+            self._done = None
+        return Windowed(self.total, self.joined)
 
 
 def absorb(total: dict[str, Spend], spends: dict[str, Spend]) -> None:

@@ -6,6 +6,7 @@ short to rebuild the cache, the windows that began wrong are joined to their nei
 from __future__ import annotations
 
 import functools
+import pickle
 import random
 from typing import Any
 
@@ -77,11 +78,10 @@ def windowed(calls: list[windows.Call], size: int) -> windows.Windowed:
     edges = [(start, min(start + size, len(calls))) for start in range(0, len(calls), size)]
     parts = [windows.replay_window(calls[:a], calls[a:b], calls[b:], SETTINGS) for a, b in edges]
 
-    def extended(done: windows.Window, number: int) -> windows.Window:
-        a, b = edges[number]
-        return windows.extend(done, calls[a:b], calls[b:])
-
-    return windows.combine(parts, extended)
+    combined = windows.Combiner[windows.Window](lambda w: w.edges, lambda w: w.spends)
+    for (a, b), part in zip(edges, parts, strict=True):
+        combined.add(part, functools.partial(windows.extend, counted=calls[a:b], after=calls[b:]))
+    return combined.finish()
 
 
 @pytest.mark.parametrize(("seed", "size"), [(1, 9), (2, 30)])
@@ -104,3 +104,16 @@ def test_a_warm_up_too_short_joins_the_windows_and_the_sum_stays_exact(monkeypat
     result = windowed(calls, 20)
     assert result.joined > 0
     assert result.spends == expected
+
+
+def test_replays_moved_to_another_process_carry_on_as_if_never_moved() -> None:
+    """Dask moves a partition's audit between workers by pickling it: what the replays keep by the id of a cache
+    entry (the reads of each write, the as-sent lengths) is handed over by entry, whose id changes."""
+    calls = traffic(2)
+    expected = sequential(calls)
+    replays = Replays(SETTINGS)
+    for number, (call, prepared) in enumerate(calls):
+        if number % 40 == 20:
+            replays = pickle.loads(pickle.dumps(replays))
+        replays.add(call, prepared)
+    assert replays.finish() == expected
