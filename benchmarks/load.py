@@ -145,11 +145,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     server, port = serve()
-    try:
-        results = [load(port, server.pid, clients, args.seconds) for clients in args.clients or [64, 200]]
-    finally:
-        server.terminate()
-        server.wait(10)
+    with server:  # its stdout pipe is closed on the way out too
+        try:
+            results = [load(port, server.pid, clients, args.seconds) for clients in args.clients or [64, 200]]
+        finally:
+            server.terminate()
+            server.wait(10)
     if args.json:
         print(json.dumps([asdict(result) for result in results], indent=2))
         return 0

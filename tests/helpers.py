@@ -6,10 +6,13 @@ import atexit
 import functools
 import importlib.util
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -53,6 +56,20 @@ RECORDINGS = Path(tempfile.mkdtemp(prefix="caching-test-recordings-"))
 atexit.register(shutil.rmtree, RECORDINGS, ignore_errors=True)
 
 
+SHARED = "printed"  # the xdist group of every test that reads a run made once per process (printed, as scripts)
+GROUPS_KEPT = [False]  # set by tests/conftest.py when each test's id carries its group to xdist (--dist loadgroup)
+
+
+def _in_the_shared_group() -> None:
+    """Under `--dist loadgroup` a run made once per process is made once per run only if every test that reads it is
+    in group SHARED: a test outside it fails here, instead of silently making the run again in the other worker."""
+    current = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    assert not GROUPS_KEPT[0] or current.endswith(f"@{SHARED}"), (
+        f"{current} reads a run shared by the tests of xdist group {SHARED!r}: mark it "
+        f"@pytest.mark.xdist_group({SHARED!r}), or the other worker makes the run again."
+    )
+
+
 @functools.cache
 def _run(command: str) -> tuple[str, tuple[Call, ...]]:
     """What `command` prints at 80 columns, and the calls it made (recorded with --record, which prints nothing
@@ -70,11 +87,13 @@ def printed(command: str) -> str:
     """What `command` (`examples/NN_x.py`, `main.py` or `-m caching ...`, with arguments) prints offline at 80
     columns, the README's width. Each program runs once per test process: the example tests, the 80-column checks
     and the README check read the same run (they share an xdist group, so one process serves them all)."""
+    _in_the_shared_group()
     return _run(command)[0]
 
 
 def example_calls(name: str) -> tuple[Call, ...]:
     """The model calls example `name` made in that same run, as its recording holds them: the data its tables show."""
+    _in_the_shared_group()
     return _run(_example_path(name))[1]
 
 
@@ -85,6 +104,65 @@ def _example_path(name: str) -> str:
 def example_output(name: str) -> str:
     """What example `name` prints with no flags, at 80 columns (see `printed`)."""
     return printed(_example_path(name))
+
+
+# Runs programs as a terminal runs them (`python examples/NN_x.py`, `python main.py`, `python -m caching ...`: each its
+# __main__ block and exit code), all in one interpreter so the suite pays for one start-up; a line of NUL marks where
+# each one ends. The chat runs first: it alone reads stdin.
+SCRIPTS = """
+import runpy, sys
+for command in sys.argv[1:]:
+    words = command.split()
+    sys.argv = words[1:] if words[0] == "-m" else words  # run_module puts the module's path first
+    try:
+        if words[0] == "-m":
+            runpy.run_module(words[1], run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(words[0], run_name="__main__")
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    sys.stdout.flush()
+    print(f"\\0{command} exited {code}", flush=True)
+"""
+TERMINAL_CHAT = ("main.py", b"\xff\xfe x\nWhat is Python?\nquit\n")  # bytes that are not UTF-8, then a question
+TERMINAL_PLAN = "-m caching plan coding-session"
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """What one interpreter printed running programs as scripts in a terminal: per command, its exit code and
+    output; and the interpreter's own exit code and stderr."""
+
+    ran: dict[str, tuple[str, str]]
+    returncode: int
+    stderr: str
+
+
+def as_scripts_in_a_terminal() -> Terminal:
+    """The chat (fed TERMINAL_CHAT's bytes), TERMINAL_PLAN and every example, run as scripts from the repository
+    with COLUMNS=80 and LC_ALL=C.UTF-8 as an ordinary terminal sets them, no credentials and an empty HOME. Once per
+    test process: the tests that read it share xdist group SHARED."""
+    _in_the_shared_group()
+    return _as_scripts()
+
+
+@functools.cache
+def _as_scripts() -> Terminal:
+    home = tempfile.mkdtemp(prefix="caching-test-home-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": os.devnull, "HOME": home, "COLUMNS": "80", "LC_ALL": "C.UTF-8"}
+    examples = sorted(str(path.relative_to(ROOT)) for path in EXAMPLES.glob("[0-9][0-9]_*.py"))
+    commands = [TERMINAL_CHAT[0], TERMINAL_PLAN, *examples]
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPTS, *commands], input=TERMINAL_CHAT[1], capture_output=True, cwd=ROOT, env=env,
+        timeout=120, check=False,
+    )  # fmt: skip
+    parts = re.split(r"\0(.+) exited (\S+)\n", result.stdout.decode())
+    assert parts[-1] == "", parts[-1][-500:]
+    ran = {command: (code, text) for text, command, code in zip(parts[0::3], parts[1::3], parts[2::3], strict=False)}
+    assert list(ran) == commands, list(ran)
+    return Terminal(ran, result.returncode, result.stderr.decode())
 
 
 def fits(text: str, width: int) -> None:

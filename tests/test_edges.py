@@ -19,7 +19,7 @@ from caching.__main__ import main as cli
 from caching.emulator import Catalog, Emulator, ManualClock, running_server
 
 from .check.test_doctor import GUIDE, Lab
-from .helpers import CP, SONNET, example, render_with, text_of, user
+from .helpers import CP, SONNET, TERMINAL_CHAT, as_scripts_in_a_terminal, example, render_with, text_of, user
 from .lab.test_main import ROOT, chat, live_env
 
 HAIKU_35 = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -75,14 +75,21 @@ def test_recordings_are_private_and_hold_no_credentials(tmp_path: Path, monkeypa
 # --- the chat and its settings ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
-def test_bytes_that_are_not_utf8_on_stdin(locale: str) -> None:
-    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": os.devnull, "HOME": "/nonexistent", "LC_ALL": locale}
+def test_bytes_that_are_not_utf8_on_stdin_in_the_c_locale() -> None:
+    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": os.devnull, "HOME": "/nonexistent", "LC_ALL": "C"}
     result = subprocess.run(
         [sys.executable, "main.py"], input=b"\xff\xfe x\nquit\n", capture_output=True, cwd=ROOT, env=env, timeout=120
     )
     assert (result.returncode, result.stderr) == (0, b"")
     assert "you> \ufffd\ufffd x" in result.stdout.decode()
+
+
+@pytest.mark.xdist_group("printed")  # the chat's run as a script in a terminal is shared with the 80-column tests
+def test_bytes_that_are_not_utf8_on_stdin_in_a_utf8_locale() -> None:
+    terminal = as_scripts_in_a_terminal()  # LC_ALL=C.UTF-8, fed TERMINAL_CHAT's bytes
+    assert TERMINAL_CHAT[1].startswith(b"\xff\xfe x\n")
+    assert (terminal.returncode, terminal.stderr, terminal.ran["main.py"][0]) == (0, "", "0")
+    assert "you> \ufffd\ufffd x" in terminal.ran["main.py"][1]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 import venv as venv_module
 from pathlib import Path
@@ -29,33 +28,22 @@ def test_a_wheel_installed_in_a_fresh_venv_runs_plan_and_doctor(tmp_path: Path) 
     source = tmp_path / "source"
     shutil.copytree(ROOT / "caching", source / "caching", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", source)
-    built = run(
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--no-deps",
-        "--no-build-isolation",
-        "--no-index",
-        "-w",
-        "dist",
-        source,
-        cwd=tmp_path,
-    )
-    assert built.returncode == 0, built.stderr
-    (wheel,) = (tmp_path / "dist").glob("*.whl")
 
-    # A fresh venv: the wheel goes in; the dependencies come from this venv's site-packages (no network), added
-    # with a .pth line, which does not run this venv's editable hook, so the source tree stays off the path.
+    # A fresh venv, and the package built into a wheel and installed in one pip run; the dependencies (setuptools
+    # for the build among them) come from this venv's site-packages (no network), added with a .pth line, which does
+    # not run this venv's editable hook, so the source tree stays off the path. The pip is this venv's too, run by
+    # the fresh venv's Python (which sees it through that line), as `pip --python` would, less the second start of
+    # pip that costs.
     venv = tmp_path / "venv"
-    # The pip that installs is this venv's too, run by the fresh venv's Python (which sees it through that line),
-    # as `pip --python` would, less the second start of pip that costs.
     venv_module.create(venv, with_pip=False)
     python = venv / "bin" / "python"
     site = Path(sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"])
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    installed = run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheel, cwd=tmp_path)
+    installed = run(
+        python, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", source, cwd=tmp_path
+    )
     assert installed.returncode == 0, installed.stderr
+    assert "Created wheel for bedrock-prompt-caching-lab: " in installed.stdout, installed.stdout
 
     # One Python of the venv says where the package is and which pytest plugins it sees.
     code = (

@@ -317,34 +317,68 @@ def test_the_what_if_is_set_against_what_the_replayed_calls_paid(tmp_path: Path)
 
 # A Dask worker preload, as a crash or a bug would behave: the audit of account 444455556666 kills its worker
 # process, reading a record of the region "boom" raises, and a file named "stuck" holds its worker for a minute.
+# Each leaves a file in signs/ beside the preload when it gets there (a fold done, the stuck read begun), so a test
+# waits for that moment instead of sleeping through a guess at it; every wait has a bound, past which the test goes
+# on as before. The folder is written into the preload (SIGNS_FOLDER), not read from the environment: a worker
+# forked from a forkserver has the environment the forkserver started with (and Dask copies a preload elsewhere).
 SABOTAGE = """
 import os, time
+from pathlib import Path
 from caching.audit import parallel
 fold, split = getattr(parallel, "unspoilt", (parallel._fold, parallel._split))  # Dask may load a preload twice
 parallel.unspoilt = fold, split
+SIGNS = Path(SIGNS_FOLDER)
 def _fold(state, split, chosen, options):
     if any("444455556666" in item.text for _, item in split.slices[chosen]):
-        time.sleep(1)  # the other worker has fetched what it needs from this one by then
+        deadline = time.monotonic() + 10  # the other worker has fetched what it needs from this one once its fold
+        while not (SIGNS / "folded").exists() and time.monotonic() < deadline:  # is done
+            time.sleep(0.01)
         os._exit(3)
-    return fold(state, split, chosen, options)
+    state = fold(state, split, chosen, options)
+    (SIGNS / "folded").touch()
+    return state
 def _split(piece, *rest):
     if any('"boom"' in getattr(item, "text", "") for item in piece):
         raise RuntimeError("boom")
     if any("stuck" in getattr(item, "where", "") for item in piece):
+        (SIGNS / "stuck").touch()
         time.sleep(60)
     return split(piece, *rest)
 parallel._fold, parallel._split = _fold, _split
 """
 
 
+def sabotage(folder: Path, then: str = "") -> Path:
+    """SABOTAGE (and `then`) as a preload in `folder`, its signs left in `folder`/signs: the preload's path."""
+    (folder / "signs").mkdir()
+    (folder / "sabotage.py").write_text(f"SIGNS_FOLDER = {str(folder / 'signs')!r}\n" + SABOTAGE + then)
+    return folder / "sabotage.py"
+
+
+# The sabotage tests are about what the audit does when a worker dies or Ctrl-C comes, not about how Dask starts its
+# workers: theirs are forked from one forkserver, which has Dask loaded already, instead of each spawned as a fresh
+# Python that loads it again (a second or so a test). The local cluster of
+# test_one_process_a_local_cluster_and_a_scheduler_give_the_same_report starts its workers as the audit does.
+FORKED = {"distributed.worker.multiprocessing-method": "forkserver"}
+
+
+def wait_for(sign: Path, seconds: float = 10) -> None:
+    """Until `sign` exists, for `seconds` at most."""
+    deadline = time.monotonic() + seconds
+    while not sign.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 @pytest.mark.xdist_group("dask")
-def test_a_worker_that_dies_or_fails_is_one_line_and_the_rest_is_audited(tmp_path: Path) -> None:
+def test_a_worker_that_dies_or_fails_is_one_line_and_the_rest_is_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: ModuleType
+) -> None:
     """Each account's calls go to one audit (111122223333 and 444455556666 to different ones: crc32 of their
     partitions is even and odd); the worker auditing the second dies every time Dask runs it, and the reading of the
     third file fails. The first file's calls are audited as one process audits them alone."""
-    import dask
+    import dask  # after `parallel` has loaded distributed: its settings are then in the config this test sets
 
-    (tmp_path / "sabotage.py").write_text(SABOTAGE)
+    preload = sabotage(tmp_path)
     good = [RECORD % (f'"2026-11-30T09:0{n}:00Z"', 10 * n, 0) for n in range(1, 4)]
     dies = [line.replace("111122223333", "444455556666") for line in good]
     boom = [RECORD[:-1] % ('"2026-11-30T09:05:00Z"', 7, 0) + ',"region":"boom"}']
@@ -354,8 +388,9 @@ def test_a_worker_that_dies_or_fails_is_one_line_and_the_rest_is_audited(tmp_pat
     # Dask retries a task whose worker died (three times by default): the second try would kill the other worker
     # and the audit it holds, so here there is none. What a dead worker held is lost and named, the rest stands.
     config = {
-        "distributed.worker.preload": [str(tmp_path / "sabotage.py")],
+        "distributed.worker.preload": [str(preload)],
         "distributed.scheduler.allowed-failures": 0,
+        **FORKED,
     }
     with dask.config.set(config):
         report = audit_json(*paths, "--jobs", "2")
@@ -377,20 +412,19 @@ def test_ctrl_c_stops_the_cluster_it_started_and_says_so(
     the exit is 130 with one word, and nothing (no traceback, no word from Dask) reaches stdout or stderr."""
     import dask
 
-    (tmp_path / "sabotage.py").write_text(SABOTAGE + "\nopen(os.environ['PIDS'], 'a').write(f'{os.getpid()}\\n')\n")
+    preload = sabotage(tmp_path, then="\nopen(SIGNS / 'pids', 'a').write(f'{os.getpid()}\\n')\n")
     (tmp_path / "stuck.json").write_text(RECORD % ('"2026-11-30T09:00:00Z"', 10, 0) + "\n")
-    pids = tmp_path / "pids"
-    monkeypatch.setenv("PIDS", str(pids))
+    pids = tmp_path / "signs" / "pids"
     pieces = parallel.pieces
 
     def interrupted(paths: list[str]) -> Any:
         yield from pieces(paths)
-        time.sleep(0.5)  # the workers are on it
+        wait_for(tmp_path / "signs" / "stuck")  # a worker is on it
         raise KeyboardInterrupt
 
     monkeypatch.setattr(parallel, "pieces", interrupted)
     started = time.monotonic()
-    with dask.config.set({"distributed.worker.preload": [str(tmp_path / "sabotage.py")]}):
+    with dask.config.set({"distributed.worker.preload": [str(preload)], **FORKED}):
         text = render_with(lambda c: cli(["audit", str(tmp_path / "stuck.json"), "--jobs", "2"], c), expect=130)
     assert text == "Interrupted.\n" and time.monotonic() - started < 30  # not the stuck worker's minute
     assert capfd.readouterr() == ("", "")

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from caching.emulator import Emulator, ManualClock
+from caching.pricing import cost_of
+from caching.rules.usage import Usage
 
-from ..helpers import CP, SONNET, render_with, text_of
+from ..helpers import CP, SONNET, number, render_with, text_of
 from ..planner.test_planner import REPLY, RESULT, SYSTEM, USER, scripted
-from .test_audit import audit_json, cli
+from .test_audit import cli
 
 PAUSES = (20.0, 90.0, 200.0, 420.0)  # between a user's turns, in a random order each: one in four past the 5m TTL
 TOOLS = [{"toolSpec": {"name": "lookup", "description": "Look something up.", "inputSchema": {"json": {}}}}]
@@ -59,8 +62,14 @@ def logged_traffic(folder: Path, users: int = 60, turns: int = 5) -> None:
 def test_a_plan_of_the_measured_workload_costs_what_the_audit_measured(tmp_path: Path) -> None:
     logs, workload = tmp_path / "logs", tmp_path / "measured.toml"
     logged_traffic(logs)
-    measured = Decimal(audit_json(str(logs))["total"]["spend"])
+    # One audit: its report, whose token counts priced at the model's prices are what it measured, and the workload.
     said = " ".join(render_with(lambda c: cli(["audit", str(logs), "--workload", str(workload)], c), width=300).split())
+    counted = re.search(r"Tokens: ([\d,]+) regular, ([\d,]+) read, ([\d,]+) written, ([\d,]+) output\.", said)
+    assert counted is not None, said
+    regular, read, written, output = (number(count) for count in counted.groups())
+    usage = Usage(inputTokens=regular, outputTokens=output, cacheReadInputTokens=read, cacheWriteInputTokens=written)
+    measured = cost_of(usage, SONNET, "5m").total  # every write is 5m here
+    assert f" Spend ${measured:.2f}; " in said  # the audit's own sum, to the cent
     assert f"Wrote a workload of 60 conversations to {workload}: plan it with `caching plan {workload}`." in said
     fields = workload.read_text()
     for line in ("users = 60", "turns_per_session = 5", "calls_per_turn = 2", f"system_tokens = {SYSTEM}"):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import SSLError
 
 from caching.emulator import Emulator, EmulatorServer, ManualClock, running_server
@@ -67,7 +68,8 @@ def test_a_client_that_does_not_trust_the_ca_is_refused(
 ) -> None:
     _, server, _ = served
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", TOKEN)
-    client = boto3.Session(region_name="us-east-1").client("bedrock-runtime", endpoint_url=server.url)
+    once = Config(retries={"total_max_attempts": 1})  # botocore would try again after a pause, and fail alike
+    client = boto3.Session(region_name="us-east-1").client("bedrock-runtime", endpoint_url=server.url, config=once)
     with pytest.raises(SSLError):
         client.converse(modelId=SONNET, **REQUEST)
 

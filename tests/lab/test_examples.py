@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +13,9 @@ from caching.settings import parser
 
 from ..helpers import (
     EXAMPLES,
+    ROOT,
     TOOL_PROMPT,
+    as_scripts_in_a_terminal,
     assistant,
     call_rows,
     example,
@@ -179,35 +178,15 @@ def test_08_cache_doctor() -> None:
     assert calls["fan-out fixed"][1][1] - calls["fan-out"][1][1] == more > 2_000
 
 
-# Runs each example as `python examples/NN_x.py` would (its __main__ block, its exit code), all in one interpreter so
-# the suite pays for one start-up; a line of NUL marks where each one ends.
-SCRIPTS = """
-import runpy, sys
-for path in sys.argv[1:]:
-    sys.argv = [path]
-    try:
-        runpy.run_path(path, run_name="__main__")
-        code = 0
-    except SystemExit as stop:
-        code = stop.code
-    sys.stdout.flush()
-    print(f"\\0{path} exited {code}", flush=True)
-"""
-
-
-def test_examples_run_as_scripts_offline(tmp_path: Path) -> None:
-    paths = sorted(str(path) for path in EXAMPLES.glob("[0-9][0-9]_*.py"))
-    # COLUMNS=80 as an ordinary terminal sets it: each fits, with no cell cut short.
-    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": "/dev/null", "HOME": str(tmp_path), "COLUMNS": "80"}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPTS, *paths], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-    assert (result.returncode, result.stderr) == (0, "")
-    outputs = re.split(r"\0(\S+) exited (\S+)\n", result.stdout)
-    assert outputs[-1] == ""
-    ran = [(path, code) for path, code in zip(outputs[1::3], outputs[2::3], strict=True)]
-    assert ran == [(path, "0") for path in paths]
-    for text in outputs[0:-1:3]:
+def test_examples_run_as_scripts_offline() -> None:
+    """Each example's __main__ block exits 0 with COLUMNS=80 as an ordinary terminal sets it: each fits, with no cell
+    cut short."""
+    terminal = as_scripts_in_a_terminal()
+    assert (terminal.returncode, terminal.stderr) == (0, "")
+    paths = sorted(str(path.relative_to(ROOT)) for path in EXAMPLES.glob("[0-9][0-9]_*.py"))
+    assert [(path, terminal.ran[path][0]) for path in paths] == [(path, "0") for path in paths]
+    for path in paths:
+        text = terminal.ran[path][1]
         assert text.startswith(("Offline:", "No model calls here", "No calls to Bedrock here")), text[:200]
         fits(text, 80)
 

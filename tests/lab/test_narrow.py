@@ -16,7 +16,18 @@ from caching.planner import BUILTIN
 from caching.rules import Diagnosis, Kind
 
 from ..check.test_doctor import GUIDE, Lab
-from ..helpers import CP, SONNET, call_rows, example_output, fits, render_with, user
+from ..helpers import (
+    CP,
+    SONNET,
+    TERMINAL_CHAT,
+    TERMINAL_PLAN,
+    as_scripts_in_a_terminal,
+    call_rows,
+    example_output,
+    fits,
+    render_with,
+    user,
+)
 from .test_main import chat
 
 WIDTHS = [80, 120]
@@ -110,22 +121,15 @@ def test_the_doctor_command_fits(width: int, tmp_path: Path) -> None:
     assert "'2026-11-29 10:42' looks like a timestamp; move it after the checkpoint" in whole(text)
 
 
+@pytest.mark.xdist_group("printed")  # reads the run of the scripts that the example tests read
 def test_an_80_column_terminal_is_honoured_end_to_end() -> None:
     """COLUMNS=80 in the environment, as a terminal sets it: the chat piped and a plan (every example runs as a
-    script with COLUMNS=80 in tests/lab/test_examples.py)."""
-    import os
-    import subprocess
-    import sys
-
-    from .test_main import ROOT
-
-    env = {"PATH": "/usr/bin:/bin", "CACHING_ENV_FILE": os.devnull, "HOME": "/nonexistent", "COLUMNS": "80"}
-    for command, stdin in (
-        (["main.py"], "What is Python?\nquit\n"),
-        (["-m", "caching", "plan", "coding-session"], ""),
-    ):
-        result = subprocess.run(
-            [sys.executable, *command], input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
-        )
-        assert (result.returncode, result.stderr) == (0, ""), command
-        fits(result.stdout, 80)
+    script with COLUMNS=80 in the same run, tests/lab/test_examples.py)."""
+    terminal = as_scripts_in_a_terminal()
+    assert (terminal.returncode, terminal.stderr) == (0, "")
+    assert TERMINAL_CHAT[1].endswith(b"What is Python?\nquit\n")  # a model call: its table is what must fit
+    for command in ("main.py", TERMINAL_PLAN):
+        code, text = terminal.ran[command]
+        assert code == "0", command
+        fits(text, 80)
+    assert "What is Python?" in terminal.ran["main.py"][1] and "Turn 2: model calls" in terminal.ran["main.py"][1]
