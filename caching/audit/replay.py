@@ -220,7 +220,7 @@ class Replays:
         return twin
 
     def state(self, now: float) -> dict[str, str]:
-        """Each setting's cache at `now`, as a number (see Replay.state): equal numbers, equal futures."""
+        """Each setting's cache at `now`, as a digest (see Replay.state): equal digests, equal futures."""
         return {name: replay.state(now) for names, replay in self._groups for name in names}
 
     def settled(self, now: float) -> bool:
