@@ -106,26 +106,15 @@ class AuditResult:
         return self.skipped - (len(self.problems) - len(self.disagreeing.told()))
 
 
-AS_SENT_ONLY = {AS_SENT: SETTINGS[AS_SENT]}
-APPROACHES = {name: setting for name, setting in SETTINGS.items() if name != AS_SENT}  # what windows.py replays
-
-
 class Audit:
-    """Feed it calls (`add`) in the order they were made; `result()` gives the report's numbers. `settings`: the
-    what-if's replays it runs (on a cluster the approaches' may run apart, in windows: see parallel.py)."""
+    """Feed it calls (`add`) in the order they were made; `result()` gives the report's numbers."""
 
-    def __init__(
-        self,
-        show_text: bool = False,
-        since: float | None = None,
-        until: float | None = None,
-        settings: dict[str, tuple[str | None, str]] = SETTINGS,
-    ) -> None:
+    def __init__(self, show_text: bool = False, since: float | None = None, until: float | None = None) -> None:
         self.show_text, self.since, self.until = show_text, since, until
         self.cells: dict[tuple[str, str, int, bool], Group] = {}  # model, identity, hour since the epoch, replayed
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
-        self.replays = Replays(settings)
+        self.replays = Replays(SETTINGS)
         self.oracle = Oracle()
         self.problems: list[str] = []  # the first MOST_SKIPPED_LISTED skipped records, in words
         self.skipped = 0
@@ -242,17 +231,6 @@ class Audit:
             by_hour,
             self.skipped,
         )
-
-
-def replayed(
-    items: Iterable[LoggedCall | Problem | Line], since: float | None = None, until: float | None = None
-) -> Iterator[tuple[LoggedCall, Prepared]]:
-    """The calls of `items` an audit replays, prepared, in order (what windows.py replays on a cluster)."""
-    admission = Audit(since=since, until=until, settings={})
-    for item in items:
-        for call, _, prepared in admission.admitted(item):
-            if prepared is not None:
-                yield call, prepared
 
 
 def hour_of(number: int) -> str:
