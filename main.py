@@ -1,8 +1,14 @@
 """Chat with an orchestrator and two specialists; after every turn, see what each model call cached and cost.
 
-Run:  make run                 (offline, on the local Bedrock emulator; no AWS needed)
-      .venv/bin/python main.py --live [--model ID] [--region R] [--ttl 5m|1h] [--approach combined]
-Script it:  printf 'What is Python?\\nWrite hello world in Python\\nquit\\n' | .venv/bin/python main.py
+Offline, on the local Bedrock emulator (no AWS needed):
+  make run
+
+On real Bedrock (AWS credentials in .env or the environment):
+  .venv/bin/python main.py --live [--model ID] [--region R]
+    [--ttl 5m|1h] [--approach combined]
+
+Scripted:
+  printf 'What is Python?\\nquit\\n' | .venv/bin/python main.py
 """
 
 from __future__ import annotations

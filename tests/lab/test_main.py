@@ -165,3 +165,15 @@ def test_the_banner_says_where_calls_go(monkeypatch: pytest.MonkeyPatch) -> None
     assert bedrock == f"Live: calls go to Bedrock in eu-west-1 as {SONNET}; they are billed to your AWS account."
     local = connect(Settings(backend="live", endpoint_url="http://127.0.0.1:9")).banner
     assert local == f"Live: calls go to http://127.0.0.1:9 as {SONNET}."
+
+
+def test_the_help_prints_each_command_whole_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands in main.py's help are copied into a shell: none is folded into the prose around it."""
+    from caching.lab.cli import parser
+
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = parser(chat.__doc__ or "", approach=True, ttl=True).format_help().splitlines()
+    assert "  make run" in lines
+    assert "  .venv/bin/python main.py --live [--model ID] [--region R]" in lines
+    assert "  printf 'What is Python?\\nquit\\n' | .venv/bin/python main.py" in lines
+    assert max(map(len, lines)) <= 80
