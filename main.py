@@ -31,6 +31,7 @@ from caching.lab import (
     say_error,
     session_line,
     session_summary,
+    show_answer,
     turn_line,
 )
 
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None, console: Console | None = None, stdin: T
                     failed = True
                     break
                 continue
-            out.print(f"assistant> {answer}", markup=False, highlight=False)
+            show_answer(out, answer)
             turn = tracker.turns[-1]
             out.print(calls_table(turn.calls, f"Turn {turn.number}: model calls", first_token=settings.live))
             out.print(turn_line(turn))

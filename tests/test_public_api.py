@@ -73,6 +73,7 @@ LAB = [
     "say_error",
     "session_line",
     "session_summary",
+    "show_answer",
     "table",
     "tokens",
     "turn_line",

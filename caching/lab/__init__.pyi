@@ -23,3 +23,4 @@ from .reports import turns_table as turns_table
 from .reports import usd as usd
 from .screens import audit_report as audit_report
 from .terminal import say_error as say_error
+from .terminal import show_answer as show_answer

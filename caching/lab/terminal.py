@@ -28,6 +28,20 @@ def say(console: Console, message: object, indent: str = "") -> None:
     console.print(plain("\n".join(said(message, console.width, indent))), highlight=False, soft_wrap=True)
 
 
+FENCE = re.compile(r"\s*(```|~~~)")  # a line that opens or closes a Markdown code block
+
+
+def show_answer(console: Console, text: str, lead: str = "assistant> ") -> None:
+    """Print a model's answer after `lead`: its prose wrapped to the width, each line of a fenced code block whole
+    (a code line folded at a space no longer runs when copied; the terminal folds it instead), control characters
+    shown escaped."""
+    code = False
+    for number, line in enumerate(text.split("\n")):
+        fence = FENCE.match(line) is not None
+        console.print(plain((lead if number == 0 else "") + line), highlight=False, soft_wrap=code or fence)
+        code = code != fence
+
+
 def say_error(console: Console, message: object) -> None:
     """Print "Error: <message>" the way `say` prints."""
     say(console, f"Error: {message}")

@@ -133,3 +133,16 @@ def test_an_80_column_terminal_is_honoured_end_to_end() -> None:
         assert code == "0", command
         fits(text, 80)
     assert "What is Python?" in terminal.ran["main.py"][1] and "Turn 2: model calls" in terminal.ran["main.py"][1]
+
+
+def test_an_answers_code_lines_are_printed_whole_and_its_prose_wrapped() -> None:
+    """At 40 columns the prose of an answer wraps at spaces, each line of its fenced code stays one line (to copy
+    and run), and a control character in it is shown escaped, never sent to the terminal."""
+    from caching.lab.terminal import show_answer
+
+    code = '    return "".join(reversed(text))  # the characters of text, last first'
+    text = f"Here is one way to reverse a string in Python.\n```python\ndef reverse(text):\n{code}\n```\nDone.\x1b[2J"
+    printed = [line.rstrip() for line in render_with(lambda c: show_answer(c, text) or 0, width=40).splitlines()]
+    assert printed[:2] == ["assistant> Here is one way to reverse a", "string in Python."]
+    assert printed[2:6] == ["```python", "def reverse(text):", code, "```"]
+    assert printed[6:] == ["Done.\\x1b[2J"]
