@@ -267,7 +267,7 @@ class Replay:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         entries = {id(entry): entry for _, _, written in self._pending for entry, _, _ in written.entries}
-        for name in self._BY_ENTRY:  # every entry kept by id belongs to a pending write
+        for name in self._BY_ENTRY:  # kept only for the entries of pending writes: no other is ever looked at again
             kept = state[name]
             pairs = kept.items() if isinstance(kept, dict) else ((key, None) for key in kept)
             state[name] = (type(kept), [(entries[key], value) for key, value in pairs if key in entries])
@@ -334,7 +334,8 @@ class Replay:
 
     def state(self, now: float) -> str:
         """The cache at `now` as a digest of every live entry (its prefix, TTL and expiry), the same in every
-        process: two replays of the same calls whose states agree at some time do the same from then on."""
+        process: two replays whose states agree at some time count the same calls alike from then on (the waste of
+        writes made before, which the digest leaves out, is each replay's own: see `settled`)."""
         return hashlib.sha256(repr(sorted(self._live(now))).encode()).hexdigest()
 
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
@@ -479,6 +480,16 @@ class AsLogged(Replay):
             spent = self.spend.tokens  # the logged usage, summed as a Usage: its cacheDetails may be absent
             spent[model_id] = spent.get(model_id, EMPTY) + call.usage
         self._counted(now, read > 0, counted)
+
+    def settled(self, now: float) -> bool:
+        """As sent, a read is matched to the live entry nearest its logged length and may be longer than it: a
+        counted write is settled once all of it has been read, or none of its entries is live."""
+        for _, _, written in self._pending:
+            if not written.counted or not any(entry.expires_at > now for entry, _, _ in written.entries):
+                continue
+            if max([written.start, *(self._read.get(id(entry), 0) for entry, _, _ in written.entries)]) < written.end:
+                return False
+        return True
 
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
         """As Replay's, with what the logs say of each entry: its length, whether that is only estimated, and when

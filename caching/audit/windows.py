@@ -47,11 +47,12 @@ class Window:
     window begins, and whether the waste of its writes is known."""
 
     counted: int  # calls it counted
+    last: float  # when the last of them was made (settling its writes runs SETTLE_SECONDS past it)
     spends: dict[str, Spend]
     began: dict[str, str] | None  # the digest of each setting's cache at its first call (None: nothing before it)
     ended: dict[str, str] | None  # ... at the next window's first call (None: nothing after it)
     settled: bool
-    at_end: Replays | None  # the replays before it replayed on past its end, to count the next window's calls too
+    at_end: Replays | None  # its replays as they were at its end, to carry on through the next window if joined
 
     @property
     def edges(self) -> Edges:
@@ -60,6 +61,8 @@ class Window:
 
 
 class Edges(NamedTuple):
+    """What the Combiner compares of a window (small, where a Window with its replays may be large)."""
+
     began: dict[str, str] | None
     ended: dict[str, str] | None
     settled: bool
@@ -85,33 +88,39 @@ def replay_window(
     settle their writes."""
     replays = Replays(settings)
     if not counted:
-        return Window(0, replays.finish(), None, None, True, None)
+        return Window(0, float("-inf"), replays.finish(), None, None, True, None)
     first = counted[0][0].at
     start = len(before)
     while start > 0 and before[start - 1][0].at >= first - warm_up:
         start -= 1
     for call, prepared in before[start:]:
         replays.add(call, prepared, counted=False)
-    return _counted(replays, counted, after, replays.state(first) if before else None)
+    return _count(replays, counted, after, replays.state(first) if before else None, first)
 
 
 def extend(window: Window, counted: Sequence[Call], after: Iterable[Call]) -> Window:
     """The window's replay carried on from its end to count the calls `counted` too."""
     assert window.at_end is not None, "only a window with calls after it is extended"
-    joined = _counted(window.at_end, counted, after, window.began)
+    joined = _count(window.at_end.copy(), counted, after, window.began, window.last)  # the window stays as it was
     joined.counted += window.counted
     return joined
 
 
-def _counted(replays: Replays, counted: Sequence[Call], after: Iterable[Call], began: dict[str, str] | None) -> Window:
+def _count(
+    replays: Replays, counted: Sequence[Call], after: Iterable[Call], began: dict[str, str] | None, last: float
+) -> Window:
+    """Replay the calls `counted` (after `last`, the time of the calls counted before them), then those `after`
+    them without counting, until the counted writes are settled (or SETTLE_SECONDS have passed)."""
     for call, prepared in counted:
         replays.add(call, prepared)
+    last = max([last, *(call.at for call, _ in counted[-1:])])
     following = iter(after)
     first = next(following, None)
     if first is None:
-        return Window(len(counted), replays.finish(), began, None, True, None)
+        return Window(len(counted), last, replays.finish(), began, None, True, None)
     ended, at_end = replays.state(first[0].at), replays.copy()
-    settled, stop = True, counted[-1][0].at + SETTLE_SECONDS if counted else first[0].at
+    settled = True
+    stop = last + SETTLE_SECONDS
     for number, (call, prepared) in enumerate(itertools.chain([first], following)):
         late = call.at > stop
         if (late or number % SETTLED_EVERY == 0) and replays.settled(call.at):
@@ -120,7 +129,7 @@ def _counted(replays: Replays, counted: Sequence[Call], after: Iterable[Call], b
             settled = False
             break
         replays.add(call, prepared, counted=False)
-    return Window(len(counted), replays.finish(), began, ended, settled, at_end)
+    return Window(len(counted), last, replays.finish(), began, ended, settled, at_end)
 
 
 class Combiner(Generic[T]):

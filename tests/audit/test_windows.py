@@ -20,7 +20,7 @@ from caching.emulator import ManualClock
 from caching.rules import Catalog, PromptCache, linearize
 from caching.rules.usage import Usage
 
-from ..helpers import CP, SONNET, text_of
+from ..helpers import CP, SONNET, text_of, user
 
 HOUR_CP: dict[str, Any] = {"cachePoint": {"type": "default", "ttl": "1h"}}
 
@@ -66,17 +66,17 @@ def traffic(seed: int, calls: int = 120) -> list[windows.Call]:
     return made
 
 
-def sequential(calls: list[windows.Call]) -> dict[str, Spend]:
-    replays = Replays(SETTINGS)
+def sequential(calls: list[windows.Call], settings: windows.Settings = SETTINGS) -> dict[str, Spend]:
+    replays = Replays(settings)
     for call, prepared in calls:
         replays.add(call, prepared)
     return replays.finish()
 
 
-def windowed(calls: list[windows.Call], size: int) -> windows.Windowed:
+def windowed(calls: list[windows.Call], size: int, settings: windows.Settings = SETTINGS) -> windows.Windowed:
     """The calls replayed in windows of `size` calls, each seeing all the calls before and after it."""
     edges = [(start, min(start + size, len(calls))) for start in range(0, len(calls), size)]
-    parts = [windows.replay_window(calls[:a], calls[a:b], calls[b:], SETTINGS) for a, b in edges]
+    parts = [windows.replay_window(calls[:a], calls[a:b], calls[b:], settings) for a, b in edges]
 
     combined = windows.Combiner[windows.Window](lambda w: w.edges, lambda w: w.spends)
     for (a, b), part in zip(edges, parts, strict=True):
@@ -117,3 +117,36 @@ def test_replays_moved_to_another_process_carry_on_as_if_never_moved() -> None:
             replays = pickle.loads(pickle.dumps(replays))
         replays.add(call, prepared)
     assert replays.finish() == expected
+
+
+def test_an_as_sent_read_longer_than_its_entry_keeps_the_window_before_open() -> None:
+    """As sent, a read is matched to the live entry nearest its logged length, and may be longer than it: here the
+    fourth call reads 2,108 tokens where the entry is 2,102 long, which covers the first call's question too. The
+    window before it may not call the first write settled while its entry lives (found by review)."""
+    catalog, system = Catalog(), text_of(2_100, "rule")
+    calls = []
+    for number, (at, question, read, write_1h) in enumerate(
+        [(0.0, "Question A", 0, 2_102), (100.0, "Question C", 2_102, 0), (1_000.0, "Question D", 2_102, 0),
+         (2_000.0, "Question A", 2_108, 0)]
+    ):  # fmt: skip
+        request = {"system": [{"text": system}, HOUR_CP], "messages": [user(question, CP)]}
+        usage = Usage.of(output=20, read=read, write_5m=6 if number < 3 else 0, write_1h=write_1h)
+        call = LoggedCall("user", at, SONNET, request, usage, None, account="111122223333", region="us-east-1",
+                          operation="Converse", where=f"line {number}")  # fmt: skip
+        prepared = prepare(call, usage, catalog)
+        assert prepared is not None
+        calls.append((call, prepared))
+    as_sent = {"as sent": SETTINGS["as sent"]}  # alone: no other setting's unsettled writes keep the window open
+    expected = sequential(calls, as_sent)
+    assert expected["as sent"].wasted_tokens == 12  # the questions of C and D, never read; A's was read by its repeat
+    assert windowed(calls, 2, as_sent).spends == expected
+
+
+def test_a_window_carried_on_twice_gives_the_same_answer() -> None:
+    """Dask may run a task again (a worker died): carrying a window on through the next one leaves it as it was."""
+    calls = traffic(1)
+    window = windows.replay_window([], calls[:20], calls[20:], SETTINGS)
+    first, again = (windows.extend(window, calls[20:40], calls[40:]) for _ in range(2))
+    assert first.counted == again.counted == 40
+    assert first.spends == again.spends
+    assert first.spends["as sent"].calls == 40
