@@ -251,6 +251,7 @@ class Replay:
         # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
         self._pending: list[tuple[float, int, _Written]] = []
         self._read: dict[int, int] = {}
+        self._held: set[int] = set()  # the entries of pending writes: a read of any other is not remembered
         self._writes = 0  # writes so far: orders the heap's ties
         self._replayed = 0  # calls replayed, counted or not
         self._sums: dict[str, list[int]] = {}  # per model id: regular, output, read, 5m and 1h written tokens
@@ -258,7 +259,7 @@ class Replay:
 
     # What a replay keeps by the id of an entry (entries are not hashable). A copy, or a replay pickled to another
     # process (a Dask worker), has new entries with new ids: these are handed over by entry (see __getstate__).
-    _BY_ENTRY: tuple[str, ...] = ("_read",)
+    _BY_ENTRY: tuple[str, ...] = ("_read", "_held")
 
     def copy(self) -> Replay:
         """An independent replay in the same state."""
@@ -267,7 +268,7 @@ class Replay:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         entries = {id(entry): entry for _, _, written in self._pending for entry, _, _ in written.entries}
-        for name in self._BY_ENTRY:  # kept only for the entries of pending writes: no other is ever looked at again
+        for name in self._BY_ENTRY:  # kept only for the entries of pending writes (see _held)
             kept = state[name]
             pairs = kept.items() if isinstance(kept, dict) else ((key, None) for key in kept)
             state[name] = (type(kept), [(entries[key], value) for key, value in pairs if key in entries])
@@ -314,8 +315,9 @@ class Replay:
         self._counted(now, result.read_tokens > 0)
 
     def _note_read(self, entry: Entry | None, tokens: int) -> None:
-        """Remember that `entry` was read, `tokens` long."""
-        if entry is not None:
+        """Remember that `entry` was read, `tokens` long (unless its write is settled: calls logged out of time order
+        can read an entry after that, and its id may be another entry's later)."""
+        if entry is not None and id(entry) in self._held:
             self._read[id(entry)] = max(self._read.get(id(entry), 0), tokens)
 
     def _wrote(self, written: _Written) -> None:
@@ -323,6 +325,7 @@ class Replay:
         last = max((entry.expires_at for entry, _, _ in written.entries), default=float("-inf"))
         self._writes += 1
         heapq.heappush(self._pending, (last, self._writes, written))
+        self._held.update(id(entry) for entry, _, _ in written.entries)
 
     def _counted(self, now: float, read: bool, counted: bool = True) -> None:
         """Count one replayed call, and whether it read."""
@@ -397,6 +400,7 @@ class Replay:
     def _let_go(self, entry: Entry) -> None:
         """Forget what is known of an entry whose write is settled."""
         self._read.pop(id(entry), None)
+        self._held.discard(id(entry))
 
 
 class AsLogged(Replay):
@@ -419,7 +423,7 @@ class AsLogged(Replay):
         self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
         self._born: dict[int, float] = {}  # when each live entry was written
 
-    _BY_ENTRY = ("_read", "_length", "_born", "_guessed")
+    _BY_ENTRY = ("_read", "_held", "_length", "_born", "_guessed")
 
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
         digests, account, model_id, now = prepared.digests, call.account, call.model_id, call.at
