@@ -73,9 +73,14 @@ def sequential(calls: list[windows.Call], settings: windows.Settings = SETTINGS)
     return replays.finish()
 
 
-def windowed(calls: list[windows.Call], size: int, settings: windows.Settings = SETTINGS) -> windows.Windowed:
-    """The calls replayed in windows of `size` calls, each seeing all the calls before and after it."""
-    edges = [(start, min(start + size, len(calls))) for start in range(0, len(calls), size)]
+def windowed(
+    calls: list[windows.Call],
+    size: int,
+    settings: windows.Settings = SETTINGS,
+    edges: list[tuple[int, int]] | None = None,
+) -> windows.Windowed:
+    """The calls replayed in windows of `size` calls (or from `edges`), each seeing all the calls before and after."""
+    edges = edges or [(start, min(start + size, len(calls))) for start in range(0, len(calls), size)]
     parts = [windows.replay_window(calls[:a], calls[a:b], calls[b:], settings) for a, b in edges]
 
     combined = windows.Combiner[windows.Window](lambda w: w.edges, lambda w: w.spends)
@@ -150,3 +155,13 @@ def test_a_window_carried_on_twice_gives_the_same_answer() -> None:
     assert first.counted == again.counted == 40
     assert first.spends == again.spends
     assert first.spends["as sent"].calls == 40
+
+
+def test_an_empty_window_is_carried_through_without_joining_the_next() -> None:
+    """A window with no calls (a piece with none of a partition's) begins nowhere, so the window before is carried
+    through it: the sum stays exact, and the window after it still stands on its own."""
+    calls = traffic(2)
+    edges = [(0, 30), (30, 30), (30, 60), (60, len(calls))]
+    result = windowed(calls, 0, edges=edges)
+    assert result.spends == sequential(calls)
+    assert result.joined == 0
