@@ -69,13 +69,13 @@ def generate(path: Path, records: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from caching.lab.terminal import HelpFormatter
+    from caching.lab.terminal import HelpFormatter, between
 
     flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     flags.add_argument("--full", action="store_true", help="also 1M records")
     flags.add_argument(
         "--profile",
-        type=int,
+        type=between(1, 10_000_000),
         metavar="N",
         help="instead: where one process spends its time on N records, and what a month of 100M would take",
     )

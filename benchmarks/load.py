@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from caching.lab.terminal import HelpFormatter
+from caching.lab.terminal import HelpFormatter, between
 
 MODEL = "global.anthropic.claude-sonnet-4-6"
 SYSTEM = [{"text": "Answer from the policy below. " * 300}, {"cachePoint": {"type": "default"}}]  # ~2,200 tokens
@@ -140,8 +140,12 @@ def serve() -> tuple[subprocess.Popen[str], int]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    parser.add_argument("--clients", type=int, action="append", help="concurrent clients (repeatable; 64 and 200)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="how long each load runs (default 10)")
+    parser.add_argument(
+        "--clients", type=between(1, 1_000), action="append", help="concurrent clients (repeatable; 64 and 200)"
+    )
+    parser.add_argument(
+        "--seconds", type=between(0.1, 3_600, float), default=10.0, help="how long each load runs (default 10)"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     server, port = serve()

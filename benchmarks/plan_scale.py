@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
-from caching.lab.terminal import HelpFormatter
+from caching.lab.terminal import HelpFormatter, between
 from caching.planner import BUILTIN, PlanResult, Tally, Workload, oracle, simulate, simulate_fast, simulate_runs
 from caching.planner.run import runs
 
@@ -37,7 +37,9 @@ def timed(job: tuple[str, Workload]) -> tuple[float, PlanResult | Tally]:
 def main(argv: list[str]) -> int:
     flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     flags.add_argument("--quick", action="store_true", help="10k and 100k calls only")
-    flags.add_argument("--ratio-at", type=int, default=100_000, metavar="CALLS", help="calls for the ratio")
+    flags.add_argument(
+        "--ratio-at", type=between(1, 10_000_000), default=100_000, metavar="CALLS", help="calls for the ratio"
+    )
     args = flags.parse_args(argv)
     sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
     per_user = BASE.sessions_per_user * BASE.turns_per_session * BASE.calls_per_turn

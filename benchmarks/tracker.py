@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from strands import Agent
 
 from caching import Emulator, ManualClock, Settings, connect, setup
-from caching.lab.terminal import HelpFormatter
+from caching.lab.terminal import HelpFormatter, between
 
 SYSTEM = "Answer from the policy below. " * 280  # about 2,100 tokens
 TURNS = 8  # questions to one agent before the next
@@ -71,7 +71,9 @@ def best(calls: int) -> dict[bool, float]:
 
 def main(argv: list[str]) -> int:
     flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
-    flags.add_argument("--calls", type=int, default=600, help="model calls per setting and round (default 600)")
+    flags.add_argument(
+        "--calls", type=between(1, 1_000_000), default=600, help="model calls per setting and round (default 600)"
+    )
     args = flags.parse_args(argv)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; {args.calls:,} calls a setting, best of {ROUNDS}")
     for configured in (False, True):

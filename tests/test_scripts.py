@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from .helpers import ROOT
 
 # All in one interpreter, so the suite pays for one start-up: each prints its help, then says how it exited.
@@ -87,3 +89,27 @@ def test_the_load_benchmark_runs_and_reports_each_figure() -> None:
     assert 0 < run["p50_ms"] <= run["p99_ms"]
     assert 0.5 < run["read_share"] < 1  # every turn after a conversation's first reads its history
     assert run["rss_before_mb"] > 0 and run["rss_after_mb"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--profile", "0"], "argument --profile: must be a number from 1 to 10,000,000, got '0'"),
+        (["--profile", "x"], "argument --profile: must be a number from 1 to 10,000,000, got 'x'"),
+        (["--profile", "1" + "0" * 30], "argument --profile: must be a number from 1 to 10,000,000, got '1" + "0" * 30),
+    ],
+)
+def test_a_benchmarks_count_out_of_range_is_one_line(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A count a benchmark cannot use (none, negative, not a number, or more than it could ever make) is refused
+    before any work, in one line."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import audit_scale
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    with pytest.raises(SystemExit) as stopped:
+        audit_scale.main(argv)
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err
