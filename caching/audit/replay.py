@@ -352,10 +352,15 @@ class Replay:
         for _, _, written in self._pending:
             if not written.counted:
                 continue
-            used = max([written.start, *(self._read.get(id(entry), 0) for entry, _, _ in written.entries)])
+            used = self._used(written)
             if any(entry.expires_at > now and tokens > used for entry, tokens, _ in written.entries):
                 return False
         return True
+
+    def _used(self, written: _Written) -> int:
+        """How far into the prompt a write's entries have been read: from where it began, at most where it ends."""
+        reads = (self._read.get(id(entry), 0) for entry, _, _ in written.entries)
+        return min(max([written.start, *reads]), written.end)
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
@@ -381,8 +386,7 @@ class Replay:
                 heapq.heappush(pending, (last, order, written))
                 continue
             end = written.end
-            read = [min(self._read[id(entry)], end) for entry, _, _ in written.entries if id(entry) in self._read]
-            used = max([written.start, *read])
+            used = self._used(written)
             if end > used and written.counted:
                 unread = end - used
                 if written.five_minute is None:
@@ -491,7 +495,7 @@ class AsLogged(Replay):
         for _, _, written in self._pending:
             if not written.counted or not any(entry.expires_at > now for entry, _, _ in written.entries):
                 continue
-            if max([written.start, *(self._read.get(id(entry), 0) for entry, _, _ in written.entries)]) < written.end:
+            if self._used(written) < written.end:
                 return False
         return True
 
