@@ -69,7 +69,8 @@ def generate(path: Path, records: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from caching.lab.terminal import HelpFormatter, between
+    from caching.commands.flags import between
+    from caching.lab.terminal import HelpFormatter
 
     flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     flags.add_argument("--full", action="store_true", help="also 1M records")

@@ -27,7 +27,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from caching.lab.terminal import HelpFormatter, between
+from caching.commands.flags import between
+from caching.lab.terminal import HelpFormatter
 
 MODEL = "global.anthropic.claude-sonnet-4-6"
 SYSTEM = [{"text": "Answer from the policy below. " * 300}, {"cachePoint": {"type": "default"}}]  # ~2,200 tokens

@@ -19,7 +19,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
-from caching.lab.terminal import HelpFormatter, between
+from caching.commands.flags import between
+from caching.lab.terminal import HelpFormatter
 from caching.planner import BUILTIN, PlanResult, Tally, Workload, oracle, simulate, simulate_fast, simulate_runs
 from caching.planner.run import runs
 

@@ -26,7 +26,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from strands import Agent
 
 from caching import Emulator, ManualClock, Settings, connect, setup
-from caching.lab.terminal import HelpFormatter, between
+from caching.commands.flags import between
+from caching.lab.terminal import HelpFormatter
 
 SYSTEM = "Answer from the policy below. " * 280  # about 2,100 tokens
 TURNS = 8  # questions to one agent before the next

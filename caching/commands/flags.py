@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 
 
 def positive(text: str) -> int:
@@ -40,3 +41,18 @@ def seconds(text: str) -> float:
     if not 0 <= value <= 86_400:
         raise argparse.ArgumentTypeError(f"must be from 0 to 86400 seconds, got {text[:20]!r}")
     return value
+
+
+def between(low: float, high: float, kind: Callable[[str], float] = int) -> Callable[[str], float]:
+    """A number of `kind` from `low` to `high` (the benchmarks' counts), or one sentence saying so."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a number from {low:,} to {high:,}, got {text!r}")
+        return value
+
+    return parse

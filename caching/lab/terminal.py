@@ -80,21 +80,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, words + "\n")
 
 
-def between(low: float, high: float, kind: Callable[[str], float] = int) -> Callable[[str], float]:
-    """An argparse type: a number of `kind` from `low` to `high`, or argparse's one-line refusal saying so."""
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be a number from {low:,} to {high:,}, got {text!r}")
-        return value
-
-    return parse
-
-
 class HelpFormatter(argparse.HelpFormatter):
     """argparse's help wrapped to the terminal, words kept whole (a model id is never split at its hyphens).
 
