@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
@@ -27,7 +28,7 @@ from ..rules import (
     PromptCache,
     RequestRejected,
 )
-from ..rules.approaches import Approach, Shape
+from ..rules.approaches import Point, Shape, as_checkpoints
 from ..rules.approaches import approach as find_approach
 from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
@@ -88,11 +89,23 @@ def _role(message: Any) -> Any:
     return message.get("role") if isinstance(message, dict) else None
 
 
-def layout(prepared: Prepared, approach: Approach, ttl: str) -> Prompt:
-    """The prompt with the cache points `approach` places (none: no points), in place of its own."""
+def layout(prepared: Prepared, points: tuple[Point, ...]) -> Prompt:
+    """The prompt with `points` (placed by an approach on its shape) as its cache points, in place of its own."""
     prompt = prepared.prompt
-    points = approach.checkpoints(prepared.shape, ttl, prompt.blocks)
-    return Prompt(prompt.blocks, points, prompt.cumulative, prompt.variant)
+    return Prompt(prompt.blocks, as_checkpoints(points, prompt.blocks), prompt.cumulative, prompt.variant)
+
+
+@lru_cache(maxsize=16_384)  # requests of one shape recur: their settings are grouped once, not on every call
+def _partition(
+    shape: Shape, settings: tuple[tuple[str, str], ...]
+) -> tuple[tuple[tuple[Point, ...], tuple[int, ...]], ...]:
+    """The settings (approach, ttl) grouped by the cache points they place on a request of `shape`, in the order
+    each group first appears: its points, and the indices of its settings."""
+    parts: dict[tuple[tuple[int, TTL], ...], tuple[tuple[Point, ...], list[int]]] = {}
+    for index, (name, ttl) in enumerate(settings):
+        points = find_approach(name).points(shape, ttl)
+        parts.setdefault(tuple((point.position, point.ttl) for point in points), (points, []))[1].append(index)
+    return tuple((points, tuple(members)) for points, members in parts.values())
 
 
 @dataclass
@@ -184,34 +197,29 @@ class Replays:
         # The cache points as sent are replayed on the logged counts, each on its own; the rest share a replay.
         logged = [name for name, (approach, _) in settings.items() if approach is None]
         shared = [name for name in settings if name not in logged]
-        self._groups: list[tuple[list[str], Replay]] = [([name], AsLogged()) for name in logged]
+        self._groups: list[tuple[tuple[str, ...], Replay]] = [((name,), AsLogged()) for name in logged]
         if shared:
-            self._groups.append((shared, Replay()))
+            self._groups.append((tuple(shared), Replay()))
 
     def add(self, call: LoggedCall, prepared: Prepared, counted: bool = True) -> None:
         """Replay one call under every setting; `counted` False: only to rebuild the cache (see windows.py)."""
         groups = []
+        prompts: dict[tuple[Point, ...], Prompt] = {}  # the call with each placement, built once for every replay
         for names, replay in self._groups:
-            if len(names) == 1:  # a setting on its own replay: nothing to compare it with
-                replay.add(call, prepared, self._prompt(prepared, names[0]), counted)
+            settings = tuple(map(self.settings.__getitem__, names))
+            if settings[0][0] is None:  # as sent: the call's own cache points, on a replay of its own
+                replay.add(call, prepared, prepared.prompt, counted)
                 groups.append((names, replay))
                 continue
-            by_points: dict[tuple[tuple[int, str], ...], tuple[Prompt, list[str]]] = {}
-            for name in names:
-                prompt = self._prompt(prepared, name)
-                points = tuple((point.position, point.ttl) for point in prompt.checkpoints)
-                by_points.setdefault(points, (prompt, []))[1].append(name)
-            parts = list(by_points.values())
+            parts = _partition(prepared.shape, settings)
             replays = [replay.copy() for _ in parts[1:]] + [replay]  # copied before the call moves any of them on
-            for (prompt, members), each in zip(parts, replays, strict=True):
+            for (points, members), each in zip(parts, replays, strict=True):
+                prompt = prompts.get(points)
+                if prompt is None:
+                    prompt = prompts[points] = layout(prepared, points)
                 each.add(call, prepared, prompt, counted)
-                groups.append((members, each))
+                groups.append((names if len(parts) == 1 else tuple(names[index] for index in members), each))
         self._groups = groups
-
-    def _prompt(self, prepared: Prepared, name: str) -> Prompt:
-        """The call's prompt with the cache points of setting `name`."""
-        approach, ttl = self.settings[name]
-        return prepared.prompt if approach is None else layout(prepared, find_approach(approach), ttl)
 
     def copy(self) -> Replays:
         """Independent replays in the same state."""
@@ -287,18 +295,18 @@ class Replay:
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
         """Replay one call (prepared once for every replay) with `prompt`'s cache points; `counted` False: only to
         rebuild the cache, with nothing counted (see windows.py)."""
-        digests, model = prepared.digests, prepared.model
+        digests, cache = prepared.digests, self.cache
         account, model_id, now = call.account, call.model_id, call.at
-        read_at = self.cache.lookup(prompt, model_id, account, digests, now)
+        read_at = cache.lookup(prompt, model_id, account, digests, now)
         if read_at:
-            self._note_read(self.cache.entry(model_id, digests[read_at], account), prompt.cumulative[read_at])
-        result = self.cache.commit(prompt, model, model_id, account, digests, now, read_at)
-        cumulative = prompt.cumulative
-        entries = [
-            (entry, cumulative[at], entry.ttl) for entry, at in zip(result.written, result.written_at, strict=True)
-        ]
-        if entries:
-            end = max(tokens for _, tokens, _ in entries)
+            self._note_read(cache.entry(model_id, digests[read_at], account), prompt.cumulative[read_at])
+        result = cache.commit(prompt, prepared.model, model_id, account, digests, now, read_at)
+        if result.written:
+            cumulative = prompt.cumulative
+            entries = [
+                (entry, cumulative[at], entry.ttl) for entry, at in zip(result.written, result.written_at, strict=True)
+            ]
+            end = cumulative[result.written_at[-1]]  # the points come in prompt order: the last write is the longest
             self._wrote(_Written(entries, result.read_tokens, end, model_id, counted=counted))
         if not counted:
             self._counted(now, False, counted)
@@ -322,15 +330,16 @@ class Replay:
 
     def _wrote(self, written: _Written) -> None:
         """Keep a write until every entry it made has expired (a write with no entry: until the next settling)."""
-        last = max((entry.expires_at for entry, _, _ in written.entries), default=float("-inf"))
+        last = max([entry.expires_at for entry, _, _ in written.entries], default=float("-inf"))
         self._writes += 1
         heapq.heappush(self._pending, (last, self._writes, written))
-        self._held.update(id(entry) for entry, _, _ in written.entries)
+        self._held.update([id(entry) for entry, _, _ in written.entries])
 
     def _counted(self, now: float, read: bool, counted: bool = True) -> None:
         """Count one replayed call, and whether it read."""
-        self.spend.calls += counted
-        self.spend.hits += read and counted
+        spend = self.spend
+        spend.calls += counted
+        spend.hits += read and counted
         self._replayed += 1
         if self._replayed % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
             self._settle(now)

@@ -132,10 +132,12 @@ class Approach:
 
     def checkpoints(self, shape: Shape, ttl: str, blocks: Sequence[Block]) -> tuple[Checkpoint, ...]:
         """`points` as a request's checkpoints, each named by the block it follows (`blocks`: the request's)."""
-        return tuple(
-            Checkpoint(_after(blocks[point.position - 1].place), point.position, point.ttl)
-            for point in _placed(self, shape, ttl)
-        )
+        return as_checkpoints(_placed(self, shape, ttl), blocks)
+
+
+def as_checkpoints(points: Sequence[Point], blocks: Sequence[Block]) -> tuple[Checkpoint, ...]:
+    """Points placed on a request as its checkpoints, each named by the block it follows (`blocks`: the request's)."""
+    return tuple(Checkpoint(_after(blocks[point.position - 1].place), point.position, point.ttl) for point in points)
 
 
 @lru_cache(maxsize=4096)  # requests of one shape recur (across users, in the planner): the same points, placed once

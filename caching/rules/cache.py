@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from .catalog import DEFAULT_MODEL_ID, Catalog, ModelInfo
 from .outcomes import NEW, Action, CheckpointOutcome, Kind, Miss
-from .prompt import Block, Prompt, linearize
+from .prompt import Block, Checkpoint, Prompt, linearize
 from .ttl import TTL, TTL_SECONDS
 from .uncertainty import EXACT, Uncertainty
 
@@ -36,7 +36,7 @@ FORGET_AFTER_SECONDS = 3600.0  # an entry expired this long ago is forgotten: it
 SWEEP_EVERY_CALLS = 1_000  # `commit` drops forgotten entries at least this many calls apart, so memory stays bounded
 
 
-@dataclass
+@dataclass(slots=True)  # made and read on every call of every replay: slots make both quicker
 class Entry:
     ttl: TTL
     expires_at: float
@@ -261,50 +261,39 @@ class PromptCache:
                         key = (model_id, digests[position])
                         undo.append(Undo(key, account, refreshed, before, refreshed.expires_at))
 
+        # Write at every checkpoint past the read that reaches the minimum (and the doctor's limit). This loop runs
+        # for every call of every replay, so the outcomes' words are built apart, and only when asked for.
         outcomes: list[CheckpointOutcome] = []
         written: list[Entry] = []
         written_at: list[int] = []
         last_1h = last_5m = 0  # the position of the last write of each TTL
         for index, point in enumerate(points):
-            tokens = tokens_before[point.position]
-            reads = index == reader
-            action = Action.READ if reads else Action.SKIP
-            reason: Kind | None = None if reads else Kind.COVERED
-            miss: Kind | None = None
-            detail = ""
-            if point.position > read_position:
-                if misses is not None and not reads:
-                    miss, detail = misses[index].kind, misses[index].detail
-                if tokens < model.min_tokens:
-                    reason, detail = Kind.BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
-                elif write_limit is None or tokens <= write_limit:
-                    by_account = self._entries.setdefault((model_id, digests[point.position]), {})
-                    replaced = by_account.get(account)
-                    life = self._life(point.ttl, model_id, digests[point.position], account)
-                    by_account[account] = Entry(point.ttl, now + life, ready=not pending)
-                    if pending:
-                        undo.append(Undo((model_id, digests[point.position]), account, by_account[account], replaced))
-                    written.append(by_account[account])
-                    written_at.append(point.position)
-                    if point.ttl == TTL.ONE_HOUR:
-                        last_1h = point.position
-                    else:
-                        last_5m = point.position
-                    action, reason = (Action.READ_WRITE if reads else Action.WRITE), None
+            position = point.position
+            tokens = tokens_before[position]
+            writes = (
+                position > read_position
+                and tokens >= model.min_tokens
+                and (write_limit is None or tokens <= write_limit)
+            )
+            if writes:
+                key = (model_id, digests[position])
+                by_account = self._entries.get(key)
+                if by_account is None:
+                    by_account = self._entries[key] = {}
+                replaced = by_account.get(account)
+                entry = Entry(point.ttl, now + self._life(point.ttl, model_id, key[1], account), not pending)
+                by_account[account] = entry
+                if pending:
+                    undo.append(Undo(key, account, entry, replaced))
+                written.append(entry)
+                written_at.append(position)
+                if point.ttl == TTL.ONE_HOUR:
+                    last_1h = position
+                else:
+                    last_5m = position
             if misses is not None:
                 outcomes.append(
-                    CheckpointOutcome(
-                        place=point.place,
-                        position=point.position,
-                        prefix_tokens=tokens,
-                        ttl=point.ttl,
-                        action=action,
-                        reason=reason,
-                        miss=miss,
-                        read_distance=point.position - read_position if reads else -1,
-                        detail=detail,
-                        minimum=model.min_tokens,
-                    )
+                    self._outcome(point, index, tokens, index == reader, writes, read_position, misses, model)
                 )
 
         # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
@@ -361,9 +350,48 @@ class PromptCache:
         for digest in digests:
             self._entries.pop((model_id, digest), None)
 
+    @staticmethod
+    def _outcome(
+        point: Checkpoint,
+        index: int,
+        tokens: int,
+        reads: bool,
+        wrote: bool,
+        read_position: int,
+        misses: dict[int, Miss],
+        model: ModelInfo,
+    ) -> CheckpointOutcome:
+        """What one checkpoint did (`reads`: it is credited with the read; `wrote`: it wrote), and why not more."""
+        action = Action.READ if reads else Action.SKIP
+        reason: Kind | None = None if reads else Kind.COVERED
+        miss: Kind | None = None
+        detail = ""
+        if point.position > read_position:
+            if not reads:
+                miss, detail = misses[index].kind, misses[index].detail
+            if tokens < model.min_tokens:
+                reason, detail = Kind.BELOW_MINIMUM, f"{tokens:,} < {model.min_tokens:,} tokens for {model.short}"
+            elif wrote:
+                action, reason = (Action.READ_WRITE if reads else Action.WRITE), None
+        return CheckpointOutcome(
+            place=point.place,
+            position=point.position,
+            prefix_tokens=tokens,
+            ttl=point.ttl,
+            action=action,
+            reason=reason,
+            miss=miss,
+            read_distance=point.position - read_position if reads else -1,
+            detail=detail,
+            minimum=model.min_tokens,
+        )
+
     def _life(self, ttl: TTL, model_id: str, digest: str, account: str) -> float:
         """Seconds an entry lives after its last use: its TTL, and its share of the uncertainty's expiry window."""
-        return TTL_SECONDS[ttl] + self.uncertainty.extra_life(model_id, digest, account)
+        uncertainty = self.uncertainty
+        if not uncertainty.expiry_window:  # the documented rules (the usual case): no share to draw
+            return TTL_SECONDS[ttl]
+        return TTL_SECONDS[ttl] + uncertainty.extra_life(model_id, digest, account)
 
     def _why_missed(
         self, position: int, after: int, digests: list[str], model_id: str, account: str, now: float
