@@ -194,7 +194,9 @@ class PromptCache:
         # longer prefix, because any boundary past that find and before the earlier checkpoint also lies in the
         # later checkpoint's window, which was searched from the top down.
         for point in reversed(prompt.checkpoints):
-            for position in range(point.position, max(0, point.position - lookback - 1), -1):
+            top = point.position
+            bottom = top - lookback - 1  # the window stops above position 0: a prefix of nothing is never read
+            for position in range(top, bottom if bottom > 0 else 0, -1):
                 by_account = entries.get((model_id, digests[position]))
                 found = by_account.get(account) if by_account else None
                 if found is not None and found.ready and found.expires_at > now:
