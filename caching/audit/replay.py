@@ -75,7 +75,7 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     system_end = len(places)  # the tools, then the system prompt, come first
     tools_end = sum(1 for place in places if place.section == TOOLS)
     messages = request.get("messages", [])
-    users = [i for i, message in enumerate(messages) if _role(message) == "user"]
+    users = _last_users(messages)
     user_end = blocks_before(prompt, users[-1] + 1) if users else 0
     previous_end = blocks_before(prompt, users[-2] + 1) if len(users) > 1 else 0
     content = messages[users[-1]].get("content") if users else None
@@ -84,8 +84,16 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, shape)
 
 
-def _role(message: Any) -> Any:
-    return message.get("role") if isinstance(message, dict) else None
+def _last_users(messages: list[Any]) -> list[int]:
+    """The indexes of the last two user messages, the earlier first. Looked for from the end: only the end of a
+    conversation counts, and scanning a long one from its start was a tenth of preparing a call."""
+    found: list[int] = []
+    for i in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[i], dict) and messages[i].get("role") == "user":
+            found.insert(0, i)
+            if len(found) == 2:
+                break
+    return found
 
 
 def layout(prepared: Prepared, approach: Approach, ttl: str) -> Prompt:
