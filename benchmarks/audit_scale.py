@@ -165,7 +165,7 @@ STAGES = {
     "linearizing (rules/memo.py)": "caching.audit.replay:prepare",
     "the doctor (check/doctor.py)": "caching.audit.audit:Audit._diagnose",
     "the what-if replays (replay.py)": "caching.audit.replay:Replays.add",
-    "the oracle (replay.py)": "caching.audit.replay:Oracle.add",
+    "the oracle (oracle.py)": "caching.audit.oracle:Oracle.add",
 }
 MONTH = 100_000_000  # records in a month of a busy agent's logs
 
