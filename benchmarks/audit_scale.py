@@ -96,6 +96,12 @@ def main(argv: list[str]) -> int:
         metavar="N",
         help="instead: where one process spends its time on N records, and what a month of 100M would take",
     )
+    flags.add_argument(
+        "--keep",
+        type=Path,
+        metavar="FOLDER",
+        help="keep the generated logs in FOLDER and reuse them on the next run (10M records take minutes to make)",
+    )
     flags.add_argument("--hostile", action="store_true", help="instead: two pathological logs, time and memory")
     args = flags.parse_args(argv)
     if args.profile:
@@ -106,17 +112,22 @@ def main(argv: list[str]) -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     print(f"{'records':>10} {'jobs':>5} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
     walls: dict[int, list[tuple[int, float]]] = {}  # jobs -> (records, wall s) of each size
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
         floor = 0.0
         for size in sizes:
-            path = Path(folder) / f"logs-{size}.json.gz"
-            generate(path, size)
+            path = folder / f"logs-{size}.json.gz"
+            if not path.exists():
+                generate(path.with_suffix(".part"), size)
+                path.with_suffix(".part").rename(path)  # a run stopped while making it leaves no half log behind
             floor = floor or decoding_alone(path)
             for jobs in args.jobs or (1, 2):
                 wall, peak = measured(str(path), *(("--jobs", str(jobs)) if jobs > 1 else ()))
                 print(f"{size:>10,} {jobs:>5} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}", flush=True)
                 walls.setdefault(jobs, []).append((size, wall))
-            path.unlink()  # a large log is not kept beside the next one
+            if args.keep is None:
+                path.unlink()  # a large log is not kept beside the next one
     for jobs, runs in walls.items():
         for (smaller, before), (larger, after) in itertools.pairwise(runs):
             print(f"jobs {jobs}: {larger:,} records took {after / before:.1f}x the time of {smaller:,}")
