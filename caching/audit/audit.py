@@ -24,8 +24,9 @@ from ..rules.memo import Linearizer
 from ..rules.usage import Usage
 from .counts import Disagreeing
 from .logs import LoggedCall, Window
+from .oracle import Oracle
 from .rates import LEAD, rates
-from .replay import Oracle, Prepared, Replays, Spend, prepare
+from .replay import Prepared, Replays, Spend, prepare
 from .sources import Line, decode
 
 QUOTED = re.compile(r"'[^']*'")

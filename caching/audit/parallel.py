@@ -278,7 +278,7 @@ def audit_parallel(
                 wait(folded.popleft())  # states stay where they are: they are large, and are never sent anywhere)
 
     for index, piece in enumerate(pieces(paths)):
-        data = client.scatter([piece])[0] if isinstance(piece, list) else piece
+        data = client.scatter([piece], hash=False)[0] if isinstance(piece, list) else piece
         split = client.submit(_split, data, index, workers, sent, pure=False)
         name = str(piece) if isinstance(piece, S3Object) else f"records {_first(piece)} and after"
         waiting.append((index, name, split, client.submit(_summary, split, pure=False)))

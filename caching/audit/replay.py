@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from ..pricing import Cost, cost_of, prices_for
+from ..pricing import Cost, cost_of
 from ..rules import (
     API,
     TTL,
@@ -31,7 +31,6 @@ from ..rules.approaches import Approach, Shape
 from ..rules.approaches import approach as find_approach
 from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
-from ..rules.oracle import Chain
 from ..rules.places import TOOLS
 from ..rules.prompt import blocks_before, nearest_positions
 from ..rules.usage import Usage
@@ -569,40 +568,3 @@ def five_minute_tokens(usage: Usage) -> int | None:
     """The 5m tokens of a logged write, when the log splits its writes by TTL (cacheDetails); else None (then the
     TTLs of the cache points that wrote say it)."""
     return usage.written(TTL.FIVE_MINUTES) if usage.cacheDetails else None
-
-
-class Oracle:
-    """The cheapest sending the rules allow for the same calls (see rules/oracle.py): a chain per shared prefix
-    (tools and system) and one per conversation (its first message), priced per model."""
-
-    def __init__(self) -> None:
-        self.catalog = Catalog()
-        self._chains: dict[tuple[str, ...], Chain] = {}
-        self._models: dict[tuple[str, ...], str] = {}
-        self.outputs: dict[str, int] = {}
-
-    def add(self, call: LoggedCall, prepared: Prepared) -> None:
-        prompt, digests, model = prepared.prompt, prepared.digests, prepared.model
-        shared = sum(1 for block in prompt.blocks if block.place.section != "messages")
-        base = prompt.tokens_before(shared)
-        head = (call.account, call.model_id, digests[shared])
-        conversation = (*head, digests[min(shared + 1, len(prompt.blocks))])
-        if base >= model.min_tokens:
-            self._chain(head, model, call.model_id).use(call.at, base)
-            self._chain(conversation, model, call.model_id).use(call.at, prompt.total_tokens - base, base)
-        else:
-            self._chain(conversation, model, call.model_id).use(call.at, prompt.total_tokens)
-        self.outputs[call.model_id] = self.outputs.get(call.model_id, 0) + prepared.output
-
-    def _chain(self, key: tuple[str, ...], model: ModelInfo, model_id: str) -> Chain:
-        if key not in self._chains:
-            self._chains[key] = Chain(model.min_tokens, prices_for(model_id).weights)
-            self._models[key] = model_id
-        return self._chains[key]
-
-    def cost(self) -> Cost:
-        by_model = {model_id: Usage.of(output=output) for model_id, output in self.outputs.items()}
-        for key, chain in self._chains.items():
-            model_id = self._models[key]
-            by_model[model_id] = by_model.get(model_id, EMPTY) + chain.best()
-        return sum((cost_of(usage, model_id) for model_id, usage in by_model.items()), Cost())
