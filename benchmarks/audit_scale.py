@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib
 import itertools
 import json
 import os
@@ -171,57 +170,79 @@ def hostile() -> int:
     return 0
 
 
-# The audit's stages, each the cumulative time of the function that does it (the replays include the as-sent one).
-STAGES = {
-    "linearizing (rules/memo.py)": "caching.audit.replay:prepare",
-    "the doctor (check/doctor.py)": "caching.audit.audit:Audit._diagnose",
-    "the what-if replays (replay.py)": "caching.audit.replay:Replays.add",
-    "the oracle (oracle.py)": "caching.audit.oracle:Oracle.add",
-}
 MONTH = 100_000_000  # records in a month of a busy agent's logs
 
 
 def profile(records: int) -> int:
-    """Time one process's stages on `records` generated records, and project a month from it."""
-    import cProfile
-    import pstats
-
-    from caching.audit.audit import audit, fewer_collections
+    """Time one process's stages on `records` generated records, each stage in a pass of its own over what the
+    stage before it made (a profiler's counts would weigh stages of many small calls too heavily), then the whole
+    audit; and project a month from it."""
+    from caching.audit.audit import SETTINGS, audit, fewer_collections
+    from caching.audit.logs import LoggedCall
+    from caching.audit.oracle import Oracle
+    from caching.audit.replay import Replays, prepare
     from caching.audit.sources import read
+    from caching.check.doctor import Doctor, Linearized
+    from caching.rules import Catalog
+    from caching.rules.memo import Linearizer
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "logs.json.gz"
         generate(path, records)
         json_seconds = decoding_alone(path) * records
-        started = time.perf_counter()
-        with fewer_collections():  # as the audit reads: collecting every 700 objects kept would dominate
+        with fewer_collections():  # as the audit runs: collecting every 700 objects kept would dominate
+            started = time.perf_counter()
             items = list(read([str(path)]))
-        reading = time.perf_counter() - started
-    started = time.perf_counter()
-    audit(items)
-    auditing = time.perf_counter() - started
-    profiler = cProfile.Profile()
-    profiler.runcall(audit, items)
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    profiled = stats[(audit.__code__.co_filename, audit.__code__.co_firstlineno, "audit")][3]
-    shares = {}
-    for stage, where in STAGES.items():
-        module, name = where.split(":")
-        found: Any = importlib.import_module(module)
-        for part in name.split("."):
-            found = getattr(found, part)
-        code = found.__code__
-        shares[stage] = stats[(code.co_filename, code.co_firstlineno, code.co_name)][3] / profiled
+            reading = time.perf_counter() - started
+            calls = [item for item in items if isinstance(item, LoggedCall)]
+            catalog, linearizer = Catalog(), Linearizer()
+
+            def stage(work: Any) -> float:
+                started = time.perf_counter()
+                work()
+                return time.perf_counter() - started
+
+            prepared: list[Any] = []
+            seconds = {
+                "linearizing (rules/memo.py)": stage(
+                    lambda: prepared.extend(prepare(call, call.usage, catalog, linearizer) for call in calls)
+                )
+            }
+            pairs = [(call, each) for call, each in zip(calls, prepared, strict=True) if each is not None]
+            doctors: dict[str, Doctor] = {}
+
+            def diagnose() -> None:
+                for call, each in pairs:
+                    doctor = doctors.get(call.account) or doctors.setdefault(call.account, Doctor(catalog))
+                    doctor.observe(call, Linearized(each.request, each.estimate, each.digests, call.usage, each.prompt))
+
+            seconds["the doctor (check/doctor.py)"] = stage(diagnose)
+
+            def replay() -> None:
+                replays = Replays(SETTINGS)
+                for call, each in pairs:
+                    replays.add(call, each)
+                replays.finish()
+
+            def best() -> None:
+                oracle = Oracle()
+                for call, each in pairs:
+                    oracle.add(call, each)
+                oracle.cost()
+
+            seconds["the what-if replays (replay.py)"] = stage(replay)
+            seconds["the oracle (oracle.py)"] = stage(best)
+            auditing = stage(lambda: audit(items))
     rows = {"decoding the JSON (json.loads)": json_seconds, "reading the records into calls": reading - json_seconds}
-    rows |= {stage: share * auditing for stage, share in shares.items()}
-    rows["the rest (totals, prices)"] = auditing - sum(share * auditing for share in shares.values())
+    rows |= seconds
+    rows["the rest (totals, prices, the stages together)"] = max(0.0, auditing - sum(seconds.values()))
     total = reading + auditing
     print(
         f"python {sys.version.split()[0]}; {records:,} records in one process: {total:.1f} s, {records / total:,.0f}/s"
     )
     print(f"{'stage':<36} {'s':>7} {'share':>6} {'us/record':>10}")
-    for stage, seconds in rows.items():
-        print(f"{stage:<36} {seconds:>7.2f} {seconds / total:>6.0%} {seconds / records * 1e6:>10,.0f}")
+    for name, spent in rows.items():
+        print(f"{name:<36} {spent:>7.2f} {spent / total:>6.0%} {spent / records * 1e6:>10,.0f}")
     core_hours = total / records * MONTH / 3_600
     print(f"A month of {MONTH:,} records at this rate: {core_hours:,.1f} core-hours;")
     print("wall time on N workers, if the accounts and models spread over them evenly:")
