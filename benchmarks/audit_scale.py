@@ -235,7 +235,7 @@ def profile(records: int) -> int:
             auditing = stage(lambda: audit(items))
     rows = {"decoding the JSON (json.loads)": json_seconds, "reading the records into calls": reading - json_seconds}
     rows |= seconds
-    rows["the rest (totals, prices, the stages together)"] = max(0.0, auditing - sum(seconds.values()))
+    rows["the rest (totals, prices)"] = max(0.0, auditing - sum(seconds.values()))
     total = reading + auditing
     print(
         f"python {sys.version.split()[0]}; {records:,} records in one process: {total:.1f} s, {records / total:,.0f}/s"
