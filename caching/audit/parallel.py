@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from distributed import Client, Future, LocalCluster, wait
@@ -30,7 +29,7 @@ from .counts import Disagreeing
 from .logs import LoggedCall, Window, model_of
 from .replay import Spend
 from .s3client import S3Access
-from .sources import Line, decode, local, s3_object, s3_objects
+from .sources import Line, decode, local_file, log_files, s3_object
 
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
@@ -135,22 +134,29 @@ def _finish(state: _State) -> tuple[AuditResult, list[tuple[Position, str]]]:
 
 
 def pieces(paths: list[str]) -> Iterator[S3Object | list[Any]]:
-    """The input in order, as pieces: each S3 object, or a run of a local file's records (about PIECE_CHARACTERS)."""
-    for path in paths:
-        if path.startswith("s3://"):
-            for found in s3_objects(path, S3Access.here().client()):
-                yield [found] if isinstance(found, Problem) else S3Object(*found)
-            continue
-        run: list[Any] = []
-        size = 0
-        for item in local(Path(path), defer=True):
-            run.append(item)
-            size += len(item.text) if isinstance(item, Line) else 1_000
-            if size >= PIECE_CHARACTERS:
-                yield run
-                run, size = [], 0
-        if run:
+    """The input in time order (see sources.log_files), as pieces: each S3 object, or a run of the records of local
+    files (about PIECE_CHARACTERS) from one of the paths given, so a piece that fails loses no other path's."""
+    run: list[Any] = []
+    size, given = 0, 0
+    for found in log_files(paths, lambda: S3Access.here().client()):
+        where = None if isinstance(found, Problem) else found.s3
+        if run and (where is not None or isinstance(found, Problem) or found.given != given):
             yield run
+            run, size = [], 0
+        if isinstance(found, Problem):
+            yield [found]
+        elif where is not None:
+            yield S3Object(*where)
+        else:
+            given = found.given
+            for item in local_file(found, defer=True):
+                run.append(item)
+                size += len(item.text) if isinstance(item, Line) else 1_000
+                if size >= PIECE_CHARACTERS:
+                    yield run
+                    run, size = [], 0
+    if run:
+        yield run
 
 
 @contextmanager
