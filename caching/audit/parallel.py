@@ -26,7 +26,7 @@ from ..pricing import Cost
 from ..words import plural
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
 from .counts import Disagreeing
-from .logs import LoggedCall, Window, model_of
+from .logs import LoggedCall, OutOfOrder, Window, model_of
 from .replay import Spend
 from .s3client import S3Access
 from .sources import Line, decode, local_file, log_files, s3_object
@@ -308,7 +308,8 @@ def audit_parallel(
         skip(told, 0)  # counted in the result's own `skipped`
     total = merge(results)
     listed = [problem for _, problem in sorted(problems)[: limits.MOST_SKIPPED_LISTED]]
-    return replace(total, problems=listed + total.disagreeing.told(), skipped=total.skipped + skipped[0])
+    notes = total.disagreeing.told() + total.out_of_order.told()
+    return replace(total, problems=listed + notes, skipped=total.skipped + skipped[0])
 
 
 def _first(piece: list[Any]) -> str:
@@ -334,7 +335,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         return dict(sorted(out.items()))  # in key order, as one audit gives them
 
     total, replayed = Group(), Group()
-    outside, disagreeing = Window(), Disagreeing()
+    outside, disagreeing, out_of_order = Window(), Disagreeing(), OutOfOrder()
     causes: dict[str, Cause] = {}
     what_if: dict[str, Spend] = {}
     for result in results:
@@ -342,6 +343,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         replayed.absorb(result.replayed)
         outside.absorb(result.outside)
         disagreeing.absorb(result.disagreeing)
+        out_of_order.absorb(result.out_of_order)
         for cause in result.causes:
             mine = causes.setdefault(cause.kind, Cause(cause.kind, first=cause.first))
             mine.calls += cause.calls
@@ -367,6 +369,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         disagreeing,
         groups([r.by_hour for r in results]),
         sum(r.skipped for r in results),
+        out_of_order,
     )
 
 

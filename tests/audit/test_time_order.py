@@ -105,3 +105,27 @@ def test_s3_objects_of_two_regions_are_read_in_time_order(s3_server: Any, tmp_pa
     for file in (p for p in tree.rglob("*") if p.is_file()):
         s3_server.put_object(Bucket="order", Key=f"logs/{file.relative_to(tree)}", Body=file.read_bytes())
     assert audit_json("s3://order/logs")["what_if"] == audit_json(str(tree))["what_if"]
+
+
+RECORD = (
+    '{"timestamp":"2026-11-30T%s","accountId":"%s","operation":"Converse","modelId":"us.anthropic.claude-sonnet-4-6",'
+    '"output":{"outputBodyJson":{"usage":{"inputTokens":10,"outputTokens":1}}}}'
+)
+
+
+def test_calls_logged_well_after_later_ones_are_counted_and_named_once(tmp_path: Path) -> None:
+    """A call is logged when it ends: 30 s behind the latest call of its account and model is the usual order of a
+    log, 3.5 min is not (the replays would let it read what was written after it began). Another account's call an
+    hour earlier is no disorder: it shares no cache with the first account's."""
+    times = [("09:00:00Z", "111122223333"), ("09:05:00Z", "111122223333"), ("09:04:30Z", "111122223333"),
+             ("09:01:30Z", "111122223333"), ("08:00:00Z", "444455556666"), ("09:02:00Z", "111122223333")]  # fmt: skip
+    (tmp_path / "calls.json").write_text("\n".join(RECORD % pair for pair in times) + "\n")
+    report = audit_json(str(tmp_path / "calls.json"))
+    where = f"{tmp_path / 'calls.json'}"
+    assert report["out_of_order"] == {"calls": 2, "largest_seconds": 210.0, "first": f"{where}:4"}
+    assert report["skipped_records"] == [
+        f"2 calls were logged up to 4 min after calls that started later (the first, {where}:4): the replays take "
+        "calls in the order logged, so these may have read entries written after they began; give the logs in time "
+        "order."
+    ]
+    assert report["skipped_records_not_listed"] == 0
