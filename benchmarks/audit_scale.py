@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/audit_scale.py            (10k and 100k records)
       .venv/bin/python benchmarks/audit_scale.py --full     (and 1M)
+      .venv/bin/python benchmarks/audit_scale.py --records 1000000 --records 10000000 --jobs 2
 
 Target (issue 23): 1M records in under 60 s on 2 cores with under 1 GB of memory. It also prints what decoding
 the JSON alone costs a record, the floor under any audit written in Python. The logs are generated first (gzipped
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib
+import itertools
 import json
 import os
 import subprocess
@@ -75,10 +76,30 @@ def main(argv: list[str]) -> int:
     flags = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     flags.add_argument("--full", action="store_true", help="also 1M records")
     flags.add_argument(
+        "--records",
+        type=between(1, 100_000_000),
+        action="append",
+        metavar="N",
+        help="audit N records instead of the sizes above (repeat for several; 10,000,000 takes about 1 GB of disk)",
+    )
+    flags.add_argument(
+        "--jobs",
+        type=between(1, 64),
+        action="append",
+        metavar="N",
+        help="run with N Dask workers only (repeat for several; default: one process, then 2 workers)",
+    )
+    flags.add_argument(
         "--profile",
         type=between(1, 10_000_000),
         metavar="N",
         help="instead: where one process spends its time on N records, and what a month of 100M would take",
+    )
+    flags.add_argument(
+        "--keep",
+        type=Path,
+        metavar="FOLDER",
+        help="keep the generated logs in FOLDER and reuse them on the next run (10M records take minutes to make)",
     )
     flags.add_argument("--hostile", action="store_true", help="instead: two pathological logs, time and memory")
     args = flags.parse_args(argv)
@@ -86,19 +107,31 @@ def main(argv: list[str]) -> int:
         return profile(args.profile)
     if args.hostile:
         return hostile()
-    sizes = (10_000, 100_000, 1_000_000) if args.full else (10_000, 100_000)
+    sizes = args.records or ((10_000, 100_000, 1_000_000) if args.full else (10_000, 100_000))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     print(f"{'records':>10} {'jobs':>5} {'wall s':>8} {'records/s':>10} {'peak MB':>8}")
-    with tempfile.TemporaryDirectory() as folder:
+    walls: dict[int, list[tuple[int, float]]] = {}  # jobs -> (records, wall s) of each size
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        floor = 0.0
         for size in sizes:
-            path = Path(folder) / f"logs-{size}.json.gz"
-            generate(path, size)
-            for jobs in (1, 2):
+            path = folder / f"logs-{size}.json.gz"
+            if not path.exists():
+                generate(path.with_suffix(".part"), size)
+                path.with_suffix(".part").rename(path)  # a run stopped while making it leaves no half log behind
+            floor = floor or decoding_alone(path)
+            for jobs in args.jobs or (1, 2):
                 wall, peak = measured(str(path), *(("--jobs", str(jobs)) if jobs > 1 else ()))
-                print(f"{size:>10,} {jobs:>5} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}")
-        floor = decoding_alone(Path(folder) / "logs-10000.json.gz")
-        print(f"Decoding the JSON alone (json.loads, one core): {floor * 1e6:.0f} us a record;")
-        print(f"at a million records, {floor * 1_000_000 / 2:.0f} s of the 60 s target on 2 cores.")
+                print(f"{size:>10,} {jobs:>5} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}", flush=True)
+                walls.setdefault(jobs, []).append((size, wall))
+            if args.keep is None:
+                path.unlink()  # a large log is not kept beside the next one
+    for jobs, runs in walls.items():
+        for (smaller, before), (larger, after) in itertools.pairwise(runs):
+            print(f"jobs {jobs}: {larger:,} records took {after / before:.1f}x the time of {smaller:,}")
+    print(f"Decoding the JSON alone (json.loads, one core): {floor * 1e6:.0f} us a record;")
+    print(f"at a million records, {floor * 1_000_000 / 2:.0f} s of the 60 s target on 2 cores.")
     return 0
 
 
@@ -137,57 +170,79 @@ def hostile() -> int:
     return 0
 
 
-# The audit's stages, each the cumulative time of the function that does it (the replays include the as-sent one).
-STAGES = {
-    "linearizing (rules/memo.py)": "caching.audit.replay:prepare",
-    "the doctor (check/doctor.py)": "caching.audit.audit:Audit._diagnose",
-    "the what-if replays (replay.py)": "caching.audit.replay:Replays.add",
-    "the oracle (replay.py)": "caching.audit.replay:Oracle.add",
-}
 MONTH = 100_000_000  # records in a month of a busy agent's logs
 
 
 def profile(records: int) -> int:
-    """Time one process's stages on `records` generated records, and project a month from it."""
-    import cProfile
-    import pstats
-
-    from caching.audit.audit import audit, fewer_collections
+    """Time one process's stages on `records` generated records, each stage in a pass of its own over what the
+    stage before it made (a profiler's counts would weigh stages of many small calls too heavily), then the whole
+    audit; and project a month from it."""
+    from caching.audit.audit import SETTINGS, audit, fewer_collections
+    from caching.audit.logs import LoggedCall
+    from caching.audit.oracle import Oracle
+    from caching.audit.replay import Replays, prepare
     from caching.audit.sources import read
+    from caching.check.doctor import Doctor, Linearized
+    from caching.rules import Catalog
+    from caching.rules.memo import Linearizer
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "logs.json.gz"
         generate(path, records)
         json_seconds = decoding_alone(path) * records
-        started = time.perf_counter()
-        with fewer_collections():  # as the audit reads: collecting every 700 objects kept would dominate
+        with fewer_collections():  # as the audit runs: collecting every 700 objects kept would dominate
+            started = time.perf_counter()
             items = list(read([str(path)]))
-        reading = time.perf_counter() - started
-    started = time.perf_counter()
-    audit(items)
-    auditing = time.perf_counter() - started
-    profiler = cProfile.Profile()
-    profiler.runcall(audit, items)
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    profiled = stats[(audit.__code__.co_filename, audit.__code__.co_firstlineno, "audit")][3]
-    shares = {}
-    for stage, where in STAGES.items():
-        module, name = where.split(":")
-        found: Any = importlib.import_module(module)
-        for part in name.split("."):
-            found = getattr(found, part)
-        code = found.__code__
-        shares[stage] = stats[(code.co_filename, code.co_firstlineno, code.co_name)][3] / profiled
+            reading = time.perf_counter() - started
+            calls = [item for item in items if isinstance(item, LoggedCall)]
+            catalog, linearizer = Catalog(), Linearizer()
+
+            def stage(work: Any) -> float:
+                started = time.perf_counter()
+                work()
+                return time.perf_counter() - started
+
+            prepared: list[Any] = []
+            seconds = {
+                "linearizing (rules/memo.py)": stage(
+                    lambda: prepared.extend(prepare(call, call.usage, catalog, linearizer) for call in calls)
+                )
+            }
+            pairs = [(call, each) for call, each in zip(calls, prepared, strict=True) if each is not None]
+            doctors: dict[str, Doctor] = {}
+
+            def diagnose() -> None:
+                for call, each in pairs:
+                    doctor = doctors.get(call.account) or doctors.setdefault(call.account, Doctor(catalog))
+                    doctor.observe(call, Linearized(each.request, each.estimate, each.digests, call.usage, each.prompt))
+
+            seconds["the doctor (check/doctor.py)"] = stage(diagnose)
+
+            def replay() -> None:
+                replays = Replays(SETTINGS)
+                for call, each in pairs:
+                    replays.add(call, each)
+                replays.finish()
+
+            def best() -> None:
+                oracle = Oracle()
+                for call, each in pairs:
+                    oracle.add(call, each)
+                oracle.cost()
+
+            seconds["the what-if replays (replay.py)"] = stage(replay)
+            seconds["the oracle (oracle.py)"] = stage(best)
+            auditing = stage(lambda: audit(items))
     rows = {"decoding the JSON (json.loads)": json_seconds, "reading the records into calls": reading - json_seconds}
-    rows |= {stage: share * auditing for stage, share in shares.items()}
-    rows["the rest (totals, prices)"] = auditing - sum(share * auditing for share in shares.values())
+    rows |= seconds
+    rows["the rest (totals, prices)"] = max(0.0, auditing - sum(seconds.values()))
     total = reading + auditing
     print(
         f"python {sys.version.split()[0]}; {records:,} records in one process: {total:.1f} s, {records / total:,.0f}/s"
     )
     print(f"{'stage':<36} {'s':>7} {'share':>6} {'us/record':>10}")
-    for stage, seconds in rows.items():
-        print(f"{stage:<36} {seconds:>7.2f} {seconds / total:>6.0%} {seconds / records * 1e6:>10,.0f}")
+    for name, spent in rows.items():
+        print(f"{name:<36} {spent:>7.2f} {spent / total:>6.0%} {spent / records * 1e6:>10,.0f}")
     core_hours = total / records * MONTH / 3_600
     print(f"A month of {MONTH:,} records at this rate: {core_hours:,.1f} core-hours;")
     print("wall time on N workers, if the accounts and models spread over them evenly:")
@@ -198,7 +253,7 @@ def profile(records: int) -> int:
 def decoding_alone(path: Path) -> float:
     """Seconds per record that json.loads alone takes on these lines: the floor under any audit in Python."""
     with gzip.open(path, "rt", encoding="utf-8") as lines:
-        texts = lines.read().splitlines()
+        texts = [line for line, _ in zip(lines, range(10_000), strict=False)]  # enough to time, whatever the size
     started = time.perf_counter()
     for text in texts:
         json.loads(text)

@@ -126,6 +126,13 @@ LARGEST_OBJECT = _limit(
     "what the audit reads of one S3 object (an hour of a busy account's logs is far smaller)",
     "the records up to there are audited and the object is named in the skipped records",
 )
+MOST_LOG_FILES = _limit(
+    "MOST_LOG_FILES",
+    1_000_000,
+    "files",
+    "log files and S3 objects the audit lists (to read them in time order) under the paths it is given",
+    "the first ones listed are audited and the rest named as skipped",
+)
 LARGEST_BODY = _limit(
     "LARGEST_BODY",
     20_000_000,

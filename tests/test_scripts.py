@@ -60,7 +60,7 @@ def test_every_script_and_benchmark_answers_help_without_working() -> None:
 def _rest(path: str) -> str:
     """The rest of each usage line: the flags the program takes."""
     return {
-        "benchmarks/audit_scale.py": " [--full] [--profile N] [--hostile]",
+        "benchmarks/audit_scale.py": " [--full] [--records N] [--jobs N] [--profile N]",
         "benchmarks/load.py": " [--clients CLIENTS] [--seconds SECONDS] [--json]",
         "benchmarks/plan_scale.py": " [--quick] [--ratio-at CALLS]",
         "benchmarks/tracker.py": " [--calls CALLS]",

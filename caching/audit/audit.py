@@ -23,9 +23,10 @@ from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
 from ..rules.usage import Usage
 from .counts import Disagreeing
-from .logs import LoggedCall, Window
+from .logs import LoggedCall, OutOfOrder, Window
+from .oracle import Oracle
 from .rates import LEAD, rates
-from .replay import Oracle, Prepared, Replays, Spend, prepare
+from .replay import Prepared, Replays, Spend, prepare
 from .sources import Line, decode
 
 QUOTED = re.compile(r"'[^']*'")
@@ -99,11 +100,12 @@ class AuditResult:
     disagreeing: Disagreeing = field(default_factory=Disagreeing)  # records whose cache counts disagree
     by_hour: dict[str, Group] = field(default_factory=dict)  # "2026-11-30 09:00" (UTC): the page's finer timeline
     skipped: int = 0  # records skipped, of which `problems` words the first MOST_SKIPPED_LISTED
+    out_of_order: OutOfOrder = field(default_factory=OutOfOrder)  # calls logged well after later ones
 
     @property
     def unlisted(self) -> int:
         """Skipped records counted but not worded in `problems` (past MOST_SKIPPED_LISTED)."""
-        return self.skipped - (len(self.problems) - len(self.disagreeing.told()))
+        return self.skipped - (len(self.problems) - len(self.disagreeing.told()) - len(self.out_of_order.told()))
 
 
 class Audit:
@@ -119,7 +121,7 @@ class Audit:
         self.problems: list[str] = []  # the first MOST_SKIPPED_LISTED skipped records, in words
         self.skipped = 0
         self.unparsed = self.unpriced = self.errors = 0
-        self.outside, self.disagreeing = Window(), Disagreeing()
+        self.outside, self.disagreeing, self.out_of_order = Window(), Disagreeing(), OutOfOrder()
         self.catalog = Catalog()
         self.linearizer = Linearizer()
         self.position = (0, 0)  # where the call being added is in the input, when it is audited in parts (parallel)
@@ -132,6 +134,7 @@ class Audit:
 
     def add(self, item: LoggedCall | Problem | Line) -> None:
         for call, cost, prepared in self.admitted(item):
+            self.out_of_order.add(call)
             usage = call.usage
             if call.request is not None:
                 self._diagnose(call, usage, prepared)
@@ -221,7 +224,7 @@ class Audit:
             causes,
             what_if,
             self.oracle.cost(),
-            self.problems + self.disagreeing.told(),
+            self.problems + self.disagreeing.told() + self.out_of_order.told(),
             self.unparsed,
             self.unpriced,
             self.errors,
@@ -230,6 +233,7 @@ class Audit:
             self.disagreeing,
             by_hour,
             self.skipped,
+            self.out_of_order,
         )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
@@ -128,6 +128,57 @@ class Window:
             return ""
         first, last = (_minute(at) for at in (self.first, self.last))
         return f"at {first} UTC" if first == last else f"from {first} to {last} UTC"
+
+
+# A call is logged when it ends, and timed when it starts: a long generation is logged after calls that started up
+# to a minute or so after it. Later than that, the replays (which take calls in the order logged) may let it read an
+# entry written after it started.
+OUT_OF_ORDER_SECONDS = 60.0
+
+
+@dataclass
+class OutOfOrder:
+    """Calls logged after a call of the same account and model that started more than OUT_OF_ORDER_SECONDS later:
+    how many, by how much at most, and the first (told once, not per call)."""
+
+    calls: int = 0
+    largest: float = 0.0
+    first: str = ""
+    latest: dict[tuple[str, str], float] = field(default_factory=dict)  # per account and model id
+
+    def add(self, call: LoggedCall) -> None:
+        key = (call.account, call.model_id)
+        latest = self.latest.get(key, call.at)
+        if latest - call.at > OUT_OF_ORDER_SECONDS:
+            self.calls += 1
+            self.largest = max(self.largest, latest - call.at)
+            self.first = min(filter(None, (self.first, call.where)), default="")  # the same whatever the order
+        self.latest[key] = max(latest, call.at)
+
+    def absorb(self, other: OutOfOrder) -> None:
+        """Add the calls of other accounts and models."""
+        self.calls += other.calls
+        self.largest = max(self.largest, other.largest)
+        self.first = min(filter(None, (self.first, other.first)), default="")
+        self.latest |= other.latest
+
+    def told(self) -> list[str]:
+        """The one line that names them, if any."""
+        if not self.calls:
+            return []
+        return [
+            f"{self.calls:,} {'call was' if self.calls == 1 else 'calls were'} logged up to {_duration(self.largest)} "
+            f"after calls that started later (the first, {self.first}): the replays take calls in the order "
+            "logged, so these may have read entries written after they began; give the logs in time order."
+        ]
+
+
+def _duration(seconds: float) -> str:
+    """A length of time in the unit that reads best: minutes, hours or days."""
+    for unit, size in (("days", 86_400), ("h", 3_600)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds / 60:,.0f} min"
 
 
 def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) -> LoggedCall | Problem:

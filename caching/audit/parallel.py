@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from distributed import Client, Future, LocalCluster, wait
@@ -27,10 +26,10 @@ from ..pricing import Cost
 from ..words import plural
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
 from .counts import Disagreeing
-from .logs import LoggedCall, Window, model_of
+from .logs import LoggedCall, OutOfOrder, Window, model_of
 from .replay import Spend
 from .s3client import S3Access
-from .sources import Line, decode, local, s3_object, s3_objects
+from .sources import Line, decode, local_file, log_files, s3_object
 
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
@@ -135,22 +134,29 @@ def _finish(state: _State) -> tuple[AuditResult, list[tuple[Position, str]]]:
 
 
 def pieces(paths: list[str]) -> Iterator[S3Object | list[Any]]:
-    """The input in order, as pieces: each S3 object, or a run of a local file's records (about PIECE_CHARACTERS)."""
-    for path in paths:
-        if path.startswith("s3://"):
-            for found in s3_objects(path, S3Access.here().client()):
-                yield [found] if isinstance(found, Problem) else S3Object(*found)
-            continue
-        run: list[Any] = []
-        size = 0
-        for item in local(Path(path), defer=True):
-            run.append(item)
-            size += len(item.text) if isinstance(item, Line) else 1_000
-            if size >= PIECE_CHARACTERS:
-                yield run
-                run, size = [], 0
-        if run:
+    """The input in time order (see sources.log_files), as pieces: each S3 object, or a run of the records of local
+    files (about PIECE_CHARACTERS) from one of the paths given, so a piece that fails loses no other path's."""
+    run: list[Any] = []
+    size, given = 0, 0
+    for found in log_files(paths, lambda: S3Access.here().client()):
+        where = None if isinstance(found, Problem) else found.s3
+        if run and (where is not None or isinstance(found, Problem) or found.given != given):
             yield run
+            run, size = [], 0
+        if isinstance(found, Problem):
+            yield [found]
+        elif where is not None:
+            yield S3Object(*where)
+        else:
+            given = found.given
+            for item in local_file(found, defer=True):
+                run.append(item)
+                size += len(item.text) if isinstance(item, Line) else 1_000
+                if size >= PIECE_CHARACTERS:
+                    yield run
+                    run, size = [], 0
+    if run:
+        yield run
 
 
 @contextmanager
@@ -278,7 +284,7 @@ def audit_parallel(
                 wait(folded.popleft())  # states stay where they are: they are large, and are never sent anywhere)
 
     for index, piece in enumerate(pieces(paths)):
-        data = client.scatter([piece])[0] if isinstance(piece, list) else piece
+        data = client.scatter([piece], hash=False)[0] if isinstance(piece, list) else piece
         split = client.submit(_split, data, index, workers, sent, pure=False)
         name = str(piece) if isinstance(piece, S3Object) else f"records {_first(piece)} and after"
         waiting.append((index, name, split, client.submit(_summary, split, pure=False)))
@@ -302,7 +308,8 @@ def audit_parallel(
         skip(told, 0)  # counted in the result's own `skipped`
     total = merge(results)
     listed = [problem for _, problem in sorted(problems)[: limits.MOST_SKIPPED_LISTED]]
-    return replace(total, problems=listed + total.disagreeing.told(), skipped=total.skipped + skipped[0])
+    notes = total.disagreeing.told() + total.out_of_order.told()
+    return replace(total, problems=listed + notes, skipped=total.skipped + skipped[0])
 
 
 def _first(piece: list[Any]) -> str:
@@ -328,7 +335,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         return dict(sorted(out.items()))  # in key order, as one audit gives them
 
     total, replayed = Group(), Group()
-    outside, disagreeing = Window(), Disagreeing()
+    outside, disagreeing, out_of_order = Window(), Disagreeing(), OutOfOrder()
     causes: dict[str, Cause] = {}
     what_if: dict[str, Spend] = {}
     for result in results:
@@ -336,6 +343,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         replayed.absorb(result.replayed)
         outside.absorb(result.outside)
         disagreeing.absorb(result.disagreeing)
+        out_of_order.absorb(result.out_of_order)
         for cause in result.causes:
             mine = causes.setdefault(cause.kind, Cause(cause.kind, first=cause.first))
             mine.calls += cause.calls
@@ -361,6 +369,7 @@ def merge(results: list[AuditResult]) -> AuditResult:
         disagreeing,
         groups([r.by_hour for r in results]),
         sum(r.skipped for r in results),
+        out_of_order,
     )
 
 

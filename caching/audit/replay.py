@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from ..pricing import Cost, cost_of, prices_for
+from ..pricing import Cost, cost_of
 from ..rules import (
     API,
     TTL,
@@ -32,7 +32,6 @@ from ..rules.approaches import Point, Shape, as_checkpoints
 from ..rules.approaches import approach as find_approach
 from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
-from ..rules.oracle import Chain
 from ..rules.places import TOOLS
 from ..rules.prompt import blocks_before, nearest_positions
 from ..rules.usage import Usage
@@ -76,7 +75,7 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     system_end = len(places)  # the tools, then the system prompt, come first
     tools_end = sum(1 for place in places if place.section == TOOLS)
     messages = request.get("messages", [])
-    users = [i for i, message in enumerate(messages) if _role(message) == "user"]
+    users = _last_users(messages)
     user_end = blocks_before(prompt, users[-1] + 1) if users else 0
     previous_end = blocks_before(prompt, users[-2] + 1) if len(users) > 1 else 0
     content = messages[users[-1]].get("content") if users else None
@@ -85,8 +84,16 @@ def prepare(call: LoggedCall, usage: Usage, catalog: Catalog, linearizer: Linear
     return Prepared(prompt, digests, model, request, estimate, usage.outputTokens, shape)
 
 
-def _role(message: Any) -> Any:
-    return message.get("role") if isinstance(message, dict) else None
+def _last_users(messages: list[Any]) -> list[int]:
+    """The indexes of the last two user messages, the earlier first. Looked for from the end: only the end of a
+    conversation counts, and scanning a long one from its start was a tenth of preparing a call."""
+    found: list[int] = []
+    for i in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[i], dict) and messages[i].get("role") == "user":
+            found.insert(0, i)
+            if len(found) == 2:
+                break
+    return found
 
 
 def layout(prepared: Prepared, points: tuple[Point, ...]) -> Prompt:
@@ -570,40 +577,3 @@ def five_minute_tokens(usage: Usage) -> int | None:
     """The 5m tokens of a logged write, when the log splits its writes by TTL (cacheDetails); else None (then the
     TTLs of the cache points that wrote say it)."""
     return usage.written(TTL.FIVE_MINUTES) if usage.cacheDetails else None
-
-
-class Oracle:
-    """The cheapest sending the rules allow for the same calls (see rules/oracle.py): a chain per shared prefix
-    (tools and system) and one per conversation (its first message), priced per model."""
-
-    def __init__(self) -> None:
-        self.catalog = Catalog()
-        self._chains: dict[tuple[str, ...], Chain] = {}
-        self._models: dict[tuple[str, ...], str] = {}
-        self.outputs: dict[str, int] = {}
-
-    def add(self, call: LoggedCall, prepared: Prepared) -> None:
-        prompt, digests, model = prepared.prompt, prepared.digests, prepared.model
-        shared = sum(1 for block in prompt.blocks if block.place.section != "messages")
-        base = prompt.tokens_before(shared)
-        head = (call.account, call.model_id, digests[shared])
-        conversation = (*head, digests[min(shared + 1, len(prompt.blocks))])
-        if base >= model.min_tokens:
-            self._chain(head, model, call.model_id).use(call.at, base)
-            self._chain(conversation, model, call.model_id).use(call.at, prompt.total_tokens - base, base)
-        else:
-            self._chain(conversation, model, call.model_id).use(call.at, prompt.total_tokens)
-        self.outputs[call.model_id] = self.outputs.get(call.model_id, 0) + prepared.output
-
-    def _chain(self, key: tuple[str, ...], model: ModelInfo, model_id: str) -> Chain:
-        if key not in self._chains:
-            self._chains[key] = Chain(model.min_tokens, prices_for(model_id).weights)
-            self._models[key] = model_id
-        return self._chains[key]
-
-    def cost(self) -> Cost:
-        by_model = {model_id: Usage.of(output=output) for model_id, output in self.outputs.items()}
-        for key, chain in self._chains.items():
-            model_id = self._models[key]
-            by_model[model_id] = by_model.get(model_id, EMPTY) + chain.best()
-        return sum((cost_of(usage, model_id) for model_id, usage in by_model.items()), Cost())

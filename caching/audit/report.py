@@ -254,6 +254,11 @@ def as_json(result: AuditResult) -> dict[str, Any]:
         "what_if_base": {"calls": result.replayed.calls, "paid": dollars(result.replayed.cost.total)},
         "unexplained_misses": misses_json(as_sent.misses),
         "not_counted": {"failed": result.errors, "unpriced": result.unpriced, "unparsed": result.unparsed},
+        "out_of_order": {
+            "calls": result.out_of_order.calls,
+            "largest_seconds": round(result.out_of_order.largest, 3),
+            "first": result.out_of_order.first or None,
+        },
         "skipped_records": result.problems,
         "skipped_records_not_listed": result.unlisted,
     }

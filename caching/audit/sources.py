@@ -5,7 +5,7 @@
 - CloudWatch Logs exported to S3 or a file: each line a timestamp, a space, then the record.
 - `aws logs filter-log-events` output: one JSON document whose `events` each carry a record as `message`.
 - This project's own `--record` files.
-Everything is read line by line, within the limits of `caching.limits` (a line's length, an object's size, a run of
+Files and objects are read in time order (see `log_files`), each line by line, within the limits of `caching.limits` (a line's length, an object's size, a run of
 lines with no record), so memory and time stay bounded whatever the input; each limit reached is reported.
 """
 
@@ -15,6 +15,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,31 +266,72 @@ def _local_fetch(file: Path, root: Path) -> Callable[[str], Any]:
     return fetch
 
 
-def local(path: Path, defer: bool = False) -> Iterator[Item | Line]:
-    """A file, or every file under a folder (in name order); bodies stored apart are read from its data/ folders."""
+# Where AWS puts a log object: .../BedrockModelInvocationLogs/<region>/<yyyy>/<mm>/<dd>/<hh>/<file>, the file named
+# after the time it was written (20261130T090000000Z_...).
+HOURLY = re.compile(r"/BedrockModelInvocationLogs/[^/]+/(\d{4}/\d{2}/\d{2}/\d{2})/([^/]+)$")
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One log file or S3 object (`name`: a path, or s3://bucket/key) and, for a file, the folder it was found under
+    (bodies stored apart are looked for there, never outside it)."""
+
+    name: str
+    root: str = ""
+    given: int = 0  # which of the paths the audit was given it comes from
+
+    @property
+    def s3(self) -> tuple[str, str] | None:
+        """The bucket and key of an S3 object; None for a file."""
+        if not self.name.startswith("s3://"):
+            return None
+        bucket, _, key = self.name.removeprefix("s3://").partition("/")
+        return bucket, key
+
+
+def log_files(paths: list[str], s3_client: Callable[[], Any] | None = None) -> list[LogFile | Problem]:
+    """Every log file and S3 object under `paths`, in time order: the replays and the doctor follow the cache through
+    time, and a call read after a later one would find entries that did not exist yet. Files where AWS puts them
+    (see HOURLY) go by their hour and name, whatever their region, account or path; other files come first, in the
+    order given (a folder's in name order). At most MOST_LOG_FILES are listed."""
+    found: list[tuple[tuple[Any, ...], LogFile | Problem]] = []
+    for index, path in enumerate(paths):
+        if path.startswith("s3://"):
+            if s3_client is None:
+                raise SourceError("No S3 client is available to read s3:// paths.")
+            listed = _s3_listing(path, s3_client(), index)
+        else:
+            listed = _local_listing(Path(path), index)
+        for name, item in listed:
+            if len(found) == limits.MOST_LOG_FILES:
+                item = Problem(
+                    f"{path}: more than {limits.MOST_LOG_FILES:,} log files and objects "
+                    f"({limits.named('MOST_LOG_FILES')}); audited those listed first, skipped the rest."
+                )
+                found.append(((2, index), item))  # after every file audited
+                break
+            hourly = HOURLY.search(name)
+            found.append(((1, *hourly.groups(), name) if hourly else (0, index, name), item))
+    found.sort(key=lambda pair: pair[0])
+    return [item for _, item in found]
+
+
+def _local_listing(path: Path, given: int) -> Iterator[tuple[str, LogFile | Problem]]:
+    """A file, or every file under a folder (bodies stored apart, in data/ folders, are read only when a record
+    points at them)."""
     if not path.exists():
         raise SourceError(f"Cannot read {str(path)!r}: no such file or folder; check the path.")
-    # Bodies Bedrock stored apart sit in data/ folders: they are read only when a record points at them.
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and "data" not in p.relative_to(path).parts[:-1])
     else:
         files = [path]
-    root = path if path.is_dir() else path.parent
+    root = str(path if path.is_dir() else path.parent)
     for file in files:
-        skipped = _not_a_log(str(file))
-        if skipped is not None:
-            yield skipped
-            continue
-        try:
-            with open_regular(file, "invocation logs") as stream:  # a FIFO or a device is refused, not waited on
-                yield from records(stream, str(file), _local_fetch(file, root), defer)
-        except OSError as exc:
-            yield Problem(f"{file}: cannot be read ({exc.strerror}); skipped it.")
+        yield file.as_posix(), _not_a_log(str(file)) or LogFile(str(file), root, given)
 
 
-def s3_objects(url: str, client: Any) -> Iterator[tuple[str, str] | Problem]:
-    """The bucket and key of each log object under s3://bucket/prefix, in the order S3 lists them (or why one is
-    skipped); bodies stored apart are left for `fetch`."""
+def _s3_listing(url: str, client: Any, given: int) -> Iterator[tuple[str, LogFile | Problem]]:
+    """Every object under s3://bucket/prefix (bodies stored apart are left for `fetch`)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
@@ -302,13 +344,23 @@ def s3_objects(url: str, client: Any) -> Iterator[tuple[str, str] | Problem]:
                 key = item["Key"]
                 if "/data/" in key:  # bodies stored apart: read through `fetch` when a record points at them
                     continue
-                skipped = _not_a_log(f"s3://{bucket}/{key}")
-                yield (bucket, key) if skipped is None else skipped
+                name = f"s3://{bucket}/{key}"
+                yield name, _not_a_log(name) or LogFile(name, given=given)
     except ClientError as exc:
         code = exc.response["Error"].get("Code", "")
         raise SourceError(f"Cannot list {url!r} ({code}): check the bucket name and your permissions.") from None
     except BotoCoreError as exc:
         raise SourceError(f"Cannot reach S3 for {url!r} ({exc}): check your network and credentials.") from None
+
+
+def local_file(log: LogFile, defer: bool = False) -> Iterator[Item | Line]:
+    """Every call in one local log file."""
+    file = Path(log.name)
+    try:
+        with open_regular(file, "invocation logs") as stream:  # a FIFO or a device is refused, not waited on
+            yield from records(stream, log.name, _local_fetch(file, Path(log.root)), defer)
+    except OSError as exc:
+        yield Problem(f"{log.name}: cannot be read ({exc.strerror}); skipped it.")
 
 
 def s3_object(bucket: str, key: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
@@ -338,12 +390,9 @@ def s3_object(bucket: str, key: str, client: Any, defer: bool = False) -> Iterat
 
 
 def s3(url: str, client: Any, defer: bool = False) -> Iterator[Item | Line]:
-    """Every object under s3://bucket/prefix, through a boto3 S3 client; large bodies are fetched from S3 too."""
-    for found in s3_objects(url, client):
-        if isinstance(found, Problem):
-            yield found
-        else:
-            yield from s3_object(*found, client, defer)
+    """Every object under s3://bucket/prefix, in time order, through a boto3 S3 client; large bodies are fetched from
+    S3 too."""
+    return read([url], lambda: client, defer)
 
 
 def _object(body: Any, name: str, fetch: Callable[[str], Any], defer: bool) -> Iterator[Item | Line]:
@@ -358,12 +407,14 @@ def _object(body: Any, name: str, fetch: Callable[[str], Any], defer: bool) -> I
 
 
 def read(paths: list[str], s3_client: Callable[[], Any] | None = None, defer: bool = False) -> Iterator[Item | Line]:
-    """Every call in every path (files, folders, s3:// locations), in the order given; with `defer`, most as `Line`s
-    for the process that audits them to decode."""
-    for path in paths:
-        if path.startswith("s3://"):
-            if s3_client is None:
-                raise SourceError("No S3 client is available to read s3:// paths.")
-            yield from s3(path, s3_client(), defer)
+    """Every call in every path (files, folders, s3:// locations), file by file in time order (see `log_files`); with
+    `defer`, most as `Line`s for the process that audits them to decode."""
+    client = None
+    for found in log_files(paths, s3_client):
+        if isinstance(found, Problem):
+            yield found
+        elif found.s3 is not None:
+            client = client or (s3_client() if s3_client else None)
+            yield from s3_object(*found.s3, client, defer)
         else:
-            yield from local(Path(path), defer)
+            yield from local_file(found, defer)

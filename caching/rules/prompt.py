@@ -29,7 +29,7 @@ from .lint_rules import (
     TTL_UNSUPPORTED,
     Rule,
 )
-from .places import Place, own_place
+from .places import TOOLS, Place, own_place
 from .shape import block_problem, sections_problem
 from .terms import TERMS, Terms, terms
 from .tokens import MESSAGE_FRAMING_TOKENS, block_tokens, canonical_json
@@ -192,7 +192,9 @@ def _walk(
             checkpoints.append(point)
             before = block
             continue
-        if place == Place.tool(0):  # the tool-use system prompt comes before the tools: count it with the first
+        # The tool-use system prompt comes before the tools: count it with the first. (Compared field by field:
+        # a Place's own == is a Python function, and this test runs for every block.)
+        if place.index == 0 and place.section == TOOLS:
             framing += tool_prompt_tokens(request, model)
         before, content = block, True
         try:

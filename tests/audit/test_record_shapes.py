@@ -148,7 +148,8 @@ def disagreeing(at: str, read_in_metadata: int) -> dict[str, Any]:
 
 @pytest.mark.xdist_group("dask")
 def test_the_metadata_comes_first_and_a_disagreement_is_named_once(tmp_path: Path, dask_scheduler: str) -> None:
-    lines = [disagreeing(f"2026-11-30T09:0{i}:00Z", 0) for i in range(3)] + [record("Converse", ASSEMBLED, True)]
+    lines = [disagreeing(f"2026-11-30T09:0{i}:00Z", 0) for i in range(3)]
+    lines.append(record("Converse", ASSEMBLED, True, at="2026-11-30T09:03:00Z"))
     (tmp_path / "calls.json").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     call = parse(lines[0], "calls.json:1")
     assert isinstance(call, LoggedCall)
