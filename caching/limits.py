@@ -128,7 +128,7 @@ LARGEST_OBJECT = _limit(
 )
 MOST_LOG_FILES = _limit(
     "MOST_LOG_FILES",
-    1_000_000,
+    200_000,
     "files",
     "log files and S3 objects the audit lists (to read them in time order) under the paths it is given",
     "the first ones listed are audited and the rest named as skipped",

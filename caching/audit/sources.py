@@ -5,8 +5,9 @@
 - CloudWatch Logs exported to S3 or a file: each line a timestamp, a space, then the record.
 - `aws logs filter-log-events` output: one JSON document whose `events` each carry a record as `message`.
 - This project's own `--record` files.
-Files and objects are read in time order (see `log_files`), each line by line, within the limits of `caching.limits` (a line's length, an object's size, a run of
-lines with no record), so memory and time stay bounded whatever the input; each limit reached is reported.
+Files and objects are read in time order (see `log_files`), each line by line, within the limits of `caching.limits`
+(a line's length, an object's size, a run of lines with no record), so memory and time stay bounded whatever the
+input; each limit reached is reported.
 """
 
 from __future__ import annotations
