@@ -37,6 +37,14 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
+def rough_duration(seconds: float) -> str:
+    """A length of time in the unit that reads best, rounded: "4 min", "3 h", "12 days"."""
+    for unit, size in (("days", 86_400), ("h", 3_600)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds / 60:,.0f} min"
+
+
 def saving(fraction: float, than: str | None = None, amount: str | None = None) -> str:
     """Money in words, the same on every screen: `fraction` is the share saved (negative when it costs more).
 

@@ -26,6 +26,7 @@ from ..check.recording import Problem, call_of
 from ..errors import UsageError
 from ..rules.api import API
 from ..rules.usage import Usage
+from ..words import rough_duration
 from .counts import counts_of
 
 ARN_MODEL = re.compile(r"^arn:aws[\w-]*:bedrock:[\w-]*:\d*:(?:inference-profile|foundation-model)/(?P<id>.+)$")
@@ -167,18 +168,10 @@ class OutOfOrder:
         if not self.calls:
             return []
         return [
-            f"{self.calls:,} {'call was' if self.calls == 1 else 'calls were'} logged up to {_duration(self.largest)} "
+            f"{self.calls:,} {'call was' if self.calls == 1 else 'calls were'} logged up to {rough_duration(self.largest)} "
             f"after calls that started later (the first, {self.first}): the replays take calls in the order "
             "logged, so these may have read entries written after they began; give the logs in time order."
         ]
-
-
-def _duration(seconds: float) -> str:
-    """A length of time in the unit that reads best: minutes, hours or days."""
-    for unit, size in (("days", 86_400), ("h", 3_600)):
-        if seconds >= 2 * size:
-            return f"{seconds / size:,.0f} {unit}"
-    return f"{seconds / 60:,.0f} min"
 
 
 def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) -> LoggedCall | Problem:
