@@ -12,6 +12,7 @@ input; each limit reached is reported.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import itertools
@@ -410,12 +411,11 @@ def _object(body: Any, name: str, fetch: Callable[[str], Any], defer: bool) -> I
 def read(paths: list[str], s3_client: Callable[[], Any] | None = None, defer: bool = False) -> Iterator[Item | Line]:
     """Every call in every path (files, folders, s3:// locations), file by file in time order (see `log_files`); with
     `defer`, most as `Line`s for the process that audits them to decode."""
-    client = None
-    for found in log_files(paths, s3_client):
+    shared = functools.cache(s3_client) if s3_client else None  # one client lists and reads
+    for found in log_files(paths, shared):
         if isinstance(found, Problem):
             yield found
-        elif found.s3 is not None:
-            client = client or (s3_client() if s3_client else None)
-            yield from s3_object(*found.s3, client, defer)
-        else:
+        elif found.s3 is None:
             yield from local_file(found, defer)
+        elif shared is not None:  # always: log_files lists no S3 object without a client
+            yield from s3_object(*found.s3, shared(), defer)
