@@ -317,9 +317,9 @@ def test_the_what_if_is_set_against_what_the_replayed_calls_paid(tmp_path: Path)
 
 # A Dask worker preload, as a crash or a bug would behave: the audit of account 444455556666 kills its worker
 # process, reading a record of the region "boom" raises, and a file named "stuck" holds its worker for a minute.
-# Each leaves a file in signs/ beside the preload when it gets there (a fold done, the stuck read begun), so a test
-# waits for that moment instead of sleeping through a guess at it; every wait has a bound, past which the test goes
-# on as before. The folder is written into the preload (SIGNS_FOLDER), not read from the environment: a worker
+# Each leaves a file in signs/ beside the preload when it gets there (a fold done, the boom raised, the stuck read
+# begun), so a test waits for that moment instead of sleeping through a guess at it; every wait has a bound, past
+# which the test goes on as before. The folder is written into the preload (SIGNS_FOLDER), not read from the environment: a worker
 # forked from a forkserver has the environment the forkserver started with (and Dask copies a preload elsewhere).
 SABOTAGE = """
 import os, time
@@ -328,17 +328,25 @@ from caching.audit import parallel
 fold, split = getattr(parallel, "unspoilt", (parallel._fold, parallel._split))  # Dask may load a preload twice
 parallel.unspoilt = fold, split
 SIGNS = Path(SIGNS_FOLDER)
+BOOMED_HERE = False
 def _fold(state, split, chosen, options):
     if any("444455556666" in item.text for _, item in split.slices[chosen]):
-        deadline = time.monotonic() + 10  # the other worker has fetched what it needs from this one once its fold
-        while not (SIGNS / "folded").exists() and time.monotonic() < deadline:  # is done
+        # Die once the other worker has fetched what it needs from this one (its fold is done) and the piece that
+        # fails to read has failed (else, under load, it could still be queued here and be lost with this worker).
+        deadline = time.monotonic() + 10
+        while not all((SIGNS / sign).exists() for sign in ("folded", "boom")) and time.monotonic() < deadline:
             time.sleep(0.01)
+        if BOOMED_HERE:  # and this worker's word of that failure has left for the scheduler (sent a moment after)
+            time.sleep(0.5)
         os._exit(3)
     state = fold(state, split, chosen, options)
     (SIGNS / "folded").touch()
     return state
 def _split(piece, *rest):
     if any('"boom"' in getattr(item, "text", "") for item in piece):
+        global BOOMED_HERE
+        BOOMED_HERE = True
+        (SIGNS / "boom").touch()
         raise RuntimeError("boom")
     if any("stuck" in getattr(item, "where", "") for item in piece):
         (SIGNS / "stuck").touch()
