@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from ..pricing import Cost, cost_of
 from ..rules import (
@@ -28,8 +28,9 @@ from ..rules import (
     PromptCache,
     RequestRejected,
 )
-from ..rules.approaches import Point, Shape, as_checkpoints
+from ..rules.approaches import Shape
 from ..rules.approaches import approach as find_approach
+from ..rules.cache import FORGET_AFTER_SECONDS, LOOKBACK_BLOCKS, SWEEP_EVERY_CALLS
 from ..rules.memo import Linearizer
 from ..rules.messages import converse_form
 from ..rules.places import TOOLS
@@ -96,23 +97,19 @@ def _last_users(messages: list[Any]) -> list[int]:
     return found
 
 
-def layout(prepared: Prepared, points: tuple[Point, ...]) -> Prompt:
-    """The prompt with `points` (placed by an approach on its shape) as its cache points, in place of its own."""
-    prompt = prepared.prompt
-    return Prompt(prompt.blocks, as_checkpoints(points, prompt.blocks), prompt.cumulative, prompt.variant)
+# Where a setting puts the cache points on a request, on plain values: (position in blocks, TTL, its seconds).
+Placement = tuple[tuple[int, TTL, int], ...]
 
 
 @lru_cache(maxsize=16_384)  # requests of one shape recur: their settings are grouped once, not on every call
-def _partition(
-    shape: Shape, settings: tuple[tuple[str, str], ...]
-) -> tuple[tuple[tuple[Point, ...], tuple[int, ...]], ...]:
+def _partition(shape: Shape, settings: tuple[tuple[str, str], ...]) -> tuple[tuple[Placement, tuple[int, ...]], ...]:
     """The settings (approach, ttl) grouped by the cache points they place on a request of `shape`, in the order
     each group first appears: its points, and the indices of its settings."""
-    parts: dict[tuple[tuple[int, TTL], ...], tuple[tuple[Point, ...], list[int]]] = {}
+    parts: dict[Placement, list[int]] = {}
     for index, (name, ttl) in enumerate(settings):
         points = find_approach(name).points(shape, ttl)
-        parts.setdefault(tuple((point.position, point.ttl) for point in points), (points, []))[1].append(index)
-    return tuple((points, tuple(members)) for points, members in parts.values())
+        parts.setdefault(tuple((point.position, point.ttl, point.ttl.seconds) for point in points), []).append(index)
+    return tuple((points, tuple(members)) for points, members in parts.items())
 
 
 @dataclass
@@ -178,6 +175,7 @@ class Misses:
 
 
 EMPTY = Usage()
+ONE_HOUR_SECONDS = TTL.ONE_HOUR.seconds
 
 
 @dataclass
@@ -206,25 +204,21 @@ class Replays:
         shared = [name for name in settings if name not in logged]
         self._groups: list[tuple[tuple[str, ...], Replay]] = [((name,), AsLogged()) for name in logged]
         if shared:
-            self._groups.append((tuple(shared), Replay()))
+            self._groups.append((tuple(shared), Placed()))
 
     def add(self, call: LoggedCall, prepared: Prepared, counted: bool = True) -> None:
         """Replay one call under every setting; `counted` False: only to rebuild the cache (see windows.py)."""
-        groups = []
-        prompts: dict[tuple[Point, ...], Prompt] = {}  # the call with each placement, built once for every replay
+        groups: list[tuple[tuple[str, ...], Replay]] = []
         for names, replay in self._groups:
-            settings = tuple(map(self.settings.__getitem__, names))
-            if settings[0][0] is None:  # as sent: the call's own cache points, on a replay of its own
-                replay.add(call, prepared, prepared.prompt, counted)
+            if isinstance(replay, AsLogged):  # as sent: the call's own cache points, on a replay of its own
+                replay.add(call, prepared, counted)
                 groups.append((names, replay))
                 continue
-            parts = _partition(prepared.shape, settings)
+            assert isinstance(replay, Placed)
+            parts = _partition(prepared.shape, tuple(map(self.settings.__getitem__, names)))
             replays = [replay.copy() for _ in parts[1:]] + [replay]  # copied before the call moves any of them on
             for (points, members), each in zip(parts, replays, strict=True):
-                prompt = prompts.get(points)
-                if prompt is None:
-                    prompt = prompts[points] = layout(prepared, points)
-                each.add(call, prepared, prompt, counted)
+                each.add(call, prepared, points, counted)
                 groups.append((names if len(parts) == 1 else tuple(names[index] for index in members), each))
         self._groups = groups
 
@@ -256,11 +250,15 @@ def _no_clock() -> float:
     return 0.0
 
 
+R = TypeVar("R", bound="Replay")
+
+
 class Replay:
-    """Calls replayed in order on one PromptCache, each with the cache points it is given."""
+    """Calls replayed in order: what they spent, and the writes no later call read (the waste), each settled once
+    its entries have all expired. How a call reads and writes is `Placed`'s (the points a setting places) or
+    `AsLogged`'s (the points as sent, on the logged counts)."""
 
     def __init__(self) -> None:
-        self.cache = PromptCache(_no_clock)  # each step is given the call's own time
         self.spend = Spend()
         # Writes not yet settled, in a heap by when the last of their entries expires (as far as is known: a read
         # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
@@ -276,7 +274,7 @@ class Replay:
     # process (a Dask worker), has new entries with new ids: these are handed over by entry (see __getstate__).
     _BY_ENTRY: tuple[str, ...] = ("_read", "_held")
 
-    def copy(self) -> Replay:
+    def copy(self: R) -> R:
         """An independent replay in the same state."""
         return copy.deepcopy(self)  # an entry in the cache and in the pending writes stays one object
 
@@ -298,36 +296,6 @@ class Replay:
                 else kind(id(entry) for entry, _ in pairs)
             )
         self.__dict__.update(state)
-
-    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
-        """Replay one call (prepared once for every replay) with `prompt`'s cache points; `counted` False: only to
-        rebuild the cache, with nothing counted (see windows.py)."""
-        digests, cache = prepared.digests, self.cache
-        account, model_id, now = call.account, call.model_id, call.at
-        read_at = cache.lookup(prompt, model_id, account, digests, now)
-        if read_at:
-            self._note_read(cache.entry(model_id, digests[read_at], account), prompt.cumulative[read_at])
-        result = cache.commit(prompt, prepared.model, model_id, account, digests, now, read_at)
-        if result.written:
-            cumulative = prompt.cumulative
-            entries = [
-                (entry, cumulative[at], entry.ttl) for entry, at in zip(result.written, result.written_at, strict=True)
-            ]
-            end = cumulative[result.written_at[-1]]  # the points come in prompt order: the last write is the longest
-            self._wrote(_Written(entries, result.read_tokens, end, model_id, counted=counted))
-        if not counted:
-            self._counted(now, False, counted)
-            return
-        # Summed as plain counts (a Usage per call and replay was a tenth of the audit's time); see `finish`.
-        sums = self._sums.get(model_id)
-        if sums is None:
-            sums = self._sums[model_id] = [0, 0, 0, 0, 0]
-        sums[0] += result.input_tokens
-        sums[1] += prepared.output
-        sums[2] += result.read_tokens
-        sums[3] += result.write_5m_tokens
-        sums[4] += result.write_1h_tokens
-        self._counted(now, result.read_tokens > 0)
 
     def _note_read(self, entry: Entry | None, tokens: int) -> None:
         """Remember that `entry` was read, `tokens` long (unless its write is settled: calls logged out of time order
@@ -358,9 +326,8 @@ class Replay:
         return hashlib.sha256(repr(sorted(self._live(now))).encode()).hexdigest()
 
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
-        for key, (ttl, expires_at, ready) in self.cache.entries().items():
-            if expires_at > now:
-                yield key, ttl, expires_at, ready
+        """Each entry live at `now`: (model id, prefix digest, account), its TTL, when it expires, whether ready."""
+        raise NotImplementedError
 
     def settled(self, now: float) -> bool:
         """Whether the waste of every counted write is known by `now`: each has no live entry longer than what has
@@ -423,6 +390,103 @@ class Replay:
         self._held.discard(id(entry))
 
 
+class Placed(Replay):
+    """Calls replayed in order, each with the cache points a setting placed on it (`_partition`).
+
+    The look-up, the refresh and the writes are `PromptCache.lookup` and `PromptCache.commit` (rules/cache.py) for
+    these requests, inlined on plain values: the audit runs them for every call of every setting, and the general
+    engine's keys, outcomes and undo records were half of its time. Every entry is ready (nothing is pending) and
+    lives its TTL exactly. A differential test over every setting of the registry pins this to the engine
+    (tests/audit/test_replay_fast.py): change a rule in one, and that test names the call where they part."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._scopes: dict[tuple[str, str], dict[str, Entry]] = {}  # (model id, account) -> prefix digest -> entry
+        self._next_sweep = SWEEP_EVERY_CALLS
+
+    def add(self, call: LoggedCall, prepared: Prepared, points: Placement, counted: bool = True) -> None:
+        """Replay one call with `points` as its cache points; `counted` False: only to rebuild the cache, with nothing
+        counted (see windows.py)."""
+        now, model_id, digests, cumulative = call.at, call.model_id, prepared.digests, prepared.prompt.cumulative
+        self._sweep(now)
+        scope = self._scopes.get((model_id, call.account))
+        if scope is None:
+            scope = self._scopes[(model_id, call.account)] = {}
+        # Look up: later points first, each at its own boundary, then back over the lookback; the first live entry
+        # found is the longest prefix any point can read (see PromptCache.lookup).
+        read = 0
+        for position, _, _ in reversed(points):
+            bottom = position - LOOKBACK_BLOCKS - 1
+            for p in range(position, bottom if bottom > 0 else 0, -1):
+                entry = scope.get(digests[p])
+                if entry is not None and entry.expires_at > now:
+                    read = p
+                    break
+            if read:
+                break
+        read_tokens = cumulative[read]
+        if read:  # refresh the entry read, and this request's own points inside it
+            found = scope[digests[read]]
+            self._note_read(found, read_tokens)
+            found.expires_at = now + found.ttl.seconds
+            for position, _, _ in points:
+                if position < read:
+                    entry = scope.get(digests[position])
+                    if entry is not None and entry.expires_at > now:
+                        entry.expires_at = now + entry.ttl.seconds
+        # Write at every point past the read that reaches the model's minimum.
+        minimum = prepared.model.min_tokens
+        written: list[tuple[Entry, int, TTL]] = []
+        last_1h = last_5m = 0
+        for position, ttl, seconds in points:
+            tokens = cumulative[position]
+            if position > read and tokens >= minimum:
+                entry = scope[digests[position]] = Entry(ttl, now + seconds)
+                written.append((entry, tokens, ttl))
+                if seconds == ONE_HOUR_SECONDS:
+                    last_1h = position
+                else:
+                    last_5m = position
+        if written:  # the points come in prompt order: the last write is the longest
+            self._wrote(_Written(written, read_tokens, written[-1][1], model_id, counted=counted))
+        if not counted:
+            self._counted(now, False, counted)
+            return
+        # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones. Summed as plain
+        # counts (a Usage per call and replay was a tenth of the audit's time); see `finish`.
+        end_1h = last_1h if last_1h > read else read
+        end = end_1h if end_1h > last_5m else last_5m
+        write_1h = cumulative[end_1h] - read_tokens
+        write_5m = cumulative[end] - cumulative[end_1h]
+        sums = self._sums.get(model_id)
+        if sums is None:
+            sums = self._sums[model_id] = [0, 0, 0, 0, 0]
+        sums[0] += cumulative[-1] - read_tokens - write_1h - write_5m
+        sums[1] += prepared.output
+        sums[2] += read_tokens
+        sums[3] += write_5m
+        sums[4] += write_1h
+        self._counted(now, read > 0)
+
+    def _sweep(self, now: float) -> None:
+        """Forget the entries that expired FORGET_AFTER_SECONDS ago, as PromptCache does and on its schedule: once as
+        many calls have passed as there are entries kept, and at least SWEEP_EVERY_CALLS apart."""
+        if self._replayed + 1 < self._next_sweep:
+            return
+        horizon, kept = now - FORGET_AFTER_SECONDS, 0
+        for key, scope in self._scopes.items():
+            if any(entry.expires_at <= horizon for entry in scope.values()):
+                scope = self._scopes[key] = {d: e for d, e in scope.items() if e.expires_at > horizon}
+            kept += len(scope)
+        self._next_sweep = self._replayed + 1 + max(SWEEP_EVERY_CALLS, kept)
+
+    def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
+        for (model_id, account), scope in self._scopes.items():
+            for digest, entry in scope.items():
+                if entry.expires_at > now:
+                    yield (model_id, digest, account), entry.ttl, entry.expires_at, entry.ready
+
+
 class AsLogged(Replay):
     """The calls as they were sent and paid, from the logged counts alone. Each call's spend and hit are its logged
     usage. A read of R tokens found the live entry, among the prefixes of the call's prompt, that is known to be R
@@ -442,11 +506,19 @@ class AsLogged(Replay):
         self._guessed: set[int] = set()
         self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
         self._born: dict[int, float] = {}  # when each live entry was written
+        self.cache = PromptCache(_no_clock)  # each step is given the call's own time
 
     _BY_ENTRY = ("_read", "_held", "_length", "_born", "_guessed")
 
-    def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
-        digests, account, model_id, now = prepared.digests, call.account, call.model_id, call.at
+    def add(self, call: LoggedCall, prepared: Prepared, counted: bool = True) -> None:
+        """Replay one call as it was sent; `counted` False: only to rebuild the cache (see windows.py)."""
+        prompt, digests, account, model_id, now = (
+            prepared.prompt,
+            prepared.digests,
+            call.account,
+            call.model_id,
+            call.at,
+        )
         read, write = call.usage.cacheReadInputTokens, call.usage.cacheWriteInputTokens
         if counted:
             self._promised(call, prompt, digests, read)
@@ -518,10 +590,20 @@ class AsLogged(Replay):
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
         """As Replay's, with what the logs say of each entry: its length, whether that is only estimated, and when
         it was written if so recently that a call may not have been answered (ANSWERED_SECONDS)."""
-        for item in super()._live(now):
-            entry = self.cache.entry(*item[0])
+        for key, (ttl, expires_at, ready) in self.cache.entries().items():
+            if expires_at <= now:
+                continue
+            entry = self.cache.entry(*key)
             born = self._born.get(id(entry), float("-inf"))
-            yield *item, self._length.get(id(entry)), id(entry) in self._guessed, max(born, now - ANSWERED_SECONDS)
+            yield (
+                key,
+                ttl,
+                expires_at,
+                ready,
+                self._length.get(id(entry)),
+                id(entry) in self._guessed,
+                max(born, now - ANSWERED_SECONDS),
+            )
 
     def _promised(self, call: LoggedCall, prompt: Prompt, digests: list[str], read: int) -> None:
         """Count a call the rules say would read (a live entry of known length holds a prefix of it, within the
