@@ -390,18 +390,40 @@ class Replay:
         self._held.discard(id(entry))
 
 
+@dataclass(slots=True)
+class _Write:
+    """One write of a `Placed` replay: the tokens where it ended, how far into the prompt its entries have been read
+    (from where it began), and whether its waste counts and is in 1h tokens (else 5m)."""
+
+    end: int
+    used: int
+    model_id: str
+    counted: bool
+    hour: bool
+
+
+@dataclass(slots=True)
+class _Held(Entry):
+    """An entry of a `Placed` replay, with the tokens up to it and the write that made it."""
+
+    tokens: int = 0
+    write: _Write | None = None
+
+
 class Placed(Replay):
     """Calls replayed in order, each with the cache points a setting placed on it (`_partition`).
 
     The look-up, the refresh and the writes are `PromptCache.lookup` and `PromptCache.commit` (rules/cache.py) for
     these requests, inlined on plain values: the audit runs them for every call of every setting, and the general
     engine's keys, outcomes and undo records were half of its time. Every entry is ready (nothing is pending) and
-    lives its TTL exactly. A differential test over every setting of the registry pins this to the engine
-    (tests/audit/test_replay_fast.py): change a rule in one, and that test names the call where they part."""
+    lives its TTL exactly. The waste is kept as it goes: all of a write is unread when made, and each read of one of
+    its entries takes back what it reads beyond what was read before. A differential test over every setting of the
+    registry pins this to the engine and to `Replay`'s settling of writes (tests/audit/test_replay_fast.py): change
+    a rule in one, and that test names the call where they part."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._scopes: dict[tuple[str, str], dict[str, Entry]] = {}  # (model id, account) -> prefix digest -> entry
+        self._scopes: dict[tuple[str, str], dict[str, _Held]] = {}  # (model id, account) -> prefix digest -> entry
         self._next_sweep = SWEEP_EVERY_CALLS
 
     def add(self, call: LoggedCall, prepared: Prepared, points: Placement, counted: bool = True) -> None:
@@ -427,7 +449,7 @@ class Placed(Replay):
         read_tokens = cumulative[read]
         if read:  # refresh the entry read, and this request's own points inside it
             found = scope[digests[read]]
-            self._note_read(found, read_tokens)
+            self._reads(found, read_tokens)
             found.expires_at = now + found.ttl.seconds
             for position, _, _ in points:
                 if position < read:
@@ -436,28 +458,32 @@ class Placed(Replay):
                         entry.expires_at = now + entry.ttl.seconds
         # Write at every point past the read that reaches the model's minimum.
         minimum = prepared.model.min_tokens
-        written: list[tuple[Entry, int, TTL]] = []
+        write: _Write | None = None
         last_1h = last_5m = 0
         for position, ttl, seconds in points:
             tokens = cumulative[position]
             if position > read and tokens >= minimum:
-                entry = scope[digests[position]] = Entry(ttl, now + seconds)
-                written.append((entry, tokens, ttl))
+                if write is None:
+                    write = _Write(0, read_tokens, model_id, counted, False)
+                scope[digests[position]] = _Held(ttl, now + seconds, True, tokens, write)
                 if seconds == ONE_HOUR_SECONDS:
                     last_1h = position
                 else:
                     last_5m = position
-        if written:  # the points come in prompt order: the last write is the longest
-            self._wrote(_Written(written, read_tokens, written[-1][1], model_id, counted=counted))
+        # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
+        end_1h = last_1h if last_1h > read else read
+        end = end_1h if end_1h > last_5m else last_5m
+        if write is not None:  # all of it unread so far, in the TTL of its first point as long as the whole
+            write.end = cumulative[end]
+            write.hour = cumulative[end_1h] == write.end and last_1h > read
+            if counted:
+                self._unread(write, write.end - read_tokens)
         if not counted:
             self._counted(now, False, counted)
             return
-        # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones. Summed as plain
-        # counts (a Usage per call and replay was a tenth of the audit's time); see `finish`.
-        end_1h = last_1h if last_1h > read else read
-        end = end_1h if end_1h > last_5m else last_5m
         write_1h = cumulative[end_1h] - read_tokens
         write_5m = cumulative[end] - cumulative[end_1h]
+        # Summed as plain counts (a Usage per call and replay was a tenth of the audit's time); see `finish`.
         sums = self._sums.get(model_id)
         if sums is None:
             sums = self._sums[model_id] = [0, 0, 0, 0, 0]
@@ -467,6 +493,33 @@ class Placed(Replay):
         sums[3] += write_5m
         sums[4] += write_1h
         self._counted(now, read > 0)
+
+    def _reads(self, entry: _Held, tokens: int) -> None:
+        """A read of `tokens` found `entry`: what it reads of its write beyond what was read before is not waste."""
+        write = entry.write
+        if write is not None and write.counted and tokens > write.used:
+            gained = (tokens if tokens < write.end else write.end) - write.used
+            if gained > 0:
+                write.used += gained
+                self._unread(write, -gained)
+
+    def _unread(self, write: _Write, tokens: int) -> None:
+        """Count `tokens` more (or, negative, fewer) of a write as unread."""
+        self.spend.wasted_tokens += tokens
+        waste = self._waste.get(write.model_id)
+        if waste is None:
+            waste = self._waste[write.model_id] = [0, 0]
+        waste[write.hour] += tokens
+
+    def settled(self, now: float) -> bool:
+        """Whether the waste of every counted write is known by `now`: no live entry of one is longer than what has
+        been read of its write (an entry no longer in the cache is never read again)."""
+        for scope in self._scopes.values():
+            for entry in scope.values():
+                write = entry.write
+                if write is not None and write.counted and entry.expires_at > now and entry.tokens > write.used:
+                    return False
+        return True
 
     def _sweep(self, now: float) -> None:
         """Forget the entries that expired FORGET_AFTER_SECONDS ago, as PromptCache does and on its schedule: once as

@@ -19,7 +19,7 @@ from caching.audit import replay
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
 from caching.audit.replay import Placed, Prepared, Replay, _partition, _Written, prepare
-from caching.rules import TTL, Catalog, Entry, Prompt, PromptCache
+from caching.rules import TTL, Catalog, Prompt, PromptCache
 from caching.rules import cache as rules_cache
 from caching.rules.approaches import approach as find_approach
 from caching.rules.approaches import as_checkpoints
@@ -170,7 +170,8 @@ def test_the_fast_core_writes_reads_and_refreshes_as_the_rules_say() -> None:
     fast = Placed()
     for later in (0.0, 200.0, 3_700.0):
         fast.add(replace(call, at=at + later), prepared, points)
-    assert fast._scopes[(model_id, ACCOUNTS[0])][prepared.digests[1]] == Entry(TTL.ONE_HOUR, at + 3_700.0 + 3_600)
+    entry = fast._scopes[(model_id, ACCOUNTS[0])][prepared.digests[1]]
+    assert (entry.ttl, entry.expires_at) == (TTL.ONE_HOUR, at + 3_700.0 + 3_600)
     spend = fast.finish()
     assert (spend.calls, spend.hits, spend.wasted_tokens) == (3, 2, 0)
     usage = spend.tokens[model_id]
