@@ -178,20 +178,6 @@ EMPTY = Usage()
 ONE_HOUR_SECONDS = TTL.ONE_HOUR.seconds
 
 
-@dataclass
-class _Written:
-    """The entries one call wrote (each with the tokens up to it and its TTL), the tokens where its write began and
-    ended, and (as logged) how many of the written tokens were 5m ones: they come last, since TTLs never increase
-    along the prompt."""
-
-    entries: list[tuple[Entry, int, TTL]]
-    start: int
-    end: int
-    model_id: str
-    five_minute: int | None = None  # None: the TTL of the entry at the end says it
-    counted: bool = True  # False: a call replayed only to rebuild the cache (see windows.py); its waste is not counted
-
-
 class Replays:
     """The calls replayed under several settings at once: name -> (approach, ttl), approach None for the cache
     points as sent. Settings that have placed the same cache points on every call so far have the same cache, so
@@ -254,61 +240,19 @@ R = TypeVar("R", bound="Replay")
 
 
 class Replay:
-    """Calls replayed in order: what they spent, and the writes no later call read (the waste), each settled once
-    its entries have all expired. How a call reads and writes is `Placed`'s (the points a setting places) or
-    `AsLogged`'s (the points as sent, on the logged counts)."""
+    """Calls replayed in order: what they spent, and the writes no later call read (the waste). How a call reads and
+    writes, and how its waste is known, is `Placed`'s (the points a setting places) or `AsLogged`'s (the points as
+    sent, on the logged counts)."""
 
     def __init__(self) -> None:
         self.spend = Spend()
-        # Writes not yet settled, in a heap by when the last of their entries expires (as far as is known: a read
-        # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
-        self._pending: list[tuple[float, int, _Written]] = []
-        self._read: dict[int, int] = {}
-        self._held: set[int] = set()  # the entries of pending writes: a read of any other is not remembered
-        self._writes = 0  # writes so far: orders the heap's ties
         self._replayed = 0  # calls replayed, counted or not
         self._sums: dict[str, list[int]] = {}  # per model id: regular, output, read, 5m and 1h written tokens
         self._waste: dict[str, list[int]] = {}  # per model id: 5m and 1h written tokens no call read
 
-    # What a replay keeps by the id of an entry (entries are not hashable). A copy, or a replay pickled to another
-    # process (a Dask worker), has new entries with new ids: these are handed over by entry (see __getstate__).
-    _BY_ENTRY: tuple[str, ...] = ("_read", "_held")
-
     def copy(self: R) -> R:
         """An independent replay in the same state."""
         return copy.deepcopy(self)  # an entry in the cache and in the pending writes stays one object
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        entries = {id(entry): entry for _, _, written in self._pending for entry, _, _ in written.entries}
-        for name in self._BY_ENTRY:  # kept only for the entries of pending writes (see _held)
-            kept = state[name]
-            pairs = kept.items() if isinstance(kept, dict) else ((key, None) for key in kept)
-            state[name] = (type(kept), [(entries[key], value) for key, value in pairs if key in entries])
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name in self._BY_ENTRY:
-            kind, pairs = state[name]
-            state[name] = (
-                kind((id(entry), value) for entry, value in pairs)
-                if kind is dict
-                else kind(id(entry) for entry, _ in pairs)
-            )
-        self.__dict__.update(state)
-
-    def _note_read(self, entry: Entry | None, tokens: int) -> None:
-        """Remember that `entry` was read, `tokens` long (unless its write is settled: calls logged out of time order
-        can read an entry after that, and its id may be another entry's later)."""
-        if entry is not None and id(entry) in self._held:
-            self._read[id(entry)] = max(self._read.get(id(entry), 0), tokens)
-
-    def _wrote(self, written: _Written) -> None:
-        """Keep a write until every entry it made has expired (a write with no entry: until the next settling)."""
-        last = max([entry.expires_at for entry, _, _ in written.entries], default=float("-inf"))
-        self._writes += 1
-        heapq.heappush(self._pending, (last, self._writes, written))
-        self._held.update([id(entry) for entry, _, _ in written.entries])
 
     def _counted(self, now: float, read: bool, counted: bool = True) -> None:
         """Count one replayed call, and whether it read."""
@@ -316,8 +260,6 @@ class Replay:
         spend.calls += counted
         spend.hits += read and counted
         self._replayed += 1
-        if self._replayed % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
-            self._settle(now)
 
     def state(self, now: float) -> str:
         """The cache at `now` as a digest of every live entry (its prefix, TTL and expiry), the same in every
@@ -330,24 +272,11 @@ class Replay:
         raise NotImplementedError
 
     def settled(self, now: float) -> bool:
-        """Whether the waste of every counted write is known by `now`: each has no live entry longer than what has
-        been read of it (a read takes at most an entry's length, so what is unread stays unread)."""
-        for _, _, written in self._pending:
-            if not written.counted:
-                continue
-            used = self._used(written)
-            if any(entry.expires_at > now and tokens > used for entry, tokens, _ in written.entries):
-                return False
-        return True
-
-    def _used(self, written: _Written) -> int:
-        """How far into the prompt a write's entries have been read: from where it began, at most where it ends."""
-        reads = (self._read.get(id(entry), 0) for entry, _, _ in written.entries)
-        return min(max([written.start, *reads]), written.end)
+        """Whether the waste of every counted write is known by `now`."""
+        raise NotImplementedError
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""
-        self._settle(None)
         for model_id, (write_5m, write_1h) in self._waste.items():
             self.spend.wasted += cost_of(Usage.of(write_5m=write_5m, write_1h=write_1h), model_id).input
         self._waste = {}
@@ -357,37 +286,6 @@ class Replay:
             tokens[model_id] = tokens.get(model_id, EMPTY) + usage
         self._sums = {}
         return self.spend
-
-    def _settle(self, now: float | None) -> None:
-        """Count the waste of each pending write whose entries have all expired by `now` (None: of every one), and
-        let it go."""
-        pending = self._pending
-        while pending and (now is None or pending[0][0] <= now):
-            _, order, written = heapq.heappop(pending)
-            last = max((entry.expires_at for entry, _, _ in written.entries), default=float("-inf"))
-            if now is not None and last > now:  # refreshed by a read since: looked at again when it expires
-                heapq.heappush(pending, (last, order, written))
-                continue
-            end = written.end
-            used = self._used(written)
-            if end > used and written.counted:
-                unread = end - used
-                if written.five_minute is None:
-                    ttl = next((t for _, tokens, t in written.entries if tokens == end), TTL.FIVE_MINUTES)
-                    five = unread if ttl == TTL.FIVE_MINUTES else 0
-                else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
-                    five = min(unread, written.five_minute)
-                self.spend.wasted_tokens += unread
-                waste = self._waste.setdefault(written.model_id, [0, 0])  # priced once, in `finish`
-                waste[0] += five
-                waste[1] += unread - five
-            for entry, _, _ in written.entries:
-                self._let_go(entry)
-
-    def _let_go(self, entry: Entry) -> None:
-        """Forget what is known of an entry whose write is settled."""
-        self._read.pop(id(entry), None)
-        self._held.discard(id(entry))
 
 
 @dataclass(slots=True)
@@ -540,6 +438,20 @@ class Placed(Replay):
                     yield (model_id, digest, account), entry.ttl, entry.expires_at, entry.ready
 
 
+@dataclass
+class _Written:
+    """The entries one call wrote (each with the tokens up to it and its TTL), the tokens where its write began and
+    ended, and (as logged) how many of the written tokens were 5m ones: they come last, since TTLs never increase
+    along the prompt."""
+
+    entries: list[tuple[Entry, int, TTL]]
+    start: int
+    end: int
+    model_id: str
+    five_minute: int | None = None  # None: the TTL of the entry at the end says it
+    counted: bool = True  # False: a call replayed only to rebuild the cache (see windows.py); its waste is not counted
+
+
 class AsLogged(Replay):
     """The calls as they were sent and paid, from the logged counts alone. Each call's spend and hit are its logged
     usage. A read of R tokens found the live entry, among the prefixes of the call's prompt, that is known to be R
@@ -560,8 +472,35 @@ class AsLogged(Replay):
         self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
         self._born: dict[int, float] = {}  # when each live entry was written
         self.cache = PromptCache(_no_clock)  # each step is given the call's own time
+        # Writes not yet settled, in a heap by when the last of their entries expires (as far as is known: a read
+        # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
+        self._pending: list[tuple[float, int, _Written]] = []
+        self._read: dict[int, int] = {}
+        self._held: set[int] = set()  # the entries of pending writes: a read of any other is not remembered
+        self._writes = 0  # writes so far: orders the heap's ties
 
+    # What a replay keeps by the id of an entry (entries are not hashable). A copy, or a replay pickled to another
+    # process (a Dask worker), has new entries with new ids: these are handed over by entry (see __getstate__).
     _BY_ENTRY = ("_read", "_held", "_length", "_born", "_guessed")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        entries = {id(entry): entry for _, _, written in self._pending for entry, _, _ in written.entries}
+        for name in self._BY_ENTRY:  # kept only for the entries of pending writes (see _held)
+            kept = state[name]
+            pairs = kept.items() if isinstance(kept, dict) else ((key, None) for key in kept)
+            state[name] = (type(kept), [(entries[key], value) for key, value in pairs if key in entries])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in self._BY_ENTRY:
+            kind, pairs = state[name]
+            state[name] = (
+                kind((id(entry), value) for entry, value in pairs)
+                if kind is dict
+                else kind(id(entry) for entry, _ in pairs)
+            )
+        self.__dict__.update(state)
 
     def add(self, call: LoggedCall, prepared: Prepared, counted: bool = True) -> None:
         """Replay one call as it was sent; `counted` False: only to rebuild the cache (see windows.py)."""
@@ -629,6 +568,65 @@ class AsLogged(Replay):
             spent = self.spend.tokens  # the logged usage, summed as a Usage: its cacheDetails may be absent
             spent[model_id] = spent.get(model_id, EMPTY) + call.usage
         self._counted(now, read > 0, counted)
+        if self._replayed % SETTLE_EVERY == 0:  # writes that can no longer be read are settled, and let go
+            self._settle(now)
+
+    def finish(self) -> Spend:
+        """The spend, every pending write settled."""
+        self._settle(None)
+        return super().finish()
+
+    def _note_read(self, entry: Entry | None, tokens: int) -> None:
+        """Remember that `entry` was read, `tokens` long (unless its write is settled: calls logged out of time order
+        can read an entry after that, and its id may be another entry's later)."""
+        if entry is not None and id(entry) in self._held:
+            self._read[id(entry)] = max(self._read.get(id(entry), 0), tokens)
+
+    def _wrote(self, written: _Written) -> None:
+        """Keep a write until every entry it made has expired (a write with no entry: until the next settling)."""
+        last = max([entry.expires_at for entry, _, _ in written.entries], default=float("-inf"))
+        self._writes += 1
+        heapq.heappush(self._pending, (last, self._writes, written))
+        self._held.update([id(entry) for entry, _, _ in written.entries])
+
+    def _used(self, written: _Written) -> int:
+        """How far into the prompt a write's entries have been read: from where it began, at most where it ends."""
+        reads = (self._read.get(id(entry), 0) for entry, _, _ in written.entries)
+        return min(max([written.start, *reads]), written.end)
+
+    def _settle(self, now: float | None) -> None:
+        """Count the waste of each pending write whose entries have all expired by `now` (None: of every one), and
+        let it go."""
+        pending = self._pending
+        while pending and (now is None or pending[0][0] <= now):
+            _, order, written = heapq.heappop(pending)
+            last = max((entry.expires_at for entry, _, _ in written.entries), default=float("-inf"))
+            if now is not None and last > now:  # refreshed by a read since: looked at again when it expires
+                heapq.heappush(pending, (last, order, written))
+                continue
+            end = written.end
+            used = self._used(written)
+            if end > used and written.counted:
+                unread = end - used
+                if written.five_minute is None:
+                    ttl = next((t for _, tokens, t in written.entries if tokens == end), TTL.FIVE_MINUTES)
+                    five = unread if ttl == TTL.FIVE_MINUTES else 0
+                else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
+                    five = min(unread, written.five_minute)
+                self.spend.wasted_tokens += unread
+                waste = self._waste.setdefault(written.model_id, [0, 0])  # priced once, in `finish`
+                waste[0] += five
+                waste[1] += unread - five
+            for entry, _, _ in written.entries:
+                self._let_go(entry)
+
+    def _let_go(self, entry: Entry) -> None:
+        """Forget what is known of an entry whose write is settled."""
+        self._read.pop(id(entry), None)
+        self._held.discard(id(entry))
+        self._length.pop(id(entry), None)
+        self._born.pop(id(entry), None)
+        self._guessed.discard(id(entry))
 
     def settled(self, now: float) -> bool:
         """As sent, a read is matched to the live entry nearest its logged length and may be longer than it: a
@@ -700,12 +698,6 @@ class AsLogged(Replay):
         first = (call.at, call.where)  # the earliest, as parts audited apart agree on (Spend.absorb)
         if self.spend.first_unexplained is None or first < self.spend.first_unexplained:
             self.spend.first_unexplained = first
-
-    def _let_go(self, entry: Entry) -> None:
-        super()._let_go(entry)
-        self._length.pop(id(entry), None)
-        self._born.pop(id(entry), None)
-        self._guessed.discard(id(entry))
 
 
 def five_minute_tokens(usage: Usage) -> int | None:

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from caching.audit import replay
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
-from caching.audit.replay import Placed, Prepared, Replay, _partition, _Written, prepare
-from caching.rules import TTL, Catalog, Prompt, PromptCache
+from caching.audit.replay import Placed, Prepared, Replay, Spend, _partition, prepare
+from caching.rules import TTL, Catalog, Entry, Prompt, PromptCache
 from caching.rules import cache as rules_cache
 from caching.rules.approaches import approach as find_approach
 from caching.rules.approaches import as_checkpoints
@@ -35,24 +35,28 @@ PLACED = [(name, setting) for name, setting in SETTINGS.items() if setting[0] is
 
 
 class Engine(Replay):
-    """The reference: each call looked up and committed on the rules engine's PromptCache."""
+    """The reference: each call looked up and committed on the rules engine's PromptCache. Its waste is worked out
+    at the end from every write and every read: a write's unread tokens run from the furthest any read of its
+    entries reached (at least where the write began) to where it ended, in the TTL of its first entry that long."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cache = PromptCache(lambda: 0.0)
+        self.writes: list[tuple[list[tuple[Entry, int]], int, int, str, bool]] = []  # entries, start, end, model
+        self.reads: dict[int, int] = {}  # id of an entry (each is kept in `writes`) -> the longest read of it
 
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
         cache, digests, account, model_id, now = self.cache, prepared.digests, call.account, call.model_id, call.at
         read_at = cache.lookup(prompt, model_id, account, digests, now)
         if read_at:
-            self._note_read(cache.entry(model_id, digests[read_at], account), prompt.cumulative[read_at])
+            found = id(cache.entry(model_id, digests[read_at], account))
+            self.reads[found] = max(self.reads.get(found, 0), prompt.cumulative[read_at])
         result = cache.commit(prompt, prepared.model, model_id, account, digests, now, read_at)
         if result.written:
             entries = [
-                (entry, prompt.cumulative[at], entry.ttl)
-                for entry, at in zip(result.written, result.written_at, strict=True)
+                (entry, prompt.cumulative[at]) for entry, at in zip(result.written, result.written_at, strict=True)
             ]
-            self._wrote(_Written(entries, result.read_tokens, entries[-1][1], model_id, counted=counted))
+            self.writes.append((entries, result.read_tokens, entries[-1][1], model_id, counted))
         if not counted:
             self._counted(now, False, counted)
             return
@@ -62,6 +66,25 @@ class Engine(Replay):
         ):
             sums[index] += tokens
         self._counted(now, result.read_tokens > 0)
+
+    def _used(self, entries: list[tuple[Entry, int]], start: int, end: int) -> int:
+        return min(max([start, *(self.reads.get(id(entry), 0) for entry, _ in entries)]), end)
+
+    def settled(self, now: float) -> bool:
+        return not any(
+            counted
+            and any(entry.expires_at > now and tokens > self._used(entries, start, end) for entry, tokens in entries)
+            for entries, start, end, _, counted in self.writes
+        )
+
+    def finish(self) -> Spend:
+        for entries, start, end, model_id, counted in self.writes:
+            unread = end - self._used(entries, start, end)
+            if counted and unread > 0:
+                hour = next(entry.ttl for entry, tokens in entries if tokens == end) == TTL.ONE_HOUR
+                self.spend.wasted_tokens += unread
+                self._waste.setdefault(model_id, [0, 0])[hour] += unread
+        return super().finish()
 
     def _live(self, now: float) -> Any:
         for key, (ttl, expires_at, ready) in self.cache.entries().items():
