@@ -151,7 +151,7 @@ def placed_prompt(prepared: Prepared, approach: str, ttl: str) -> Prompt:
     return Prompt(prompt.blocks, as_checkpoints(points, prompt.blocks), prompt.cumulative, prompt.variant)
 
 
-@settings(max_examples=property_examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=property_examples(20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32), warm=st.integers(0, 30), sweep_every=st.sampled_from([5, 1_000]))
 def test_the_fast_core_equals_the_rules_engine(seed: int, warm: int, sweep_every: int) -> None:
     calls = traffic(seed, 90)
