@@ -26,8 +26,9 @@ from .counts import Disagreeing
 from .logs import LoggedCall, OutOfOrder, Window
 from .oracle import Oracle
 from .rates import LEAD, rates
-from .replay import Prepared, Replays, Spend, prepare
+from .replay import Prepared, Replays, prepare
 from .sources import Line, decode
+from .spend import Spend
 
 QUOTED = re.compile(r"'[^']*'")
 GENERIC = ("first request like this", "the conversation moved on")

@@ -16,7 +16,8 @@ from ..rules import TTL, ModelInfo
 from ..rules.oracle import Chain
 from ..rules.usage import Usage
 from .logs import LoggedCall
-from .replay import EMPTY, Prepared
+from .replay import Prepared
+from .spend import EMPTY
 
 HOUR = TTL.ONE_HOUR.seconds  # the longest an entry lives unread: a gap this long starts a chain afresh
 # Chains idle this long are forgotten: an hour more than a gap that restarts them, so calls logged up to an hour out

@@ -27,9 +27,9 @@ from ..words import plural
 from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
 from .counts import Disagreeing
 from .logs import LoggedCall, OutOfOrder, Window, model_of
-from .replay import Spend
 from .s3client import S3Access
 from .sources import Line, decode, local_file, log_files, s3_object
+from .spend import Spend
 
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text

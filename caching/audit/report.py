@@ -15,7 +15,7 @@ from ..words import plural, saving, usd, usd_places
 from .audit import AS_SENT, AuditResult, Group, hour_of
 from .logs import identity_names
 from .rates import LEAD, RATES
-from .replay import Misses, Spend
+from .spend import Misses, Spend
 
 TOP = 10  # rows per breakdown
 SKIPPED_SHOWN = 20  # skipped records the terminal report words (--json gives every one kept)

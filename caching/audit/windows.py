@@ -26,7 +26,8 @@ from typing import Generic, NamedTuple, TypeVar
 
 from ..rules.ttl import TTL_SECONDS
 from .logs import LoggedCall
-from .replay import Prepared, Replays, Spend
+from .replay import Prepared, Replays
+from .spend import Spend
 
 # Four times the longest TTL. An entry alive at a window's start was used within one TTL before it, but a read keeps
 # an entry's own TTL, so one kept alive turn after turn may have been written long before as a 5m entry, where the

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from caching.audit import replay
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
-from caching.audit.replay import Placed, Prepared, Replay, Spend, _partition, prepare
+from caching.audit.replay import Placed, Prepared, _partition, prepare
+from caching.audit.spend import Replay, Spend
 from caching.rules import TTL, Catalog, Entry, Prompt, PromptCache
 from caching.rules import cache as rules_cache
 from caching.rules.approaches import approach as find_approach
@@ -58,14 +59,14 @@ class Engine(Replay):
             ]
             self.writes.append((entries, result.read_tokens, entries[-1][1], model_id, counted))
         if not counted:
-            self._counted(now, False, counted)
+            self._counted(False, counted)
             return
         sums = self._sums.setdefault(model_id, [0, 0, 0, 0, 0])
         for index, tokens in enumerate(
             (result.input_tokens, prepared.output, result.read_tokens, result.write_5m_tokens, result.write_1h_tokens)
         ):
             sums[index] += tokens
-        self._counted(now, result.read_tokens > 0)
+        self._counted(result.read_tokens > 0)
 
     def _used(self, entries: list[tuple[Entry, int]], start: int, end: int) -> int:
         return min(max([start, *(self.reads.get(id(entry), 0) for entry, _ in entries)]), end)
@@ -158,7 +159,6 @@ def test_the_fast_core_equals_the_rules_engine(seed: int, warm: int, sweep_every
     with pytest.MonkeyPatch.context() as patch:  # sweeps often, or (as in the audit) never in so few calls
         patch.setattr(rules_cache, "SWEEP_EVERY_CALLS", sweep_every)
         patch.setattr(replay, "SWEEP_EVERY_CALLS", sweep_every)
-        patch.setattr(replay, "SETTLE_EVERY", 7)  # writes settled often, each settling checked against the engine
         for name, (approach, ttl) in PLACED:
             assert approach is not None
             fast, engine = Placed(), Engine()
