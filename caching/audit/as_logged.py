@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..rules import TTL, Checkpoint, Entry, ModelInfo, Prompt, PromptCache
 from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
 from .logs import LoggedCall
+from .prepare import Prepared
 from .spend import EMPTY, Replay, Spend
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from .replay import Prepared
 
 SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have all expired
 # A log times a call's start, and its entries can be read only once it answers (Bedrock: once the response begins):

@@ -25,8 +25,9 @@ from ..rules.usage import Usage
 from .counts import Disagreeing
 from .logs import LoggedCall, OutOfOrder, Window
 from .oracle import Oracle
+from .prepare import Prepared, prepare
 from .rates import LEAD, rates
-from .replay import Prepared, Replays, prepare
+from .replay import Replays
 from .sources import Line, decode
 from .spend import Spend
 

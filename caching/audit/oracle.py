@@ -16,7 +16,7 @@ from ..rules import TTL, ModelInfo
 from ..rules.oracle import Chain
 from ..rules.usage import Usage
 from .logs import LoggedCall
-from .replay import Prepared
+from .prepare import Prepared
 from .spend import EMPTY
 
 HOUR = TTL.ONE_HOUR.seconds  # the longest an entry lives unread: a gap this long starts a chain afresh

@@ -26,7 +26,8 @@ from typing import Generic, NamedTuple, TypeVar
 
 from ..rules.ttl import TTL_SECONDS
 from .logs import LoggedCall
-from .replay import Prepared, Replays
+from .prepare import Prepared
+from .replay import Replays
 from .spend import Spend
 
 # Four times the longest TTL. An entry alive at a window's start was used within one TTL before it, but a read keeps

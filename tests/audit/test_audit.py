@@ -20,7 +20,8 @@ import pytest
 from caching.__main__ import main as cli
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
-from caching.audit.replay import Replays, prepare
+from caching.audit.prepare import prepare
+from caching.audit.replay import Replays
 from caching.audit.sources import Line, read
 from caching.emulator import Emulator, ManualClock
 from caching.rules import Catalog

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from caching.audit.logs import LoggedCall
-from caching.audit.replay import prepare
+from caching.audit.prepare import prepare
 from caching.rules import Catalog
 from caching.rules.approaches import Shape
 from caching.rules.usage import Usage

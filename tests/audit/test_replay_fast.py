@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from caching.audit import replay
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
-from caching.audit.replay import Placed, Prepared, _partition, prepare
+from caching.audit.prepare import Prepared, prepare
+from caching.audit.replay import Placed, _partition
 from caching.audit.spend import Replay, Spend
 from caching.rules import TTL, Catalog, Entry, Prompt, PromptCache
 from caching.rules import cache as rules_cache

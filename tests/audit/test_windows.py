@@ -15,7 +15,9 @@ import pytest
 from caching.audit import windows
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
-from caching.audit.replay import Replays, Spend, prepare
+from caching.audit.prepare import prepare
+from caching.audit.replay import Replays
+from caching.audit.spend import Spend
 from caching.emulator import ManualClock
 from caching.rules import Catalog, PromptCache, linearize
 from caching.rules.usage import Usage
