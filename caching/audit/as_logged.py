@@ -24,7 +24,7 @@ ANSWERED_SECONDS = 10.0
 
 
 def _no_clock() -> float:
-    """The replays' caches are told each call's time; a named function, not a lambda, so they can be pickled."""
+    """The cache is told each call's time; a named function, not a lambda, so it can be pickled."""
     return 0.0
 
 

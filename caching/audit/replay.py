@@ -1,4 +1,4 @@
-"""Logged traffic replayed on the rules engine: as it was sent (`AsLogged`, as_logged.py: what was paid, and which
+"""Logged traffic replayed under the caching rules: as it was sent (`AsLogged`, as_logged.py: what was paid, and which
 writes were never read, from the logged counts), and with each approach and TTL of the registry placing the cache
 points instead (`Placed`, here), every setting at once (`Replays`); the oracle (oracle.py) gives the best the rules
 allow. The alternatives' token counts are the offline estimate of each prefix, scaled so every call's prompt matches
@@ -94,21 +94,26 @@ class Replays:
 
 @dataclass(slots=True)
 class _Write:
-    """One write of a `Placed` replay: the tokens where it ended, how far into the prompt its entries have been read
-    (from where it began), and whether its waste counts and is in 1h tokens (else 5m)."""
+    """One write of a `Placed` replay: how far into the prompt its entries have been read (from where it began), where
+    its 1h tokens end (they come first: TTLs never increase along the prompt) and where it ends, and whether its
+    waste counts."""
 
-    end: int
     used: int
+    hour_end: int
+    end: int
     model_id: str
     counted: bool
-    hour: bool
+
+    def unread(self) -> tuple[int, int]:
+        """Its 5m and its 1h tokens no call has read so far."""
+        used, hour_end = self.used, self.hour_end
+        return self.end - (used if used > hour_end else hour_end), (hour_end - used if hour_end > used else 0)
 
 
 @dataclass(slots=True)
 class _Held(Entry):
-    """An entry of a `Placed` replay, with the tokens up to it and the write that made it."""
+    """An entry of a `Placed` replay, with the write that made it."""
 
-    tokens: int = 0
     write: _Write | None = None
 
 
@@ -120,8 +125,8 @@ class Placed(Replay):
     engine's keys, outcomes and undo records were half of its time. Every entry is ready (nothing is pending) and
     lives its TTL exactly. The waste is kept as it goes: all of a write is unread when made, and each read of one of
     its entries takes back what it reads beyond what was read before. A differential test over every setting of the
-    registry pins this to the engine and to `Replay`'s settling of writes (tests/audit/test_replay_fast.py): change
-    a rule in one, and that test names the call where they part."""
+    registry pins this to the engine, and its waste to one worked out from every write and read
+    (tests/audit/test_replay_fast.py): change a rule in one, and that test names the call where they part."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -166,8 +171,8 @@ class Placed(Replay):
             tokens = cumulative[position]
             if position > read and tokens >= minimum:
                 if write is None:
-                    write = _Write(0, read_tokens, model_id, counted, False)
-                scope[digests[position]] = _Held(ttl, now + seconds, True, tokens, write)
+                    write = _Write(read_tokens, read_tokens, read_tokens, model_id, counted)
+                scope[digests[position]] = _Held(ttl, now + seconds, True, write)
                 if seconds == ONE_HOUR_SECONDS:
                     last_1h = position
                 else:
@@ -175,11 +180,10 @@ class Placed(Replay):
         # Tokens: the 1h writes come first (TTLs never increase along the prompt), then the 5m ones.
         end_1h = last_1h if last_1h > read else read
         end = end_1h if end_1h > last_5m else last_5m
-        if write is not None:  # all of it unread so far, in the TTL of its first point as long as the whole
-            write.end = cumulative[end]
-            write.hour = cumulative[end_1h] == write.end and last_1h > read
+        if write is not None:  # all of it unread so far
+            write.hour_end, write.end = cumulative[end_1h], cumulative[end]
             if counted:
-                self._unread(write, write.end - read_tokens)
+                self._unread(write.model_id, *write.unread())
         if not counted:
             self._counted(False, counted)
             return
@@ -197,43 +201,47 @@ class Placed(Replay):
         self._counted(read > 0)
 
     def _reads(self, entry: _Held, tokens: int) -> None:
-        """A read of `tokens` found `entry`: what it reads of its write beyond what was read before is not waste."""
+        """A read of `tokens` found `entry`: what it reads of its write beyond what was read before is not waste (a
+        read covers the write from its start, so its 1h tokens first)."""
         write = entry.write
-        if write is not None and write.counted and tokens > write.used:
-            gained = (tokens if tokens < write.end else write.end) - write.used
-            if gained > 0:
-                write.used += gained
-                self._unread(write, -gained)
+        if write is not None and write.counted and tokens > write.used and write.used < write.end:
+            five, hour = write.unread()
+            write.used = tokens if tokens < write.end else write.end
+            five_now, hour_now = write.unread()
+            self._unread(write.model_id, five_now - five, hour_now - hour)
 
-    def _unread(self, write: _Write, tokens: int) -> None:
-        """Count `tokens` more (or, negative, fewer) of a write as unread."""
-        self.spend.wasted_tokens += tokens
-        waste = self._waste.get(write.model_id)
+    def _unread(self, model_id: str, five: int, hour: int) -> None:
+        """Count `five` more 5m tokens and `hour` more 1h tokens (or, negative, fewer) as written and never read."""
+        self.spend.wasted_tokens += five + hour
+        waste = self._waste.get(model_id)
         if waste is None:
-            waste = self._waste[write.model_id] = [0, 0]
-        waste[write.hour] += tokens
+            waste = self._waste[model_id] = [0, 0]
+        waste[0] += five
+        waste[1] += hour
 
     def settled(self, now: float) -> bool:
-        """Whether the waste of every counted write is known by `now`: no live entry of one is longer than what has
-        been read of its write (an entry no longer in the cache is never read again)."""
+        """Whether the waste of every counted write is known by `now`: none not yet read to its end has a live entry
+        (an entry no longer in the cache is never read again; one that is may be read by a call whose estimate,
+        scaled to its own logged total, reaches further than the writer's)."""
         for scope in self._scopes.values():
             for entry in scope.values():
                 write = entry.write
-                if write is not None and write.counted and entry.expires_at > now and entry.tokens > write.used:
+                if write is not None and write.counted and entry.expires_at > now and write.used < write.end:
                     return False
         return True
 
     def _sweep(self, now: float) -> None:
         """Forget the entries that expired FORGET_AFTER_SECONDS ago, as PromptCache does and on its schedule: once as
-        many calls have passed as there are entries kept, and at least SWEEP_EVERY_CALLS apart."""
+        many calls have passed as there are prefixes kept (a prefix of several accounts counts once), and at least
+        SWEEP_EVERY_CALLS apart."""
         if self._replayed + 1 < self._next_sweep:
             return
-        horizon, kept = now - FORGET_AFTER_SECONDS, 0
+        horizon, kept = now - FORGET_AFTER_SECONDS, set[tuple[str, str]]()
         for key, scope in self._scopes.items():
             if any(entry.expires_at <= horizon for entry in scope.values()):
                 scope = self._scopes[key] = {d: e for d, e in scope.items() if e.expires_at > horizon}
-            kept += len(scope)
-        self._next_sweep = self._replayed + 1 + max(SWEEP_EVERY_CALLS, kept)
+            kept.update((key[0], digest) for digest in scope)
+        self._next_sweep = self._replayed + 1 + max(SWEEP_EVERY_CALLS, len(kept))
 
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
         for (model_id, account), scope in self._scopes.items():

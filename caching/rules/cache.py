@@ -36,7 +36,7 @@ FORGET_AFTER_SECONDS = 3600.0  # an entry expired this long ago is forgotten: it
 SWEEP_EVERY_CALLS = 1_000  # `commit` drops forgotten entries at least this many calls apart, so memory stays bounded
 
 
-@dataclass(slots=True)  # made and read on every call of every replay: slots make both quicker
+@dataclass(slots=True)  # made and read on every call the audit replays as sent: slots make both quicker
 class Entry:
     ttl: TTL
     expires_at: float
@@ -264,7 +264,8 @@ class PromptCache:
                         undo.append(Undo(key, account, refreshed, before, refreshed.expires_at))
 
         # Write at every checkpoint past the read that reaches the minimum (and the doctor's limit). This loop runs
-        # for every call of every replay, so the outcomes' words are built apart, and only when asked for.
+        # for every call the audit reads and the planner simulates, so the outcomes' words are built apart, and only
+        # when asked for.
         outcomes: list[CheckpointOutcome] = []
         written: list[Entry] = []
         written_at: list[int] = []

@@ -1,9 +1,11 @@
 """The what-if replays' fast core (`replay.Placed`) reads, refreshes, writes, spends and wastes exactly what the rules
 engine (`PromptCache.lookup` and `.commit`) gives the same calls with the same cache points: a differential property
-test over every setting of the registry, on generated traffic of two accounts and two models (minimums of 1,024 and
-2,048 tokens), with tools, tool results, fan-outs wider than the lookback, pauses around each TTL, new
+test over every setting of the registry, on generated traffic of two accounts (sharing system prompts and tools,
+so the same prefixes) and two models (minimums of 1,024 and 2,048 tokens), with tools, tool results, fan-outs wider
+than the lookback, pauses around each TTL, calls logged out of time order (by minutes and by more than an hour), new
 conversations, calls replayed only to rebuild the cache, and sweeps of forgotten entries. After each call the two
-agree on the tokens so far and on the live cache; at the end, on the whole spend."""
+agree on the tokens so far, the live cache, the entries kept and whether the waste is known; at the end, on the
+whole spend, its waste priced in the TTL each unread token was written with."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from caching.audit.logs import LoggedCall
 from caching.audit.prepare import Prepared, prepare
 from caching.audit.replay import Placed, _partition
 from caching.audit.spend import Replay, Spend
+from caching.pricing import cost_of
 from caching.rules import TTL, Catalog, Entry, Prompt, PromptCache
 from caching.rules import cache as rules_cache
 from caching.rules.approaches import approach as find_approach
@@ -32,19 +35,20 @@ from ..helpers import cp, property_examples, text_of
 
 MODELS = ("global.anthropic.claude-sonnet-4-6", "global.anthropic.claude-sonnet-4-5-20250929-v1:0")
 ACCOUNTS = ("111122223333", "444455556666")
-PAUSES = (0.0, 1.0, 20.0, 290.0, 299.0, 300.0, 301.0, 900.0, 3_599.0, 3_600.0, 3_601.0, 8_000.0)
+PAUSES = (0.0, 1.0, 20.0, 290.0, 299.0, 300.0, 301.0, 900.0, 3_599.0, 3_600.0, 3_601.0, 8_000.0, -400.0, -5_000.0)
 PLACED = [(name, setting) for name, setting in SETTINGS.items() if setting[0] is not None]
 
 
 class Engine(Replay):
     """The reference: each call looked up and committed on the rules engine's PromptCache. Its waste is worked out
     at the end from every write and every read: a write's unread tokens run from the furthest any read of its
-    entries reached (at least where the write began) to where it ended, in the TTL of its first entry that long."""
+    entries reached (at least where the write began) to where it ended, 1h up to its last 1h entry, 5m after."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cache = PromptCache(lambda: 0.0)
-        self.writes: list[tuple[list[tuple[Entry, int]], int, int, str, bool]] = []  # entries, start, end, model
+        # Each write: its entries (with the tokens up to each and its prefix), start, end, model, account, counted.
+        self.writes: list[tuple[list[tuple[Entry, int, str]], int, int, str, str, bool]] = []
         self.reads: dict[int, int] = {}  # id of an entry (each is kept in `writes`) -> the longest read of it
 
     def add(self, call: LoggedCall, prepared: Prepared, prompt: Prompt, counted: bool = True) -> None:
@@ -56,9 +60,10 @@ class Engine(Replay):
         result = cache.commit(prompt, prepared.model, model_id, account, digests, now, read_at)
         if result.written:
             entries = [
-                (entry, prompt.cumulative[at]) for entry, at in zip(result.written, result.written_at, strict=True)
+                (entry, prompt.cumulative[at], digests[at])
+                for entry, at in zip(result.written, result.written_at, strict=True)
             ]
-            self.writes.append((entries, result.read_tokens, entries[-1][1], model_id, counted))
+            self.writes.append((entries, result.read_tokens, entries[-1][1], model_id, account, counted))
         if not counted:
             self._counted(False, counted)
             return
@@ -69,23 +74,29 @@ class Engine(Replay):
             sums[index] += tokens
         self._counted(result.read_tokens > 0)
 
-    def _used(self, entries: list[tuple[Entry, int]], start: int, end: int) -> int:
-        return min(max([start, *(self.reads.get(id(entry), 0) for entry, _ in entries)]), end)
+    def _used(self, entries: list[tuple[Entry, int, str]], start: int, end: int) -> int:
+        return min(max([start, *(self.reads.get(id(entry), 0) for entry, _, _ in entries)]), end)
 
     def settled(self, now: float) -> bool:
         return not any(
             counted
-            and any(entry.expires_at > now and tokens > self._used(entries, start, end) for entry, tokens in entries)
-            for entries, start, end, _, counted in self.writes
+            and self._used(entries, start, end) < end
+            and any(  # an entry still in the cache, and live: one replaced in its slot is never read again
+                self.cache.entry(model_id, digest, account) is entry and entry.expires_at > now
+                for entry, _, digest in entries
+            )
+            for entries, start, end, model_id, account, counted in self.writes
         )
 
     def finish(self) -> Spend:
-        for entries, start, end, model_id, counted in self.writes:
-            unread = end - self._used(entries, start, end)
-            if counted and unread > 0:
-                hour = next(entry.ttl for entry, tokens in entries if tokens == end) == TTL.ONE_HOUR
-                self.spend.wasted_tokens += unread
-                self._waste.setdefault(model_id, [0, 0])[hour] += unread
+        for entries, start, end, model_id, _, counted in self.writes:
+            used = self._used(entries, start, end)
+            hour_end = max([start, *(tokens for entry, tokens, _ in entries if entry.ttl == TTL.ONE_HOUR)])
+            if counted and end > used:
+                waste = self._waste.setdefault(model_id, [0, 0])
+                waste[0] += end - max(used, hour_end)
+                waste[1] += max(0, hour_end - used)
+                self.spend.wasted_tokens += end - used
         return super().finish()
 
     def _live(self, now: float) -> Any:
@@ -122,8 +133,9 @@ def traffic(seed: int, calls: int) -> list[tuple[LoggedCall, Prepared]]:
             blocks = rng.choice([1, 1, 19, 20, 21, 22])  # with the answer, 20 to 23 blocks: each side of the lookback
             history.append({"role": "user", "content": [
                 {"text": text_of(rng.choice([10, 400, 1_200]), f"ask{n}")} for n in range(blocks)]})  # fmt: skip
-        request: dict[str, Any] = {"system": [{"text": systems[person % 3]}, cp()], "messages": list(history)}
-        if person % 2:
+        # Two people (one of each account) share a system prompt and tools: their prefixes meet in no cache.
+        request: dict[str, Any] = {"system": [{"text": systems[person // 2 % 3]}, cp()], "messages": list(history)}
+        if person // 2 % 2:
             request["toolConfig"] = tools
         model_id = MODELS[person // 4]
         model = catalog.find(model_id)
@@ -200,3 +212,24 @@ def test_the_fast_core_writes_reads_and_refreshes_as_the_rules_say() -> None:
     assert (spend.calls, spend.hits, spend.wasted_tokens) == (3, 2, 0)
     usage = spend.tokens[model_id]
     assert (usage.cacheReadInputTokens, usage.cacheWriteInputTokens, usage.outputTokens) == (6_000, 3_000, 15)
+
+
+def test_an_unread_write_is_wasted_in_the_ttl_each_part_was_written_with() -> None:
+    """By hand: one call writes its 3,000-token system prompt for 1h and its message after it for 5m, and no call
+    reads either: 3,000 1h tokens and the message's 5m tokens are wasted, priced as such (not all as 5m)."""
+    catalog, model_id, at = Catalog(), MODELS[0], 1_795_996_800.0
+    request = {
+        "system": [{"text": text_of(3_000)}],
+        "messages": [{"role": "user", "content": [{"text": text_of(500)}]}],
+    }
+    call = LoggedCall("app", at, model_id, request, Usage(), None, account=ACCOUNTS[0], region="us-east-1",
+                      operation="Converse")  # fmt: skip
+    prepared = prepare(call, Usage(), catalog)
+    assert prepared is not None and prepared.prompt.cumulative[1] == 3_000
+    message = prepared.prompt.total_tokens - 3_000
+    fast = Placed()
+    fast.add(call, prepared, ((1, TTL.ONE_HOUR, 3_600), (len(prepared.prompt.blocks), TTL.FIVE_MINUTES, 300)))
+    spend = fast.finish()
+    assert spend.wasted_tokens == 3_000 + message
+    price = cost_of(Usage.of(write_1h=3_000, write_5m=message), model_id).input
+    assert spend.wasted == price != cost_of(Usage.of(write_5m=3_000 + message), model_id).input
