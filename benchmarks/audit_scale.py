@@ -174,9 +174,6 @@ def hostile() -> int:
 MONTH = 100_000_000  # records in a month of a busy agent's logs
 
 
-# The stages the audit runs on each linearized call, each timed in place: the whole audit less the same audit with
-# that stage's method made to do nothing (the stages never feed one another). Timed apart, in a loop of their own,
-# they look cheaper than they are inside the audit, where they share the processor's caches with the rest.
 # The audit's stages, each timed in place: a clock around every call of the function that does it, in one run of
 # the whole audit. Timed apart, in loops of their own, they look a quarter cheaper than they are inside the audit,
 # where they share the processor's caches with the rest; a profiler weighs stages of many small calls too heavily.
