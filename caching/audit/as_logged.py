@@ -15,7 +15,7 @@ from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
 from .logs import LoggedCall
 from .prepare import Prepared
-from .spend import EMPTY, Replay, Spend
+from .spend import EMPTY, Key, Open, Replay, Spend
 
 SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have all expired
 # A log times a call's start, and its entries can be read only once it answers (Bedrock: once the response begins):
@@ -40,6 +40,16 @@ class _Written:
     model_id: str
     five_minute: int | None = None  # None: the TTL of the entry at the end says it
     counted: bool = True  # False: a call replayed only to rebuild the cache (see windows.py); its waste is not counted
+
+    def unread_at(self, used: int) -> tuple[int, int]:
+        """Its 5m and its 1h tokens unread once read `used` tokens in: the unread tail, its 5m tokens first."""
+        unread = self.end - used
+        if self.five_minute is None:
+            ttl = next((t for _, tokens, t in self.entries if tokens == self.end), TTL.FIVE_MINUTES)
+            five = unread if ttl == TTL.FIVE_MINUTES else 0
+        else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
+            five = min(unread, self.five_minute)
+        return five, unread - five
 
 
 class AsLogged(Replay):
@@ -119,6 +129,8 @@ class AsLogged(Replay):
                 points = [Checkpoint(prompt.blocks[read_at - 1].place, read_at, ttl)]
             else:
                 self._note_read(found, read)
+                if self._inherited:
+                    self._track((model_id, account, digests[read_at]), found, read)
                 if id(found) in self._guessed:  # now its length is known
                     self._length[id(found)] = read
                     self._guessed.discard(id(found))
@@ -197,12 +209,8 @@ class AsLogged(Replay):
             end = written.end
             used = self._used(written)
             if end > used and written.counted:
-                unread = end - used
-                if written.five_minute is None:
-                    ttl = next((t for _, tokens, t in written.entries if tokens == end), TTL.FIVE_MINUTES)
-                    five = unread if ttl == TTL.FIVE_MINUTES else 0
-                else:  # the unread tail of the write: its 5m tokens first, then the 1h ones before them
-                    five = min(unread, written.five_minute)
+                five, hour = written.unread_at(used)
+                unread = five + hour
                 self.spend.wasted_tokens += unread
                 waste = self._waste.setdefault(written.model_id, [0, 0])  # priced once, in `finish`
                 waste[0] += five
@@ -218,15 +226,18 @@ class AsLogged(Replay):
         self._born.pop(id(entry), None)
         self._guessed.discard(id(entry))
 
-    def settled(self, now: float) -> bool:
-        """As sent, a read is matched to the live entry nearest its logged length and may be longer than it: a
-        counted write is settled once all of it has been read, or none of its entries is live."""
+    def _entries(self, now: float) -> Iterator[tuple[Key, Any]]:
+        for (model_id, digest, account), (_, expires_at, _) in self.cache.entries().items():
+            if expires_at > now:
+                yield (model_id, account, digest), self.cache.entry(model_id, digest, account)
+
+    def _open(self, now: float) -> Iterator[Open]:
+        keys = {id(entry): key for key, entry in self._entries(now)}
         for _, _, written in self._pending:
-            if not written.counted or not any(entry.expires_at > now for entry, _, _ in written.entries):
-                continue
-            if self._used(written) < written.end:
-                return False
-        return True
+            live = tuple(keys[id(entry)] for entry, _, _ in written.entries if id(entry) in keys)
+            used = self._used(written)
+            if written.counted and live and used < written.end:
+                yield Open(written.model_id, used, written.end, live, written)
 
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
         """As Replay's, with what the logs say of each entry: its length, whether that is only estimated, and when

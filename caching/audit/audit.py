@@ -7,6 +7,7 @@ bounded however many records there are.
 from __future__ import annotations
 
 import gc
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -113,13 +114,19 @@ class AuditResult:
 class Audit:
     """Feed it calls (`add`) in the order they were made; `result()` gives the report's numbers."""
 
-    def __init__(self, show_text: bool = False, since: float | None = None, until: float | None = None) -> None:
+    def __init__(
+        self,
+        show_text: bool = False,
+        since: float | None = None,
+        until: float | None = None,
+        oracle: Oracle | None = None,
+    ) -> None:
         self.show_text, self.since, self.until = show_text, since, until
         self.cells: dict[tuple[str, str, int, bool], Group] = {}  # model, identity, hour since the epoch, replayed
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
         self.replays = Replays(SETTINGS)
-        self.oracle = Oracle()
+        self.oracle = oracle or Oracle()
         self.problems: list[str] = []  # the first MOST_SKIPPED_LISTED skipped records, in words
         self.skipped = 0
         self.unparsed = self.unpriced = self.errors = 0
@@ -134,8 +141,17 @@ class Audit:
         if len(self.problems) < limits.MOST_SKIPPED_LISTED:
             self.problems.append(str(problem))
 
-    def add(self, item: LoggedCall | Problem | Line) -> None:
-        for call, cost, prepared in self.admitted(item):
+    def add(self, item: LoggedCall | Problem | Line, counted: bool = True) -> None:
+        """Audit one record; `counted` False: a call seen only to rebuild what the audit keeps between calls (a
+        window's warm-up, see windows.py): the doctor's and the replays' caches and the out-of-order clock."""
+        for call, cost, prepared in self.admitted(item, counted):
+            if not counted:
+                self.out_of_order.saw(call)
+                if call.request is not None:
+                    self._diagnose(call, call.usage, prepared, counted=False)
+                if prepared is not None:
+                    self.replays.add(call, prepared, counted=False)
+                continue
             self.out_of_order.add(call)
             usage = call.usage
             if call.request is not None:
@@ -150,37 +166,49 @@ class Audit:
                 self.replays.add(call, prepared)
                 self.oracle.add(call, prepared)
 
-    def admitted(self, item: LoggedCall | Problem | Line) -> Iterator[tuple[LoggedCall, Cost, Prepared | None]]:
+    def state(self, now: float) -> str:
+        """What the audit keeps between calls, at `now`, as a digest: two audits whose states agree count the calls
+        after alike (see windows.py). The doctors' caches and remembered requests, the replays' caches, the latest
+        call of each account and model."""
+        doctors = sorted((account, doctor.state(now)) for account, doctor in self.doctors.items())
+        kept = (doctors, sorted(self.replays.state(now).items()), sorted(self.out_of_order.latest.items()))
+        return hashlib.sha256(repr(kept).encode()).hexdigest()
+
+    def admitted(
+        self, item: LoggedCall | Problem | Line, counted: bool = True
+    ) -> Iterator[tuple[LoggedCall, Cost, Prepared | None]]:
         """The calls of an item that the audit counts, each with its cost and, when it is replayed, prepared; what
-        is left out is counted here (skipped, outside --since/--until, failed, unpriced, no body)."""
+        is left out is counted here (skipped, outside --since/--until, failed, unpriced, no body) if `counted`."""
         if isinstance(item, Line):  # a record line not yet decoded (see sources.read)
             for each in decode(item):
-                yield from self.admitted(each)
+                yield from self.admitted(each, counted)
             return
         if isinstance(item, Problem):
-            self.skip(item)
+            if counted:
+                self.skip(item)
             return
         call = item
         if (self.since is not None and call.at < self.since) or (self.until is not None and call.at >= self.until):
-            self.outside.add(call.at)
+            if counted:
+                self.outside.add(call.at)
             return
-        if call.disagreement:
+        if call.disagreement and counted:
             self.disagreeing.add(f"{call.where}: {call.disagreement}")
         if call.error:
-            self.errors += 1
+            self.errors += counted
             return
         try:
             cost = cost_of(call.usage, call.model_id)
         except PricingError:
-            self.unpriced += 1
+            self.unpriced += counted
             return
         if call.request is None:
-            self.unparsed += 1  # a body that could not be read is counted, never guessed
+            self.unparsed += counted  # a body that could not be read is counted, never guessed
             yield call, cost, None
             return
         yield call, cost, prepare(call, call.usage, self.catalog, self.linearizer)
 
-    def _diagnose(self, call: LoggedCall, usage: Usage, prepared: Prepared | None) -> None:
+    def _diagnose(self, call: LoggedCall, usage: Usage, prepared: Prepared | None, counted: bool = True) -> None:
         doctor = self.doctors.get(call.account)
         if doctor is None:
             doctor = self.doctors[call.account] = Doctor(self.catalog)
@@ -191,7 +219,7 @@ class Audit:
             diagnosis = doctor.observe(call, linearized)
         except (TypeError, KeyError, AttributeError, ValueError):
             return
-        if diagnosis.kind == Kind.HIT:
+        if diagnosis.kind == Kind.HIT or not counted:
             return
         cause = self.causes.setdefault(diagnosis.kind, Cause(str(diagnosis.kind), first=self.position))
         cause.calls += 1
@@ -199,8 +227,9 @@ class Audit:
         if not cause.example or (cause.example.startswith(GENERIC) and not words.startswith(GENERIC)):
             cause.example, cause.example_at = words, self.position  # the first that says what changed, if any does
 
-    def result(self) -> AuditResult:
-        what_if = self.replays.finish()
+    def result(self, replays: Replays | None = None) -> AuditResult:
+        """The report's numbers; `replays`: where the what-if replays went on without the audit (windows.py)."""
+        what_if = (replays or self.replays).finish()
         causes = sorted(self.causes.values(), key=lambda cause: -cause.calls)
         total, replayed = Group(), Group()
         by_model: dict[str, Group] = {}
@@ -237,6 +266,60 @@ class Audit:
             self.skipped,
             self.out_of_order,
         )
+
+
+def merge(results: list[AuditResult]) -> AuditResult:
+    """Results of disjoint parts of the traffic, added up as one audit of all of it would have found them."""
+
+    def groups(maps: list[dict[str, Group]]) -> dict[str, Group]:
+        out: dict[str, Group] = {}
+        for each in maps:
+            for key, group in each.items():
+                out.setdefault(key, Group()).absorb(group)
+        return dict(sorted(out.items()))  # in key order, as one audit gives them
+
+    total, replayed = Group(), Group()
+    outside, disagreeing, out_of_order = Window(), Disagreeing(), OutOfOrder()
+    causes: dict[str, Cause] = {}
+    what_if: dict[str, Spend] = {}
+    for result in results:
+        total.absorb(result.total)
+        replayed.absorb(result.replayed)
+        outside.absorb(result.outside)
+        disagreeing.absorb(result.disagreeing)
+        out_of_order.absorb(result.out_of_order)
+        for cause in result.causes:
+            mine = causes.setdefault(cause.kind, Cause(cause.kind, first=cause.first))
+            mine.calls += cause.calls
+            mine.first = min(mine.first, cause.first)
+            if cause.example and (not mine.example or _told_first(cause) < _told_first(mine)):
+                mine.example, mine.example_at = cause.example, cause.example_at
+        for name, spend in result.what_if.items():
+            what_if.setdefault(name, Spend()).absorb(spend)
+    return AuditResult(
+        total,
+        groups([r.by_model for r in results]),
+        groups([r.by_identity for r in results]),
+        groups([r.by_day for r in results]),
+        sorted(causes.values(), key=lambda cause: (-cause.calls, cause.first)),  # as one audit orders them
+        what_if,
+        sum((r.oracle for r in results[1:]), results[0].oracle) if results else Cost(),
+        [problem for r in results for problem in r.problems],
+        sum(r.unparsed for r in results),
+        sum(r.unpriced for r in results),
+        sum(r.errors for r in results),
+        replayed,
+        outside,
+        disagreeing,
+        groups([r.by_hour for r in results]),
+        sum(r.skipped for r in results),
+        out_of_order,
+    )
+
+
+def _told_first(cause: Cause) -> tuple[bool, tuple[int, int]]:
+    """One audit keeps the first example that says what changed, else the first: the earliest such, over parts."""
+    return cause.example.startswith(GENERIC), cause.example_at
 
 
 def hour_of(number: int) -> str:

@@ -156,6 +156,11 @@ class OutOfOrder:
             self.first = min(filter(None, (self.first, call.where)), default="")  # the same whatever the order
         self.latest[key] = max(latest, call.at)
 
+    def saw(self, call: LoggedCall) -> None:
+        """A call not counted (a window's warm-up, see windows.py): only the latest time of its account and model."""
+        key = (call.account, call.model_id)
+        self.latest[key] = max(self.latest.get(key, call.at), call.at)
+
     def absorb(self, other: OutOfOrder) -> None:
         """Add the calls of other accounts and models."""
         self.calls += other.calls

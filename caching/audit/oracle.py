@@ -11,8 +11,10 @@ cluster.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..pricing import Cost, cost_of, prices_for
-from ..rules import TTL, ModelInfo
+from ..rules import TTL
 from ..rules.oracle import Chain
 from ..rules.usage import Usage
 from .logs import LoggedCall
@@ -26,6 +28,36 @@ RETIRE_SECONDS = 2 * HOUR
 RETIRE_EVERY = 1_000  # calls between two looks for idle chains
 
 
+class Use(NamedTuple):
+    """What the oracle needs of one call: small, so a window of calls audited elsewhere can send it (windows.py)."""
+
+    account: str
+    model_id: str
+    at: float
+    head: str  # the digest of the tools and system prompt
+    conversation: str  # ... and of the first message after them
+    base: int  # the tokens of the tools and system prompt
+    total: int  # the tokens of the whole prompt
+    minimum: int  # the model's fewest tokens to cache
+    output: int
+
+
+def use_of(call: LoggedCall, prepared: Prepared) -> Use:
+    prompt, digests = prepared.prompt, prepared.digests
+    shared = prepared.shape.system_end  # the tools and the system prompt come first
+    return Use(
+        call.account,
+        call.model_id,
+        call.at,
+        digests[shared],
+        digests[min(shared + 1, len(prompt.blocks))],
+        prompt.tokens_before(shared),
+        prompt.total_tokens,
+        prepared.model.min_tokens,
+        prepared.output,
+    )
+
+
 class Oracle:
     def __init__(self) -> None:
         self._chains: dict[tuple[str, ...], Chain] = {}
@@ -35,31 +67,32 @@ class Oracle:
         self._calls = 0
 
     def add(self, call: LoggedCall, prepared: Prepared) -> None:
-        prompt, digests, model = prepared.prompt, prepared.digests, prepared.model
-        shared = prepared.shape.system_end  # the tools and the system prompt come first
-        base = prompt.tokens_before(shared)
-        head = (call.account, call.model_id, digests[shared])
-        conversation = (*head, digests[min(shared + 1, len(prompt.blocks))])
-        if base >= model.min_tokens:
-            self._chain(head, model, call).use(call.at, base)
-            self._chain(conversation, model, call).use(call.at, prompt.total_tokens - base, base)
+        self.take(use_of(call, prepared))
+
+    def take(self, use: Use) -> None:
+        """One call's use of its chains."""
+        head = (use.account, use.model_id, use.head)
+        conversation = (*head, use.conversation)
+        if use.base >= use.minimum:
+            self._chain(head, use).use(use.at, use.base)
+            self._chain(conversation, use).use(use.at, use.total - use.base, use.base)
         else:
-            self._chain(conversation, model, call).use(call.at, prompt.total_tokens)
-        self.outputs[call.model_id] = self.outputs.get(call.model_id, 0) + prepared.output
+            self._chain(conversation, use).use(use.at, use.total)
+        self.outputs[use.model_id] = self.outputs.get(use.model_id, 0) + use.output
         self._calls += 1
         if self._calls % RETIRE_EVERY == 0:
-            for key in [key for key, chain in self._chains.items() if call.at - chain.last_use > RETIRE_SECONDS]:
+            for key in [key for key, chain in self._chains.items() if use.at - chain.last_use > RETIRE_SECONDS]:
                 self._retire(key)
 
-    def _chain(self, key: tuple[str, ...], model: ModelInfo, call: LoggedCall) -> Chain:
+    def _chain(self, key: tuple[str, ...], use: Use) -> Chain:
         """The chain of `key`, new if it has none or its last use was an hour or more ago."""
         chain = self._chains.get(key)
-        if chain is not None and call.at - chain.last_use >= HOUR:
+        if chain is not None and use.at - chain.last_use >= HOUR:
             self._retire(key)
             chain = None
         if chain is None:
-            chain = self._chains[key] = Chain(model.min_tokens, prices_for(call.model_id).weights)
-            self._models[key] = call.model_id
+            chain = self._chains[key] = Chain(use.minimum, prices_for(use.model_id).weights)
+            self._models[key] = use.model_id
         return chain
 
     def _retire(self, key: tuple[str, ...]) -> None:
@@ -75,3 +108,15 @@ class Oracle:
             model_id = self._models[key]
             by_model[model_id] = by_model.get(model_id, EMPTY) + chain.best()
         return sum((cost_of(usage, model_id) for model_id, usage in by_model.items()), Cost())
+
+
+class Uses(Oracle):
+    """An oracle that only keeps the uses of its calls, in order, for one that takes them all: a window of calls
+    audited apart cannot price its chains, whose cheapest path depends on the uses before it (see windows.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uses: list[Use] = []
+
+    def take(self, use: Use) -> None:
+        self.uses.append(use)

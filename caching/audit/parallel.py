@@ -22,14 +22,11 @@ from distributed.comm.addressing import get_address_host_port
 from .. import limits
 from ..check.recording import Problem
 from ..errors import CachingError
-from ..pricing import Cost
 from ..words import plural
-from .audit import GENERIC, Audit, AuditResult, Cause, Group, fewer_collections
-from .counts import Disagreeing
-from .logs import LoggedCall, OutOfOrder, Window, model_of
+from .audit import Audit, AuditResult, fewer_collections, merge
+from .logs import LoggedCall, model_of
 from .s3client import S3Access
 from .sources import Line, decode, local_file, log_files, s3_object
-from .spend import Spend
 
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
@@ -322,57 +319,3 @@ def _failure(exc: BaseException) -> str:
     if type(exc).__name__ == "KilledWorker":
         return "stopped while on it"
     return f"failed on it ({type(exc).__name__}: {str(exc)[:80]})"
-
-
-def merge(results: list[AuditResult]) -> AuditResult:
-    """Results of disjoint parts of the traffic, added up as one audit of all of it would have found them."""
-
-    def groups(maps: list[dict[str, Group]]) -> dict[str, Group]:
-        out: dict[str, Group] = {}
-        for each in maps:
-            for key, group in each.items():
-                out.setdefault(key, Group()).absorb(group)
-        return dict(sorted(out.items()))  # in key order, as one audit gives them
-
-    total, replayed = Group(), Group()
-    outside, disagreeing, out_of_order = Window(), Disagreeing(), OutOfOrder()
-    causes: dict[str, Cause] = {}
-    what_if: dict[str, Spend] = {}
-    for result in results:
-        total.absorb(result.total)
-        replayed.absorb(result.replayed)
-        outside.absorb(result.outside)
-        disagreeing.absorb(result.disagreeing)
-        out_of_order.absorb(result.out_of_order)
-        for cause in result.causes:
-            mine = causes.setdefault(cause.kind, Cause(cause.kind, first=cause.first))
-            mine.calls += cause.calls
-            mine.first = min(mine.first, cause.first)
-            if cause.example and (not mine.example or _told_first(cause) < _told_first(mine)):
-                mine.example, mine.example_at = cause.example, cause.example_at
-        for name, spend in result.what_if.items():
-            what_if.setdefault(name, Spend()).absorb(spend)
-    return AuditResult(
-        total,
-        groups([r.by_model for r in results]),
-        groups([r.by_identity for r in results]),
-        groups([r.by_day for r in results]),
-        sorted(causes.values(), key=lambda cause: (-cause.calls, cause.first)),  # as one audit orders them
-        what_if,
-        sum((r.oracle for r in results[1:]), results[0].oracle) if results else Cost(),
-        [problem for r in results for problem in r.problems],
-        sum(r.unparsed for r in results),
-        sum(r.unpriced for r in results),
-        sum(r.errors for r in results),
-        replayed,
-        outside,
-        disagreeing,
-        groups([r.by_hour for r in results]),
-        sum(r.skipped for r in results),
-        out_of_order,
-    )
-
-
-def _told_first(cause: Cause) -> tuple[bool, Position]:
-    """One audit keeps the first example that says what changed, else the first: the earliest such, over parts."""
-    return cause.example.startswith(GENERIC), cause.example_at

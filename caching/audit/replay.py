@@ -19,7 +19,7 @@ from ..rules.cache import FORGET_AFTER_SECONDS, LOOKBACK_BLOCKS, SWEEP_EVERY_CAL
 from .as_logged import AsLogged
 from .logs import LoggedCall
 from .prepare import Prepared
-from .spend import Replay, Spend
+from .spend import Handover, Key, Open, Replay, Spend
 
 ONE_HOUR_SECONDS = TTL.ONE_HOUR.seconds
 
@@ -79,9 +79,14 @@ class Replays:
         """Each setting's cache at `now`, as a digest (see Replay.state): equal digests, equal futures."""
         return {name: replay.state(now) for names, replay in self._groups for name in names}
 
-    def settled(self, now: float) -> bool:
-        """Whether the waste of every counted write is known by `now` (see Replay.settled)."""
-        return all(replay.settled(now) for _, replay in self._groups)
+    def inherit(self, now: float) -> None:
+        """A window begins counting at `now` (see Replay.inherit)."""
+        for _, replay in self._groups:
+            replay.inherit(now)
+
+    def handover(self, now: float) -> dict[str, Handover]:
+        """Each setting's handover when the next window begins at `now` (see Replay.handover)."""
+        return {name: handed for names, replay in self._groups for handed in [replay.handover(now)] for name in names}
 
     def finish(self) -> dict[str, Spend]:
         """Each setting's spend (settings that never split share theirs)."""
@@ -106,7 +111,11 @@ class _Write:
 
     def unread(self) -> tuple[int, int]:
         """Its 5m and its 1h tokens no call has read so far."""
-        used, hour_end = self.used, self.hour_end
+        return self.unread_at(self.used)
+
+    def unread_at(self, used: int) -> tuple[int, int]:
+        """Its 5m and its 1h tokens unread once read `used` tokens in."""
+        hour_end = self.hour_end
         return self.end - (used if used > hour_end else hour_end), (hour_end - used if hour_end > used else 0)
 
 
@@ -157,6 +166,8 @@ class Placed(Replay):
         if read:  # refresh the entry read, and this request's own points inside it
             found = scope[digests[read]]
             self._reads(found, read_tokens)
+            if self._inherited:
+                self._track((model_id, call.account, digests[read]), found, read_tokens)
             found.expires_at = now + found.ttl.seconds
             for position, _, _ in points:
                 if position < read:
@@ -219,17 +230,6 @@ class Placed(Replay):
         waste[0] += five
         waste[1] += hour
 
-    def settled(self, now: float) -> bool:
-        """Whether the waste of every counted write is known by `now`: none not yet read to its end has a live entry
-        (an entry no longer in the cache is never read again; one that is may be read by a call whose estimate,
-        scaled to its own logged total, reaches further than the writer's)."""
-        for scope in self._scopes.values():
-            for entry in scope.values():
-                write = entry.write
-                if write is not None and write.counted and entry.expires_at > now and write.used < write.end:
-                    return False
-        return True
-
     def _sweep(self, now: float) -> None:
         """Forget the entries that expired FORGET_AFTER_SECONDS ago, as PromptCache does and on its schedule: once as
         many calls have passed as there are prefixes kept (a prefix of several accounts counts once), and at least
@@ -242,6 +242,23 @@ class Placed(Replay):
                 scope = self._scopes[key] = {d: e for d, e in scope.items() if e.expires_at > horizon}
             kept.update((key[0], digest) for digest in scope)
         self._next_sweep = self._replayed + 1 + max(SWEEP_EVERY_CALLS, len(kept))
+
+    def _entries(self, now: float) -> Iterator[tuple[Key, Any]]:
+        for (model_id, account), scope in self._scopes.items():
+            for digest, entry in scope.items():
+                if entry.expires_at > now:
+                    yield (model_id, account, digest), entry
+
+    def _open(self, now: float) -> Iterator[Open]:
+        keys: dict[int, list[Key]] = {}
+        writes: dict[int, _Write] = {}
+        for key, entry in self._entries(now):
+            write = entry.write
+            if write is not None and write.counted and write.used < write.end:
+                keys.setdefault(id(write), []).append(key)
+                writes[id(write)] = write
+        for number, write in writes.items():
+            yield Open(write.model_id, write.used, write.end, tuple(keys[number]), write)
 
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
         for (model_id, account), scope in self._scopes.items():

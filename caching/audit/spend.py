@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ..pricing import Cost, cost_of
 from ..rules.usage import Usage
@@ -87,6 +87,37 @@ EMPTY = Usage()
 R = TypeVar("R", bound="Replay")
 
 
+Key = tuple[str, str, str]  # an entry's model id, account and prefix digest
+
+
+class Unread(Protocol):
+    """A write, as far as its waste goes: its 5m and 1h tokens unread when it has been read `used` tokens in."""
+
+    def unread_at(self, used: int) -> tuple[int, int]: ...
+
+
+@dataclass(frozen=True)
+class Open:
+    """A counted write read `used` tokens in (of `end`) when its window ended, with entries still live then (`keys`):
+    a read of one of them in a later window takes back more of its waste (see windows.py)."""
+
+    model_id: str
+    used: int
+    end: int
+    keys: tuple[Key, ...]
+    write: Unread
+
+
+@dataclass
+class Handover:
+    """What a window hands the windows around it, about the waste of writes made in one and read in another: the
+    writes it counted that can still be read (`open`), and of the entries live when it began counting, the most
+    read of each and whether it is still live when it ends (`reads`)."""
+
+    open: list[Open] = field(default_factory=list)
+    reads: dict[Key, tuple[int, bool]] = field(default_factory=dict)
+
+
 class Replay:
     """Calls replayed in order: what they spent, and the writes no later call read (the waste). How a call reads and
     writes, and how its waste is known, is `Placed`'s (the points a setting places) or `AsLogged`'s (the points as
@@ -94,6 +125,8 @@ class Replay:
 
     def __init__(self) -> None:
         self.spend = Spend()
+        # The entries live when a window began counting, each with the most a read took of it since (see windows.py).
+        self._inherited: dict[Key, tuple[Any, int]] = {}
         self._replayed = 0  # calls replayed, counted or not
         self._sums: dict[str, list[int]] = {}  # per model id: regular, output, read, 5m and 1h written tokens
         self._waste: dict[str, list[int]] = {}  # per model id: 5m and 1h written tokens no call read
@@ -112,16 +145,37 @@ class Replay:
     def state(self, now: float) -> str:
         """The cache at `now` as a digest of every live entry (its prefix, TTL and expiry), the same in every
         process: two replays whose states agree at some time count the same calls alike from then on (the waste of
-        writes made before, which the digest leaves out, is each replay's own: see `settled`)."""
+        writes made before, which the digest leaves out, is each replay's own: see `handover`)."""
         return hashlib.sha256(repr(sorted(self._live(now))).encode()).hexdigest()
 
     def _live(self, now: float) -> Iterator[tuple[Any, ...]]:
         """Each entry live at `now`: (model id, prefix digest, account), its TTL, when it expires, whether ready."""
         raise NotImplementedError
 
-    def settled(self, now: float) -> bool:
-        """Whether the waste of every counted write is known by `now`."""
+    def _entries(self, now: float) -> Iterator[tuple[Key, Any]]:
+        """Each entry live at `now`, with its key."""
         raise NotImplementedError
+
+    def _open(self, now: float) -> Iterator[Open]:
+        """The counted writes not read to their end that have an entry live at `now`."""
+        raise NotImplementedError
+
+    def inherit(self, now: float) -> None:
+        """A window begins counting at `now`: follow the reads of the entries live then (see `handover`)."""
+        self._inherited = {key: (entry, 0) for key, entry in self._entries(now)}
+
+    def _track(self, key: Key, entry: Any, tokens: int) -> None:
+        """A read of `tokens` found `entry`: remembered if it is an entry live when the window began counting."""
+        inherited = self._inherited.get(key)
+        if inherited is not None and inherited[0] is entry and tokens > inherited[1]:
+            self._inherited[key] = (entry, tokens)
+
+    def handover(self, now: float) -> Handover:
+        """At `now`, when the next window begins: the writes it counted that can still be read, and the most read of
+        each entry it inherited, and whether that entry is still live."""
+        live = dict(self._entries(now))
+        reads = {key: (most, live.get(key) is entry) for key, (entry, most) in self._inherited.items()}
+        return Handover(list(self._open(now)), reads)
 
     def finish(self) -> Spend:
         """The spend, with the writes that no later call read counted as waste."""

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from ..call import Call
 from ..rules import (
     LOOKBACK_BLOCKS,
+    TTL,
     Catalog,
     Diagnosis,
     History,
@@ -28,7 +29,7 @@ from ..rules import (
     string_system_note,
 )
 from ..rules.api import API
-from ..rules.cache import call_miss
+from ..rules.cache import FORGET_AFTER_SECONDS, call_miss
 from ..rules.messages import converse_form
 from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
@@ -54,6 +55,15 @@ class Doctor:
         self.catalog = catalog or Catalog()
         self.cache = PromptCache(lambda: 0.0, lookback)  # every step is given the call's own time
         self.history = History()
+
+    def state(self, now: float) -> tuple[Any, ...]:
+        """What the doctor keeps between calls that tells its next diagnosis, at `now`: the entries of its cache
+        not yet forgotten (an entry expired FORGET_AFTER_SECONDS ago explains no miss), and the requests it
+        remembers. Two doctors in the same state diagnose the calls after alike (see audit/windows.py)."""
+        horizon = now - FORGET_AFTER_SECONDS
+        entries = sorted((key, str(ttl), expires, ready) for key, (ttl, expires, ready) in self.cache.entries().items()
+                         if expires > horizon)  # fmt: skip
+        return tuple(entries), self.history.state()
 
     def check(self, request: dict[str, Any], model_id: str) -> Diagnosis | None:
         """What Bedrock would reject in this request, before it is sent; None when the layout is fine."""
@@ -104,6 +114,11 @@ class Doctor:
             call_miss(misses),
             lambda: self.history.what_changed(model_id, ACCOUNT, prompt, digests, request, write),
         )
+        if read and not self.cache.live(model_id, digests[read_at], ACCOUNT, now):
+            # Bedrock read it, so it was there (written before the first call seen, and read since): known from now
+            # on, with the TTL of the request's cache point there, so that its expiry can explain a later miss.
+            ttl = next((p.ttl for p in prompt.checkpoints if p.position >= read_at), TTL.FIVE_MINUTES)
+            self.cache.learn(model_id, digests[read_at], ACCOUNT, ttl, now)
         slack = 0 if scale == 1.0 else 2  # live counts are scaled estimates: allow a token or two of rounding
         self.cache.commit(prompt, model, model_id, ACCOUNT, digests, now, read_at, write_limit=read + write + slack)
         self.history.remember(model_id, ACCOUNT, prompt, digests, request)

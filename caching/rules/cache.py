@@ -162,6 +162,12 @@ class PromptCache:
         found = self.entry(model_id, digest, account)
         return found is not None and found.ready and found.expires_at > now
 
+    def learn(self, model_id: str, digest: str, account: str, ttl: TTL, now: float) -> None:
+        """An entry a read proves was there, though no write of it was seen (made before the calls seen, and kept
+        alive by reads since): known from now on, as if written now with `ttl`."""
+        by_account = self._entries.setdefault((model_id, digest), {})
+        by_account[account] = Entry(ttl, now + self._life(ttl, model_id, digest, account), True)
+
     @staticmethod
     def release(entries: tuple[Entry, ...]) -> None:
         """The request that wrote these entries has begun its response: they can be read from now on."""

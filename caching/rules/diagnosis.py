@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import limits
-from .cache import LOOKBACK_BLOCKS
+from .cache import LOOKBACK_BLOCKS, prefix_digests
 from .catalog import ModelInfo
 from .outcomes import Kind, Miss, duration
 from .places import SYSTEM, TOOLS
@@ -182,6 +182,15 @@ class History:
             self.bytes -= oldest.popleft()[1]
             if not oldest:
                 del self._seen[oldest_key]
+
+    def state(self) -> tuple[Any, ...]:
+        """The requests remembered, per caller in the order they are forgotten, each by the digest of its whole
+        prompt (its variant and every block), its token counts and its size: what `what_changed` compares."""
+        return tuple(
+            (key, tuple((prefix_digests(prompt)[-1], prompt.cumulative, size)
+                        for (prompt, _), size in kept))
+            for key, kept in self._seen.items()
+        )  # fmt: skip
 
     def earlier(self, model_id: str, account: str) -> tuple[Earlier, ...]:
         """The requests remembered for a caller, oldest first: a copy, to compare with outside a lock."""

@@ -4,8 +4,8 @@ test over every setting of the registry, on generated traffic of two accounts (s
 so the same prefixes) and two models (minimums of 1,024 and 2,048 tokens), with tools, tool results, fan-outs wider
 than the lookback, pauses around each TTL, calls logged out of time order (by minutes and by more than an hour), new
 conversations, calls replayed only to rebuild the cache, and sweeps of forgotten entries. After each call the two
-agree on the tokens so far, the live cache, the entries kept and whether the waste is known; at the end, on the
-whole spend, its waste priced in the TTL each unread token was written with."""
+agree on the tokens so far, the live cache, the entries kept and the writes a window would hand over open (read
+less than all, with a live entry); at the end, on the whole spend, its waste priced in the TTL each unread token was written with."""
 
 from __future__ import annotations
 
@@ -77,16 +77,22 @@ class Engine(Replay):
     def _used(self, entries: list[tuple[Entry, int, str]], start: int, end: int) -> int:
         return min(max([start, *(self.reads.get(id(entry), 0) for entry, _, _ in entries)]), end)
 
-    def settled(self, now: float) -> bool:
-        return not any(
-            counted
-            and self._used(entries, start, end) < end
-            and any(  # an entry still in the cache, and live: one replaced in its slot is never read again
-                self.cache.entry(model_id, digest, account) is entry and entry.expires_at > now
-                for entry, _, digest in entries
+    def open(self, now: float) -> set[tuple[str, int, int, tuple[tuple[str, str, str], ...]]]:
+        """The counted writes not read to their end with an entry live at `now` (one replaced in its slot is never
+        read again): what a window hands over (windows.py)."""
+        found = set()
+        for entries, start, end, model_id, account, counted in self.writes:
+            used = self._used(entries, start, end)
+            keys = tuple(
+                sorted(
+                    (model_id, account, digest)
+                    for entry, _, digest in entries
+                    if self.cache.entry(model_id, digest, account) is entry and entry.expires_at > now
+                )
             )
-            for entries, start, end, model_id, account, counted in self.writes
-        )
+            if counted and used < end and keys:
+                found.add((model_id, used, end, keys))
+        return found
 
     def finish(self) -> Spend:
         for entries, start, end, model_id, _, counted in self.writes:
@@ -183,7 +189,8 @@ def test_the_fast_core_equals_the_rules_engine(seed: int, warm: int, sweep_every
                 where = f"{name}, seed {seed}, {call.where}"
                 assert fast._sums == engine._sums, where
                 assert fast.state(call.at) == engine.state(call.at), where
-                assert fast.settled(call.at) == engine.settled(call.at), where
+                opened = {(w.model_id, w.used, w.end, tuple(sorted(w.keys))) for w in fast.handover(call.at).open}
+                assert opened == engine.open(call.at), where
                 assert sum(map(len, fast._scopes.values())) == len(engine.cache.entries()), where  # the same swept
             assert fast.finish() == engine.finish(), name
 

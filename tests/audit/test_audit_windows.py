@@ -1,0 +1,117 @@
+"""The whole audit of one account and model in time windows (windows.AuditLane) adds up to the one audit of its
+records in order, exactly: the totals, the doctor's miss causes with their examples and where each was first seen,
+the what-if replays, the oracle and the skipped records; on generated traffic with 1h entries, reads that refresh
+an entry from a later cache point, pauses past every TTL, calls logged out of time order and damaged records.
+Where a warm-up is made too short to rebuild the doctor's and the replays' state, the windows that began wrong are
+joined to their neighbour, and the sum is still exact."""
+
+from __future__ import annotations
+
+import functools
+import random
+from typing import Any
+
+import pytest
+
+from caching.audit import windows
+from caching.audit.audit import Audit, AuditResult
+from caching.audit.logs import LoggedCall
+from caching.audit.report import as_json
+from caching.check.recording import Problem
+
+from .test_windows import PAUSES, traffic
+
+AuditWindow = windows.Window[tuple[AuditResult, list[Any]]]
+
+
+BUSY = (2.0, 20.0, 90.0, 240.0)  # pauses of a busy agent: its 1h system prompt entry never expires
+
+
+@functools.cache
+def records(seed: int, late: bool = False, pauses: tuple[float, ...] = PAUSES) -> list[windows.Record]:
+    """The calls of `traffic(seed)`, with a damaged record now and then and, if `late`, some calls logged up to two
+    hours after later ones; each with its place in the input."""
+    rng = random.Random(seed)
+    made: list[LoggedCall | Problem] = []
+    for number, (call, _) in enumerate(traffic(seed, 160, pauses)):
+        if rng.random() < 0.05:
+            made.append(Problem(f"line {number}b: not JSON"))
+        made.append(call)
+    if late:
+        for _ in range(6):
+            index = rng.randrange(20, len(made) - 20)
+            made.insert(index + rng.randrange(3, 15), made.pop(index))
+    return [((0, number), record) for number, record in enumerate(made)]
+
+
+def sequential(items: list[windows.Record]) -> AuditResult:
+    audit = Audit()
+    for position, record in items:
+        audit.position = position
+        audit.add(record)
+    return audit.result()
+
+
+def windowed(items: list[windows.Record], size: int, handing_over: bool = True) -> tuple[AuditResult, int]:
+    """The records audited in windows of `size`, each seeing all the records before and after it (`handing_over`
+    False: the writes a window leaves open are not followed into the windows after it)."""
+    edges = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    combined = windows.Combiner[AuditWindow, tuple[AuditResult, list[Any]]](lambda w: w.edges, lambda w: w.result)
+    for a, b in edges:
+        part = windows.window(windows.AuditLane.new(), items[:a], items[a:b], items[b:])
+        combined.add(part, functools.partial(windows.extend, counted=items[a:b], after=items[b:]))
+    done = combined.finish()
+    if not handing_over:
+        done.handovers = [{} for _ in done.handovers]
+    return windows.combine_audits(done), done.joined
+
+
+def same(result: AuditResult, expected: AuditResult) -> None:
+    """The report's every figure, and the causes with where each was first seen (which orders them on a tie)."""
+    assert as_json(result) == as_json(expected)
+    assert result.causes == expected.causes
+    assert result.oracle == expected.oracle
+
+
+@pytest.mark.parametrize(("seed", "size"), [(1, 25), (2, 60)])
+def test_the_audit_in_windows_is_the_audit_in_order(seed: int, size: int) -> None:
+    items = records(seed)
+    expected = sequential(items)
+    kinds = {cause.kind for cause in expected.causes}
+    assert {"expired", "new prefix"} <= kinds, kinds  # the doctor had misses of more than one kind to tell
+    assert expected.skipped > 0 and expected.what_if["as sent"].wasted_tokens > 0
+    result, joined = windowed(items, size)
+    same(result, expected)
+    assert joined == 0  # on calls in time order, every warm-up rebuilt the doctor's and the replays' state
+
+
+def test_a_busy_agent_in_windows_is_the_audit_in_order() -> None:
+    """Calls every few seconds to minutes: each system prompt's 1h entry, written once, is read by every call after
+    it and never expires, so no write of it is ever settled within a window. Each window hands the writes it leaves
+    open to the next, and the waste later windows read is taken back: no window is joined, and the sum is exact."""
+    items = records(4, pauses=BUSY)
+    expected = sequential(items)
+    assert expected.what_if["as sent"].wasted_tokens > 0
+    result, joined = windowed(items, 20)
+    same(result, expected)
+    assert joined == 0
+    assert windowed(items, 20, handing_over=False)[0].what_if != expected.what_if  # without it, waste is wrong
+
+
+def test_calls_logged_late_are_audited_as_in_order() -> None:
+    items = records(3, late=True)
+    expected = sequential(items)
+    assert expected.out_of_order.calls > 0
+    result, _ = windowed(items, 30)
+    same(result, expected)
+
+
+def test_a_warm_up_too_short_joins_the_windows_and_the_audit_stays_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a 60 s warm-up of at least one call, the doctor remembers too few requests and the replays miss entries
+    alive at a window's start: those windows are joined to the one before, and the sum is still exact."""
+    monkeypatch.setattr(windows, "WARM_UP_SECONDS", 60.0)
+    monkeypatch.setattr(windows, "WARM_UP_CALLS", 1)
+    items = records(1)
+    result, joined = windowed(items, 20)
+    assert joined > 0
+    same(result, sequential(items))
