@@ -104,6 +104,9 @@ class AuditResult:
     by_hour: dict[str, Group] = field(default_factory=dict)  # "2026-11-30 09:00" (UTC): the page's finer timeline
     skipped: int = 0  # records skipped, of which `problems` words the first MOST_SKIPPED_LISTED
     out_of_order: OutOfOrder = field(default_factory=OutOfOrder)  # calls logged well after later ones
+    # Records a cluster audited twice, the window before theirs carried on through them where their window's warm-up
+    # did not rebuild what the audit keeps (see windows.py): what it cost, not what it found, so in no report.
+    rejoined: int = 0
 
     @property
     def unlisted(self) -> int:

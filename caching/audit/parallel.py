@@ -7,6 +7,7 @@ module imports Dask, so a plain audit never loads it."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 import socket
 import zlib
@@ -22,11 +23,15 @@ from distributed.comm.addressing import get_address_host_port
 from .. import limits
 from ..check.recording import Problem
 from ..errors import CachingError
+from ..pricing import Cost
 from ..words import plural
+from . import file_windows, windows
 from .audit import Audit, AuditResult, fewer_collections, merge
 from .logs import LoggedCall, model_of
+from .oracle import Oracle, Use
 from .s3client import S3Access
-from .sources import Line, decode, local_file, log_files, s3_object
+from .sources import Line, LogFile, decode, local_file, log_files, s3_object
+from .spend import Handover, Key
 
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
@@ -130,12 +135,12 @@ def _finish(state: _State) -> tuple[AuditResult, list[tuple[Position, str]]]:
     return replace(state.audit.result(), problems=[]), state.problems
 
 
-def pieces(paths: list[str]) -> Iterator[S3Object | list[Any]]:
-    """The input in time order (see sources.log_files), as pieces: each S3 object, or a run of the records of local
-    files (about PIECE_CHARACTERS) from one of the paths given, so a piece that fails loses no other path's."""
+def pieces(listed: list[LogFile | Problem]) -> Iterator[S3Object | list[Any]]:
+    """The input in time order (as sources.log_files lists it), as pieces: each S3 object, or a run of the records
+    of local files (about PIECE_CHARACTERS) from one of the paths given, so a piece that fails loses no other path's."""
     run: list[Any] = []
     size, given = 0, 0
-    for found in log_files(paths, lambda: S3Access.here().client()):
+    for found in listed:
         where = None if isinstance(found, Problem) else found.s3
         if run and (where is not None or isinstance(found, Problem) or found.given != given):
             yield run
@@ -218,6 +223,20 @@ class _Slices:
     parts: list[dict[str, int]] = field(default_factory=list)
 
 
+class _Skipped:
+    """Skipped records counted on the client, with the words of the first MOST_SKIPPED_LISTED, in input order."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.told: list[tuple[Position, str]] = []
+
+    def add(self, told: list[tuple[Position, str]], count: int) -> None:
+        self.count += count
+        self.told.extend(told)
+        if len(self.told) > 2 * limits.MOST_SKIPPED_LISTED:  # the earliest are kept: memory stays bounded
+            self.told[:] = sorted(self.told)[: limits.MOST_SKIPPED_LISTED]
+
+
 def audit_parallel(
     paths: list[str],
     client: Client,
@@ -226,22 +245,41 @@ def audit_parallel(
     until: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AuditResult:
-    """The same result as `audit` on `read(paths)`, the work spread over the cluster's workers."""
+    """The same result as `audit` on `read(paths)`, the work spread over the cluster's workers: in time windows of
+    whole files when the logs come in files of an hour a worker can read (S3 objects; local files on a cluster
+    started here), so one busy account and model is spread too; else each account and model on one worker."""
     options = (show_text, since, until)
+    workers = max(1, len(client.scheduler_info()["workers"]))
+    listed = log_files(paths, lambda: S3Access.here().client())
+    files = [found for found in listed if isinstance(found, LogFile)]
+    readable = all(file.s3 is not None for file in files) or client.cluster is not None
+    planned = file_windows.plan(files, workers) if readable and len(files) == len(listed) else None
+    skipped = _Skipped()
+    if planned is None:
+        total = merge(_by_partition(listed, client, options, progress, skipped))
+    else:
+        results, oracle, back, rejoined = _by_window(files, planned, client, options, progress, skipped)
+        total = replace(merge(results), oracle=oracle, rejoined=rejoined)
+        windows.take_back(total.what_if, back)
+    told = [problem for _, problem in sorted(skipped.told)[: limits.MOST_SKIPPED_LISTED]]
+    notes = total.disagreeing.told() + total.out_of_order.told()
+    return replace(total, problems=told + notes, skipped=total.skipped + skipped.count)
+
+
+def _by_partition(
+    listed: list[LogFile | Problem],
+    client: Client,
+    options: file_windows.Options,
+    progress: Callable[[int], None] | None,
+    skipped: _Skipped,
+) -> list[AuditResult]:
+    """Each account and model audited on one worker, the pieces of the input split by partition as they come."""
     addresses = sorted(client.scheduler_info()["workers"])
     workers = max(1, len(addresses))
     slices = _Slices([None] * workers, [{} for _ in range(workers)])
-    problems: list[tuple[Position, str]] = []
-    sent = S3Access.here(credentials=True) if any(path.startswith("s3://") for path in paths) else None
+    sent = S3Access.here(credentials=True) if any(f.s3 for f in listed if isinstance(f, LogFile)) else None
     waiting: deque[tuple[int, str, Future[Any], Future[Any]]] = deque()  # a piece's name, not its records
-    skipped = [0]  # skipped records counted here (those of the audits are in their results)
-
-    def skip(told: list[tuple[Position, str]], count: int) -> None:
-        """Count skipped records and keep the words of the first MOST_SKIPPED_LISTED of them, in input order."""
-        skipped[0] += count
-        problems.extend(told)
-        if len(problems) > 2 * limits.MOST_SKIPPED_LISTED:  # the earliest are kept: memory stays bounded
-            problems[:] = sorted(problems)[: limits.MOST_SKIPPED_LISTED]
+    skip = skipped.add
 
     folded: deque[list[Future[Any]]] = deque()
 
@@ -280,7 +318,7 @@ def audit_parallel(
             with client.as_current():  # `wait` asks for the current client: this one, not a default one
                 wait(folded.popleft())  # states stay where they are: they are large, and are never sent anywhere)
 
-    for index, piece in enumerate(pieces(paths)):
+    for index, piece in enumerate(pieces(listed)):
         data = client.scatter([piece], hash=False)[0] if isinstance(piece, list) else piece
         split = client.submit(_split, data, index, workers, sent, pure=False)
         name = str(piece) if isinstance(piece, S3Object) else f"records {_first(piece)} and after"
@@ -303,10 +341,167 @@ def audit_parallel(
             continue
         results.append(result)
         skip(told, 0)  # counted in the result's own `skipped`
-    total = merge(results)
-    listed = [problem for _, problem in sorted(problems)[: limits.MOST_SKIPPED_LISTED]]
-    notes = total.disagreeing.told() + total.out_of_order.told()
-    return replace(total, problems=listed + notes, skipped=total.skipped + skipped[0])
+    return results
+
+
+def _by_window(
+    files: list[LogFile],
+    planned: list[file_windows.Planned],
+    client: Client,
+    options: file_windows.Options,
+    progress: Callable[[int], None] | None,
+    skipped: _Skipped,
+) -> tuple[list[AuditResult], Cost, dict[str, dict[str, tuple[int, int]]], int]:
+    """The files audited in time windows, every window at once (each worker reads its window's files itself), then
+    joined in order, account and model by account and model (see windows.py): where a window began as the one before
+    ended, the one before is finished; else it carries on through the window's records. Gives each lane's result,
+    the oracle over every call in order, the waste later windows read of writes earlier ones counted, and the records
+    audited twice."""
+    sent = S3Access.here(credentials=True) if any(file.s3 for file in files) else None
+    runs: list[Future[Any] | None] = [
+        client.submit(
+            file_windows.run,
+            [(i, files[i]) for i in plan.warm_up],
+            [(i, files[i]) for i in plan.counted],
+            options,
+            sent,
+            pure=False,
+        )
+        for plan in planned
+    ]
+    lanes = _Lanes(client, runs, skipped)
+    for at, plan in enumerate(planned):
+        run = runs[at]
+        assert run is not None
+        try:
+            summary = client.submit(file_windows.summary, run, pure=False).result()
+        except Exception as exc:  # the worker failed or died on it (Dask retried it first): one line, not the run
+            count = len(plan.counted)
+            where = f"{plural(count, 'file')} from {files[plan.counted[0]].name}" if count else "no file"
+            told = f"{where}: not audited, a Dask worker {_failure(exc)}."
+            skipped.add([((plan.counted[0] if count else 0, -1), told)], 1)
+            runs[at] = None
+            continue
+        skipped.add(summary.problems, summary.skipped)
+        if progress is not None:
+            progress(sum(summary.counted.values()) + summary.skipped)
+        asked: dict[int, dict[str, tuple[float, dict[str, set[Key]]]]] = {}
+        for name, (first, _) in summary.began.items():
+            if name in lanes.holder:
+                asked.setdefault(lanes.holder[name], {})[name] = (first, lanes.followers[name].wanted())
+        for before, wanted in asked.items():
+            edges = lanes.edges(before, wanted)
+            joined = set()
+            for name, edge in edges.items():
+                if edge.state == summary.began[name][1]:
+                    lanes.finish(name, edge.handover)
+                else:
+                    joined.add(name)
+            if joined:  # the window before carries on through this one's records of them
+                lanes.rejoined += sum(summary.counted[name] for name in joined)
+                counted = [(i, files[i]) for i in plan.counted]
+                runs[before] = client.submit(file_windows.extend, runs[before], joined, counted, sent, pure=False)
+                runs[at] = client.submit(file_windows.drop, runs[at], joined, pure=False)
+                for name in joined:
+                    lanes.counts[name] += summary.counted[name]
+        for name, count in summary.counted.items():
+            if name not in lanes.holder:
+                lanes.hold(name, at, count)
+    for at in sorted(set(lanes.holder.values())):  # the last lanes: no call comes after them
+        wanted = {name: (math.inf, lanes.followers[name].wanted()) for name, held in lanes.holder.items() if held == at}
+        for name, edge in lanes.edges(at, wanted).items():
+            lanes.finish(name, edge.handover)
+    return lanes.results()
+
+
+class _Lanes:
+    """The lanes of the windows as the client joins them: which window holds each account and model's current lane,
+    the writes followed from window to window, and the lanes finished; a lane lost with its worker is one line."""
+
+    def __init__(self, client: Client, runs: list[Future[Any] | None], skipped: _Skipped) -> None:
+        self.client, self.runs, self.skipped = client, runs, skipped
+        self.holder: dict[str, int] = {}  # the window whose lane of each account and model is the current one
+        self.followers: dict[str, windows.Follower] = {}
+        self.counts: dict[str, int] = {}  # the records each current lane counted
+        self.finished: list[tuple[str, int, Future[Any]]] = []
+        self.oracles: dict[str, Future[Any] | None] = {}
+        self.rejoined = 0
+
+    def hold(self, name: str, at: int, count: int) -> None:
+        self.holder[name], self.counts[name] = at, count
+        self.followers.setdefault(name, windows.Follower())
+        self.oracles.setdefault(name, None)
+
+    def edges(self, at: int, wanted: dict[str, tuple[float, dict[str, set[Key]]]]) -> dict[str, file_windows.Edge]:
+        """The lanes `wanted` of window `at`, at the time each is asked for; {} if the window was lost with them."""
+        run = self.runs[at]
+        try:
+            if run is None:
+                raise RuntimeError("its window was lost")
+            found: dict[str, file_windows.Edge] = self.client.submit(
+                file_windows.edges, run, wanted, pure=False
+            ).result()
+        except Exception as exc:
+            for name in [name for name, held in self.holder.items() if held == at]:
+                self.lose(name, exc)
+            self.runs[at] = None
+            return {}
+        return found
+
+    def finish(self, name: str, handover: dict[str, Handover]) -> None:
+        """A lane done: what its handover says of the writes followed, its result, and its calls to the oracle."""
+        self.followers[name].next(handover)
+        run = self.runs[self.holder.pop(name)]
+        done = self.client.submit(file_windows.finish, run, name, pure=False)
+        self.finished.append((name, self.counts.pop(name), done))
+        self.oracles[name] = self.client.submit(_take_uses, self.oracles[name], done, pure=False)
+
+    def lose(self, name: str, exc: BaseException) -> None:
+        count = self.counts.pop(name, 0)
+        self.holder.pop(name, None)
+        told = f"{plural(count, 'record')} of {name} not audited: a Dask worker {_failure(exc)}."
+        self.skipped.add([((-1, 0), told)], count)
+
+    def results(self) -> tuple[list[AuditResult], Cost, dict[str, dict[str, tuple[int, int]]], int]:
+        """Each lane's result, the oracle's cost, the waste later windows read, and the records audited twice."""
+        results = []
+        for name, count, done in self.finished:
+            try:
+                results.append(self.client.submit(_result_of, done, pure=False).result())
+            except Exception as exc:
+                self.counts[name] = count
+                self.lose(name, exc)
+        oracle = Cost()
+        for name, chain in self.oracles.items():
+            try:
+                oracle += self.client.submit(_oracle_cost, chain, pure=False).result() if chain else Cost()
+            except Exception as exc:
+                told = f"the best possible cost of {name} is left out: a Dask worker {_failure(exc)}."
+                self.skipped.add([((-1, 1), told)], 0)
+        back: dict[str, dict[str, tuple[int, int]]] = {}
+        for follower in self.followers.values():
+            for setting, by_model in follower.finish().items():
+                mine = back.setdefault(setting, {})
+                for model_id, (five, hour) in by_model.items():
+                    had = mine.get(model_id, (0, 0))
+                    mine[model_id] = (had[0] + five, had[1] + hour)
+        return results, oracle, back, self.rejoined
+
+
+def _take_uses(oracle: Oracle | None, done: tuple[AuditResult, list[Use]]) -> Oracle:
+    """Runs on a worker: one lane's window of calls taken by the oracle of its account and model, in order."""
+    oracle = oracle or Oracle()
+    for use in done[1]:
+        oracle.take(use)
+    return oracle
+
+
+def _result_of(done: tuple[AuditResult, list[Use]]) -> AuditResult:
+    return done[0]
+
+
+def _oracle_cost(oracle: Oracle) -> Cost:
+    return oracle.cost()
 
 
 def _first(piece: list[Any]) -> str:

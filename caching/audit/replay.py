@@ -84,9 +84,14 @@ class Replays:
         for _, replay in self._groups:
             replay.inherit(now)
 
-    def handover(self, now: float) -> dict[str, Handover]:
-        """Each setting's handover when the next window begins at `now` (see Replay.handover)."""
-        return {name: handed for names, replay in self._groups for handed in [replay.handover(now)] for name in names}
+    def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
+        """Each setting's handover when the next window begins at `now`, with the reads of the entries `wanted` of
+        each setting if given (see Replay.handover)."""
+        handed = {}
+        for names, replay in self._groups:
+            keys = None if wanted is None else set().union(*(wanted.get(name, set()) for name in names))
+            handed.update(dict.fromkeys(names, replay.handover(now, keys)))
+        return handed
 
     def finish(self) -> dict[str, Spend]:
         """Each setting's spend (settings that never split share theirs)."""

@@ -170,11 +170,16 @@ class Replay:
         if inherited is not None and inherited[0] is entry and tokens > inherited[1]:
             self._inherited[key] = (entry, tokens)
 
-    def handover(self, now: float) -> Handover:
+    def handover(self, now: float, wanted: set[Key] | None = None) -> Handover:
         """At `now`, when the next window begins: the writes it counted that can still be read, and the most read of
-        each entry it inherited, and whether that entry is still live."""
+        each entry it inherited (of those `wanted`, if given), and whether that entry is still live."""
         live = dict(self._entries(now))
-        reads = {key: (most, live.get(key) is entry) for key, (entry, most) in self._inherited.items()}
+        inherited = (
+            self._inherited.items()
+            if wanted is None
+            else ((k, self._inherited[k]) for k in wanted & set(self._inherited))
+        )
+        reads = {key: (most, live.get(key) is entry) for key, (entry, most) in inherited}
         return Handover(list(self._open(now)), reads)
 
     def finish(self) -> Spend:

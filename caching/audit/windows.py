@@ -44,7 +44,7 @@ from .logs import LoggedCall
 from .oracle import Oracle, Use, Uses
 from .prepare import Prepared
 from .replay import Replays
-from .spend import Handover, Spend
+from .spend import Handover, Key, Open, Spend
 
 # Four times the longest TTL. An entry alive at a window's start was used within one TTL before it, but a read keeps
 # an entry's own TTL, so one kept alive turn after turn may have been written long before as a 5m entry, where the
@@ -295,29 +295,56 @@ class Combiner(Generic[T, R]):
         return Windowed(self.results, self.handovers, self.joined)
 
 
+class Follower:
+    """The writes windows left open, followed through the windows after them while an entry of each is live, and
+    what later reads read of them: the waste to take back from the windows that counted them (see Handover)."""
+
+    def __init__(self) -> None:
+        self.open: list[tuple[str, Open, int, tuple[Key, ...]]] = []  # setting, write, read so far, live entries
+        self.back: dict[str, dict[str, tuple[int, int]]] = {}  # per setting and model: 5m and 1h tokens
+
+    def wanted(self) -> dict[str, set[Key]]:
+        """The entries whose reads the next window is asked for, per setting."""
+        keys: dict[str, set[Key]] = {}
+        for name, _, _, live in self.open:
+            keys.setdefault(name, set()).update(live)
+        return keys
+
+    def next(self, handed: dict[str, Handover]) -> None:
+        """The next window's handover: its reads of the entries followed, then its own open writes, followed too."""
+        kept = []
+        for name, write, used, keys in self.open:
+            reads = handed[name].reads if name in handed else {}
+            used = max([used, *(reads[key][0] for key in keys if key in reads)])
+            keys = tuple(key for key in keys if key in reads and reads[key][1])
+            if keys and used < write.end:
+                kept.append((name, write, used, keys))
+            else:
+                self._take_back(name, write, used)
+        self.open = kept + [(name, w, w.used, w.keys) for name, handover in handed.items() for w in handover.open]
+
+    def finish(self) -> dict[str, dict[str, tuple[int, int]]]:
+        """Per setting and model, the 5m and 1h tokens later windows read of writes counted as waste."""
+        for name, write, used, _ in self.open:
+            self._take_back(name, write, used)
+        self.open = []
+        return self.back
+
+    def _take_back(self, name: str, write: Open, used: int) -> None:
+        used = min(used, write.end)
+        if used > write.used:
+            five, hour = write.write.unread_at(write.used)
+            five_now, hour_now = write.write.unread_at(used)
+            mine = self.back.setdefault(name, {}).get(write.model_id, (0, 0))
+            self.back[name][write.model_id] = (mine[0] + five - five_now, mine[1] + hour - hour_now)
+
+
 def waste_taken_back(handovers: Sequence[dict[str, Handover]]) -> dict[str, dict[str, tuple[int, int]]]:
-    """What reads in later windows read of the writes each window left open: per setting and model, the 5m and 1h
-    tokens to take back from the waste the windows counted. An open write is followed from window to window while
-    an entry of it is live at the next one's start; each of those reads it as far as its inherited entry was read."""
-    back: dict[str, dict[str, tuple[int, int]]] = {}
-    for index, handed in enumerate(handovers):
-        for name, handover in handed.items():
-            for write in handover.open:
-                used, keys = write.used, write.keys
-                for later in handovers[index + 1 :]:
-                    reads = later[name].reads if name in later else {}
-                    found = [reads[key] for key in keys if key in reads]
-                    used = max([used, *(most for most, _ in found)])
-                    keys = tuple(key for key in keys if key in reads and reads[key][1])
-                    if not keys:
-                        break
-                used = min(used, write.end)
-                if used > write.used:
-                    five, hour = write.write.unread_at(write.used)
-                    five_now, hour_now = write.write.unread_at(used)
-                    mine = back.setdefault(name, {}).get(write.model_id, (0, 0))
-                    back[name][write.model_id] = (mine[0] + five - five_now, mine[1] + hour - hour_now)
-    return back
+    """What reads in later windows read of the writes each window left open (see Follower)."""
+    follower = Follower()
+    for handed in handovers:
+        follower.next(handed)
+    return follower.finish()
 
 
 def take_back(spends: dict[str, Spend], back: dict[str, dict[str, tuple[int, int]]]) -> None:

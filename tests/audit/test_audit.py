@@ -22,7 +22,7 @@ from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
 from caching.audit.prepare import prepare
 from caching.audit.replay import Replays
-from caching.audit.sources import Line, read
+from caching.audit.sources import Line, log_files, read
 from caching.emulator import Emulator, ManualClock
 from caching.rules import Catalog
 from caching.rules.memo import Linearizer
@@ -426,8 +426,8 @@ def test_ctrl_c_stops_the_cluster_it_started_and_says_so(
     pids = tmp_path / "signs" / "pids"
     pieces = parallel.pieces
 
-    def interrupted(paths: list[str]) -> Any:
-        yield from pieces(paths)
+    def interrupted(listed: list[Any]) -> Any:
+        yield from pieces(listed)
         wait_for(tmp_path / "signs" / "stuck")  # a worker is on it
         raise KeyboardInterrupt
 
@@ -452,7 +452,7 @@ def test_a_local_file_goes_to_the_cluster_in_pieces_of_bounded_text(
     lines = [RECORD[:-1] % (f'"2026-11-30T09:00:{n:02d}Z"', 10, 0) + padding for n in range(12)]
     (tmp_path / "logs.json").write_text("\n".join(lines) + "\n")
     monkeypatch.setattr(parallel, "PIECE_CHARACTERS", 1_000_000)
-    runs = list(parallel.pieces([str(tmp_path / "logs.json")]))
+    runs = list(parallel.pieces(log_files([str(tmp_path / "logs.json")])))
     assert [len(run) for run in runs] == [3, 3, 3, 3]  # three 400 KB lines pass 1 MB
     assert [line.where for run in runs for line in run] == [f"{tmp_path / 'logs.json'}:{n}" for n in range(1, 13)]
 

@@ -1,0 +1,199 @@
+"""The audit in time windows of whole log files, so that one busy account and model is audited by several workers
+at once (parallel.py runs them on Dask; windows.py is why the windows add up to the audit in order, exactly).
+
+Logs AWS delivers name their hour (sources.HOURLY). A window counts the files of a run of hours, after a warm-up on
+the files of the WARM_UP_HOURS before it, each account and model in its own lane (windows.AuditLane). A worker reads
+a window's files itself (an S3 object by its key, a local file by its path), so no window's records wait in memory
+for a worker to be free. What runs here runs on a worker and imports no Dask.
+"""
+
+from __future__ import annotations
+
+import calendar
+import itertools
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import limits
+from ..check.recording import Problem
+from .audit import AuditResult, fewer_collections
+from .logs import LoggedCall
+from .oracle import Use
+from .s3client import S3Access
+from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
+from .spend import Handover, Key
+from .windows import WARM_UP_SECONDS, AuditLane, Position
+
+WINDOW_HOURS = 24  # the fewest hours a window counts: its warm-up then costs at most a fifth of its work
+WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds calls from all of that hour
+Options = tuple[bool, float | None, float | None]  # show_text, since, until
+
+
+def hour_of(file: LogFile) -> int | None:
+    """The hour (since the epoch) of a file where AWS puts logs, from its name; None for any other file."""
+    found = HOURLY.search(file.name)
+    if not found:
+        return None
+    year, month, day, hour = map(int, found.group(1).split("/"))
+    return calendar.timegm((year, month, day, hour, 0, 0)) // 3_600
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One window: the indexes (in the input's order) of the files of its warm-up and of the files it counts."""
+
+    warm_up: tuple[int, ...]
+    counted: tuple[int, ...]
+
+
+def plan(files: list[LogFile], workers: int) -> list[Planned] | None:
+    """The files in windows of at least WINDOW_HOURS, as many as there are workers; None when there would be fewer
+    than two, or a file's hour is not in its name."""
+    hours = [hour_of(file) for file in files]
+    known = [hour for hour in hours if hour is not None]
+    if not files or len(known) < len(hours):
+        return None
+    first, span = min(known), max(known) - min(known) + 1
+    count = min(workers, span // WINDOW_HOURS)
+    if count < 2:
+        return None
+    starts = [first + span * number // count for number in range(count)] + [first + span]
+    return [
+        Planned(
+            tuple(i for i, hour in enumerate(known) if start - WARM_UP_HOURS <= hour < start),
+            tuple(i for i, hour in enumerate(known) if start <= hour < end),
+        )
+        for start, end in itertools.pairwise(starts)
+    ]
+
+
+@dataclass
+class Edge:
+    """A lane's state when its account and model's next call after the window is made, and its handover then."""
+
+    state: object
+    handover: dict[str, Handover]
+
+
+@dataclass
+class FileWindow:
+    """One window's audit on a worker: a lane per account and model, the state each began in (at its first counted
+    call) and the records it counted; the records it skipped."""
+
+    lanes: dict[str, AuditLane] = field(default_factory=dict)
+    began: dict[str, tuple[float, object]] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
+    problems: list[tuple[Position, str]] = field(default_factory=list)  # the first MOST_SKIPPED_LISTED
+    skipped: int = 0
+
+
+@dataclass
+class Summary:
+    """What the client needs of a window to join it to the one before: small."""
+
+    began: dict[str, tuple[float, object]]
+    counted: dict[str, int]
+    problems: list[tuple[Position, str]]
+    skipped: int
+
+
+def _records(index: int, file: LogFile, access: S3Access | None) -> Iterator[tuple[Position, LoggedCall | Problem]]:
+    """Every record of a file or S3 object, decoded, with where it is in the input."""
+    where = file.s3
+    if where is not None:
+        if access is None:
+            raise ValueError("No S3 access was sent with an S3 object.")
+        items: Iterable[Any] = s3_object(*where, access.client(), defer=True)
+    else:
+        items = local_file(file, defer=True)
+    for number, item in enumerate(items):
+        for each in decode(item) if isinstance(item, Line) else (item,):
+            yield (index, number), each
+
+
+def part(call: LoggedCall) -> str:
+    """The partition of a call: its account and model (see parallel.part_of)."""
+    return f"{call.account}|{call.model_id}"
+
+
+def run(
+    warm_up: list[tuple[int, LogFile]], counted: list[tuple[int, LogFile]], options: Options, access: S3Access | None
+) -> FileWindow:
+    """Runs on a worker: audit the `counted` files after a warm-up on the `warm_up` ones."""
+    with fewer_collections():
+        return _run(warm_up, counted, options, access)
+
+
+def _run(
+    warm_up: list[tuple[int, LogFile]], counted: list[tuple[int, LogFile]], options: Options, access: S3Access | None
+) -> FileWindow:
+    window = FileWindow()
+
+    def lane(name: str) -> AuditLane:
+        found = window.lanes.get(name)
+        if found is None:
+            found = window.lanes[name] = AuditLane.new(*options)
+        return found
+
+    for index, file in warm_up:
+        for position, record in _records(index, file, access):
+            if not isinstance(record, Problem):
+                lane(part(record)).add((position, record), counted=False)
+    for index, file in counted:
+        for position, record in _records(index, file, access):
+            if isinstance(record, Problem):
+                window.skipped += 1
+                if len(window.problems) < limits.MOST_SKIPPED_LISTED:
+                    window.problems.append((position, str(record)))
+                continue
+            name = part(record)
+            mine = lane(name)
+            if name not in window.began:
+                window.began[name] = (record.at, mine.state(record.at))
+                mine.inherit(record.at)
+            mine.add((position, record))
+            window.counted[name] = window.counted.get(name, 0) + 1
+    for name in [name for name in window.lanes if name not in window.began]:
+        del window.lanes[name]  # warmed up, but with nothing to count
+    return window
+
+
+def summary(window: FileWindow) -> Summary:
+    return Summary(window.began, window.counted, window.problems, window.skipped)
+
+
+def edges(window: FileWindow, wanted: dict[str, tuple[float, dict[str, set[Key]]]]) -> dict[str, Edge]:
+    """Each lane `wanted`'s state when its next call is made, and its handover then (the reads of the entries each
+    setting asks for)."""
+    found = {}
+    for name, (at, keys) in wanted.items():
+        mine = window.lanes[name]
+        found[name] = Edge(mine.state(at), mine.audit.replays.handover(at, keys))
+    return found
+
+
+def extend(
+    window: FileWindow, names: set[str], counted: list[tuple[int, LogFile]], access: S3Access | None
+) -> FileWindow:
+    """Runs on a worker: carry the lanes `names` on through the records of theirs in the files `counted` (the next
+    window's, where its warm-up did not rebuild their state)."""
+    with fewer_collections():
+        for index, file in counted:
+            for position, record in _records(index, file, access):
+                if not isinstance(record, Problem) and (name := part(record)) in names:
+                    window.lanes[name].add((position, record))
+    return window
+
+
+def finish(window: FileWindow, name: str) -> tuple[AuditResult, list[Use]]:
+    """A lane's result, and its oracle's uses; the lane is let go."""
+    return window.lanes.pop(name).finish()
+
+
+def drop(window: FileWindow, names: set[str]) -> FileWindow:
+    """Let lanes go unfinished (the window before carried on through their records)."""
+    for name in names:
+        window.lanes.pop(name, None)
+    return window

@@ -1,0 +1,100 @@
+"""One busy account and model spread over the workers in time windows of whole log files (file_windows.py): logs of
+an hour each, as AWS delivers them, audited by a local cluster reading the files and by a team's cluster reading S3
+objects, give the one-process report to the character, the busy account's windows joined by their warm-ups alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from caching.__main__ import main as cli
+from caching.emulator import Emulator, ManualClock
+
+from ..helpers import CP, SONNET, render_with, text_of, user
+
+pytestmark = pytest.mark.xdist_group("dask")
+HOUR_CP: dict[str, Any] = {"cachePoint": {"type": "default", "ttl": "1h"}}
+HOURS = 10
+
+
+def busy_logs(folder: Path) -> Path:
+    """Ten hours of one account's six users, a turn every two minutes or so (its 1h system prompt entry never
+    expires, and its conversations start over now and then), and a second account that calls at the first hour and
+    the last; then a damaged line in one file."""
+    clock = ManualClock()
+    emulator = Emulator(clock=clock, invocation_log=str(folder))
+    busy = emulator.session("AKIABUSY0000000001").client("bedrock-runtime")
+    rare = emulator.session("AKIARARE0000000002").client("bedrock-runtime")
+    system = [{"text": text_of(2_200, "policy")}, HOUR_CP]
+    histories: dict[int, list[dict[str, Any]]] = {}
+    for turn in range(HOURS * 30):
+        person = turn % 6
+        history = histories.setdefault(person, [])
+        if turn % 37 == 0:
+            history.clear()
+        history.append(user(f"Question {turn}", CP))
+        answer = busy.converse(modelId=SONNET, system=system, messages=history)
+        history[-1] = user(f"Question {turn}")
+        history.append(answer["output"]["message"])
+        if turn in (3, HOURS * 30 - 3):
+            rare.converse(modelId=SONNET, system=[{"text": text_of(2_100, "rare")}, CP], messages=[user("Hi", CP)])
+        clock.advance(97.0 + 41 * (turn % 3))
+    files = sorted(folder.rglob("*.json*"))
+    middle = files[len(files) // 2]
+    middle.write_text(middle.read_text() + "{not json\n")
+    return folder
+
+
+def report(*args: str) -> str:
+    return render_with(lambda console: cli(["audit", *args, "--json"], console), width=300)
+
+
+def spied(parallel: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The results of the windowed audits the client ran (empty: it audited by account and model)."""
+    seen: list[Any] = []
+    original = parallel.audit_parallel
+
+    def audit_parallel(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        seen.append(result)
+        return result
+
+    by_window = parallel._by_window
+
+    def windowed(*args: Any, **kwargs: Any) -> Any:
+        seen.append("windows")
+        return by_window(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "audit_parallel", audit_parallel)
+    monkeypatch.setattr(parallel, "_by_window", windowed)
+    return seen
+
+
+def test_one_busy_agent_in_windows_on_a_local_cluster_and_on_s3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: Any, dask_scheduler: str
+) -> None:
+    from caching.audit import file_windows, parallel
+
+    logs = busy_logs(tmp_path / "logs")
+    monkeypatch.setattr(file_windows, "WINDOW_HOURS", 4)  # ten hours: two windows, the second warmed up on five
+    seen = spied(parallel, monkeypatch)
+    alone = report(str(logs))
+    one = json.loads(alone)
+    assert one["total"]["calls"] == HOURS * 30 + 2 and one["total"]["hits"] > HOURS * 25
+    assert len(one["skipped_records"]) == 1
+    assert report(str(logs), "--jobs", "2") == alone
+    # The busy account's second window began as its first ended; the other account's doctor remembered its first
+    # call, nine hours before: its one call in the second window was audited again by the first.
+    assert seen[0] == "windows" and seen[1].rejoined == 1
+
+    s3_server.create_bucket(Bucket="busy")
+    for file in sorted(p for p in logs.rglob("*") if p.is_file()):
+        s3_server.put_object(Bucket="busy", Key=str(file.relative_to(logs)), Body=file.read_bytes())
+    on_s3 = report("s3://busy/AWSLogs")
+    assert report("s3://busy/AWSLogs", "--scheduler", dask_scheduler) == on_s3
+    assert seen[2] == "windows" and seen[3].rejoined == 1
+    assert json.loads(on_s3)["total"] == one["total"]
