@@ -10,8 +10,10 @@ JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in fo
 prompt), then audited by a fresh process, alone and with --jobs 2 (a local Dask cluster of two workers, the calls
 partitioned by account and model); peak memory is that of each run's largest process, read from the kernel.
 
-With --profile N: where one process spends its time on N records, stage by stage, and what a month of 100M
-records would take. With --hostile: the time and memory of two pathological logs.
+With --one-agent: the same calls all of one account and model, in a folder of files of an hour as AWS delivers
+them, which the cluster spreads in time windows (caching/audit/file_windows.py). With --profile N: where one process
+spends its time on N records, stage by stage, and what a month of 100M records would take. With --hostile: the
+time and memory of two pathological logs.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ import importlib
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,41 +37,54 @@ MODEL = "global.anthropic.claude-sonnet-4-6"
 SYSTEM = "You are the support agent of ExampleCorp. Answer from the policy. " * 10  # its logged size is what counts
 
 
-def generate(path: Path, records: int) -> None:
-    """Conversations that grow turn by turn, each call reading what the previous wrote, one in ten timing out."""
-    with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
-        for n in range(records):
-            user, turn = n % 200, n // 200
-            account = f"1111222233{user % 4:02d}"  # four accounts, so the work can spread over processes
-            messages = []
-            for t in range(turn % 25 + 1):
-                messages.append({"role": "user", "content": [{"text": f"Question {t} from user {user}"}]})
-                if t < turn % 25:
-                    messages.append({"role": "assistant", "content": [{"text": f"Answer {t}"}]})
-            messages[-1]["content"].append({"cachePoint": {"type": "default"}})
-            request = {"system": [{"text": SYSTEM}, {"cachePoint": {"type": "default"}}], "messages": messages}
-            history = 40 * (turn % 25)
-            read = 0 if turn % 25 == 0 or turn % 10 == 9 else 2_500 + history - 40
-            usage = {
-                "inputTokens": 0,
-                "outputTokens": 40,
-                "cacheReadInputTokens": read,
-                "cacheWriteInputTokens": 2_540 + history - read,
-            }
-            seconds = turn * 30 + user * 0.1
-            stamp = (
-                time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_795_996_800 + seconds))
-                + f".{int(seconds % 1 * 1000):03d}Z"
-            )
-            record = {
-                "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": stamp, "accountId": account,
-                "identity": {"arn": f"arn:aws:iam::{account}:role/app-{user % 5}"}, "region": "us-east-1",
-                "requestId": f"req-{n}", "operation": "Converse", "modelId": MODEL,
-                "input": {"inputBodyJson": request, "inputTokenCount": 0, "cacheReadInputTokenCount": read,
-                          "cacheWriteInputTokenCount": usage["cacheWriteInputTokens"]},
-                "output": {"outputBodyJson": {"usage": usage}, "outputTokenCount": 40},
-            }  # fmt: skip
-            out.write(json.dumps(record, separators=(",", ":")) + "\n")
+def generate(path: Path, records: int, one_agent: bool = False) -> None:
+    """Conversations that grow turn by turn, each call reading what the previous wrote, one in ten timing out: in
+    one file; or, for `one_agent`, all of one account, in a folder of files of an hour as AWS delivers them."""
+    if not one_agent:
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as out:
+            for _, line in lines(records, one_agent):
+                out.write(line)
+        return
+    for hour, group in itertools.groupby(lines(records, one_agent), key=lambda pair: int(pair[0] // 3_600)):
+        folder = path / "AWSLogs/111122223300/BedrockModelInvocationLogs/us-east-1"
+        folder = folder / time.strftime("%Y/%m/%d/%H", time.gmtime(hour * 3_600))
+        folder.mkdir(parents=True, exist_ok=True)
+        with gzip.open(folder / f"logs-{hour}.json.gz", "wt", encoding="utf-8", compresslevel=1) as out:
+            for _, line in group:
+                out.write(line)
+
+
+def lines(records: int, one_agent: bool) -> Iterator[tuple[float, str]]:
+    """Each record's time (seconds since the epoch) and line."""
+    for n in range(records):
+        user, turn = n % 200, n // 200
+        account = "111122223300" if one_agent else f"1111222233{user % 4:02d}"  # four: the work can spread
+        messages = []
+        for t in range(turn % 25 + 1):
+            messages.append({"role": "user", "content": [{"text": f"Question {t} from user {user}"}]})
+            if t < turn % 25:
+                messages.append({"role": "assistant", "content": [{"text": f"Answer {t}"}]})
+        messages[-1]["content"].append({"cachePoint": {"type": "default"}})
+        request = {"system": [{"text": SYSTEM}, {"cachePoint": {"type": "default"}}], "messages": messages}
+        history = 40 * (turn % 25)
+        read = 0 if turn % 25 == 0 or turn % 10 == 9 else 2_500 + history - 40
+        usage = {
+            "inputTokens": 0,
+            "outputTokens": 40,
+            "cacheReadInputTokens": read,
+            "cacheWriteInputTokens": 2_540 + history - read,
+        }
+        seconds = 1_795_996_800 + turn * 30 + user * 0.1
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
+        record = {
+            "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": stamp, "accountId": account,
+            "identity": {"arn": f"arn:aws:iam::{account}:role/app-{user % 5}"}, "region": "us-east-1",
+            "requestId": f"req-{n}", "operation": "Converse", "modelId": MODEL,
+            "input": {"inputBodyJson": request, "inputTokenCount": 0, "cacheReadInputTokenCount": read,
+                      "cacheWriteInputTokenCount": usage["cacheWriteInputTokens"]},
+            "output": {"outputBodyJson": {"usage": usage}, "outputTokenCount": 40},
+        }  # fmt: skip
+        yield seconds, json.dumps(record, separators=(",", ":")) + "\n"
 
 
 def main(argv: list[str]) -> int:
@@ -102,6 +119,11 @@ def main(argv: list[str]) -> int:
         metavar="FOLDER",
         help="keep the generated logs in FOLDER and reuse them on the next run (10M records take minutes to make)",
     )
+    flags.add_argument(
+        "--one-agent",
+        action="store_true",
+        help="one account and model, in files of an hour (as AWS delivers them), so the cluster spreads it in windows",
+    )
     flags.add_argument("--hostile", action="store_true", help="instead: two pathological logs, time and memory")
     args = flags.parse_args(argv)
     if args.profile:
@@ -117,17 +139,19 @@ def main(argv: list[str]) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         floor = 0.0
         for size in sizes:
-            path = folder / f"logs-{size}.json.gz"
+            path = folder / (f"one-agent-{size}" if args.one_agent else f"logs-{size}.json.gz")
             if not path.exists():
-                generate(path.with_suffix(".part"), size)
-                path.with_suffix(".part").rename(path)  # a run stopped while making it leaves no half log behind
+                part = path.with_name(path.name + ".part")
+                shutil.rmtree(part, ignore_errors=True)
+                generate(part, size, args.one_agent)
+                part.rename(path)  # a run stopped while making it leaves no half log behind
             floor = floor or decoding_alone(path)
             for jobs in args.jobs or (1, 2):
                 wall, peak = measured(str(path), *(("--jobs", str(jobs)) if jobs > 1 else ()))
                 print(f"{size:>10,} {jobs:>5} {wall:>8.1f} {size / wall:>10,.0f} {peak:>8.0f}", flush=True)
                 walls.setdefault(jobs, []).append((size, wall))
-            if args.keep is None:
-                path.unlink()  # a large log is not kept beside the next one
+            if args.keep is None:  # a large log is not kept beside the next one
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
     for jobs, runs in walls.items():
         for (smaller, before), (larger, after) in itertools.pairwise(runs):
             print(f"jobs {jobs}: {larger:,} records took {after / before:.1f}x the time of {smaller:,}")
@@ -243,6 +267,8 @@ def profile(records: int) -> int:
 
 def decoding_alone(path: Path) -> float:
     """Seconds per record that json.loads alone takes on these lines: the floor under any audit in Python."""
+    if path.is_dir():  # one agent's files of an hour: the first of them
+        path = min(path.rglob("*.json.gz"))
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         texts = [line for line, _ in zip(lines, range(10_000), strict=False)]  # enough to time, whatever the size
     started = time.perf_counter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import itertools
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,16 +20,37 @@ from typing import Any
 from .. import limits
 from ..check.recording import Problem
 from .audit import AuditResult, fewer_collections
-from .logs import LoggedCall
+from .logs import LoggedCall, model_of
 from .oracle import Use
 from .s3client import S3Access
 from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
 from .spend import Handover, Key
 from .windows import WARM_UP_SECONDS, AuditLane, Position
 
-WINDOW_HOURS = 24  # the fewest hours a window counts: its warm-up then costs at most a fifth of its work
 WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds calls from all of that hour
+# The fewest hours a window counts: its warm-up costs at most half as much again. A window is worth its warm-up when
+# the cluster has a worker for it: one per worker, however long the logs.
+WINDOW_HOURS = 2 * WARM_UP_HOURS
+FILES_A_TASK = 6  # files a worker counts between two reports of progress to the client
 Options = tuple[bool, float | None, float | None]  # show_text, since, until
+HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
+BODIES = re.compile(r'"(?:input|output)"\s*:')
+
+
+def part_of(line: Line) -> str | None:
+    """The account and model of a record, read from its text before the bodies (where AWS writes them), so the line
+    need not be decoded to be split; None when they are not plainly there (then it is decoded to be sure)."""
+    bodies = BODIES.search(line.text)
+    found = HEAD_KEY.findall(line.text, 0, bodies.start() if bodies else len(line.text))
+    if sorted(name for name, _ in found) != ["accountId", "modelId"]:
+        return None
+    values = dict(found)
+    return f"{values['accountId']}|{model_of(values['modelId'])}"
+
+
+def part(call: LoggedCall) -> str:
+    """The partition of a decoded call: its account and model."""
+    return f"{call.account}|{call.model_id}"
 
 
 def hour_of(file: LogFile) -> int | None:
@@ -82,11 +104,20 @@ class FileWindow:
     """One window's audit on a worker: a lane per account and model, the state each began in (at its first counted
     call) and the records it counted; the records it skipped."""
 
+    options: Options = (False, None, None)
     lanes: dict[str, AuditLane] = field(default_factory=dict)
     began: dict[str, tuple[float, object]] = field(default_factory=dict)
     counted: dict[str, int] = field(default_factory=dict)
     problems: list[tuple[Position, str]] = field(default_factory=list)  # the first MOST_SKIPPED_LISTED
     skipped: int = 0
+    lately: int = 0  # records the last `count` read
+
+    def lane(self, name: str) -> AuditLane:
+        """The lane of an account and model, new if it has none."""
+        found = self.lanes.get(name)
+        if found is None:
+            found = self.lanes[name] = AuditLane.new(*self.options)
+        return found
 
 
 @dataclass
@@ -99,8 +130,11 @@ class Summary:
     skipped: int
 
 
-def _records(index: int, file: LogFile, access: S3Access | None) -> Iterator[tuple[Position, LoggedCall | Problem]]:
-    """Every record of a file or S3 object, decoded, with where it is in the input."""
+def _records(
+    index: int, file: LogFile, access: S3Access | None, only: set[str] | None = None
+) -> Iterator[tuple[Position, LoggedCall | Problem]]:
+    """Every record of a file or S3 object, decoded, with where it is in the input (`only`: those of these accounts
+    and models, the others' lines not decoded when their account and model can be read without)."""
     where = file.s3
     if where is not None:
         if access is None:
@@ -109,58 +143,56 @@ def _records(index: int, file: LogFile, access: S3Access | None) -> Iterator[tup
     else:
         items = local_file(file, defer=True)
     for number, item in enumerate(items):
+        if only is not None and isinstance(item, Line) and (name := part_of(item)) is not None and name not in only:
+            continue
         for each in decode(item) if isinstance(item, Line) else (item,):
             yield (index, number), each
 
 
-def part(call: LoggedCall) -> str:
-    """The partition of a call: its account and model (see parallel.part_of)."""
-    return f"{call.account}|{call.model_id}"
-
-
-def run(
-    warm_up: list[tuple[int, LogFile]], counted: list[tuple[int, LogFile]], options: Options, access: S3Access | None
-) -> FileWindow:
-    """Runs on a worker: audit the `counted` files after a warm-up on the `warm_up` ones."""
+def start(warm_up: list[tuple[int, LogFile]], options: Options, access: S3Access | None) -> FileWindow:
+    """Runs on a worker: a window warmed up on the `warm_up` files, counting nothing."""
+    window = FileWindow(options=options)
     with fewer_collections():
-        return _run(warm_up, counted, options, access)
-
-
-def _run(
-    warm_up: list[tuple[int, LogFile]], counted: list[tuple[int, LogFile]], options: Options, access: S3Access | None
-) -> FileWindow:
-    window = FileWindow()
-
-    def lane(name: str) -> AuditLane:
-        found = window.lanes.get(name)
-        if found is None:
-            found = window.lanes[name] = AuditLane.new(*options)
-        return found
-
-    for index, file in warm_up:
-        for position, record in _records(index, file, access):
-            if not isinstance(record, Problem):
-                lane(part(record)).add((position, record), counted=False)
-    for index, file in counted:
-        for position, record in _records(index, file, access):
-            if isinstance(record, Problem):
-                window.skipped += 1
-                if len(window.problems) < limits.MOST_SKIPPED_LISTED:
-                    window.problems.append((position, str(record)))
-                continue
-            name = part(record)
-            mine = lane(name)
-            if name not in window.began:
-                window.began[name] = (record.at, mine.state(record.at))
-                mine.inherit(record.at)
-            mine.add((position, record))
-            window.counted[name] = window.counted.get(name, 0) + 1
-    for name in [name for name in window.lanes if name not in window.began]:
-        del window.lanes[name]  # warmed up, but with nothing to count
+        for index, file in warm_up:
+            for position, record in _records(index, file, access):
+                if not isinstance(record, Problem):
+                    window.lane(part(record)).add((position, record), counted=False)
     return window
 
 
+def count(window: FileWindow, counted: list[tuple[int, LogFile]], access: S3Access | None) -> FileWindow:
+    """Runs on a worker: the window carried on through the `counted` files, counting every record (a task of at
+    most FILES_A_TASK files, so the client can tell the progress)."""
+    window.lately = 0
+    with fewer_collections():
+        for index, file in counted:
+            for position, record in _records(index, file, access):
+                window.lately += 1
+                if isinstance(record, Problem):
+                    window.skipped += 1
+                    if len(window.problems) < limits.MOST_SKIPPED_LISTED:
+                        window.problems.append((position, str(record)))
+                    continue
+                name = part(record)
+                mine = window.lane(name)
+                if name not in window.began:
+                    window.began[name] = (record.at, mine.state(record.at))
+                    mine.inherit(record.at)
+                mine.add((position, record))
+                window.counted[name] = window.counted.get(name, 0) + 1
+    return window
+
+
+def lately(window: FileWindow) -> int:
+    """The records the window's last `count` read."""
+    return window.lately
+
+
 def summary(window: FileWindow) -> Summary:
+    """What the client needs to join the window to the one before, once it has counted all its files; the lanes of
+    accounts and models it warmed up but had nothing to count are let go."""
+    for name in [name for name in window.lanes if name not in window.began]:
+        del window.lanes[name]
     return Summary(window.began, window.counted, window.problems, window.skipped)
 
 
@@ -181,7 +213,7 @@ def extend(
     window's, where its warm-up did not rebuild their state)."""
     with fewer_collections():
         for index, file in counted:
-            for position, record in _records(index, file, access):
+            for position, record in _records(index, file, access, names):
                 if not isinstance(record, Problem) and (name := part(record)) in names:
                     window.lanes[name].add((position, record))
     return window

@@ -1,14 +1,15 @@
 """The audit on Dask: `--jobs N` starts a local cluster of N worker processes, `--scheduler ADDRESS` uses one a team
-already runs. Calls are partitioned by account and model, whose caches never meet. Each piece of the input (an S3
-object, which a worker reads itself; or a run of a local file's lines, read here) is split by partition on a worker;
-each partition's audit then takes the pieces in input order on one worker; the results are added up here. Only this
-module imports Dask, so a plain audit never loads it."""
+already runs. Logs in files of an hour that the workers can read themselves are audited in time windows, one per
+worker, joined here in order (`_by_window`; file_windows.py runs on the workers). Other logs are partitioned by
+account and model, whose caches never meet (`_by_partition`): each piece of the input (an S3 object, which a worker
+reads itself; or a run of a local file's lines, read here) is split by partition on a worker; each partition's audit
+then takes the pieces in input order on one worker. The results are added up here. Only this module imports Dask,
+so a plain audit never loads it."""
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 import socket
 import zlib
 from collections import deque
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from distributed import Client, Future, LocalCluster, wait
+from distributed import Client, Future, LocalCluster, as_completed, wait
 from distributed.comm.addressing import get_address_host_port
 
 from .. import limits
@@ -27,7 +28,8 @@ from ..pricing import Cost
 from ..words import plural
 from . import file_windows, windows
 from .audit import Audit, AuditResult, fewer_collections, merge
-from .logs import LoggedCall, model_of
+from .file_windows import part_of
+from .logs import LoggedCall
 from .oracle import Oracle, Use
 from .s3client import S3Access
 from .sources import Line, LogFile, decode, local_file, log_files, s3_object
@@ -38,23 +40,10 @@ PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of abo
 AHEAD = 3  # pieces per worker read and split ahead of the audits: bounds what the cluster holds at once
 STOP_SECONDS = 0.5  # on Ctrl-C, how long a worker of the local cluster may take to stop before it is killed
 SCHEDULER_SECONDS = 10.0  # the wait for --scheduler to answer, and for its first worker
-HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
-BODIES = re.compile(r'"(?:input|output)"\s*:')
 
 
 class ClusterError(CachingError):
     """A Dask scheduler that cannot be reached, or has no worker."""
-
-
-def part_of(line: Line) -> str | None:
-    """The account and model of a record, read from its text before the bodies (where AWS writes them), so the line
-    need not be decoded to be split; None when they are not plainly there (then it is decoded to be sure)."""
-    bodies = BODIES.search(line.text)
-    found = HEAD_KEY.findall(line.text, 0, bodies.start() if bodies else len(line.text))
-    if sorted(name for name, _ in found) != ["accountId", "modelId"]:
-        return None
-    values = dict(found)
-    return f"{values['accountId']}|{model_of(values['modelId'])}"
 
 
 @dataclass(frozen=True)
@@ -358,17 +347,20 @@ def _by_window(
     the oracle over every call in order, the waste later windows read of writes earlier ones counted, and the records
     audited twice."""
     sent = S3Access.here(credentials=True) if any(file.s3 for file in files) else None
-    runs: list[Future[Any] | None] = [
-        client.submit(
-            file_windows.run,
-            [(i, files[i]) for i in plan.warm_up],
-            [(i, files[i]) for i in plan.counted],
-            options,
-            sent,
-            pure=False,
-        )
-        for plan in planned
-    ]
+    runs: list[Future[Any] | None] = []
+    reads: list[Future[Any]] = []  # how many records each task read, for the progress
+    for plan in planned:
+        warm_up = [(i, files[i]) for i in plan.warm_up]
+        chain = client.submit(file_windows.start, warm_up, options, sent, pure=False)
+        for begin in range(0, len(plan.counted), file_windows.FILES_A_TASK):
+            chunk = [(i, files[i]) for i in plan.counted[begin : begin + file_windows.FILES_A_TASK]]
+            chain = client.submit(file_windows.count, chain, chunk, sent, pure=False)
+            reads.append(client.submit(file_windows.lately, chain, pure=False))
+        runs.append(chain)
+    with client.as_current():  # `as_completed` asks for the current client: this one, not a default one
+        for done in as_completed(reads):
+            if progress is not None and done.status == "finished":
+                progress(done.result())
     lanes = _Lanes(client, runs, skipped)
     for at, plan in enumerate(planned):
         run = runs[at]
@@ -383,8 +375,6 @@ def _by_window(
             runs[at] = None
             continue
         skipped.add(summary.problems, summary.skipped)
-        if progress is not None:
-            progress(sum(summary.counted.values()) + summary.skipped)
         asked: dict[int, dict[str, tuple[float, dict[str, set[Key]]]]] = {}
         for name, (first, _) in summary.began.items():
             if name in lanes.holder:

@@ -19,11 +19,10 @@ through the windows after it, as long as its entries live, and takes back what l
 The oracle cannot be windowed so (its cheapest path over a chain depends on every use before): the audit's windows
 keep each call's small `Use`, and one oracle takes them all in order (`combine_audits`).
 
-The cluster (parallel.py) does not run windows yet. On one account's 100,000 generated calls (4.2 hours; windows of
-45,000 calls), a warm-up of two or three times the longest TTL did not rebuild the `shape` setup's cache (a read
-keeps an entry's own TTL, see WARM_UP_SECONDS); four times did. At that rate four hours are 17 pieces of 16 MB, and
-a window must span several times its warm-up to be worth it: more than the cluster should hold in memory. Windows
-need pieces a worker can read again itself (S3 objects, by key), not pieces sent from the reading process.
+On a cluster (parallel.py, file_windows.py), a window is a run of whole log files of an hour, which a worker reads
+itself, so no window's records wait in memory for a worker to be free. On one account's 100,000 generated calls
+(4.2 hours; windows of 45,000 calls), a warm-up of two or three times the longest TTL did not rebuild the `shape`
+setup's cache (a read keeps an entry's own TTL, see WARM_UP_SECONDS); four times did.
 """
 
 from __future__ import annotations
