@@ -347,14 +347,17 @@ def _by_window(
     the oracle over every call in order, the waste later windows read of writes earlier ones counted, and the records
     audited twice."""
     sent = S3Access.here(credentials=True) if any(file.s3 for file in files) else None
+    addresses = sorted(client.scheduler_info()["workers"])
     runs: list[Future[Any] | None] = []
     reads: list[Future[Any]] = []  # how many records each task read, for the progress
-    for plan in planned:
+    for at, plan in enumerate(planned):
+        # Each window on a worker of its own (unless it leaves): a worker that dies loses no other window.
+        home = {"workers": [addresses[at % len(addresses)]], "allow_other_workers": True} if addresses else {}
         warm_up = [(i, files[i]) for i in plan.warm_up]
-        chain = client.submit(file_windows.start, warm_up, options, sent, pure=False)
+        chain = client.submit(file_windows.start, warm_up, options, sent, pure=False, **home)
         for begin in range(0, len(plan.counted), file_windows.FILES_A_TASK):
             chunk = [(i, files[i]) for i in plan.counted[begin : begin + file_windows.FILES_A_TASK]]
-            chain = client.submit(file_windows.count, chain, chunk, sent, pure=False)
+            chain = client.submit(file_windows.count, chain, chunk, sent, pure=False, **home)
             reads.append(client.submit(file_windows.lately, chain, pure=False))
         runs.append(chain)
     with client.as_current():  # `as_completed` asks for the current client: this one, not a default one

@@ -98,3 +98,61 @@ def test_one_busy_agent_in_windows_on_a_local_cluster_and_on_s3(
     assert report("s3://busy/AWSLogs", "--scheduler", dask_scheduler) == on_s3
     assert seen[2] == "windows" and seen[3].rejoined == 1
     assert json.loads(on_s3)["total"] == one["total"]
+
+
+# A Dask worker preload: counting a file whose name begins with "dies-" kills the worker, as a crash would.
+DIES = """
+import os
+from caching.audit import file_windows
+count = getattr(file_windows, "unspoilt", file_windows.count)  # Dask may load a preload twice
+file_windows.unspoilt = count
+def dying(window, counted, access):
+    if any(os.path.basename(file.name).startswith("dies-") for _, file in counted):
+        os._exit(3)
+    return count(window, counted, access)
+file_windows.count = dying
+"""
+
+
+def test_a_worker_that_dies_with_a_window_is_one_line_and_the_other_window_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second window's worker dies on one of its files (Dask tries no other: allowed-failures 0): its files are
+    one line; the first window's calls are audited as one process audits its files alone."""
+    import dask
+
+    from caching.audit import file_windows, parallel
+    from caching.audit.sources import LogFile, log_files
+
+    from .test_audit import FORKED
+
+    logs = busy_logs(tmp_path / "logs")
+    monkeypatch.setattr(file_windows, "WINDOW_HOURS", 4)  # two windows of the logs' hours
+
+    def windows() -> list[list[str]]:
+        files = [found for found in log_files([str(logs)]) if isinstance(found, LogFile)]
+        planned = file_windows.plan(files, 2)
+        assert planned is not None and len(planned) == 2
+        return [[files[i].name for i in plan.counted] for plan in planned]
+
+    doomed = Path(windows()[1][1])
+    doomed.rename(doomed.with_name("dies-" + doomed.name))
+    first, second = windows()
+    (tmp_path / "dies.py").write_text(DIES)
+    seen = spied(parallel, monkeypatch)
+    config = {"distributed.worker.preload": [str(tmp_path / "dies.py")], "distributed.scheduler.allowed-failures": 0}
+    with dask.config.set({**config, **FORKED}):
+        report = json.loads(report_of(str(logs), "--jobs", "2"))
+    assert seen[0] == "windows"
+    assert report["skipped_records"] == [
+        f"{len(second)} files from {second[0]}: not audited, a Dask worker stopped while on it."
+    ]
+    alone = json.loads(report_of(*first))
+    assert {key: value for key, value in report.items() if key != "skipped_records"} == {
+        key: value for key, value in alone.items() if key != "skipped_records"
+    }
+    assert report["total"]["calls"] == alone["total"]["calls"] > 100
+
+
+def report_of(*paths: str) -> str:
+    return render_with(lambda console: cli(["audit", *paths, "--json"], console), width=300)
