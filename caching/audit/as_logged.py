@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..rules import TTL, Checkpoint, Entry, ModelInfo, Prompt, PromptCache
+from ..rules.cache import FORGET_AFTER_SECONDS, no_clock
 from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
 from .logs import LoggedCall
@@ -21,11 +22,6 @@ SETTLE_EVERY = 1_000  # calls between two settlings of writes whose entries have
 # A log times a call's start, and its entries can be read only once it answers (Bedrock: once the response begins):
 # a read is promised only this long after the write, so parallel calls sent together are not counted as misses.
 ANSWERED_SECONDS = 10.0
-
-
-def _no_clock() -> float:
-    """The cache is told each call's time; a named function, not a lambda, so it can be pickled."""
-    return 0.0
 
 
 @dataclass
@@ -71,7 +67,7 @@ class AsLogged(Replay):
         self._guessed: set[int] = set()
         self._anywhere: dict[str, ModelInfo] = {}  # each model with no minimum: a logged write is never refused
         self._born: dict[int, float] = {}  # when each live entry was written
-        self.cache = PromptCache(_no_clock)  # each step is given the call's own time
+        self.cache = PromptCache(no_clock)  # each step is given the call's own time
         # Writes not yet settled, in a heap by when the last of their entries expires (as far as is known: a read
         # may have refreshed one since), and the entries read so far (by id), each with the tokens a read took.
         self._pending: list[tuple[float, int, _Written]] = []
@@ -197,13 +193,16 @@ class AsLogged(Replay):
         return min(max([written.start, *reads]), written.end)
 
     def _settle(self, now: float | None) -> None:
-        """Count the waste of each pending write whose entries have all expired by `now` (None: of every one), and
-        let it go."""
+        """Count the waste of each pending write whose entries had all expired FORGET_AFTER_SECONDS before `now`
+        (None: of every one), and let it go. Not sooner: a call logged up to that late still finds the entries'
+        lengths, whenever the settling runs (every SETTLE_EVERY calls of this replay, which are not the same calls
+        in one process and in a cluster's part of the logs)."""
         pending = self._pending
-        while pending and (now is None or pending[0][0] <= now):
+        horizon = float("inf") if now is None else now - FORGET_AFTER_SECONDS
+        while pending and pending[0][0] <= horizon:
             _, order, written = heapq.heappop(pending)
             last = max((entry.expires_at for entry, _, _ in written.entries), default=float("-inf"))
-            if now is not None and last > now:  # refreshed by a read since: looked at again when it expires
+            if last > horizon:  # refreshed by a read since: looked at again when it expires
                 heapq.heappush(pending, (last, order, written))
                 continue
             end = written.end

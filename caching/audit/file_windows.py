@@ -9,19 +9,22 @@ for a worker to be free. What runs here runs on a worker and imports no Dask.
 
 from __future__ import annotations
 
-import calendar
+import copy
 import itertools
 import math
+import pickle
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from .. import limits
 from ..check.recording import Problem
 from .audit import AuditResult, fewer_collections
 from .logs import LoggedCall, model_of
-from .oracle import Use
+from .oracle import Oracle
 from .s3client import S3Access
 from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
 from .spend import Handover, Key
@@ -29,8 +32,10 @@ from .windows import WARM_UP_SECONDS, AuditLane, Position
 
 WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds calls from all of that hour
 # The fewest hours a window counts: its warm-up costs at most half as much again. A window is worth its warm-up when
-# the cluster has a worker for it: one per worker, however long the logs.
+# the cluster has a worker for it: one per worker, unless that makes windows longer than WINDOW_MOST_HOURS (what a
+# window holds until it is joined grows with its calls: the oracle's `Use` of each).
 WINDOW_HOURS = 2 * WARM_UP_HOURS
+WINDOW_MOST_HOURS = 48
 FILES_A_TASK = 6  # files a worker counts between two reports of progress to the client
 Options = tuple[bool, float | None, float | None]  # show_text, since, until
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
@@ -54,12 +59,16 @@ def part(call: LoggedCall) -> str:
 
 
 def hour_of(file: LogFile) -> int | None:
-    """The hour (since the epoch) of a file where AWS puts logs, from its name; None for any other file."""
+    """The hour (since the epoch) of a file where AWS puts logs, from its name; None for any other file (or a folder
+    named like no date, 2083/13/01/00)."""
     found = HOURLY.search(file.name)
     if not found:
         return None
     year, month, day, hour = map(int, found.group(1).split("/"))
-    return calendar.timegm((year, month, day, hour, 0, 0)) // 3_600
+    try:
+        return int(datetime(year, month, day, hour, tzinfo=timezone.utc).timestamp()) // 3_600
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -71,14 +80,14 @@ class Planned:
 
 
 def plan(files: list[LogFile], workers: int) -> list[Planned] | None:
-    """The files in windows of at least WINDOW_HOURS, as many as there are workers; None when there would be fewer
-    than two, or a file's hour is not in its name."""
+    """The files in windows of at least WINDOW_HOURS, as many as there are workers (more, if they would be longer
+    than WINDOW_MOST_HOURS); None when there would be fewer than two, or a file's hour is not in its name."""
     hours = [hour_of(file) for file in files]
     known = [hour for hour in hours if hour is not None]
     if not files or len(known) < len(hours):
         return None
     first, span = min(known), max(known) - min(known) + 1
-    count = min(workers, span // WINDOW_HOURS)
+    count = min(span // WINDOW_HOURS, max(workers, math.ceil(span / WINDOW_MOST_HOURS)))
     if count < 2:
         return None
     starts = [first + span * number // count for number in range(count)] + [first + span]
@@ -102,8 +111,14 @@ class Edge:
 @dataclass
 class FileWindow:
     """One window's audit on a worker: a lane per account and model, the state each began in (at its first counted
-    call) and the records it counted; the records it skipped."""
+    call) and the records it counted; the records it skipped.
 
+    Dask takes a task's result to be left as it is, and this one is not: each task on a window changes it and hands
+    it on (its lanes are too large to copy). So every task holds `guard` while it works on it, and so does pickling
+    it (Dask may send it to another worker while a task works on it here): the copy is never one of a half-done
+    step."""
+
+    guard: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
     options: Options = (False, None, None)
     lanes: dict[str, AuditLane] = field(default_factory=dict)
     began: dict[str, tuple[float, object]] = field(default_factory=dict)
@@ -112,12 +127,23 @@ class FileWindow:
     skipped: int = 0
     lately: int = 0  # records the last `count` read
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        with self.guard:  # pickled whole while no task changes it
+            state = {name: value for name, value in self.__dict__.items() if name != "guard"}
+            return _restored, (pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL),)
+
     def lane(self, name: str) -> AuditLane:
         """The lane of an account and model, new if it has none."""
         found = self.lanes.get(name)
         if found is None:
             found = self.lanes[name] = AuditLane.new(*self.options)
         return found
+
+
+def _restored(data: bytes) -> FileWindow:
+    window = FileWindow()
+    window.__dict__.update(pickle.loads(data))
+    return window
 
 
 @dataclass
@@ -163,8 +189,8 @@ def start(warm_up: list[tuple[int, LogFile]], options: Options, access: S3Access
 def count(window: FileWindow, counted: list[tuple[int, LogFile]], access: S3Access | None) -> FileWindow:
     """Runs on a worker: the window carried on through the `counted` files, counting every record (a task of at
     most FILES_A_TASK files, so the client can tell the progress)."""
-    window.lately = 0
-    with fewer_collections():
+    with window.guard, fewer_collections():
+        window.lately = 0
         for index, file in counted:
             for position, record in _records(index, file, access):
                 window.lately += 1
@@ -185,24 +211,27 @@ def count(window: FileWindow, counted: list[tuple[int, LogFile]], access: S3Acce
 
 def lately(window: FileWindow) -> int:
     """The records the window's last `count` read."""
-    return window.lately
+    with window.guard:
+        return window.lately
 
 
 def summary(window: FileWindow) -> Summary:
     """What the client needs to join the window to the one before, once it has counted all its files; the lanes of
     accounts and models it warmed up but had nothing to count are let go."""
-    for name in [name for name in window.lanes if name not in window.began]:
-        del window.lanes[name]
-    return Summary(window.began, window.counted, window.problems, window.skipped)
+    with window.guard:
+        for name in [name for name in window.lanes if name not in window.began]:
+            del window.lanes[name]
+        return Summary(dict(window.began), dict(window.counted), list(window.problems), window.skipped)
 
 
 def edges(window: FileWindow, wanted: dict[str, tuple[float, dict[str, set[Key]]]]) -> dict[str, Edge]:
     """Each lane `wanted`'s state when its next call is made, and its handover then (the reads of the entries each
     setting asks for)."""
     found = {}
-    for name, (at, keys) in wanted.items():
-        mine = window.lanes[name]
-        found[name] = Edge(mine.state(at), mine.audit.replays.handover(at, keys))
+    with window.guard:
+        for name, (at, keys) in wanted.items():
+            mine = window.lanes[name]
+            found[name] = Edge(mine.state(at), mine.audit.replays.handover(at, keys))
     return found
 
 
@@ -211,7 +240,7 @@ def extend(
 ) -> FileWindow:
     """Runs on a worker: carry the lanes `names` on through the records of theirs in the files `counted` (the next
     window's, where its warm-up did not rebuild their state)."""
-    with fewer_collections():
+    with window.guard, fewer_collections():
         for index, file in counted:
             for position, record in _records(index, file, access, names):
                 if not isinstance(record, Problem) and (name := part(record)) in names:
@@ -219,13 +248,20 @@ def extend(
     return window
 
 
-def finish(window: FileWindow, name: str) -> tuple[AuditResult, list[Use]]:
-    """A lane's result, and its oracle's uses; the lane is let go."""
-    return window.lanes.pop(name).finish()
+def finish(window: FileWindow, name: str, oracle: Oracle | None) -> tuple[AuditResult, Oracle]:
+    """A lane's result, its calls taken by the oracle of its account and model (the calls before, in the lanes
+    finished before it, taken already); the lane is let go. The oracle travels, not the calls."""
+    with window.guard:
+        result, uses = window.lanes.pop(name).finish()
+    oracle = copy.deepcopy(oracle) if oracle is not None else Oracle()  # the one given stays as it was (a retry)
+    for use in uses:
+        oracle.take(use)
+    return result, oracle
 
 
 def drop(window: FileWindow, names: set[str]) -> FileWindow:
     """Let lanes go unfinished (the window before carried on through their records)."""
-    for name in names:
-        window.lanes.pop(name, None)
+    with window.guard:
+        for name in names:
+            window.lanes.pop(name, None)
     return window

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import socket
 import zlib
 from collections import deque
@@ -30,7 +31,7 @@ from . import file_windows, windows
 from .audit import Audit, AuditResult, fewer_collections, merge
 from .file_windows import part_of
 from .logs import LoggedCall
-from .oracle import Oracle, Use
+from .oracle import Oracle
 from .s3client import S3Access
 from .sources import Line, LogFile, decode, local_file, log_files, s3_object
 from .spend import Handover, Key
@@ -445,9 +446,10 @@ class _Lanes:
         """A lane done: what its handover says of the writes followed, its result, and its calls to the oracle."""
         self.followers[name].next(handover)
         run = self.runs[self.holder.pop(name)]
-        done = self.client.submit(file_windows.finish, run, name, pure=False)
-        self.finished.append((name, self.counts.pop(name), done))
-        self.oracles[name] = self.client.submit(_take_uses, self.oracles[name], done, pure=False)
+        done = self.client.submit(file_windows.finish, run, name, self.oracles[name], pure=False)
+        result = self.client.submit(operator.itemgetter(0), done, pure=False)
+        self.finished.append((name, self.counts.pop(name), result))
+        self.oracles[name] = self.client.submit(operator.itemgetter(1), done, pure=False)
 
     def lose(self, name: str, exc: BaseException) -> None:
         count = self.counts.pop(name, 0)
@@ -460,7 +462,7 @@ class _Lanes:
         results = []
         for name, count, done in self.finished:
             try:
-                results.append(self.client.submit(_result_of, done, pure=False).result())
+                results.append(done.result())
             except Exception as exc:
                 self.counts[name] = count
                 self.lose(name, exc)
@@ -479,18 +481,6 @@ class _Lanes:
                     had = mine.get(model_id, (0, 0))
                     mine[model_id] = (had[0] + five, had[1] + hour)
         return results, oracle, back, self.rejoined
-
-
-def _take_uses(oracle: Oracle | None, done: tuple[AuditResult, list[Use]]) -> Oracle:
-    """Runs on a worker: one lane's window of calls taken by the oracle of its account and model, in order."""
-    oracle = oracle or Oracle()
-    for use in done[1]:
-        oracle.take(use)
-    return oracle
-
-
-def _result_of(done: tuple[AuditResult, list[Use]]) -> AuditResult:
-    return done[0]
 
 
 def _oracle_cost(oracle: Oracle) -> Cost:

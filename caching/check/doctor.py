@@ -29,7 +29,7 @@ from ..rules import (
     string_system_note,
 )
 from ..rules.api import API
-from ..rules.cache import FORGET_AFTER_SECONDS, call_miss
+from ..rules.cache import FORGET_AFTER_SECONDS, call_miss, no_clock
 from ..rules.messages import converse_form
 from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
@@ -53,7 +53,7 @@ class Doctor:
 
     def __init__(self, catalog: Catalog | None = None, lookback: int = LOOKBACK_BLOCKS) -> None:
         self.catalog = catalog or Catalog()
-        self.cache = PromptCache(lambda: 0.0, lookback)  # every step is given the call's own time
+        self.cache = PromptCache(no_clock, lookback)  # every step is given the call's own time
         self.history = History()
 
     def state(self, now: float) -> tuple[Any, ...]:

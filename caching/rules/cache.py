@@ -71,6 +71,12 @@ class CacheResult(NamedTuple):
     undo: tuple[Undo, ...] = ()  # a pending commit's changes, for `revert`
 
 
+def no_clock() -> float:
+    """The clock of a cache told each call's own time (the doctor's, a replay's): a named function, not a lambda, so
+    the cache can be pickled (to move to another process)."""
+    return 0.0
+
+
 def next_digest(previous: str, block: Block) -> str:
     """The digest of a prefix one block longer than the prefix whose digest is `previous`."""
     return hashlib.sha256(previous.encode() + b"\x00" + block.data).hexdigest()
