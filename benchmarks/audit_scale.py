@@ -10,8 +10,8 @@ JSON lines, as S3 delivery writes them: 25-turn conversations of 200 users in fo
 prompt), then audited by a fresh process, alone and with --jobs 2 (a local Dask cluster of two workers, the calls
 partitioned by account and model); peak memory is that of each run's largest process, read from the kernel.
 
-With --one-agent: the same calls all of one account and model, in a folder of files of an hour as AWS delivers
-them, which the cluster spreads in time windows (caching/audit/file_windows.py). With --profile N: where one process
+With --one-agent: such calls all of one account and model (each conversation of its own), in a folder of files of
+an hour as AWS delivers them, which the cluster spreads in time windows (caching/audit/file_windows.py). With --profile N: where one process
 spends its time on N records, stage by stage, and what a month of 100M records would take. With --hostile: the
 time and memory of two pathological logs.
 """
@@ -60,8 +60,12 @@ def lines(records: int, one_agent: bool) -> Iterator[tuple[float, str]]:
         user, turn = n % 200, n // 200
         account = "111122223300" if one_agent else f"1111222233{user % 4:02d}"  # four: the work can spread
         messages = []
+        # One agent's users each start a conversation of their own every 25 turns. (In the four accounts', a user's
+        # conversations are all alike, so their entries live on from one to the next: the figures above were taken
+        # so. A window's warm-up cannot rebuild the TTL an entry was first written with hours before.)
+        topic = f" in conversation {turn // 25}" if one_agent else ""
         for t in range(turn % 25 + 1):
-            messages.append({"role": "user", "content": [{"text": f"Question {t} from user {user}"}]})
+            messages.append({"role": "user", "content": [{"text": f"Question {t} from user {user}{topic}"}]})
             if t < turn % 25:
                 messages.append({"role": "assistant", "content": [{"text": f"Answer {t}"}]})
         messages[-1]["content"].append({"cachePoint": {"type": "default"}})
@@ -122,7 +126,8 @@ def main(argv: list[str]) -> int:
     flags.add_argument(
         "--one-agent",
         action="store_true",
-        help="one account and model, in files of an hour (as AWS delivers them), so the cluster spreads it in windows",
+        help="one account and model, in files of an hour (as AWS delivers them), so the cluster spreads it in "
+        "windows; each user's conversations differ",
     )
     flags.add_argument("--hostile", action="store_true", help="instead: two pathological logs, time and memory")
     args = flags.parse_args(argv)

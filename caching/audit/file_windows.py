@@ -37,6 +37,9 @@ WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds c
 WINDOW_HOURS = 2 * WARM_UP_HOURS
 WINDOW_MOST_HOURS = 48
 FILES_A_TASK = 6  # files a worker counts between two reports of progress to the client
+# What a window is said to weigh for each record it counted (see FileWindow.__sizeof__): more than it holds (a
+# call's Use is about 150 bytes, the caches are bounded), so that Dask never takes moving one to be cheap.
+SIZE_A_RECORD = 1_000
 Options = tuple[bool, float | None, float | None]  # show_text, since, until
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
@@ -126,6 +129,11 @@ class FileWindow:
     problems: list[tuple[Position, str]] = field(default_factory=list)  # the first MOST_SKIPPED_LISTED
     skipped: int = 0
     lately: int = 0  # records the last `count` read
+
+    def __sizeof__(self) -> int:
+        """Its weight for Dask, which weighs moving a task's inputs to an idle worker against waiting for the busy
+        one: it moved windows it took to be small (pickling one took minutes), so it is told they are large."""
+        return SIZE_A_RECORD * (sum(self.counted.values()) + self.lately + 1)
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
         with self.guard:  # pickled whole while no task changes it

@@ -349,28 +349,33 @@ def _by_window(
     audited twice."""
     sent = S3Access.here(credentials=True) if any(file.s3 for file in files) else None
     addresses = sorted(client.scheduler_info()["workers"])
+    # Each window on a worker of its own (unless it leaves), every task on it there: a worker that dies loses no
+    # other window, and a window (large) is never sent to another worker to be read there.
+    homes = [
+        {"workers": [addresses[at % len(addresses)]], "allow_other_workers": True} if addresses else {}
+        for at in range(len(planned))
+    ]
     runs: list[Future[Any] | None] = []
     reads: list[Future[Any]] = []  # how many records each task read, for the progress
     for at, plan in enumerate(planned):
-        # Each window on a worker of its own (unless it leaves): a worker that dies loses no other window.
-        home = {"workers": [addresses[at % len(addresses)]], "allow_other_workers": True} if addresses else {}
+        home = homes[at]
         warm_up = [(i, files[i]) for i in plan.warm_up]
         chain = client.submit(file_windows.start, warm_up, options, sent, pure=False, **home)
         for begin in range(0, len(plan.counted), file_windows.FILES_A_TASK):
             chunk = [(i, files[i]) for i in plan.counted[begin : begin + file_windows.FILES_A_TASK]]
             chain = client.submit(file_windows.count, chain, chunk, sent, pure=False, **home)
-            reads.append(client.submit(file_windows.lately, chain, pure=False))
+            reads.append(client.submit(file_windows.lately, chain, pure=False, **home))
         runs.append(chain)
     with client.as_current():  # `as_completed` asks for the current client: this one, not a default one
         for done in as_completed(reads):
             if progress is not None and done.status == "finished":
                 progress(done.result())
-    lanes = _Lanes(client, runs, skipped)
+    lanes = _Lanes(client, runs, homes, skipped)
     for at, plan in enumerate(planned):
         run = runs[at]
         assert run is not None
         try:
-            summary = client.submit(file_windows.summary, run, pure=False).result()
+            summary = client.submit(file_windows.summary, run, pure=False, **homes[at]).result()
         except Exception as exc:  # the worker failed or died on it (Dask retried it first): one line, not the run
             count = len(plan.counted)
             where = f"{plural(count, 'file')} from {files[plan.counted[0]].name}" if count else "no file"
@@ -394,8 +399,10 @@ def _by_window(
             if joined:  # the window before carries on through this one's records of them
                 lanes.rejoined += sum(summary.counted[name] for name in joined)
                 counted = [(i, files[i]) for i in plan.counted]
-                runs[before] = client.submit(file_windows.extend, runs[before], joined, counted, sent, pure=False)
-                runs[at] = client.submit(file_windows.drop, runs[at], joined, pure=False)
+                runs[before] = client.submit(
+                    file_windows.extend, runs[before], joined, counted, sent, pure=False, **homes[before]
+                )
+                runs[at] = client.submit(file_windows.drop, runs[at], joined, pure=False, **homes[at])
                 for name in joined:
                     lanes.counts[name] += summary.counted[name]
         for name, count in summary.counted.items():
@@ -412,8 +419,10 @@ class _Lanes:
     """The lanes of the windows as the client joins them: which window holds each account and model's current lane,
     the writes followed from window to window, and the lanes finished; a lane lost with its worker is one line."""
 
-    def __init__(self, client: Client, runs: list[Future[Any] | None], skipped: _Skipped) -> None:
-        self.client, self.runs, self.skipped = client, runs, skipped
+    def __init__(
+        self, client: Client, runs: list[Future[Any] | None], homes: list[dict[str, Any]], skipped: _Skipped
+    ) -> None:
+        self.client, self.runs, self.homes, self.skipped = client, runs, homes, skipped
         self.holder: dict[str, int] = {}  # the window whose lane of each account and model is the current one
         self.followers: dict[str, windows.Follower] = {}
         self.counts: dict[str, int] = {}  # the records each current lane counted
@@ -433,7 +442,7 @@ class _Lanes:
             if run is None:
                 raise RuntimeError("its window was lost")
             found: dict[str, file_windows.Edge] = self.client.submit(
-                file_windows.edges, run, wanted, pure=False
+                file_windows.edges, run, wanted, pure=False, **self.homes[at]
             ).result()
         except Exception as exc:
             for name in [name for name, held in self.holder.items() if held == at]:
@@ -445,8 +454,10 @@ class _Lanes:
     def finish(self, name: str, handover: dict[str, Handover]) -> None:
         """A lane done: what its handover says of the writes followed, its result, and its calls to the oracle."""
         self.followers[name].next(handover)
-        run = self.runs[self.holder.pop(name)]
-        done = self.client.submit(file_windows.finish, run, name, self.oracles[name], pure=False)
+        at = self.holder.pop(name)
+        done = self.client.submit(
+            file_windows.finish, self.runs[at], name, self.oracles[name], pure=False, **self.homes[at]
+        )
         result = self.client.submit(operator.itemgetter(0), done, pure=False)
         self.finished.append((name, self.counts.pop(name), result))
         self.oracles[name] = self.client.submit(operator.itemgetter(1), done, pure=False)

@@ -133,3 +133,16 @@ def test_when_the_as_sent_replay_lets_written_entries_go_changes_nothing(
     seldom = sequential(items)
     assert often.what_if["as sent"].calls == seldom.what_if["as sent"].calls == 160
     assert often.what_if == seldom.what_if
+
+
+def test_a_file_under_an_hour_folder_named_like_no_date_is_a_file_without_its_hour() -> None:
+    """2083/13/01/00 is no hour: such logs are not windowed (one process reads them as any other file)."""
+    from caching.audit import file_windows
+    from caching.audit.sources import LogFile
+
+    folder = "logs/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1"
+    good = [LogFile(f"{folder}/2026/11/{day:02d}/{hour:02d}/x.json") for day in (1, 2, 3) for hour in range(24)]
+    assert file_windows.hour_of(good[0]) == 498_192  # 2026-11-01T00:00Z is second 1,793,491,200 of the epoch
+    assert file_windows.plan(good, 2) is not None
+    assert file_windows.hour_of(LogFile(f"{folder}/2083/13/01/00/x.json")) is None
+    assert file_windows.plan([*good, LogFile(f"{folder}/2083/13/01/00/x.json")], 2) is None
