@@ -4,8 +4,9 @@ test over every setting of the registry, on generated traffic of two accounts (s
 so the same prefixes) and two models (minimums of 1,024 and 2,048 tokens), with tools, tool results, fan-outs wider
 than the lookback, pauses around each TTL, calls logged out of time order (by minutes and by more than an hour), new
 conversations, calls replayed only to rebuild the cache, and sweeps of forgotten entries. After each call the two
-agree on the tokens so far, the live cache, the entries kept and the writes a window would hand over open (read
-less than all, with a live entry); at the end, on the whole spend, its waste priced in the TTL each unread token was written with."""
+agree on the tokens so far, the live cache, the entries kept and (every fourth call) the writes a window would hand
+over open (read less than all, with a live entry); at the end, on the whole spend, its waste priced in the TTL each
+unread token was written with."""
 
 from __future__ import annotations
 
@@ -189,8 +190,9 @@ def test_the_fast_core_equals_the_rules_engine(seed: int, warm: int, sweep_every
                 where = f"{name}, seed {seed}, {call.where}"
                 assert fast._sums == engine._sums, where
                 assert fast.state(call.at) == engine.state(call.at), where
-                opened = {(w.model_id, w.used, w.end, tuple(sorted(w.keys))) for w in fast.handover(call.at).open}
-                assert opened == engine.open(call.at), where
+                if number % 4 == 0:  # every call's would double the test's time
+                    opened = {(w.model_id, w.used, w.end, tuple(sorted(w.keys))) for w in fast.handover(call.at).open}
+                    assert opened == engine.open(call.at), where
                 assert sum(map(len, fast._scopes.values())) == len(engine.cache.entries()), where  # the same swept
             assert fast.finish() == engine.finish(), name
 
