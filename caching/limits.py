@@ -172,9 +172,9 @@ MOST_SKIPPED_LISTED = _limit(
 # What the emulator and the doctor keep
 REMEMBERED_BYTES = _limit(
     "REMEMBERED_BYTES",
-    64_000_000,
+    192_000_000,
     "bytes",
-    "prompt bytes of the recent requests kept to linearize the next ones faster (the least recently used go first)",
+    "memory (about) of the recent requests kept to linearize the next ones faster (the least recently used go first)",
     "the oldest are forgotten; only speed changes",
 )
 HISTORY_BYTES = _limit(

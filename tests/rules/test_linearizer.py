@@ -102,3 +102,23 @@ def test_a_next_turn_walks_only_the_new_messages(monkeypatch: pytest.MonkeyPatch
     assert second.blocks[2] is first.blocks[2]  # the first message's text
     assert len(second.blocks) == len(first.blocks) + 2
     assert digests == prefix_digests(second)
+
+
+def test_what_is_remembered_is_counted_by_its_blocks_not_only_its_bytes() -> None:
+    """Short messages hold far more memory than their bytes (a block, its digest and its part of the request are
+    about BLOCK_BYTES): 150,000 calls of one agent once kept 750 MB here under a 64 MB budget of prompt bytes. Ten
+    requests of 20 short text blocks, each opening with a word of its own: a budget of three such requests keeps
+    three."""
+    assert MODEL is not None
+    from caching.rules import memo
+
+    def asked(talk: int) -> dict[str, Any]:
+        texts = [f"T{talk}", *(f"Q{n:02d}" for n in range(1, 20))]  # the same size whatever the talk
+        return {"messages": [{"role": "user", "content": [{"text": text} for text in texts]}]}
+
+    prompt = linearize(asked(0), MODEL)
+    assert len(prompt.blocks) == 20 and prompt.size < 1_000 and memo.BLOCK_BYTES == 3_000
+    linearizer = Linearizer(budget=3 * (prompt.size + 20 * 3_000))  # counted by bytes alone, all ten would fit
+    for talk in range(10):
+        linearizer(asked(talk), MODEL)
+    assert len(linearizer._seen) == 3
