@@ -132,10 +132,10 @@ def test_replays_moved_to_another_process_carry_on_as_if_never_moved() -> None:
     assert replays.finish() == expected
 
 
-def test_an_as_sent_read_longer_than_its_entry_keeps_the_window_before_open() -> None:
+def test_an_as_sent_read_longer_than_its_entry_takes_back_waste_the_window_before_counted() -> None:
     """As sent, a read is matched to the live entry nearest its logged length, and may be longer than it: here the
     fourth call reads 2,108 tokens where the entry is 2,102 long, which covers the first call's question too. The
-    window before it may not call the first write settled while its entry lives (found by review)."""
+    window before it hands that write over open, and the read takes its waste back (found by review)."""
     catalog, system = Catalog(), text_of(2_100, "rule")
     calls = []
     for number, (at, question, read, write_1h) in enumerate(
@@ -149,7 +149,7 @@ def test_an_as_sent_read_longer_than_its_entry_keeps_the_window_before_open() ->
         prepared = prepare(call, usage, catalog)
         assert prepared is not None
         calls.append((call, prepared))
-    as_sent = {"as sent": SETTINGS["as sent"]}  # alone: no other setting's unsettled writes keep the window open
+    as_sent = {"as sent": SETTINGS["as sent"]}  # alone: the figures are the as-sent replay's
     expected = sequential(calls, as_sent)
     assert expected["as sent"].wasted_tokens == 12  # the questions of C and D, never read; A's was read by its repeat
     assert windowed(calls, 2, as_sent)[0] == expected
