@@ -156,3 +156,23 @@ def test_a_worker_that_dies_with_a_window_is_one_line_and_the_other_window_stand
 
 def report_of(*paths: str) -> str:
     return render_with(lambda console: cli(["audit", *paths, "--json"], console), width=300)
+
+
+def test_ctrl_c_while_windows_are_audited_stops_the_cluster_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while the workers count their windows: exit 130 with one word, nothing else on stdout or stderr."""
+    from caching.audit import file_windows, parallel
+
+    logs = busy_logs(tmp_path / "logs")
+    monkeypatch.setattr(file_windows, "WINDOW_HOURS", 4)
+    seen = spied(parallel, monkeypatch)
+
+    def interrupted(futures: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parallel, "as_completed", interrupted)  # the first wait for a window's progress
+    text = render_with(lambda c: cli(["audit", str(logs), "--jobs", "2"], c), expect=130)
+    assert text == "Interrupted.\n"
+    assert seen == ["windows"]
+    assert capfd.readouterr() == ("", "")
