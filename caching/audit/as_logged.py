@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..rules import TTL, Checkpoint, Entry, ModelInfo, Prompt, PromptCache
-from ..rules.cache import FORGET_AFTER_SECONDS, no_clock
+from ..rules.cache import FORGET_AFTER_SECONDS, found_ttl, no_clock
 from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
 from .logs import LoggedCall
@@ -121,8 +121,7 @@ class AsLogged(Replay):
             if counted and (found is None or (self._length[id(found)] != read and id(found) not in self._guessed)):
                 self._unexplained(call)
             if found is None:  # the entry was there: known from now on, with no write to charge
-                ttl = next((p.ttl for p in prompt.checkpoints if p.position >= read_at), TTL.FIVE_MINUTES)
-                points = [Checkpoint(prompt.blocks[read_at - 1].place, read_at, ttl)]
+                points = [Checkpoint(prompt.blocks[read_at - 1].place, read_at, found_ttl(prompt, read_at))]
             else:
                 self._note_read(found, read)
                 if self._inherited:

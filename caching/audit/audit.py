@@ -230,9 +230,8 @@ class Audit:
         if not cause.example or (cause.example.startswith(GENERIC) and not words.startswith(GENERIC)):
             cause.example, cause.example_at = words, self.position  # the first that says what changed, if any does
 
-    def result(self, replays: Replays | None = None) -> AuditResult:
-        """The report's numbers; `replays`: where the what-if replays went on without the audit (windows.py)."""
-        what_if = (replays or self.replays).finish()
+    def result(self) -> AuditResult:
+        what_if = self.replays.finish()
         causes = sorted(self.causes.values(), key=lambda cause: -cause.calls)
         total, replayed = Group(), Group()
         by_model: dict[str, Group] = {}

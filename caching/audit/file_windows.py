@@ -132,7 +132,7 @@ class FileWindow:
 
     def __sizeof__(self) -> int:
         """Its weight for Dask, which weighs moving a task's inputs to an idle worker against waiting for the busy
-        one: it moved windows it took to be small (pickling one took minutes), so it is told they are large."""
+        one: it is told a window is large, so that moving one (pickled whole) never looks cheap."""
         return SIZE_A_RECORD * (sum(self.counted.values()) + self.lately + 1)
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
@@ -239,7 +239,7 @@ def edges(window: FileWindow, wanted: dict[str, tuple[float, dict[str, set[Key]]
     with window.guard:
         for name, (at, keys) in wanted.items():
             mine = window.lanes[name]
-            found[name] = Edge(mine.state(at), mine.audit.replays.handover(at, keys))
+            found[name] = Edge(mine.state(at), mine.handover(at, keys))
     return found
 
 

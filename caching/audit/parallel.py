@@ -428,11 +428,12 @@ class _Lanes:
         self.counts: dict[str, int] = {}  # the records each current lane counted
         self.finished: list[tuple[str, int, Future[Any]]] = []
         self.oracles: dict[str, Future[Any] | None] = {}
+        self.back: dict[str, dict[str, tuple[int, int]]] = {}  # the waste later windows read, of every follower
         self.rejoined = 0
 
     def hold(self, name: str, at: int, count: int) -> None:
         self.holder[name], self.counts[name] = at, count
-        self.followers.setdefault(name, windows.Follower())
+        self.followers.setdefault(name, windows.Follower(self.back))
         self.oracles.setdefault(name, None)
 
     def edges(self, at: int, wanted: dict[str, tuple[float, dict[str, set[Key]]]]) -> dict[str, file_windows.Edge]:
@@ -484,14 +485,9 @@ class _Lanes:
             except Exception as exc:
                 told = f"the best possible cost of {name} is left out: a Dask worker {_failure(exc)}."
                 self.skipped.add([((-1, 1), told)], 0)
-        back: dict[str, dict[str, tuple[int, int]]] = {}
         for follower in self.followers.values():
-            for setting, by_model in follower.finish().items():
-                mine = back.setdefault(setting, {})
-                for model_id, (five, hour) in by_model.items():
-                    had = mine.get(model_id, (0, 0))
-                    mine[model_id] = (had[0] + five, had[1] + hour)
-        return results, oracle, back, self.rejoined
+            follower.finish()  # into self.back, which every follower shares
+        return results, oracle, self.back, self.rejoined
 
 
 def _oracle_cost(oracle: Oracle) -> Cost:

@@ -76,8 +76,8 @@ class Lane(Protocol[Item, R]):
         """The window begins counting at `now` (see Replay.inherit)."""
         ...
 
-    def handover(self, now: float) -> dict[str, Handover]:
-        """Each setting's handover to the window that begins at `now` (see Replay.handover)."""
+    def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
+        """Each setting's handover to the window that begins at `now` (see Replays.handover)."""
         ...
 
     def copy(self) -> Lane[Item, R]: ...
@@ -105,8 +105,8 @@ class ReplayLane:
     def inherit(self, now: float) -> None:
         self.replays.inherit(now)
 
-    def handover(self, now: float) -> dict[str, Handover]:
-        return self.replays.handover(now)
+    def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
+        return self.replays.handover(now, wanted)
 
     def copy(self) -> ReplayLane:
         return ReplayLane(self.replays.copy())
@@ -144,8 +144,8 @@ class AuditLane:
     def inherit(self, now: float) -> None:
         self.audit.replays.inherit(now)
 
-    def handover(self, now: float) -> dict[str, Handover]:
-        return self.audit.replays.handover(now)
+    def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
+        return self.audit.replays.handover(now, wanted)
 
     def copy(self) -> AuditLane:
         shared = self.audit.catalog, self.audit.linearizer  # caches of what never changes: not copied
@@ -298,9 +298,10 @@ class Follower:
     """The writes windows left open, followed through the windows after them while an entry of each is live, and
     what later reads read of them: the waste to take back from the windows that counted them (see Handover)."""
 
-    def __init__(self) -> None:
+    def __init__(self, back: dict[str, dict[str, tuple[int, int]]] | None = None) -> None:
         self.open: list[tuple[str, Open, int, tuple[Key, ...]]] = []  # setting, write, read so far, live entries
-        self.back: dict[str, dict[str, tuple[int, int]]] = {}  # per setting and model: 5m and 1h tokens
+        # Per setting and model, the 5m and 1h tokens taken back (`back`: added to those of other followers).
+        self.back: dict[str, dict[str, tuple[int, int]]] = {} if back is None else back
 
     def wanted(self) -> dict[str, set[Key]]:
         """The entries whose reads the next window is asked for, per setting."""

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 from ..call import Call
 from ..rules import (
     LOOKBACK_BLOCKS,
-    TTL,
     Catalog,
     Diagnosis,
     History,
@@ -29,7 +28,7 @@ from ..rules import (
     string_system_note,
 )
 from ..rules.api import API
-from ..rules.cache import FORGET_AFTER_SECONDS, call_miss, no_clock
+from ..rules.cache import FORGET_AFTER_SECONDS, call_miss, found_ttl, no_clock
 from ..rules.messages import converse_form
 from ..rules.prompt import nearest_positions
 from ..rules.usage import Usage
@@ -117,8 +116,7 @@ class Doctor:
         if read and not self.cache.live(model_id, digests[read_at], ACCOUNT, now):
             # Bedrock read it, so it was there (written before the first call seen, and read since): known from now
             # on, with the TTL of the request's cache point there, so that its expiry can explain a later miss.
-            ttl = next((p.ttl for p in prompt.checkpoints if p.position >= read_at), TTL.FIVE_MINUTES)
-            self.cache.learn(model_id, digests[read_at], ACCOUNT, ttl, now)
+            self.cache.learn(model_id, digests[read_at], ACCOUNT, found_ttl(prompt, read_at), now)
         slack = 0 if scale == 1.0 else 2  # live counts are scaled estimates: allow a token or two of rounding
         self.cache.commit(prompt, model, model_id, ACCOUNT, digests, now, read_at, write_limit=read + write + slack)
         self.history.remember(model_id, ACCOUNT, prompt, digests, request)

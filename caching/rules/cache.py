@@ -77,6 +77,12 @@ def no_clock() -> float:
     return 0.0
 
 
+def found_ttl(prompt: Prompt, position: int) -> TTL:
+    """The TTL taken for an entry a read found at `position` when no write of it was seen: that of the request's
+    first cache point at or after it (5m if none), the point that would have written it."""
+    return next((point.ttl for point in prompt.checkpoints if point.position >= position), TTL.FIVE_MINUTES)
+
+
 def next_digest(previous: str, block: Block) -> str:
     """The digest of a prefix one block longer than the prefix whose digest is `previous`."""
     return hashlib.sha256(previous.encode() + b"\x00" + block.data).hexdigest()
@@ -170,7 +176,7 @@ class PromptCache:
 
     def learn(self, model_id: str, digest: str, account: str, ttl: TTL, now: float) -> None:
         """An entry a read proves was there, though no write of it was seen (made before the calls seen, and kept
-        alive by reads since): known from now on, as if written now with `ttl`."""
+        alive by reads since): known from now on, as if written now with `ttl` (see `found_ttl`)."""
         by_account = self._entries.setdefault((model_id, digest), {})
         by_account[account] = Entry(ttl, now + self._life(ttl, model_id, digest, account), True)
 
