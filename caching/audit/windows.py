@@ -255,8 +255,8 @@ def _count(lane: Lane[Item, R], counted: Sequence[Item], after: Iterable[Item], 
 
 class Combiner(Generic[T, R]):
     """The windows' results gathered as they come, in order; where a window did not begin as the one before ended,
-    the one before is carried on through it instead. A window is anything `edges`, `result` and `handover` read: a
-    Window, or a Dask future of one (see parallel.py)."""
+    the one before is carried on through it instead. In one process, for one account and model (the tests' driver);
+    the cluster joins its windows by the same rule, account and model by account and model (parallel._Lanes)."""
 
     def __init__(
         self,
