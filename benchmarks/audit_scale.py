@@ -217,7 +217,8 @@ STAGES = {
 def profile(records: int) -> int:
     """Time one process's stages on `records` generated records (reading in a pass of its own, the rest in place,
     see STAGES), and project a month from it."""
-    from caching.audit.audit import audit, fewer_collections
+    from caching.audit.audit import audit
+    from caching.audit.collector import fewer_collections
     from caching.audit.sources import read
 
     seconds = dict.fromkeys(STAGES, 0.0)
@@ -236,7 +237,7 @@ def profile(records: int) -> int:
         path = Path(folder) / "logs.json.gz"
         generate(path, records)
         json_seconds = decoding_alone(path) * records
-        with fewer_collections():  # as the audit runs: collecting every 700 objects kept would dominate
+        with fewer_collections():  # as the audit runs: the collector paused
             started = time.perf_counter()
             items = list(read([str(path)]))
             reading = time.perf_counter() - started

@@ -6,11 +6,9 @@ bounded however many records there are.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -23,6 +21,7 @@ from ..rules import Catalog, Kind
 from ..rules.approaches import REGISTRY
 from ..rules.memo import Linearizer
 from ..rules.usage import Usage
+from .collector import fewer_collections, now_and_then
 from .counts import Disagreeing
 from .logs import LoggedCall, OutOfOrder, Window
 from .oracle import Oracle
@@ -147,6 +146,7 @@ class Audit:
     def add(self, item: LoggedCall | Problem | Line, counted: bool = True) -> None:
         """Audit one record; `counted` False: a call seen only to rebuild what the audit keeps between calls (a
         window's warm-up, see windows.py): the doctor's and the replays' caches and the out-of-order clock."""
+        now_and_then()
         for call, cost, prepared in self.admitted(item, counted):
             if not counted:
                 self.out_of_order.saw(call)
@@ -332,18 +332,6 @@ def hour_of(number: int) -> str:
 
 def _hidden(match: re.Match[str]) -> str:
     return f"<{len(match.group()) - 2} characters>"
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the garbage collector less often: the audit builds and drops many objects, almost none in cycles, and
-    collecting every 700 allocations took a sixth of its time."""
-    before = gc.get_threshold()
-    gc.set_threshold(100_000, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def audit(

@@ -22,7 +22,8 @@ from typing import Any
 
 from .. import limits
 from ..check.recording import Problem
-from .audit import AuditResult, fewer_collections
+from .audit import AuditResult
+from .collector import fewer_collections
 from .logs import LoggedCall, model_of
 from .oracle import Oracle
 from .s3client import S3Access

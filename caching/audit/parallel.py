@@ -28,7 +28,8 @@ from ..errors import CachingError
 from ..pricing import Cost
 from ..words import plural
 from . import file_windows, windows
-from .audit import Audit, AuditResult, fewer_collections, merge
+from .audit import Audit, AuditResult, merge
+from .collector import fewer_collections
 from .file_windows import part_of
 from .logs import LoggedCall
 from .oracle import Oracle
