@@ -181,7 +181,7 @@ HISTORY_BYTES = _limit(
     "HISTORY_BYTES",
     64_000_000,
     "bytes",
-    "prompt bytes of the earlier requests the emulator and the doctor keep to say what changed",
+    "memory (about) of the earlier requests the emulator and the doctor keep to say what changed",
     "the oldest are forgotten; a miss may then be worded as a first request",
 )
 RECORD_BYTES = _limit(

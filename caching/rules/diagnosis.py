@@ -156,7 +156,8 @@ Earlier = tuple[Prompt, dict[str, Any]]  # a remembered request: its prompt and 
 
 class History:
     """The last few requests per model and account, to say what changed when a prefix is new: at most `size` per
-    caller, CALLERS callers, and HISTORY_BYTES of prompt in all (the least recently seen callers' oldest go first)."""
+    caller, CALLERS callers, and HISTORY_BYTES of memory in all, about (`Prompt.held`; the least recently seen callers'
+    oldest go first)."""
 
     def __init__(self, size: int = REMEMBERED, budget: int | None = None) -> None:
         self.size = size
@@ -169,7 +170,7 @@ class History:
     ) -> None:
         key = (model_id, account)
         kept = self._seen.setdefault(key, deque())
-        size = prompt.size
+        size = prompt.held
         kept.append(((prompt, request), size))
         self.bytes += size
         self._seen.move_to_end(key)

@@ -20,11 +20,6 @@ from .tokens import canonical_json
 from .variant import Variant
 
 PER_OPENING = 4  # requests remembered per first message (conversations that open alike)
-# What remembering a request costs besides its prompt's bytes, for each block: the block, its prefix digest, and its
-# part of the request as Python keeps it. Measured on conversations of short messages: about 3 KB (when only the
-# prompts' bytes were counted against REMEMBERED_BYTES, 150,000 calls of one agent held 1 GB, three quarters of it
-# here).
-BLOCK_BYTES = 3_000
 
 
 class _Seen(NamedTuple):
@@ -53,7 +48,7 @@ class Linearizer:
             prompt = linearize(request, model, api, Resume(seen.prompt, kept))
             digests = prefix_digests(prompt, seen.digests[: blocks_before(seen.prompt, kept) + 1])
         if key:
-            self._remember(key, _Seen(request, prompt, digests, prompt.size + BLOCK_BYTES * len(prompt.blocks)))
+            self._remember(key, _Seen(request, prompt, digests, prompt.held))
         return prompt, digests
 
     @staticmethod

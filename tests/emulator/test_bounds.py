@@ -47,14 +47,32 @@ def test_a_record_larger_than_the_bound_is_still_kept_alone(monkeypatch: pytest.
 def test_the_history_is_bounded_in_bytes_oldest_first() -> None:
     assert MODEL is not None
     prompts = [(linearize(asked(n), MODEL), asked(n)) for n in range(1, 6)]
-    history = History(budget=int(prompts[0][0].size * 3.5))
+    history = History(budget=int(prompts[0][0].held * 3.5))
     for account in ("a", "b"):
         for prompt, request in prompts[:3]:
             history.remember(SONNET, account, prompt, [], request)
     # Six remembered, room for three: account a (seen least recently) loses all three, oldest first.
     assert history.earlier(SONNET, "a") == ()
     assert [request for _, request in history.earlier(SONNET, "b")] == [asked(1), asked(2), asked(3)]
-    assert history.bytes == 3 * prompts[0][0].size
+    assert history.bytes == 3 * prompts[0][0].held
+
+
+def test_the_history_counts_a_prompt_by_its_blocks_not_only_its_bytes() -> None:
+    """A prompt of many short blocks holds far more memory than its bytes (see BLOCK_BYTES): four prompts of 20
+    blocks under 1,000 bytes each, and a budget of two such prompts counted with their blocks, keep two (by bytes
+    alone, all four would fit)."""
+    assert MODEL is not None
+
+    def asked(number: int) -> dict[str, Any]:
+        texts = [f"T{number}", *(f"Q{n:02d}" for n in range(1, 20))]
+        return {"messages": [{"role": "user", "content": [{"text": text} for text in texts]}]}
+
+    prompts = [(linearize(asked(n), MODEL), asked(n)) for n in range(4)]
+    assert len(prompts[0][0].blocks) == 20 and prompts[0][0].size < 1_000
+    history = History(budget=2 * (prompts[0][0].size + 20 * 3_000) + 100)
+    for prompt, request in prompts:
+        history.remember(SONNET, "a", prompt, [], request)
+    assert [request for _, request in history.earlier(SONNET, "a")] == [asked(2), asked(3)]
 
 
 def test_a_change_past_the_compared_characters_is_worded_without_its_place(monkeypatch: pytest.MonkeyPatch) -> None:

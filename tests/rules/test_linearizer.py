@@ -110,14 +110,14 @@ def test_what_is_remembered_is_counted_by_its_blocks_not_only_its_bytes() -> Non
     requests of 20 short text blocks, each opening with a word of its own: a budget of three such requests keeps
     three."""
     assert MODEL is not None
-    from caching.rules import memo
+    from caching.rules import prompt as prompts
 
     def asked(talk: int) -> dict[str, Any]:
         texts = [f"T{talk}", *(f"Q{n:02d}" for n in range(1, 20))]  # the same size whatever the talk
         return {"messages": [{"role": "user", "content": [{"text": text} for text in texts]}]}
 
     prompt = linearize(asked(0), MODEL)
-    assert len(prompt.blocks) == 20 and prompt.size < 1_000 and memo.BLOCK_BYTES == 3_000
+    assert len(prompt.blocks) == 20 and prompt.size < 1_000 and prompts.BLOCK_BYTES == 3_000
     linearizer = Linearizer(budget=3 * (prompt.size + 20 * 3_000))  # counted by bytes alone, all ten would fit
     for talk in range(10):
         linearizer(asked(talk), MODEL)
