@@ -5,8 +5,8 @@ The audit keeps a large heap that lives long (the requests the linearizer and th
 of every replay) and almost never holds a cycle; each pass of the collector walks it again. Measured on one agent's
 calls (`benchmarks/audit_scale.py --one-agent`), records 50,000 to 250,000: 18 to 21 s for each 50,000 with the
 collector paused, 24 to 30 s with a collection every 100,000 new objects (as it ran before), and 20 to 26 s every
-1,000,000; a full collection then found at most 20 objects in cycles. The full pass every COLLECT_EVERY records (about a second on
-that heap) keeps any garbage a record could leave in cycles bounded.
+1,000,000; a full collection then found at most 20 objects in cycles. The full pass every COLLECT_EVERY records
+(under two seconds on that heap) keeps any garbage a record could leave in cycles bounded.
 """
 
 from __future__ import annotations
