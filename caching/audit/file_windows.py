@@ -28,8 +28,7 @@ from .logs import LoggedCall, model_of
 from .oracle import Oracle
 from .s3client import S3Access
 from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
-from .spend import Handover, Key
-from .windows import WARM_UP_SECONDS, AuditLane, Position
+from .windows import WARM_UP_SECONDS, AuditLane, Edge, Position, Wanted
 
 WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds calls from all of that hour
 # The fewest hours a window counts: its warm-up costs at most half as much again. A window is worth its warm-up when
@@ -102,14 +101,6 @@ def plan(files: list[LogFile], workers: int) -> list[Planned] | None:
         )
         for start, end in itertools.pairwise(starts)
     ]
-
-
-@dataclass
-class Edge:
-    """A lane's state when its account and model's next call after the window is made, and its handover then."""
-
-    state: object
-    handover: dict[str, Handover]
 
 
 @dataclass
@@ -233,7 +224,7 @@ def summary(window: FileWindow) -> Summary:
         return Summary(dict(window.began), dict(window.counted), list(window.problems), window.skipped)
 
 
-def edges(window: FileWindow, wanted: dict[str, tuple[float, dict[str, set[Key]]]]) -> dict[str, Edge]:
+def edges(window: FileWindow, wanted: Wanted) -> dict[str, Edge]:
     """Each lane `wanted`'s state when its next call is made, and its handover then (the reads of the entries each
     setting asks for)."""
     found = {}

@@ -9,7 +9,6 @@ so a plain audit never loads it."""
 from __future__ import annotations
 
 import logging
-import math
 import operator
 import socket
 import zlib
@@ -35,7 +34,6 @@ from .logs import LoggedCall
 from .oracle import Oracle
 from .s3client import S3Access
 from .sources import Line, LogFile, decode, local_file, log_files, s3_object
-from .spend import Handover, Key
 
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
@@ -249,9 +247,7 @@ def audit_parallel(
     if planned is None:
         total = merge(_by_partition(listed, client, options, progress, skipped))
     else:
-        results, oracle, back, rejoined = _by_window(files, planned, client, options, progress, skipped)
-        total = replace(merge(results), oracle=oracle, rejoined=rejoined)
-        windows.take_back(total.what_if, back)
+        total = windows.one_audit(*_by_window(files, planned, client, options, progress, skipped))
     told = [problem for _, problem in sorted(skipped.told)[: limits.MOST_SKIPPED_LISTED]]
     notes = total.disagreeing.told() + total.out_of_order.told()
     return replace(total, problems=told + notes, skipped=total.skipped + skipped.count)
@@ -344,10 +340,10 @@ def _by_window(
     skipped: _Skipped,
 ) -> tuple[list[AuditResult], Cost, dict[str, dict[str, tuple[int, int]]], int]:
     """The files audited in time windows, every window at once (each worker reads its window's files itself), then
-    joined in order, account and model by account and model (see windows.py): where a window began as the one before
-    ended, the one before is finished; else it carries on through the window's records. Gives each lane's result,
-    the oracle over every call in order, the waste later windows read of writes earlier ones counted, and the records
-    audited twice."""
+    joined in order, account and model by account and model, by the rule of windows.Joiner: where a window began as
+    the one before ended, the one before is finished; else it carries on through the window's records. Gives each
+    lane's result, the oracle over every call in order, the waste later windows read of writes earlier ones counted,
+    and the records audited twice."""
     sent = S3Access.here(credentials=True) if any(file.s3 for file in files) else None
     addresses = sorted(client.scheduler_info()["workers"])
     # Each window on a worker of its own (unless it leaves), every task on it there: a worker that dies loses no
@@ -371,7 +367,8 @@ def _by_window(
         for done in as_completed(reads):
             if progress is not None and done.status == "finished":
                 progress(done.result())
-    lanes = _Lanes(client, runs, homes, skipped)
+    lanes = _Lanes(client, files, runs, homes, sent, skipped)
+    joiner = windows.Joiner[int](lanes)
     for at, plan in enumerate(planned):
         run = runs[at]
         assert run is not None
@@ -385,110 +382,85 @@ def _by_window(
             runs[at] = None
             continue
         skipped.add(summary.problems, summary.skipped)
-        asked: dict[int, dict[str, tuple[float, dict[str, set[Key]]]]] = {}
-        for name, (first, _) in summary.began.items():
-            if name in lanes.holder:
-                asked.setdefault(lanes.holder[name], {})[name] = (first, lanes.followers[name].wanted())
-        for before, wanted in asked.items():
-            edges = lanes.edges(before, wanted)
-            joined = set()
-            for name, edge in edges.items():
-                if edge.state == summary.began[name][1]:
-                    lanes.finish(name, edge.handover)
-                else:
-                    joined.add(name)
-            if joined:  # the window before carries on through this one's records of them
-                lanes.rejoined += sum(summary.counted[name] for name in joined)
-                counted = [(i, files[i]) for i in plan.counted]
-                runs[before] = client.submit(
-                    file_windows.extend, runs[before], joined, counted, sent, pure=False, **homes[before]
-                )
-                runs[at] = client.submit(file_windows.drop, runs[at], joined, pure=False, **homes[at])
-                for name in joined:
-                    lanes.counts[name] += summary.counted[name]
-        for name, count in summary.counted.items():
-            if name not in lanes.holder:
-                lanes.hold(name, at, count)
-    for at in sorted(set(lanes.holder.values())):  # the last lanes: no call comes after them
-        wanted = {name: (math.inf, lanes.followers[name].wanted()) for name, held in lanes.holder.items() if held == at}
-        for name, edge in lanes.edges(at, wanted).items():
-            lanes.finish(name, edge.handover)
-    return lanes.results()
+        lanes.counted[at] = [(i, files[i]) for i in plan.counted]
+        joiner.add(at, summary.began, summary.counted)
+    back = joiner.finish()
+    return lanes.results(), lanes.oracle(), back, joiner.joined
 
 
 class _Lanes:
-    """The lanes of the windows as the client joins them: which window holds each account and model's current lane,
-    the writes followed from window to window, and the lanes finished; a lane lost with its worker is one line."""
+    """The windows on the cluster, as the Joiner (windows.py) asks for them: each a chain of tasks on its worker
+    (`runs`, by window number); the lanes finished, and the oracle of each account and model, handed from lane to
+    lane; a lane lost with its worker is one line."""
 
     def __init__(
-        self, client: Client, runs: list[Future[Any] | None], homes: list[dict[str, Any]], skipped: _Skipped
+        self,
+        client: Client,
+        files: list[LogFile],
+        runs: list[Future[Any] | None],
+        homes: list[dict[str, Any]],
+        sent: S3Access | None,
+        skipped: _Skipped,
     ) -> None:
-        self.client, self.runs, self.homes, self.skipped = client, runs, homes, skipped
-        self.holder: dict[str, int] = {}  # the window whose lane of each account and model is the current one
-        self.followers: dict[str, windows.Follower] = {}
-        self.counts: dict[str, int] = {}  # the records each current lane counted
+        self.client, self.files, self.runs, self.homes, self.sent = client, files, runs, homes, sent
+        self.skipped = skipped
+        self.counted: dict[int, list[tuple[int, LogFile]]] = {}  # each window's files
         self.finished: list[tuple[str, int, Future[Any]]] = []
         self.oracles: dict[str, Future[Any] | None] = {}
-        self.back: dict[str, dict[str, tuple[int, int]]] = {}  # the waste later windows read, of every follower
-        self.rejoined = 0
 
-    def hold(self, name: str, at: int, count: int) -> None:
-        self.holder[name], self.counts[name] = at, count
-        self.followers.setdefault(name, windows.Follower(self.back))
-        self.oracles.setdefault(name, None)
-
-    def edges(self, at: int, wanted: dict[str, tuple[float, dict[str, set[Key]]]]) -> dict[str, file_windows.Edge]:
-        """The lanes `wanted` of window `at`, at the time each is asked for; {} if the window was lost with them."""
-        run = self.runs[at]
+    def edges(self, window: int, wanted: windows.Wanted) -> dict[str, windows.Edge]:
+        run = self.runs[window]
+        if run is None:
+            raise RuntimeError("its window was lost")
         try:
-            if run is None:
-                raise RuntimeError("its window was lost")
-            found: dict[str, file_windows.Edge] = self.client.submit(
-                file_windows.edges, run, wanted, pure=False, **self.homes[at]
+            found: dict[str, windows.Edge] = self.client.submit(
+                file_windows.edges, run, wanted, pure=False, **self.homes[window]
             ).result()
-        except Exception as exc:
-            for name in [name for name, held in self.holder.items() if held == at]:
-                self.lose(name, exc)
-            self.runs[at] = None
-            return {}
+        except Exception:
+            self.runs[window] = None
+            raise
         return found
 
-    def finish(self, name: str, handover: dict[str, Handover]) -> None:
-        """A lane done: what its handover says of the writes followed, its result, and its calls to the oracle."""
-        self.followers[name].next(handover)
-        at = self.holder.pop(name)
-        done = self.client.submit(
-            file_windows.finish, self.runs[at], name, self.oracles[name], pure=False, **self.homes[at]
+    def carry(self, before: int, window: int, names: set[str]) -> None:
+        self.runs[before] = self.client.submit(
+            file_windows.extend, self.runs[before], names, self.counted[window], self.sent, pure=False,
+            **self.homes[before],
+        )  # fmt: skip
+        self.runs[window] = self.client.submit(
+            file_windows.drop, self.runs[window], names, pure=False, **self.homes[window]
         )
-        result = self.client.submit(operator.itemgetter(0), done, pure=False)
-        self.finished.append((name, self.counts.pop(name), result))
+
+    def finish(self, window: int, name: str, count: int) -> None:
+        done = self.client.submit(
+            file_windows.finish, self.runs[window], name, self.oracles.get(name), pure=False, **self.homes[window]
+        )
+        self.finished.append((name, count, self.client.submit(operator.itemgetter(0), done, pure=False)))
         self.oracles[name] = self.client.submit(operator.itemgetter(1), done, pure=False)
 
-    def lose(self, name: str, exc: BaseException) -> None:
-        count = self.counts.pop(name, 0)
-        self.holder.pop(name, None)
+    def lose(self, name: str, count: int, exc: Exception) -> None:
         told = f"{plural(count, 'record')} of {name} not audited: a Dask worker {_failure(exc)}."
         self.skipped.add([((-1, 0), told)], count)
 
-    def results(self) -> tuple[list[AuditResult], Cost, dict[str, dict[str, tuple[int, int]]], int]:
-        """Each lane's result, the oracle's cost, the waste later windows read, and the records audited twice."""
+    def results(self) -> list[AuditResult]:
+        """Each lane's result (a lane whose worker died is one line)."""
         results = []
         for name, count, done in self.finished:
             try:
                 results.append(done.result())
             except Exception as exc:
-                self.counts[name] = count
-                self.lose(name, exc)
-        oracle = Cost()
+                self.lose(name, count, exc)
+        return results
+
+    def oracle(self) -> Cost:
+        """The oracle's cost over every account and model's calls."""
+        total = Cost()
         for name, chain in self.oracles.items():
             try:
-                oracle += self.client.submit(_oracle_cost, chain, pure=False).result() if chain else Cost()
+                total += self.client.submit(_oracle_cost, chain, pure=False).result() if chain else Cost()
             except Exception as exc:
                 told = f"the best possible cost of {name} is left out: a Dask worker {_failure(exc)}."
                 self.skipped.add([((-1, 1), told)], 0)
-        for follower in self.followers.values():
-            follower.finish()  # into self.back, which every follower shares
-        return results, oracle, self.back, self.rejoined
+        return total
 
 
 def _oracle_cost(oracle: Oracle) -> Cost:

@@ -1,48 +1,44 @@
 """One partition's calls audited in time windows that can run side by side, and still add up to the one audit of
 every call in order, exactly.
 
-A window counts a run of the partition's calls, in a lane: the what-if replays alone (`ReplayLane`), or the whole
-audit (`AuditLane`: the doctor, the replays, the totals). Before its first call it replays, counting nothing, the
-calls of the WARM_UP_SECONDS before (four times the longest TTL), and at least WARM_UP_CALLS of them: an entry the
-rules keep alive is used within its TTL, so the warm-up rebuilds the live entries with their expiry (an entry only
-read in it is known from its reads, as the logs show it was there) and the requests the doctor remembers. Each
-window's state at its first call is compared with its neighbour's at the same moment; where a warm-up did not
-rebuild it (calls logged out of time order, an entry kept alive by reads that changed its TTL since), the neighbour
-carries on through the window instead, so the sum is always the sequential answer. `Windowed.joined` says how many
-records that took.
+A window counts a run of the calls, each account and model in its own lane (`AuditLane`: the doctor, the
+replays, the totals). Before its first call it replays, counting nothing, the calls of the WARM_UP_SECONDS before
+(four times the longest TTL): an entry the rules keep alive is used within its TTL, so the warm-up rebuilds the live
+entries with their expiry (an entry only read in it is known from its reads, as the logs show it was there) and the
+requests the doctor remembers. The windows are joined in order (`Joiner`, the join rule's one home): each lane's
+state when it began is compared with its neighbour's at the same call; where a warm-up did not rebuild it (calls
+logged out of time order, an entry kept alive by reads that changed its TTL since), the neighbour carries on through
+the window instead, so the sum is always the sequential answer (`AuditResult.rejoined`: the records that took).
 
 The waste of a write is known only once no entry of it can be read further, and an entry read turn after turn (a
-system prompt) lives for as long as the traffic does. So a window hands over (`Handover`) the writes it counted that
-its end leaves open, and the most read of each entry it inherited alive; `waste_taken_back` follows each open write
+system prompt) lives for as long as the traffic does. So a lane hands over (`Handover`) the writes it counted that
+its end leaves open, and the most read of each entry it inherited alive; a `Follower` follows each open write
 through the windows after it, as long as its entries live, and takes back what later reads read of it.
 
-The oracle cannot be windowed so (its cheapest path over a chain depends on every use before): the audit's windows
-keep each call's small `Use`, and one oracle takes them all in order (`combine_audits`).
+The oracle cannot be windowed so (its cheapest path over a chain depends on every use before): each lane keeps its
+calls' small `Use`s, and one oracle per account and model takes them all, lane after lane, in order.
 
 On a cluster (parallel.py, file_windows.py), a window is a run of whole log files of an hour, which a worker reads
-itself, so no window's records wait in memory for a worker to be free. On one account's 100,000 generated calls
-(4.2 hours; windows of 45,000 calls), a warm-up of two or three times the longest TTL did not rebuild the `shape`
-setup's cache (a read keeps an entry's own TTL, see WARM_UP_SECONDS); four times did.
+itself, so no window's records wait in memory for a worker to be free; the tests run windows in one process
+(tests/audit/windowing.py). Both join them with `Joiner`. On one account's 100,000 generated calls (4.2 hours;
+windows of 45,000 calls), a warm-up of two or three times the longest TTL did not rebuild the `shape` setup's cache
+(a read keeps an entry's own TTL, see WARM_UP_SECONDS); four times did.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-from .. import limits
 from ..check.recording import Problem
-from ..pricing import cost_of
-from ..rules.diagnosis import REMEMBERED
+from ..pricing import Cost, cost_of
 from ..rules.ttl import TTL_SECONDS
 from ..rules.usage import Usage
 from .audit import Audit, AuditResult, merge
 from .logs import LoggedCall
-from .oracle import Oracle, Use, Uses
-from .prepare import Prepared
-from .replay import Replays
+from .oracle import Use, Uses
 from .spend import Handover, Key, Open, Spend
 
 # Four times the longest TTL. An entry alive at a window's start was used within one TTL before it, but a read keeps
@@ -50,14 +46,14 @@ from .spend import Handover, Key, Open, Spend
 # warm-up writes it as a 1h one: measured on one account's 100,000 generated calls, twice the longest TTL fell short
 # for the shape setup (1h where the previous user message ends), four times held.
 WARM_UP_SECONDS = 4 * max(TTL_SECONDS.values())
-# ... and at least as many calls as the doctor remembers of a caller (whatever their age) to compare a request with.
-WARM_UP_CALLS = REMEMBERED
 
-Call = tuple[LoggedCall, Prepared]
-Settings = dict[str, tuple[str | None, str]]
-Item = TypeVar("Item")  # what a lane takes: a call made ready for the replays, or a logged record
-R = TypeVar("R")  # what it gives
-T = TypeVar("T")
+Item = TypeVar(
+    "Item", contravariant=True
+)  # what a lane takes: a logged record with its place in the input (or, in tests, a call)
+R = TypeVar("R", covariant=True)  # what it gives
+W = TypeVar("W", bound=Hashable)  # how a host names a window: its number on a cluster, the window itself in tests
+Window = TypeVar("Window", bound=Hashable, contravariant=True)  # ... as a host takes it
+Wanted = dict[str, tuple[float, dict[str, set[Key]]]]  # per lane: when its next call is made, the entries followed
 
 
 class Lane(Protocol[Item, R]):
@@ -80,39 +76,9 @@ class Lane(Protocol[Item, R]):
         """Each setting's handover to the window that begins at `now` (see Replays.handover)."""
         ...
 
-    def copy(self) -> Lane[Item, R]: ...
-
     def finish(self) -> R:
         """What it counted (it may not be added to after)."""
         ...
-
-
-class ReplayLane:
-    """The what-if replays of every setting, on calls made ready (`Call`)."""
-
-    def __init__(self, replays: Replays) -> None:
-        self.replays = replays
-
-    def at(self, item: Call) -> float | None:
-        return item[0].at
-
-    def add(self, item: Call, counted: bool = True) -> None:
-        self.replays.add(*item, counted=counted)
-
-    def state(self, now: float) -> object:
-        return self.replays.state(now)
-
-    def inherit(self, now: float) -> None:
-        self.replays.inherit(now)
-
-    def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
-        return self.replays.handover(now, wanted)
-
-    def copy(self) -> ReplayLane:
-        return ReplayLane(self.replays.copy())
-
-    def finish(self) -> dict[str, Spend]:
-        return self.replays.finish()
 
 
 Position = tuple[int, int]  # where a record is in the input (see Audit.position)
@@ -121,7 +87,7 @@ Record = tuple[Position, LoggedCall | Problem]
 
 class AuditLane:
     """The whole audit of one account and model's records, with where each is in the input; its oracle kept as
-    uses, for one oracle to take them all in order (see `combine_audits`)."""
+    uses, for the oracle of its account and model to take them in order (see `Joiner`)."""
 
     def __init__(self, audit: Audit) -> None:
         self.audit = audit
@@ -147,10 +113,6 @@ class AuditLane:
     def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
         return self.audit.replays.handover(now, wanted)
 
-    def copy(self) -> AuditLane:
-        shared = self.audit.catalog, self.audit.linearizer  # caches of what never changes: not copied
-        return AuditLane(copy.deepcopy(self.audit, {id(each): each for each in shared}))
-
     def finish(self) -> tuple[AuditResult, list[Use]]:
         """Its result (its skipped records' words only: the notes are the whole audit's), and its oracle's uses."""
         uses = self.audit.oracle
@@ -159,139 +121,104 @@ class AuditLane:
 
 
 @dataclass
-class Window(Generic[R]):
-    """One window's audit: what it counted, its state when it began (after the warm-up) and when the next window
-    begins, and its handover."""
+class Edge:
+    """A lane's state when its account and model's next call after the window is made, and its handover then."""
 
-    counted: int  # items it counted
-    result: R
-    began: object | None  # its state at its first call (None: nothing before it)
-    ended: object | None  # ... at the next window's first call (None: nothing after it)
+    state: object
     handover: dict[str, Handover]
-    at_end: Lane[Any, R] | None  # its lane as it was at its end, to carry on through the next window if joined
-
-    @property
-    def edges(self) -> Edges:
-        """What `combine` compares: small, where the window itself (with its lane) may be large."""
-        return Edges(self.began, self.ended, self.counted)
 
 
-class Edges(NamedTuple):
-    """What the Combiner compares of a window (small, where a Window with its lane may be large)."""
+class Host(Protocol[Window]):
+    """Where the windows are and their lanes run: on a Dask cluster (parallel.py), or in this process (the tests)."""
 
-    began: object | None
-    ended: object | None
-    counted: int
+    def edges(self, window: Window, wanted: Wanted) -> dict[str, Edge]:
+        """Each lane `wanted` of the window: its state when its next call is made (at math.inf: none is), and its
+        handover then, with the reads of the entries asked for. Raises if the window was lost."""
+        ...
 
+    def carry(self, before: Window, window: Window, names: set[str]) -> None:
+        """Carry the lanes `names` of the window `before` on through the window's records of theirs, and let the
+        window's own lanes of them go."""
+        ...
 
-@dataclass
-class Windowed(Generic[R]):
-    """Each window's result and handover, in order (a window joined to the one before it has none of its own),
-    and how many items were counted again where a warm-up fell short."""
+    def finish(self, window: Window, name: str, count: int) -> None:
+        """The window's lane of `name`, which counted `count` records, is done: its result is taken."""
+        ...
 
-    results: list[R]
-    handovers: list[dict[str, Handover]]
-    joined: int = 0
-
-
-def window(
-    lane: Lane[Item, R],
-    before: Sequence[Item],
-    counted: Sequence[Item],
-    after: Iterable[Item],
-    warm_up: float | None = None,
-) -> Window[R]:
-    """Count the items `counted`, after the warm-up from the items `before` them (of `warm_up` seconds, by default
-    WARM_UP_SECONDS); `after` them, only when the next window begins."""
-    warm_up = WARM_UP_SECONDS if warm_up is None else warm_up
-    first = next((t for t in map(lane.at, counted) if t is not None), None)
-    if first is None:  # nothing with a time: no state to compare, the window before is carried through it
-        for item in counted:
-            lane.add(item)
-        return Window(len(counted), lane.finish(), None, None, {}, None)
-    start, calls = len(before), 0
-    while start > 0:
-        when = lane.at(before[start - 1])
-        if when is not None and when < first - warm_up and calls >= WARM_UP_CALLS:
-            break
-        start -= 1
-        calls += when is not None
-    for item in before[start:]:
-        lane.add(item, counted=False)
-    began = lane.state(first) if before else None
-    lane.inherit(first)
-    return _count(lane, counted, after, began)
+    def lose(self, name: str, count: int, exc: Exception) -> None:
+        """The lane of `name`, `count` records, was lost with its window (the host says so)."""
+        ...
 
 
-def replay_window(
-    before: Sequence[Call],
-    counted: Sequence[Call],
-    after: Iterable[Call],
-    settings: Settings,
-    warm_up: float | None = None,
-) -> Window[dict[str, Spend]]:
-    """The what-if replays of the calls `counted`, as `window`."""
-    return window(ReplayLane(Replays(settings)), before, counted, after, warm_up)
+class Joiner(Generic[W]):
+    """The join rule, its one home: the windows are added in order, each with the state each lane began in (at its
+    first counted call) and the records it counted. A lane held by a window before is asked for its state at that
+    call: the same, the lane before is finished (its handover followed, see `Follower`); else, or where the window
+    has no call of it with a time to compare, the lane before carries on through the window's records of it and
+    the window's own lane is let go. The rest of the window's lanes are held until a later window begins them."""
 
+    def __init__(self, host: Host[W]) -> None:
+        self.host = host
+        self.holder: dict[str, W] = {}  # the window whose lane of each account and model is the current one
+        self.counts: dict[str, int] = {}  # the records each current lane counted
+        self.followers: dict[str, Follower] = {}
+        self.back: dict[str, dict[str, tuple[int, int]]] = {}  # the waste later windows read, of every follower
+        self.joined = 0  # records counted by the lane before theirs, carried on through them
 
-def extend(window: Window[R], counted: Sequence[Any], after: Iterable[Any]) -> Window[R]:
-    """The window's lane carried on from its end to count the items `counted` too."""
-    assert window.at_end is not None, "only a window with calls after it is extended"
-    joined = _count(window.at_end.copy(), counted, after, window.began)  # the window stays as it was
-    joined.counted += window.counted
-    return joined
+    def add(self, window: W, began: dict[str, tuple[float, object]], counted: dict[str, int]) -> None:
+        """The next window: per lane, when its first counted call was made and its state then; the records each
+        lane counted."""
+        asked: dict[W, Wanted] = {}
+        carried: dict[W, set[str]] = {}
+        for name in counted:
+            held = self.holder.get(name)
+            if held is None:
+                continue
+            if name in began:
+                asked.setdefault(held, {})[name] = (began[name][0], self.followers[name].wanted())
+            else:
+                carried.setdefault(held, set()).add(name)
+        for before, wanted in asked.items():
+            for name, edge in self._edges(before, wanted).items():
+                if edge.state == began[name][1]:
+                    self._finish(name, edge.handover)
+                else:
+                    carried.setdefault(before, set()).add(name)
+        for before, names in carried.items():
+            self.joined += sum(counted[name] for name in names)
+            self.host.carry(before, window, names)
+            for name in names:
+                self.counts[name] += counted[name]
+        for name, count in counted.items():
+            if name not in self.holder:
+                self.holder[name], self.counts[name] = window, count
+                self.followers.setdefault(name, Follower(self.back))
 
+    def finish(self) -> dict[str, dict[str, tuple[int, int]]]:
+        """The last lanes finished (no call comes after them); per setting and model, the 5m and 1h tokens later
+        windows read of writes counted as waste (see `take_back`)."""
+        last: dict[W, Wanted] = {}
+        for name, held in self.holder.items():
+            last.setdefault(held, {})[name] = (math.inf, self.followers[name].wanted())
+        for window, wanted in last.items():
+            for name, edge in self._edges(window, wanted).items():
+                self._finish(name, edge.handover)
+        for follower in self.followers.values():
+            follower.finish()  # into self.back, which every follower shares
+        return self.back
 
-def _count(lane: Lane[Item, R], counted: Sequence[Item], after: Iterable[Item], began: object | None) -> Window[R]:
-    """Count the items `counted`; its state and handover when the first of those `after` them was made."""
-    for item in counted:
-        lane.add(item)
-    following = next((t for t in map(lane.at, after) if t is not None), None)
-    if following is None:
-        return Window(len(counted), lane.finish(), began, None, lane.handover(float("inf")), None)
-    ended, handover = lane.state(following), lane.handover(following)
-    return Window(len(counted), lane.copy().finish(), began, ended, handover, lane)
+    def _edges(self, window: W, wanted: Wanted) -> dict[str, Edge]:
+        try:
+            return self.host.edges(window, wanted)
+        except Exception as exc:  # the window was lost (its worker died): its lanes are one line each, not the run
+            for name in [name for name, held in self.holder.items() if held == window]:
+                del self.holder[name]
+                self.host.lose(name, self.counts.pop(name), exc)
+            return {}
 
-
-class Combiner(Generic[T, R]):
-    """The windows' results gathered as they come, in order; where a window did not begin as the one before ended,
-    the one before is carried on through it instead. In one process, for one account and model (the tests' driver);
-    the cluster joins its windows by the same rule, account and model by account and model (parallel._Lanes)."""
-
-    def __init__(
-        self,
-        edges: Callable[[T], Edges],
-        result: Callable[[T], R],
-        handover: Callable[[T], dict[str, Handover]] = lambda window: window.handover,  # type: ignore[attr-defined]
-    ) -> None:
-        self.edges, self.result, self.handover = edges, result, handover
-        self.results: list[R] = []
-        self.handovers: list[dict[str, Handover]] = []
-        self.joined = 0  # items counted by the window before theirs, carried on through them
-        self._done: tuple[T, Edges] | None = None
-
-    def add(self, window: T, extended: Callable[[T], T]) -> None:
-        """The next window (`extended(done)`: the one before, carried on through this one's items)."""
-        mine = self.edges(window)
-        done = self._done
-        if done is not None and done[1].ended != mine.began:
-            self.joined += mine.counted
-            carried = extended(done[0])
-            self._done = (carried, self.edges(carried))
-            return
-        if done is not None:
-            self._keep(done[0])
-        self._done = (window, mine)
-
-    def _keep(self, window: T) -> None:
-        self.results.append(self.result(window))
-        self.handovers.append(self.handover(window))
-
-    def finish(self) -> Windowed[R]:
-        if self._done is not None:
-            self._keep(self._done[0])
-            self._done = None
-        return Windowed(self.results, self.handovers, self.joined)
+    def _finish(self, name: str, handover: dict[str, Handover]) -> None:
+        self.followers[name].next(handover)
+        self.host.finish(self.holder.pop(name), name, self.counts.pop(name))
 
 
 class Follower:
@@ -339,14 +266,6 @@ class Follower:
             self.back[name][write.model_id] = (mine[0] + five - five_now, mine[1] + hour - hour_now)
 
 
-def waste_taken_back(handovers: Sequence[dict[str, Handover]]) -> dict[str, dict[str, tuple[int, int]]]:
-    """What reads in later windows read of the writes each window left open (see Follower)."""
-    follower = Follower()
-    for handed in handovers:
-        follower.next(handed)
-    return follower.finish()
-
-
 def take_back(spends: dict[str, Spend], back: dict[str, dict[str, tuple[int, int]]]) -> None:
     """Take `back` (see waste_taken_back) from each setting's waste."""
     for name, by_model in back.items():
@@ -356,27 +275,12 @@ def take_back(spends: dict[str, Spend], back: dict[str, dict[str, tuple[int, int
             spend.wasted -= cost_of(Usage.of(write_5m=five, write_1h=hour), model_id).input
 
 
-def spends(done: Windowed[dict[str, Spend]]) -> dict[str, Spend]:
-    """The replays' windows added up: each setting's spend."""
-    total: dict[str, Spend] = {}
-    for each in done.results:
-        for name, spend in each.items():
-            total.setdefault(name, Spend()).absorb(spend)
-    take_back(total, waste_taken_back(done.handovers))
+def one_audit(
+    results: list[AuditResult], oracle: Cost, back: dict[str, dict[str, tuple[int, int]]], joined: int
+) -> AuditResult:
+    """The lanes' results added up as the one audit of all their records: their totals merged, the waste later
+    windows read taken `back`, the oracle's cost over every call in order, and the records counted again where a
+    warm-up fell short (`joined`)."""
+    total = replace(merge(results), oracle=oracle, rejoined=joined)
+    take_back(total.what_if, back)
     return total
-
-
-def combine_audits(done: Windowed[tuple[AuditResult, list[Use]]]) -> AuditResult:
-    """The audit's windows added up as the one audit of all their records: their totals merged, the waste later
-    windows read taken back, their skipped records' words the first MOST_SKIPPED_LISTED in order, and one oracle over
-    all their uses in order."""
-    parts, oracle = [], Oracle()
-    for result, uses in done.results:
-        parts.append(result)
-        for use in uses:
-            oracle.take(use)
-    total = merge(parts)
-    take_back(total.what_if, waste_taken_back(done.handovers))
-    listed = total.problems[: limits.MOST_SKIPPED_LISTED]
-    notes = total.disagreeing.told() + total.out_of_order.told()
-    return replace(total, oracle=oracle.cost(), problems=listed + notes)

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from caching.audit import windows
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
 from caching.audit.prepare import prepare
@@ -23,6 +22,8 @@ from caching.rules import Catalog, PromptCache, linearize
 from caching.rules.usage import Usage
 
 from ..helpers import CP, SONNET, text_of, user
+from . import windowing
+from .windowing import Call, Settings
 
 HOUR_CP: dict[str, Any] = {"cachePoint": {"type": "default", "ttl": "1h"}}
 Spends = dict[str, Spend]
@@ -32,7 +33,7 @@ PAUSES = (2.0, 20.0, 90.0, 240.0, 400.0, 1_500.0, 3_000.0, 4_000.0)
 
 
 @functools.cache  # each seed's traffic is made once per test process
-def traffic(seed: int, calls: int = 120, pauses: tuple[float, ...] = PAUSES) -> list[windows.Call]:
+def traffic(seed: int, calls: int = 120, pauses: tuple[float, ...] = PAUSES) -> list[Call]:
     """Conversations of six users on one account and model, logged with the counts the rules give the request as
     sent: a system prompt cached for 1h (two versions), the last user message cached for 5m, now and then a message
     of more blocks than the lookback (as a wide tool fan-out sends) that the next turn reads by lookback, and pauses from seconds to past an hour."""
@@ -42,7 +43,7 @@ def traffic(seed: int, calls: int = 120, pauses: tuple[float, ...] = PAUSES) -> 
     assert model is not None
     systems = [text_of(2_100, "rule"), text_of(2_300, "law")]
     histories: dict[int, list[dict[str, Any]]] = {}
-    made: list[windows.Call] = []
+    made: list[Call] = []
     for number in range(calls):
         clock.advance(rng.choice(pauses))
         person = rng.randrange(6)
@@ -72,7 +73,7 @@ def traffic(seed: int, calls: int = 120, pauses: tuple[float, ...] = PAUSES) -> 
     return made
 
 
-def sequential(calls: list[windows.Call], settings: windows.Settings = SETTINGS) -> dict[str, Spend]:
+def sequential(calls: list[Call], settings: Settings = SETTINGS) -> dict[str, Spend]:
     replays = Replays(settings)
     for call, prepared in calls:
         replays.add(call, prepared)
@@ -80,20 +81,19 @@ def sequential(calls: list[windows.Call], settings: windows.Settings = SETTINGS)
 
 
 def windowed(
-    calls: list[windows.Call],
+    calls: list[Call],
     size: int,
-    settings: windows.Settings = SETTINGS,
+    settings: Settings = SETTINGS,
     edges: list[tuple[int, int]] | None = None,
+    warm_up: float | None = None,
 ) -> tuple[Spends, int]:
-    """The calls replayed in windows of `size` calls (or from `edges`), each seeing all the calls before and after."""
+    """The calls replayed in windows of `size` calls (or from `edges`), each warmed up on the calls before it, and
+    joined by the audit's rule (see windowing.py)."""
     edges = edges or [(start, min(start + size, len(calls))) for start in range(0, len(calls), size)]
-    parts = [windows.replay_window(calls[:a], calls[a:b], calls[b:], settings) for a, b in edges]
-
-    combined = windows.Combiner[windows.Window[Spends], Spends](lambda w: w.edges, lambda w: w.result)
-    for (a, b), part in zip(edges, parts, strict=True):
-        combined.add(part, functools.partial(windows.extend, counted=calls[a:b], after=calls[b:]))
-    done = combined.finish()
-    return windows.spends(done), done.joined
+    lanes = [windowing.ReplayLane(Replays(settings)) for _ in edges]
+    parts = [windowing.window(lane, calls[:a], calls[a:b], warm_up) for lane, (a, b) in zip(lanes, edges, strict=True)]
+    results, back, joined = windowing.joined(parts)
+    return windowing.spends(results, back), joined
 
 
 @pytest.mark.parametrize(("seed", "size"), [(1, 9), (2, 30)])
@@ -111,10 +111,8 @@ def test_a_warm_up_too_short_joins_the_windows_and_the_sum_stays_exact(monkeypat
     joined to the one before (counted once, by the replay that saw every call), and the sum is still exact."""
     calls = traffic(1)
     expected = sequential(calls)
-    short = functools.partial(windows.replay_window, warm_up=60.0)
-    monkeypatch.setattr(windows, "replay_window", short)
-    monkeypatch.setattr(windows, "WARM_UP_CALLS", 0)
-    spends, joined = windowed(calls, 20)
+    monkeypatch.setattr(windowing, "WARM_UP_CALLS", 0)
+    spends, joined = windowed(calls, 20, warm_up=60.0)
     assert joined > 0
     assert spends == expected
 
@@ -153,16 +151,6 @@ def test_an_as_sent_read_longer_than_its_entry_takes_back_waste_the_window_befor
     expected = sequential(calls, as_sent)
     assert expected["as sent"].wasted_tokens == 12  # the questions of C and D, never read; A's was read by its repeat
     assert windowed(calls, 2, as_sent)[0] == expected
-
-
-def test_a_window_carried_on_twice_gives_the_same_answer() -> None:
-    """Dask may run a task again (a worker died): carrying a window on through the next one leaves it as it was."""
-    calls = traffic(1)
-    window = windows.replay_window([], calls[:20], calls[20:], SETTINGS)
-    first, again = (windows.extend(window, calls[20:40], calls[40:]) for _ in range(2))
-    assert first.counted == again.counted == 40
-    assert first.result == again.result
-    assert first.result["as sent"].calls == 40
 
 
 def test_an_empty_window_is_carried_through_without_joining_the_next() -> None:
