@@ -6,12 +6,14 @@ short to rebuild the cache, the windows that began wrong are joined to their nei
 from __future__ import annotations
 
 import functools
+import math
 import pickle
 import random
 from typing import Any
 
 import pytest
 
+from caching.audit import windows
 from caching.audit.audit import SETTINGS
 from caching.audit.logs import LoggedCall
 from caching.audit.prepare import prepare
@@ -161,3 +163,54 @@ def test_an_empty_window_is_carried_through_without_joining_the_next() -> None:
     spends, joined = windowed(calls, 0, edges=edges)
     assert spends == sequential(calls)
     assert joined == 0
+
+
+class Recorded:
+    """A Host of windows named by number that remembers what the Joiner asked of it: each lane's state is "same"
+    (as the window after began) unless `stale` says otherwise, and a window in `lost` raises when asked."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[Any, ...]] = []
+        self.stale: set[tuple[int, str]] = set()  # (window, lane): its state is not the one the next window began in
+        self.lost: set[int] = set()
+
+    def edges(self, window: int, wanted: windows.Wanted) -> dict[str, windows.Edge]:
+        self.told.append(("edges", window, {name: at for name, (at, _) in wanted.items()}))
+        if window in self.lost:
+            raise RuntimeError("its worker died")
+        return {name: windows.Edge("stale" if (window, name) in self.stale else "same", {}) for name in wanted}
+
+    def carry(self, before: int, window: int, names: set[str]) -> None:
+        self.told.append(("carry", before, window, sorted(names)))
+
+    def finish(self, window: int, name: str, count: int) -> None:
+        self.told.append(("finish", window, name, count))
+
+    def lose(self, name: str, count: int, exc: Exception) -> None:
+        self.told.append(("lose", name, count))
+
+
+def test_each_lane_is_compared_with_the_window_that_holds_it() -> None:
+    """Two lanes held by different windows: lane a by window 1 (window 0's finished there), lane b by window 0 (window
+    1 has none of it). Window 2 asks each holder for its own lane, finishes a and carries b; at the end, each last lane
+    is asked of its holder at math.inf (no call comes after) and finished with every record it counted."""
+    host = Recorded()
+    host.stale = {(0, "b")}
+    joiner = windows.Joiner[int](host)
+    joiner.add(0, {"a": (0.0, "same"), "b": (1.0, "same")}, {"a": 3, "b": 2})
+    joiner.add(1, {"a": (10.0, "same")}, {"a": 4})
+    joiner.add(2, {"a": (20.0, "same"), "b": (21.0, "same")}, {"a": 5, "b": 6})
+    joiner.finish()
+    assert host.told == [
+        ("edges", 0, {"a": 10.0}),
+        ("finish", 0, "a", 3),
+        ("edges", 1, {"a": 20.0}),
+        ("finish", 1, "a", 4),
+        ("edges", 0, {"b": 21.0}),
+        ("carry", 0, 2, ["b"]),
+        ("edges", 0, {"b": math.inf}),
+        ("finish", 0, "b", 2 + 6),
+        ("edges", 2, {"a": math.inf}),
+        ("finish", 2, "a", 5),
+    ]
+    assert joiner.joined == 6
