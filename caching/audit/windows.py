@@ -185,6 +185,9 @@ class Joiner(Generic[W]):
                 else:
                     carried.setdefault(before, set()).add(name)
         for before, names in carried.items():
+            names = {name for name in names if self.holder.get(name) == before}  # not those lost with their window
+            if not names:
+                continue
             self.joined += sum(counted[name] for name in names)
             self.host.carry(before, window, names)
             for name in names:

@@ -214,3 +214,29 @@ def test_each_lane_is_compared_with_the_window_that_holds_it() -> None:
         ("finish", 2, "a", 5),
     ]
     assert joiner.joined == 6
+
+
+def test_a_window_lost_when_asked_loses_its_lanes_with_what_they_carried_and_carries_no_more() -> None:
+    """Window 0's lane b carried on through window 1; then window 0 is lost when window 2 asks it for lane a. Its
+    lanes are lost with every record they counted (b: its 2 and window 1's 5), and lane b, which has no call with a
+    time in window 2, is not carried into the lost window (it was: a KeyError ended the whole audit); window 2's
+    own lanes stand."""
+    host = Recorded()
+    host.stale = {(0, "b")}
+    joiner = windows.Joiner[int](host)
+    joiner.add(0, {"a": (0.0, "same"), "b": (1.0, "same")}, {"a": 3, "b": 2})
+    joiner.add(1, {"b": (11.0, "same")}, {"b": 5})
+    host.lost = {0}
+    joiner.add(2, {"a": (20.0, "same")}, {"a": 6, "b": 1})
+    joiner.finish()
+    assert host.told == [
+        ("edges", 0, {"b": 11.0}),
+        ("carry", 0, 1, ["b"]),
+        ("edges", 0, {"a": 20.0}),
+        ("lose", "a", 3),
+        ("lose", "b", 2 + 5),
+        ("edges", 2, {"a": math.inf, "b": math.inf}),
+        ("finish", 2, "a", 6),
+        ("finish", 2, "b", 1),
+    ]
+    assert joiner.joined == 5
