@@ -1,10 +1,12 @@
-"""The audit in time windows of whole log files, so that one busy account and model is audited by several workers
-at once (parallel.py runs them on Dask; windows.py is why the windows add up to the audit in order, exactly).
+"""The audit in time windows of log files, so that one busy account and model is audited by several workers at once
+(parallel.py runs them on Dask; windows.py is why the windows add up to the audit in order, exactly).
 
 Logs AWS delivers name their hour (sources.HOURLY). A window counts the files of a run of hours, after a warm-up on
-the files of the WARM_UP_HOURS before it, each account and model in its own lane (windows.AuditLane). A worker reads
-a window's files itself (an S3 object by its key, a local file by its path), so no window's records wait in memory
-for a worker to be free. What runs here runs on a worker and imports no Dask.
+the files of the WARM_UP_HOURS before it, each account and model in its own lane (windows.AuditLane). One large file
+(a download, an export) is cut in runs of its records instead, planned from their times (`plan_records`), unless its
+accounts and models spread the work as well. A worker reads a window's pieces itself (an S3 object by its key, a
+local file by its path; a run of a large file from where its last task stopped), so no window's records wait in
+memory for a worker to be free. The plans are made on the client, the rest runs on the workers; none imports Dask.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ import math
 import pickle
 import re
 import threading
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import limits
 from ..check.recording import Problem
+from ..words import plural
 from .audit import AuditResult
 from .collector import fewer_collections
-from .logs import LoggedCall, model_of
+from .logs import LoggedCall, model_of, when
 from .oracle import Oracle
 from .s3client import S3Access
 from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
@@ -37,12 +41,20 @@ WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds c
 WINDOW_HOURS = 2 * WARM_UP_HOURS
 WINDOW_MOST_HOURS = 48
 FILES_A_TASK = 6  # files a worker counts between two reports of progress to the client
+RECORDS_A_TASK = 50_000  # ... or records of one large file
+# One large file is dealt by account and model (no warm-up to pay, nothing to join) if, in its first RECORDS_SAMPLED
+# records, no worker would get over BALANCED times an even share; else it is cut in windows, planned from the
+# earliest and latest time of each run of RECORDS_A_BLOCK records.
+BALANCED = 1.25
+RECORDS_SAMPLED = 20_000
+RECORDS_A_BLOCK = 1_000
 # What a window is said to weigh for each record it counted (see FileWindow.__sizeof__): more than it holds (a
 # call's Use is about 150 bytes, the caches are bounded), so that Dask never takes moving one to be cheap.
 SIZE_A_RECORD = 1_000
 Options = tuple[bool, float | None, float | None]  # show_text, since, until
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
+TIMESTAMP = re.compile(r'"timestamp"\s*:\s*(?:"([^"\\]*)"|([0-9][0-9.eE+]*))')  # a time, or seconds or milliseconds
 
 
 def part_of(line: Line) -> str | None:
@@ -74,12 +86,49 @@ def hour_of(file: LogFile) -> int | None:
         return None
 
 
+class Piece(NamedTuple):
+    """A file of the input (`file_index`: its place in the input's order), or a run of its records: those numbered
+    from `first` to before `stop` (None: to its end)."""
+
+    file_index: int
+    file: LogFile
+    first: int = 0
+    stop: int | None = None
+
+    def __str__(self) -> str:
+        if self.first == 0 and self.stop is None:
+            return self.file.name
+        last = "its end" if self.stop is None else f"{self.stop:,}"
+        return f"records {self.first + 1:,} to {last} of {self.file.name}"
+
+
 @dataclass(frozen=True)
 class Planned:
-    """One window: the indexes (in the input's order) of the files of its warm-up and of the files it counts."""
+    """One window: the pieces of its warm-up and the pieces it counts, in the input's order."""
 
-    warm_up: tuple[int, ...]
-    counted: tuple[int, ...]
+    warm_up: tuple[Piece, ...]
+    counted: tuple[Piece, ...]
+
+    def tasks(self) -> Iterator[list[Piece]]:
+        """The pieces it counts, a task's at a time: FILES_A_TASK whole files, or one run of a large file."""
+        task: list[Piece] = []
+        for piece in self.counted:
+            if task and (len(task) == FILES_A_TASK or piece.stop is not None or task[-1].stop is not None):
+                yield task
+                task = []
+            task.append(piece)
+        if task:
+            yield task
+
+    def __str__(self) -> str:
+        """Its counted pieces, in words (for a window lost with its worker)."""
+        if not self.counted:
+            return "no file"
+        whole = all(piece.first == 0 and piece.stop is None for piece in self.counted)
+        if whole:
+            return f"{plural(len(self.counted), 'file')} from {self.counted[0].file.name}"
+        first, last = self.counted[0], self.counted[-1]
+        return str(Piece(first.file_index, first.file, first.first, last.stop))
 
 
 def plan(files: list[LogFile], workers: int) -> list[Planned] | None:
@@ -90,17 +139,104 @@ def plan(files: list[LogFile], workers: int) -> list[Planned] | None:
     if not files or len(known) < len(hours):
         return None
     first, span = min(known), max(known) - min(known) + 1
-    count = min(span // WINDOW_HOURS, max(workers, math.ceil(span / WINDOW_MOST_HOURS)))
+    count = _windows(span, workers)
     if count < 2:
         return None
     starts = [first + span * number // count for number in range(count)] + [first + span]
     return [
         Planned(
-            tuple(i for i, hour in enumerate(known) if start - WARM_UP_HOURS <= hour < start),
-            tuple(i for i, hour in enumerate(known) if start <= hour < end),
+            tuple(Piece(i, files[i]) for i, hour in enumerate(known) if start - WARM_UP_HOURS <= hour < start),
+            tuple(Piece(i, files[i]) for i, hour in enumerate(known) if start <= hour < end),
         )
         for start, end in itertools.pairwise(starts)
     ]
+
+
+def _windows(hours: float, workers: int) -> int:
+    """How many windows a span of `hours` is cut in: one per worker, each at least WINDOW_HOURS long and at most
+    WINDOW_MOST_HOURS."""
+    return min(int(hours // WINDOW_HOURS), max(workers, math.ceil(hours / WINDOW_MOST_HOURS)))
+
+
+def plan_records(
+    file: LogFile, workers: int, access: S3Access | None, progress: Callable[[int], None] | None = None
+) -> list[Planned] | None:
+    """One large file (or S3 object) in windows of runs of its records, as `plan` cuts files of an hour: each window
+    about as many records, at least WINDOW_HOURS long on average; its warm-up, the runs of RECORDS_A_BLOCK records
+    before it with a call in the WARM_UP_SECONDS before its first. Read once here, for the earliest and latest time
+    of each block (read from each line's text, see `time_of`); None when there would be fewer than two windows, or
+    when dealing the accounts and models to the workers (`slice_of`) keeps each as busy as the others, within
+    BALANCED: told by the first RECORDS_SAMPLED records, which spares reading a file of many accounts twice.
+    `progress` is told of the records read, a block at a time."""
+    blocks: list[tuple[float, float]] = []  # each block's earliest and latest time (inf, -inf: none has a time)
+    loads = [0] * workers  # records of the accounts and models each worker would audit, if dealt by partition
+    plain = True  # every record's account and model read from its line
+    low, high, number = math.inf, -math.inf, 0
+    for number, item in enumerate(_items(file, access), 1):
+        at = time_of(item)
+        if at is not None:
+            low, high = min(low, at), max(high, at)
+        name = part_of(item) if isinstance(item, Line) else part(item) if isinstance(item, LoggedCall) else ""
+        if name:
+            loads[slice_of(name, workers)] += 1
+        elif name is None:  # a damaged record ("") is in no partition
+            plain = False
+        if number % RECORDS_A_BLOCK == 0:
+            blocks.append((low, high))
+            low, high = math.inf, -math.inf
+            if progress is not None:
+                progress(RECORDS_A_BLOCK)
+        if number == RECORDS_SAMPLED and plain and max(loads) <= BALANCED * sum(loads) / workers:
+            return None  # audited account and model by account and model, with no warm-up to pay and nothing to join
+    if number % RECORDS_A_BLOCK:
+        blocks.append((low, high))
+    if plain and max(loads) <= BALANCED * sum(loads) / workers:
+        return None
+    earliest = min((low for low, _ in blocks), default=math.inf)
+    latest = max((high for _, high in blocks), default=-math.inf)
+    if earliest > latest:
+        return None
+    count = min(_windows((latest - earliest) / 3_600, workers), len(blocks))
+    if count < 2:
+        return None
+    cuts = [len(blocks) * n // count for n in range(count)] + [len(blocks)]
+    planned = []
+    for begin, end in itertools.pairwise(cuts):
+        start = next((low for low, _ in blocks[begin:end] if low != math.inf), math.inf)  # of its first calls
+        back = begin
+        while back > 0 and (blocks[back - 1][1] >= start - WARM_UP_SECONDS or blocks[back - 1][0] == math.inf):
+            back -= 1  # a block with a call in the warm-up's time, or with no call to tell
+        firsts = range(begin * RECORDS_A_BLOCK, end * RECORDS_A_BLOCK, RECORDS_A_TASK)
+        counted = tuple(
+            Piece(0, file, first, None if stop >= number else stop)
+            for first in firsts
+            for stop in [min(first + RECORDS_A_TASK, end * RECORDS_A_BLOCK)]
+        )
+        warm_up = (Piece(0, file, back * RECORDS_A_BLOCK, begin * RECORDS_A_BLOCK),) if back < begin else ()
+        planned.append(Planned(warm_up, counted))
+    return planned
+
+
+def slice_of(name: str, slices: int) -> int:
+    """Which of `slices` workers audits an account and model, when the work is dealt by partition."""
+    return zlib.crc32(name.encode()) % slices
+
+
+def time_of(item: Line | LoggedCall | Problem) -> float | None:
+    """When a record's call was made: read from a line's text before the bodies (None where it is not plainly there,
+    or the record is damaged)."""
+    if isinstance(item, LoggedCall):
+        return item.at
+    if not isinstance(item, Line):
+        return None
+    bodies = BODIES.search(item.text)
+    found = TIMESTAMP.search(item.text, 0, bodies.start() if bodies else len(item.text))
+    if found is None:
+        return None
+    try:
+        return when(found[1] if found[1] is not None else float(found[2]))
+    except (ValueError, OverflowError):
+        return None
 
 
 @dataclass
@@ -121,6 +257,7 @@ class FileWindow:
     problems: list[tuple[Position, str]] = field(default_factory=list)  # the first MOST_SKIPPED_LISTED
     skipped: int = 0
     lately: int = 0  # records the last `count` read
+    reader: _Reader | None = field(default=None, repr=False, compare=False)  # the file being read, between tasks
 
     def __sizeof__(self) -> int:
         """Its weight for Dask, which weighs moving a task's inputs to an idle worker against waiting for the busy
@@ -129,7 +266,7 @@ class FileWindow:
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
         with self.guard:  # pickled whole while no task changes it
-            state = {name: value for name, value in self.__dict__.items() if name != "guard"}
+            state = {name: value for name, value in self.__dict__.items() if name not in ("guard", "reader")}
             return _restored, (pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL),)
 
     def lane(self, name: str) -> AuditLane:
@@ -156,43 +293,71 @@ class Summary:
     skipped: int
 
 
-def _records(
-    index: int, file: LogFile, access: S3Access | None, only: set[str] | None = None
-) -> Iterator[tuple[Position, LoggedCall | Problem]]:
-    """Every record of a file or S3 object, decoded, with where it is in the input (`only`: those of these accounts
-    and models, the others' lines not decoded when their account and model can be read without)."""
+class _Reader:
+    """A file being read on a worker, kept by its window between tasks: the next run of a large file goes on from
+    where the last one ended, where reading it again from its start (a gzip stream cannot be entered in the middle)
+    would cost a window as much again."""
+
+    def __init__(self, index: int, items: Iterator[Any]) -> None:
+        self.index, self.items, self.number = index, items, 0  # number: of the next item
+
+    def until(self, stop: int | None) -> Iterator[tuple[int, Any]]:
+        """The items, numbered, up to the one before `stop` (None: to the end)."""
+        while stop is None or self.number < stop:
+            item = next(self.items, None)
+            if item is None:
+                return
+            self.number += 1
+            yield self.number - 1, item
+
+
+def _items(file: LogFile, access: S3Access | None) -> Iterator[Any]:
+    """A file's or an S3 object's items, each line not yet decoded (`sources.Line`)."""
     where = file.s3
     if where is not None:
         if access is None:
             raise ValueError("No S3 access was sent with an S3 object.")
-        items: Iterable[Any] = s3_object(*where, access.client(), defer=True)
-    else:
-        items = local_file(file, defer=True)
-    for number, item in enumerate(items):
+        return s3_object(*where, access.client(), defer=True)
+    return local_file(file, defer=True)
+
+
+def _records(
+    window: FileWindow, piece: Piece, access: S3Access | None, only: set[str] | None = None
+) -> Iterator[tuple[Position, LoggedCall | Problem]]:
+    """Every record of a piece, decoded, with where it is in the input (`only`: those of these accounts and models,
+    the others' lines not decoded when their account and model can be read without); read by the window's reader
+    where it stopped at the piece's start."""
+    reader = window.reader
+    if reader is None or reader.index != piece.file_index or reader.number > piece.first:
+        reader = _Reader(piece.file_index, _items(piece.file, access))
+    window.reader = reader if piece.stop is not None else None
+    for number, item in reader.until(piece.stop):
+        if number < piece.first:
+            continue  # before the piece: passed over, not decoded
         if only is not None and isinstance(item, Line) and (name := part_of(item)) is not None and name not in only:
             continue
         for each in decode(item) if isinstance(item, Line) else (item,):
-            yield (index, number), each
+            yield (piece.file_index, number), each
 
 
-def start(warm_up: list[tuple[int, LogFile]], options: Options, access: S3Access | None) -> FileWindow:
-    """Runs on a worker: a window warmed up on the `warm_up` files, counting nothing."""
+def start(warm_up: list[Piece], options: Options, access: S3Access | None) -> FileWindow:
+    """Runs on a worker: a window warmed up on the `warm_up` pieces, counting nothing."""
     window = FileWindow(options=options)
     with fewer_collections():
-        for index, file in warm_up:
-            for position, record in _records(index, file, access):
+        for piece in warm_up:
+            for position, record in _records(window, piece, access):
                 if not isinstance(record, Problem):
                     window.lane(part(record)).add((position, record), counted=False)
     return window
 
 
-def count(window: FileWindow, counted: list[tuple[int, LogFile]], access: S3Access | None) -> FileWindow:
-    """Runs on a worker: the window carried on through the `counted` files, counting every record (a task of at
-    most FILES_A_TASK files, so the client can tell the progress)."""
+def count(window: FileWindow, counted: list[Piece], access: S3Access | None) -> FileWindow:
+    """Runs on a worker: the window carried on through the `counted` pieces, counting every record (a task's pieces,
+    see Planned.tasks: the client tells the progress task by task)."""
     with window.guard, fewer_collections():
         window.lately = 0
-        for index, file in counted:
-            for position, record in _records(index, file, access):
+        for piece in counted:
+            for position, record in _records(window, piece, access):
                 window.lately += 1
                 if isinstance(record, Problem):
                     window.skipped += 1
@@ -235,14 +400,12 @@ def edges(window: FileWindow, wanted: Wanted) -> dict[str, Edge]:
     return found
 
 
-def extend(
-    window: FileWindow, names: set[str], counted: list[tuple[int, LogFile]], access: S3Access | None
-) -> FileWindow:
-    """Runs on a worker: carry the lanes `names` on through the records of theirs in the files `counted` (the next
+def extend(window: FileWindow, names: set[str], counted: list[Piece], access: S3Access | None) -> FileWindow:
+    """Runs on a worker: carry the lanes `names` on through the records of theirs in the pieces `counted` (the next
     window's, where its warm-up did not rebuild their state)."""
     with window.guard, fewer_collections():
-        for index, file in counted:
-            for position, record in _records(index, file, access, names):
+        for piece in counted:
+            for position, record in _records(window, piece, access, names):
                 if not isinstance(record, Problem) and (name := part(record)) in names:
                     window.lanes[name].add((position, record))
     return window

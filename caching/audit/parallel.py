@@ -1,23 +1,23 @@
 """The audit on Dask: `--jobs N` starts a local cluster of N worker processes, `--scheduler ADDRESS` uses one a team
-already runs. Logs in files of an hour that the workers can read themselves are audited in time windows, one per
-worker, joined here in order (`_by_window`; file_windows.py runs on the workers). Other logs are partitioned by
-account and model, whose caches never meet (`_by_partition`): each piece of the input (an S3 object, which a worker
-reads itself; or a run of a local file's lines, read here) is split by partition on a worker; each partition's audit
-then takes the pieces in input order on one worker. The results are added up here. Only this module imports Dask,
-so a plain audit never loads it."""
+already runs. Logs the workers can read themselves, in files of an hour or in one large file of one busy account
+and model, are audited in time windows, one per worker, joined here in order (`_by_window`; file_windows.py runs on
+the workers). Other logs are partitioned by account and model, whose caches never meet (`_by_partition`): each
+piece of the input (an S3 object, which a worker reads itself; or a run of a local file's lines, read here) is split
+by partition on a worker; each partition's audit then takes the pieces in input order on one worker. The results
+are added up here. Only this module imports Dask, so a plain audit never loads it."""
 
 from __future__ import annotations
 
 import logging
 import operator
 import socket
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import dask
 from distributed import Client, Future, LocalCluster, as_completed, wait
 from distributed.comm.addressing import get_address_host_port
 
@@ -29,7 +29,7 @@ from ..words import plural
 from . import file_windows, windows
 from .audit import Audit, AuditResult, merge
 from .collector import fewer_collections
-from .file_windows import part_of
+from .file_windows import part_of, slice_of
 from .logs import LoggedCall
 from .oracle import Oracle
 from .s3client import S3Access
@@ -86,7 +86,7 @@ def _split(piece: S3Object | list[Any], index: int, slices: int, access: S3Acces
                     split.problems.append((position, str(each)))
                 continue
             name = part or f"{each.account}|{each.model_id}"
-            chosen = zlib.crc32(name.encode()) % slices
+            chosen = slice_of(name, slices)
             split.slices[chosen].append((position, each))
             split.parts[chosen][name] = split.parts[chosen].get(name, 0) + 1
     return split
@@ -191,17 +191,21 @@ def cluster(jobs: int | None, scheduler: str | None) -> Iterator[Client]:
 
 def local_cluster(workers: int) -> LocalCluster:
     """A Dask cluster of `workers` single-threaded processes on loopback, with no dashboard and quiet logs."""
-    return LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        # Without a dashboard the scheduler still serves HTTP (health, metrics), on 8787 unless told otherwise: any
-        # free port, so two audits (or another team's cluster) never fight over one and Dask never warns.
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-        silence_logs=logging.CRITICAL,
-    )
+    # Each worker samples its task's stack a hundred times a second, for the dashboard's profile: there is no
+    # dashboard, and the sampling took a tenth of the audit's time (docs/how-fast.md). The workers take this process's
+    # Dask settings when they start.
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            # Without a dashboard the scheduler still serves HTTP (health, metrics), on 8787 unless told otherwise:
+            # any free port, so two audits (or another team's cluster) never fight over one and Dask never warns.
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.CRITICAL,
+        )
 
 
 @dataclass
@@ -233,16 +237,22 @@ def audit_parallel(
     since: float | None = None,
     until: float | None = None,
     progress: Callable[[int], None] | None = None,
+    planning: Callable[[int], None] | None = None,
 ) -> AuditResult:
-    """The same result as `audit` on `read(paths)`, the work spread over the cluster's workers: in time windows of
-    whole files when the logs come in files of an hour a worker can read (S3 objects; local files on a cluster
-    started here), so one busy account and model is spread too; else each account and model on one worker."""
+    """The same result as `audit` on `read(paths)`, the work spread over the cluster's workers: in time windows
+    when the logs can be read by the workers (S3 objects; local files on a cluster started here) and come in files of
+    an hour (windows of whole files) or in one large file whose accounts and models would not spread the work (runs
+    of its records), so one busy account and model is spread too; else each account and model on one worker.
+    `progress` is told of the records audited; `planning`, of those read first to plan a large file's windows."""
     options = (show_text, since, until)
     workers = max(1, len(client.scheduler_info()["workers"]))
     listed = log_files(paths, lambda: S3Access.here().client())
     files = [found for found in listed if isinstance(found, LogFile)]
     readable = all(file.s3 is not None for file in files) or client.cluster is not None
     planned = file_windows.plan(files, workers) if readable and len(files) == len(listed) else None
+    if planned is None and readable and len(files) == len(listed) == 1 and workers > 1:
+        access = S3Access.here() if files[0].s3 else None
+        planned = file_windows.plan_records(files[0], workers, access, planning)
     skipped = _Skipped()
     if planned is None:
         total = merge(_by_partition(listed, client, options, progress, skipped))
@@ -356,11 +366,9 @@ def _by_window(
     reads: list[Future[Any]] = []  # how many records each task read, for the progress
     for at, plan in enumerate(planned):
         home = homes[at]
-        warm_up = [(i, files[i]) for i in plan.warm_up]
-        chain = client.submit(file_windows.start, warm_up, options, sent, pure=False, **home)
-        for begin in range(0, len(plan.counted), file_windows.FILES_A_TASK):
-            chunk = [(i, files[i]) for i in plan.counted[begin : begin + file_windows.FILES_A_TASK]]
-            chain = client.submit(file_windows.count, chain, chunk, sent, pure=False, **home)
+        chain = client.submit(file_windows.start, list(plan.warm_up), options, sent, pure=False, **home)
+        for task in plan.tasks():
+            chain = client.submit(file_windows.count, chain, task, sent, pure=False, **home)
             reads.append(client.submit(file_windows.lately, chain, pure=False, **home))
         runs.append(chain)
     with client.as_current():  # `as_completed` asks for the current client: this one, not a default one
@@ -375,14 +383,13 @@ def _by_window(
         try:
             summary = client.submit(file_windows.summary, run, pure=False, **homes[at]).result()
         except Exception as exc:  # the worker failed or died on it (Dask retried it first): one line, not the run
-            count = len(plan.counted)
-            where = f"{plural(count, 'file')} from {files[plan.counted[0]].name}" if count else "no file"
-            told = f"{where}: not audited, a Dask worker {_failure(exc)}."
-            skipped.add([((plan.counted[0] if count else 0, -1), told)], 1)
+            told = f"{plan}: not audited, a Dask worker {_failure(exc)}."
+            first = plan.counted[0] if plan.counted else None
+            skipped.add([((first.file_index, first.first - 1) if first else (0, -1), told)], 1)
             runs[at] = None
             continue
         skipped.add(summary.problems, summary.skipped)
-        lanes.counted[at] = [(i, files[i]) for i in plan.counted]
+        lanes.counted[at] = list(plan.counted)
         joiner.add(at, summary.began, summary.counted)
     back = joiner.finish()
     return lanes.results(), lanes.oracle(), back, joiner.joined
@@ -404,7 +411,7 @@ class _Lanes:
     ) -> None:
         self.client, self.files, self.runs, self.homes, self.sent = client, files, runs, homes, sent
         self.skipped = skipped
-        self.counted: dict[int, list[tuple[int, LogFile]]] = {}  # each window's files
+        self.counted: dict[int, list[file_windows.Piece]] = {}  # each window's pieces
         self.finished: list[tuple[str, int, Future[Any]]] = []
         self.oracles: dict[str, Future[Any] | None] = {}
 

@@ -67,20 +67,29 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
     def s3_client() -> object:
         return S3Access.here().client()
 
-    columns = (SpinnerColumn(), TextColumn("Auditing: {task.completed:,} records read"))
+    columns = (SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} records read"))
     try:
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-            task = progress.add_task("audit", total=None)
+            task = progress.add_task("Auditing", total=None)
             options = (args.show_text, bounds["since"], bounds["until"])
 
+            planned = [False]  # a large file was read first, to cut it in time windows
+
             def step(records: int) -> None:
+                if planned[0]:
+                    progress.reset(task, description="Auditing")
+                    planned[0] = False
                 progress.advance(task, records)
+
+            def planning(records: int) -> None:
+                planned[0] = True
+                progress.update(task, description="Planning time windows", advance=records)
 
             if (args.jobs or 1) > 1 or args.scheduler:  # Dask is loaded only here: a plain audit stays small
                 from ..audit.parallel import audit_parallel, cluster
 
                 with cluster(args.jobs, args.scheduler) as client:
-                    result = audit_parallel(args.paths, client, *options, step)
+                    result = audit_parallel(args.paths, client, *options, step, planning)
             else:
                 result = audit(read(args.paths, s3_client), *options, step)
     except CachingError as exc:  # botocore's words hold the endpoint URL, and a URL may hold a password

@@ -234,6 +234,22 @@ def test_the_workers_read_every_shape_as_one_process_does(path: str, dask_schedu
     assert audit_json(str(FIXTURES / path), "--scheduler", dask_scheduler) == audit_json(str(FIXTURES / path))
 
 
+def test_the_local_cluster_s_workers_start_without_the_dashboard_s_profiler(
+    parallel: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No dashboard is served, so the workers' sampling of their stacks for its profile (a tenth of the audit's time)
+    is turned off in the settings the workers start with (Dask hands them this process's)."""
+    import dask
+
+    seen = []
+    monkeypatch.setattr(
+        parallel, "LocalCluster", lambda **_: seen.append(dask.config.get("distributed.worker.profile.enabled"))
+    )
+    parallel.local_cluster(2)
+    assert seen == [False]
+    assert dask.config.get("distributed.worker.profile.enabled") is True  # this process's own settings as they were
+
+
 def test_a_line_is_dealt_by_the_account_and_model_before_its_bodies(parallel: ModuleType) -> None:
     head = '{"timestamp":"2026-11-30T09:00:00Z","accountId":"111122223333","region":"us-east-1",'
     arn = '"modelId":"arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.anthropic.claude-sonnet-4-6",'

@@ -8,7 +8,9 @@ joined to their neighbour, and the sum is still exact."""
 from __future__ import annotations
 
 import functools
+import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -154,3 +156,82 @@ def test_a_file_under_an_hour_folder_named_like_no_date_is_a_file_without_its_ho
     assert file_windows.plan(good, 2) is not None
     assert file_windows.hour_of(LogFile(f"{folder}/2083/13/01/00/x.json")) is None
     assert file_windows.plan([*good, LogFile(f"{folder}/2083/13/01/00/x.json")], 2) is None
+
+
+def test_a_window_of_one_large_file_reads_it_once_from_task_to_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window's warm-up and its tasks read runs of one gzipped file one after the other: the window opens the file
+    once and goes on where the last task stopped (reading it again from its start for every task would cost as much
+    again as the window), and counts each record of its runs once."""
+    import gzip
+
+    from caching.audit import file_windows
+    from caching.audit.sources import LogFile
+
+    from .test_cluster_windows import busy_logs
+
+    logs = busy_logs(tmp_path / "logs")
+    one_file = tmp_path / "all.json.gz"
+    one_file.write_bytes(gzip.compress(b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*")))))
+    monkeypatch.setattr(file_windows, "WINDOW_HOURS", 4)
+    monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
+    monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
+    planned = file_windows.plan_records(LogFile(str(one_file)), 2, None)
+    assert planned is not None
+    opened: list[str] = []
+    items = file_windows._items
+    monkeypatch.setattr(file_windows, "_items", lambda file, access: opened.append(file.name) or items(file, access))
+    second = planned[1]
+    window = file_windows.start(list(second.warm_up), (False, None, None), None)
+    tasks = list(second.tasks())
+    for task in tasks:
+        window = file_windows.count(window, task, None)
+    assert len(tasks) == 4 and opened == [str(one_file)]
+    # Its records: from the 151st to the end of the file's 303, the damaged line (line 210) among them.
+    assert sum(window.counted.values()) + window.skipped == 303 - 150 and window.skipped == 1
+    assert window.problems[0][1].endswith("all.json.gz:210: not valid JSON; skipped it.")
+
+
+def test_one_large_file_is_dealt_by_account_and_model_when_that_keeps_the_workers_even(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers, a file of 400 calls ten minutes apart (66 hours) in blocks of 10: of four accounts that two
+    workers share two and two (as crc32 deals them), it is audited account by account; of two accounts that one
+    worker would get both of, it is cut in two windows of 200 records."""
+    import zlib
+
+    from caching.audit import file_windows
+    from caching.audit.sources import LogFile
+
+    monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
+    model = "anthropic.claude-sonnet-4-6"
+    accounts = [f"1111222233{n:02d}" for n in range(40)]
+    dealt = {side: [a for a in accounts if zlib.crc32(f"{a}|{model}".encode()) % 2 == side] for side in (0, 1)}
+
+    def one_file(name: str, chosen: list[str], later: list[str] | None = None) -> LogFile:
+        """400 calls of the accounts `chosen` in turn (from the 101st, of the accounts `later` if given)."""
+        path = tmp_path / name
+        turns = [chosen[n % len(chosen)] if n < 100 or later is None else later[n % len(later)] for n in range(400)]
+        lines = [
+            json.dumps({"timestamp": 1_795_996_800 + 600 * n, "accountId": account, "modelId": model})
+            for n, account in enumerate(turns)
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        return LogFile(str(path))
+
+    even = one_file("even.json", dealt[0][:2] + dealt[1][:2])
+    assert file_windows.plan_records(even, 2, None) is None
+    uneven = one_file("uneven.json", dealt[0][:2])
+    told: list[int] = []  # the progress: records read to plan, a block at a time
+    planned = file_windows.plan_records(uneven, 2, None, told.append)
+    assert told == [10] * 40
+    assert planned is not None and [(p.counted[0].first, p.counted[-1].stop) for p in planned] == [
+        (0, 200),
+        (200, None),
+    ]
+    # Told by its first RECORDS_SAMPLED records: even in its first 100, the file is not read further.
+    mixed = one_file("mixed.json", dealt[0][:2] + dealt[1][:2], later=dealt[0][:1])
+    assert file_windows.plan_records(mixed, 2, None) is not None  # 350 and 50: uneven, read to the end
+    monkeypatch.setattr(file_windows, "RECORDS_SAMPLED", 100)
+    assert file_windows.plan_records(mixed, 2, None) is None

@@ -100,6 +100,51 @@ def test_one_busy_agent_in_windows_on_a_local_cluster_and_on_s3(
     assert json.loads(on_s3)["total"] == one["total"]
 
 
+def test_one_large_file_of_a_busy_agent_in_windows_of_its_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same logs as one file (gzipped, as a download or an export is): two windows of runs of its records, the
+    second warmed up on the records of the hours before it, read in tasks of a few records each from where the last
+    task stopped; the one-process report to the character."""
+    import gzip
+    from datetime import datetime
+
+    from caching.audit import file_windows, parallel
+    from caching.audit.sources import LogFile
+
+    logs = busy_logs(tmp_path / "logs")
+    one_file = tmp_path / "all.json.gz"
+    one_file.write_bytes(gzip.compress(b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*")))))
+    monkeypatch.setattr(file_windows, "WINDOW_HOURS", 4)
+    monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
+    monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
+    planned = file_windows.plan_records(LogFile(str(one_file)), 2, None)
+    assert planned is not None and len(planned) == 2
+    # 303 records (both accounts' calls and the damaged line): 31 blocks of 10, cut after 15; tasks of 40 records.
+    assert [(piece.first, piece.stop) for piece in planned[0].counted] == [(0, 40), (40, 80), (80, 120), (120, 150)]
+    assert [(piece.first, piece.stop) for piece in planned[1].counted] == [
+        (150, 190),
+        (190, 230),
+        (230, 270),
+        (270, None),
+    ]
+    # The second window's warm-up: the blocks from the last with no call in the 4 hours before its first record's.
+    times = [json.loads(line)["timestamp"] for line in gzip.decompress(one_file.read_bytes()).splitlines()[:160]]
+    seconds = [datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() for stamp in times]
+    (warm_up,) = planned[1].warm_up
+    assert planned[0].warm_up == () and warm_up.stop == 150 and warm_up.first % 10 == 0
+    assert (
+        max(seconds[warm_up.first - 10 : warm_up.first])
+        < seconds[150] - 4 * 3_600
+        <= max(seconds[warm_up.first : warm_up.first + 10])
+    )
+    seen = spied(parallel, monkeypatch)
+    alone = report(str(one_file))
+    assert report(str(one_file), "--jobs", "2") == alone
+    assert seen[0] == "windows"
+    assert json.loads(alone)["total"]["calls"] == HOURS * 30 + 2
+
+
 # A Dask worker preload: counting a file whose name begins with "dies-" kills the worker, as a crash would.
 DIES = """
 import os
@@ -107,7 +152,7 @@ from caching.audit import file_windows
 count = getattr(file_windows, "unspoilt", file_windows.count)  # Dask may load a preload twice
 file_windows.unspoilt = count
 def dying(window, counted, access):
-    if any(os.path.basename(file.name).startswith("dies-") for _, file in counted):
+    if any(os.path.basename(piece.file.name).startswith("dies-") for piece in counted):
         os._exit(3)
     return count(window, counted, access)
 file_windows.count = dying
@@ -133,7 +178,7 @@ def test_a_worker_that_dies_with_a_window_is_one_line_and_the_other_window_stand
         files = [found for found in log_files([str(logs)]) if isinstance(found, LogFile)]
         planned = file_windows.plan(files, 2)
         assert planned is not None and len(planned) == 2
-        return [[files[i].name for i in plan.counted] for plan in planned]
+        return [[piece.file.name for piece in plan.counted] for plan in planned]
 
     doomed = Path(windows()[1][1])
     doomed.rename(doomed.with_name("dies-" + doomed.name))

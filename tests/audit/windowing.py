@@ -95,6 +95,7 @@ class Host(Generic[Item, R]):
         return {name: windows.Edge(lane.state(at), lane.handover(at, keys)) for name, (at, keys) in wanted.items()}
 
     def carry(self, before: Window[Item, R], window: Window[Item, R], names: set[str]) -> None:
+        assert names == {NAME}  # one lane a window: all of its items are that lane's
         for item in window.counted:
             before.lane.add(item)
 
