@@ -28,7 +28,7 @@ from ..check.recording import Problem
 from ..words import plural
 from .audit import AuditResult
 from .collector import fewer_collections
-from .logs import LoggedCall, model_of, when
+from .logs import LoggedCall, model_of, when_in_range
 from .oracle import Oracle
 from .s3client import S3Access
 from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
@@ -202,7 +202,10 @@ def plan_records(
     cuts = [len(blocks) * n // count for n in range(count)] + [len(blocks)]
     planned = []
     for begin, end in itertools.pairwise(cuts):
-        start = next((low for low, _ in blocks[begin:end] if low != math.inf), math.inf)  # of its first calls
+        # Its earliest call, not its first: a call logged late (by hours) among its records replays on the entries
+        # alive when it was made, which the warm-up rebuilds only if it reaches that far back. The join would not
+        # notice: it compares the lanes at their first calls, when such entries have expired.
+        start = min(low for low, _ in blocks[begin:end])
         back = begin
         while back > 0 and (blocks[back - 1][1] >= start - WARM_UP_SECONDS or blocks[back - 1][0] == math.inf):
             back -= 1  # a block with a call in the warm-up's time, or with no call to tell
@@ -224,7 +227,7 @@ def slice_of(name: str, slices: int) -> int:
 
 def time_of(item: Line | LoggedCall | Problem) -> float | None:
     """When a record's call was made: read from a line's text before the bodies (None where it is not plainly there,
-    or the record is damaged)."""
+    the record is damaged, or no calendar has the time: the audit skips it, and 1e999 seconds would span no hours)."""
     if isinstance(item, LoggedCall):
         return item.at
     if not isinstance(item, Line):
@@ -234,7 +237,7 @@ def time_of(item: Line | LoggedCall | Problem) -> float | None:
     if found is None:
         return None
     try:
-        return when(found[1] if found[1] is not None else float(found[2]))
+        return when_in_range(found[1] if found[1] is not None else float(found[2]))
     except (ValueError, OverflowError):
         return None
 

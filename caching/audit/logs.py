@@ -97,7 +97,7 @@ def when(value: Any) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
-def _when_in_range(value: Any) -> float | None:
+def when_in_range(value: Any) -> float | None:
     """`when`, and None for a time no calendar date has (infinite, or past the year 9999)."""
     seconds = when(value)
     return seconds if seconds is not None and MIN_TIME <= seconds <= MAX_TIME else None
@@ -189,7 +189,7 @@ def parse(record: Any, where: str, fetch: Callable[[str], Any] | None = None) ->
     if "agent" in record and "request" in record and "model_id" in record:
         return _recorded(record, where)
     operation = record.get("operation")
-    model_id, at = record.get("modelId"), _when_in_range(record.get("timestamp"))
+    model_id, at = record.get("modelId"), when_in_range(record.get("timestamp"))
     if operation not in OPERATIONS or not isinstance(model_id, str) or "timestamp" not in record:
         return Problem(
             f"{where}: not a model invocation log record of Converse or InvokeModel (needs operation, modelId and "

@@ -18,6 +18,7 @@ from caching.audit import windows
 from caching.audit.audit import Audit, AuditResult
 from caching.audit.logs import LoggedCall
 from caching.audit.report import as_json
+from caching.audit.sources import Line, LogFile
 from caching.check.recording import Problem
 
 from . import windowing
@@ -235,3 +236,55 @@ def test_one_large_file_is_dealt_by_account_and_model_when_that_keeps_the_worker
     assert file_windows.plan_records(mixed, 2, None) is not None  # 350 and 50: uneven, read to the end
     monkeypatch.setattr(file_windows, "RECORDS_SAMPLED", 100)
     assert file_windows.plan_records(mixed, 2, None) is None
+
+
+def calls_ten_minutes_apart(path: Path, times: list[float | str]) -> LogFile:
+    """A file of one account's calls at `times`: seconds, or a timestamp's JSON text as a hostile log may write it."""
+    model = "anthropic.claude-sonnet-4-6"
+    lines = [f'{{"timestamp": {at}, "accountId": "111122223333", "modelId": "{model}"}}' for at in times]
+    path.write_text("\n".join(lines) + "\n")
+    return LogFile(str(path))
+
+
+def test_a_time_no_calendar_has_is_no_time_to_plan_windows_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record whose timestamp is 1e999 (infinite) or 1e300 seconds (past the year 9999) is skipped by the audit
+    (logs.when_in_range): the plan passes over its time too, and cuts the file as it would without it, where an
+    infinite span of hours ended the audit with a traceback (ValueError: cannot convert float NaN to integer)."""
+    from caching.audit import file_windows
+
+    monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
+    start = 1_795_996_800
+    times: list[float | str] = [start + 600 * n for n in range(400)]  # 66 hours: two windows of 200 records
+    for odd in ("1e999", "1e300"):
+        times[250] = odd
+        planned = file_windows.plan_records(calls_ten_minutes_apart(tmp_path / "odd.json", times), 2, None)
+        assert planned is not None and [(p.counted[0].first, p.counted[-1].stop) for p in planned] == [
+            (0, 200),
+            (200, None),
+        ]
+    line = '{"timestamp": 1e999, "accountId": "1"}'
+    assert file_windows.time_of(Line("odd.json:1", line)) is None
+
+
+def test_a_window_s_warm_up_reaches_back_from_its_earliest_call_not_its_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call logged eight hours late among the second window's records replays on the entries alive when it was
+    made: the warm-up goes back WARM_UP_SECONDS from its time, not from the window's first call's (then an entry
+    written 4.5 hours before the window and alive when the late call was made was not rebuilt, and the join, which
+    compares the lanes at the window's first call when that entry has expired, did not notice: the --jobs 2 report's
+    spend differed from one process's)."""
+    from caching.audit import file_windows
+    from caching.audit.windows import WARM_UP_SECONDS
+
+    monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
+    start = 1_795_996_800
+    times: list[float | str] = [start + 600 * n for n in range(400)]
+    late = times.pop(150)  # 25 hours in, logged among the calls of 33 hours in
+    times.insert(230, late)
+    planned = file_windows.plan_records(calls_ten_minutes_apart(tmp_path / "late.json", times), 2, None)
+    assert planned is not None and [p.counted[0].first for p in planned] == [0, 200]
+    # The warm-up: from the first block (10 records) with a call in the WARM_UP_SECONDS before the late call's.
+    first = next(n for n, at in enumerate(times) if float(at) >= float(late) - WARM_UP_SECONDS)
+    assert planned[1].warm_up == (file_windows.Piece(0, planned[1].counted[0].file, first // 10 * 10, 200),)
+    assert first // 10 * 10 == 120  # eight hours before the window's first call, where it began at 170
