@@ -227,7 +227,12 @@ class _Skipped:
         self.count += count
         self.told.extend(told)
         if len(self.told) > 2 * limits.MOST_SKIPPED_LISTED:  # the earliest are kept: memory stays bounded
-            self.told[:] = sorted(self.told)[: limits.MOST_SKIPPED_LISTED]
+            self.told[:] = self.first()
+
+    def first(self) -> list[tuple[Position, str]]:
+        """The first MOST_SKIPPED_LISTED in input order: by where each is, and those of one line (the events of one
+        `aws logs filter-log-events` page) as they were added, not by their words ("event 10" before "event 2")."""
+        return sorted(self.told, key=operator.itemgetter(0))[: limits.MOST_SKIPPED_LISTED]
 
 
 def audit_parallel(
@@ -258,7 +263,7 @@ def audit_parallel(
         total = merge(_by_partition(listed, client, options, progress, skipped))
     else:
         total = windows.one_audit(*_by_window(files, planned, client, options, progress, skipped))
-    told = [problem for _, problem in sorted(skipped.told)[: limits.MOST_SKIPPED_LISTED]]
+    told = [problem for _, problem in skipped.first()]
     notes = total.disagreeing.told() + total.out_of_order.told()
     return replace(total, problems=told + notes, skipped=total.skipped + skipped.count)
 

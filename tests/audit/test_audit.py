@@ -234,6 +234,24 @@ def test_the_workers_read_every_shape_as_one_process_does(path: str, dask_schedu
     assert audit_json(str(FIXTURES / path), "--scheduler", dask_scheduler) == audit_json(str(FIXTURES / path))
 
 
+@pytest.mark.xdist_group("dask")
+def test_the_skipped_records_of_one_line_are_told_in_its_order(tmp_path: Path, dask_scheduler: str) -> None:
+    """Pages of `aws logs filter-log-events` output, one a line: the twelve events of the first page that hold no
+    record are told event after event, as one process tells them, then the damaged line after; the workers' lines
+    were sorted by their words where they shared a place in the input (event 10 before event 2)."""
+    page = json.loads((FIXTURES / "filter-log-events.json").read_text())
+    events = page["events"]
+    pages = tmp_path / "pages.json"
+    pages.write_text(json.dumps({"events": events + [{"timestamp": 1}] * 12}) + "\n{not json\n")
+    alone = audit_json(str(pages))
+    first = len(events)
+    assert alone["skipped_records"] == [
+        *(f"{pages}: event {n} has no JSON message; skipped it." for n in range(first, first + 12)),
+        f"{pages}:2: not valid JSON; skipped it.",
+    ]
+    assert audit_json(str(pages), "--scheduler", dask_scheduler) == alone
+
+
 def test_the_local_cluster_s_workers_start_without_the_dashboard_s_profiler(
     parallel: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
