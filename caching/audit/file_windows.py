@@ -48,6 +48,10 @@ RECORDS_A_TASK = 50_000  # ... or records of one large file
 BALANCED = 1.25
 RECORDS_SAMPLED = 20_000
 RECORDS_A_BLOCK = 1_000
+# Accounts and models told apart to find the calls logged late in theirs, which a window's warm-up must reach back
+# for (see plan_records): bounded, so a file of a million accounts costs no more; those that share a key may look
+# late, which only makes a warm-up longer, never short.
+LATE_KEYS = 4_096
 # What a window is said to weigh for each record it counted (see FileWindow.__sizeof__): more than it holds (a
 # call's Use is about 150 bytes, the caches are bounded), so that Dask never takes moving one to be cheap.
 SIZE_A_RECORD = 1_000
@@ -168,32 +172,40 @@ def plan_records(
     when dealing the accounts and models to the workers (`slice_of`) keeps each as busy as the others, within
     BALANCED: told by the first RECORDS_SAMPLED records, which spares reading a file of many accounts twice.
     `progress` is told of the records read, a block at a time."""
-    blocks: list[tuple[float, float]] = []  # each block's earliest and latest time (inf, -inf: none has a time)
+    # Each block's earliest and latest time (inf, -inf: none has a time), and the earliest of its calls logged after
+    # a later call of their account and model (inf: none was).
+    blocks: list[tuple[float, float, float]] = []
+    newest: dict[int, float] = {}  # the latest time yet of each account and model (by LATE_KEYS)
     loads = [0] * workers  # records of the accounts and models each worker would audit, if dealt by partition
     plain = True  # every record's account and model read from its line
-    low, high, number = math.inf, -math.inf, 0
+    low, high, late, number = math.inf, -math.inf, math.inf, 0
     for number, item in enumerate(_items(file, access), 1):
         at = time_of(item)
+        name = part_of(item) if isinstance(item, Line) else part(item) if isinstance(item, LoggedCall) else ""
         if at is not None:
             low, high = min(low, at), max(high, at)
-        name = part_of(item) if isinstance(item, Line) else part(item) if isinstance(item, LoggedCall) else ""
+            key = slice_of(name, LATE_KEYS) if name else -1  # those whose account and model is not plain: one key
+            if at < newest.get(key, -math.inf):
+                late = min(late, at)
+            else:
+                newest[key] = at
         if name:
             loads[slice_of(name, workers)] += 1
         elif name is None:  # a damaged record ("") is in no partition
             plain = False
         if number % RECORDS_A_BLOCK == 0:
-            blocks.append((low, high))
-            low, high = math.inf, -math.inf
+            blocks.append((low, high, late))
+            low, high, late = math.inf, -math.inf, math.inf
             if progress is not None:
                 progress(RECORDS_A_BLOCK)
         if number == RECORDS_SAMPLED and plain and max(loads) <= BALANCED * sum(loads) / workers:
             return None  # audited account and model by account and model, with no warm-up to pay and nothing to join
     if number % RECORDS_A_BLOCK:
-        blocks.append((low, high))
+        blocks.append((low, high, late))
     if plain and max(loads) <= BALANCED * sum(loads) / workers:
         return None
-    earliest = min((low for low, _ in blocks), default=math.inf)
-    latest = max((high for _, high in blocks), default=-math.inf)
+    earliest = min((low for low, _, _ in blocks), default=math.inf)
+    latest = max((high for _, high, _ in blocks), default=-math.inf)
     if earliest > latest:
         return None
     count = min(_windows((latest - earliest) / 3_600, workers), len(blocks))
@@ -202,10 +214,11 @@ def plan_records(
     cuts = [len(blocks) * n // count for n in range(count)] + [len(blocks)]
     planned = []
     for begin, end in itertools.pairwise(cuts):
-        # Its earliest call, not its first: a call logged late (by hours) among its records replays on the entries
-        # alive when it was made, which the warm-up rebuilds only if it reaches that far back. The join would not
-        # notice: it compares the lanes at their first calls, when such entries have expired.
-        start = min(low for low, _ in blocks[begin:end])
+        # From its first calls; or from a call logged after a later one of its account and model, which replays on
+        # the entries alive when it was made: the join compares the lanes at their first call in the window, when
+        # such entries may have expired, and would not notice the warm-up did not rebuild them.
+        opening = next((low for low, _, _ in blocks[begin:end] if low != math.inf), math.inf)
+        start = min(opening, *(late for _, _, late in blocks[begin:end]))
         back = begin
         while back > 0 and (blocks[back - 1][1] >= start - WARM_UP_SECONDS or blocks[back - 1][0] == math.inf):
             back -= 1  # a block with a call in the warm-up's time, or with no call to tell

@@ -238,10 +238,15 @@ def test_one_large_file_is_dealt_by_account_and_model_when_that_keeps_the_worker
     assert file_windows.plan_records(mixed, 2, None) is None
 
 
-def calls_ten_minutes_apart(path: Path, times: list[float | str]) -> LogFile:
-    """A file of one account's calls at `times`: seconds, or a timestamp's JSON text as a hostile log may write it."""
+def calls_ten_minutes_apart(path: Path, times: list[float | str], accounts: list[str] | None = None) -> LogFile:
+    """A file of calls at `times` (seconds, or a timestamp's JSON text as a hostile log may write it), each of one
+    account (or of `accounts`, in turn)."""
     model = "anthropic.claude-sonnet-4-6"
-    lines = [f'{{"timestamp": {at}, "accountId": "111122223333", "modelId": "{model}"}}' for at in times]
+    who = accounts or ["111122223333"] * len(times)
+    lines = [
+        f'{{"timestamp": {at}, "accountId": "{account}", "modelId": "{model}"}}'
+        for at, account in zip(times, who, strict=True)
+    ]
     path.write_text("\n".join(lines) + "\n")
     return LogFile(str(path))
 
@@ -266,25 +271,32 @@ def test_a_time_no_calendar_has_is_no_time_to_plan_windows_by(tmp_path: Path, mo
     assert file_windows.time_of(Line("odd.json:1", line)) is None
 
 
-def test_a_window_s_warm_up_reaches_back_from_its_earliest_call_not_its_first(
+def test_a_window_s_warm_up_reaches_back_for_a_call_logged_late_in_its_account_and_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A call logged eight hours late among the second window's records replays on the entries alive when it was
     made: the warm-up goes back WARM_UP_SECONDS from its time, not from the window's first call's (then an entry
     written 4.5 hours before the window and alive when the late call was made was not rebuilt, and the join, which
-    compares the lanes at the window's first call when that entry has expired, did not notice: the --jobs 2 report's
-    spend differed from one process's)."""
+    compares the lanes at their first call in the window when that entry has expired, did not notice: the --jobs 2
+    report's spend differed from one process's). Another account's calls of the first hours, in order, written after
+    the busy one's (files joined one after the other), are no call logged late: that lane's first call is compared."""
     from caching.audit import file_windows
     from caching.audit.windows import WARM_UP_SECONDS
 
     monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
     start = 1_795_996_800
     times: list[float | str] = [start + 600 * n for n in range(400)]
+    accounts = ["111122223333"] * 400 + ["444455556666"] * 40
+    joined = calls_ten_minutes_apart(tmp_path / "joined.json", [*times, *times[:40]], accounts)
+    planned = file_windows.plan_records(joined, 2, None)
+    assert planned is not None and [p.counted[0].first for p in planned] == [0, 220]
+    # From the first block (of 10 records) with a call in the WARM_UP_SECONDS before the window's first.
+    assert planned[1].warm_up == (file_windows.Piece(0, joined, 190, 220),)
+    assert times[189] < times[220] - WARM_UP_SECONDS <= times[199]
     late = times.pop(150)  # 25 hours in, logged among the calls of 33 hours in
     times.insert(230, late)
-    planned = file_windows.plan_records(calls_ten_minutes_apart(tmp_path / "late.json", times), 2, None)
+    one = calls_ten_minutes_apart(tmp_path / "late.json", times)
+    planned = file_windows.plan_records(one, 2, None)
     assert planned is not None and [p.counted[0].first for p in planned] == [0, 200]
-    # The warm-up: from the first block (10 records) with a call in the WARM_UP_SECONDS before the late call's.
-    first = next(n for n, at in enumerate(times) if float(at) >= float(late) - WARM_UP_SECONDS)
-    assert planned[1].warm_up == (file_windows.Piece(0, planned[1].counted[0].file, first // 10 * 10, 200),)
-    assert first // 10 * 10 == 120  # eight hours before the window's first call, where it began at 170
+    assert planned[1].warm_up == (file_windows.Piece(0, one, 120, 200),)  # where it began at 170
+    assert times[119] < float(late) - WARM_UP_SECONDS <= times[129]
