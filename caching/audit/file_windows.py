@@ -48,6 +48,7 @@ RECORDS_A_TASK = 50_000  # ... or records of one large file
 BALANCED = 1.25
 RECORDS_SAMPLED = 20_000
 RECORDS_A_BLOCK = 1_000
+RECORDS_A_WINDOW = 2_000_000  # what a window holds until it is joined grows with its records (a `Use` of each call)
 # Accounts and models told apart to find the calls logged late in theirs, which a window's warm-up must reach back
 # for (see plan_records): bounded, so a file of a million accounts costs no more; those that share a key may look
 # late, which only makes a warm-up longer, never short.
@@ -102,8 +103,9 @@ class Piece(NamedTuple):
     def __str__(self) -> str:
         if self.first == 0 and self.stop is None:
             return self.file.name
-        last = "its end" if self.stop is None else f"{self.stop:,}"
-        return f"records {self.first + 1:,} to {last} of {self.file.name}"
+        if self.stop is None:
+            return f"{self.file.name} from its record {self.first + 1:,} on"
+        return f"records {self.first + 1:,} to {self.stop:,} of {self.file.name}"
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def plan(files: list[LogFile], workers: int) -> list[Planned] | None:
     if not files or len(known) < len(hours):
         return None
     first, span = min(known), max(known) - min(known) + 1
-    count = _windows(span, workers)
+    count = min(span // WINDOW_HOURS, max(workers, math.ceil(span / WINDOW_MOST_HOURS)))
     if count < 2:
         return None
     starts = [first + span * number // count for number in range(count)] + [first + span]
@@ -154,12 +156,6 @@ def plan(files: list[LogFile], workers: int) -> list[Planned] | None:
         )
         for start, end in itertools.pairwise(starts)
     ]
-
-
-def _windows(hours: float, workers: int) -> int:
-    """How many windows a span of `hours` is cut in: one per worker, each at least WINDOW_HOURS long and at most
-    WINDOW_MOST_HOURS."""
-    return min(int(hours // WINDOW_HOURS), max(workers, math.ceil(hours / WINDOW_MOST_HOURS)))
 
 
 def plan_records(
@@ -176,8 +172,9 @@ def plan_records(
     # a later call of their account and model (inf: none was).
     blocks: list[tuple[float, float, float]] = []
     newest: dict[int, float] = {}  # the latest time yet of each account and model (by LATE_KEYS)
-    loads = [0] * workers  # records of the accounts and models each worker would audit, if dealt by partition
-    plain = True  # every record's account and model read from its line
+    # Records of the accounts and models each worker would audit, if dealt by partition (of those read from their line:
+    # a damaged line, or one whose account and model are not plainly there, is left out of the count).
+    loads = [0] * workers
     low, high, late, number = math.inf, -math.inf, math.inf, 0
     for number, item in enumerate(_items(file, access), 1):
         at = time_of(item)
@@ -191,24 +188,25 @@ def plan_records(
                 newest[key] = at
         if name:
             loads[slice_of(name, workers)] += 1
-        elif name is None:  # a damaged record ("") is in no partition
-            plain = False
         if number % RECORDS_A_BLOCK == 0:
             blocks.append((low, high, late))
             low, high, late = math.inf, -math.inf, math.inf
             if progress is not None:
                 progress(RECORDS_A_BLOCK)
-        if number == RECORDS_SAMPLED and plain and max(loads) <= BALANCED * sum(loads) / workers:
+        if number == RECORDS_SAMPLED and _even(loads):
             return None  # audited account and model by account and model, with no warm-up to pay and nothing to join
     if number % RECORDS_A_BLOCK:
         blocks.append((low, high, late))
-    if plain and max(loads) <= BALANCED * sum(loads) / workers:
+    if _even(loads):
         return None
     earliest = min((low for low, _, _ in blocks), default=math.inf)
     latest = max((high for _, high, _ in blocks), default=-math.inf)
     if earliest > latest:
         return None
-    count = min(_windows((latest - earliest) / 3_600, workers), len(blocks))
+    # As many windows as there are workers, fewer if they would span under WINDOW_HOURS each, and more only if they
+    # would count over RECORDS_A_WINDOW each (not by hours, as `plan` cuts: one call stamped far off spans thousands).
+    most = max(workers, math.ceil(number / RECORDS_A_WINDOW))
+    count = min(int((latest - earliest) / 3_600 // WINDOW_HOURS), most, len(blocks))
     if count < 2:
         return None
     cuts = [len(blocks) * n // count for n in range(count)] + [len(blocks)]
@@ -231,6 +229,11 @@ def plan_records(
         warm_up = (Piece(0, file, back * RECORDS_A_BLOCK, begin * RECORDS_A_BLOCK),) if back < begin else ()
         planned.append(Planned(warm_up, counted))
     return planned
+
+
+def _even(loads: list[int]) -> bool:
+    """Whether the workers' shares of the records, dealt by account and model, are within BALANCED of an even share."""
+    return sum(loads) > 0 and max(loads) <= BALANCED * sum(loads) / len(loads)
 
 
 def slice_of(name: str, slices: int) -> int:

@@ -271,6 +271,42 @@ def test_a_time_no_calendar_has_is_no_time_to_plan_windows_by(tmp_path: Path, mo
     assert file_windows.time_of(Line("odd.json:1", line)) is None
 
 
+def test_one_call_stamped_far_off_cuts_no_more_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One call of the year 9999 among 400 of 66 hours: the span is 8,000 years, but record windows are cut one per
+    worker (more only past RECORDS_A_WINDOW records each), not one per WINDOW_HOURS of it: it cut one window a block
+    (40 here), each read from the file's start."""
+    from caching.audit import file_windows
+
+    monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
+    times: list[float | str] = [1_795_996_800 + 600 * n for n in range(400)]
+    times[250] = '"9999-12-31T23:00:00Z"'
+    planned = file_windows.plan_records(calls_ten_minutes_apart(tmp_path / "far.json", times), 2, None)
+    assert planned is not None and [(p.counted[0].first, p.counted[-1].stop) for p in planned] == [
+        (0, 200),
+        (200, None),
+    ]
+    monkeypatch.setattr(file_windows, "RECORDS_A_WINDOW", 100)  # 400 records: four windows of at most 100
+    planned = file_windows.plan_records(calls_ten_minutes_apart(tmp_path / "far.json", times), 2, None)
+    assert planned is not None and [p.counted[0].first for p in planned] == [0, 100, 200, 300]
+
+
+def test_a_damaged_line_leaves_an_even_file_dealt_by_account_and_model(tmp_path: Path) -> None:
+    """A line whose account and model cannot be read is left out of the workers' shares: the four accounts still
+    share two workers evenly, and the file is still dealt by account and model (it was cut in windows)."""
+    import zlib
+
+    from caching.audit import file_windows
+
+    model = "anthropic.claude-sonnet-4-6"
+    accounts = [f"1111222233{n:02d}" for n in range(40)]
+    dealt = {side: [a for a in accounts if zlib.crc32(f"{a}|{model}".encode()) % 2 == side] for side in (0, 1)}
+    four = dealt[0][:2] + dealt[1][:2]
+    path = tmp_path / "even.json"
+    calls_ten_minutes_apart(path, [1_795_996_800 + 600 * n for n in range(400)], [four[n % 4] for n in range(400)])
+    path.write_text(path.read_text() + "{not json\n")
+    assert file_windows.plan_records(LogFile(str(path)), 2, None) is None
+
+
 def test_a_window_s_warm_up_reaches_back_for_a_call_logged_late_in_its_account_and_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
