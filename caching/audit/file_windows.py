@@ -32,7 +32,7 @@ from .logs import LoggedCall, model_of, when_in_range
 from .oracle import Oracle
 from .s3client import S3Access
 from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
-from .windows import WARM_UP_SECONDS, AuditLane, Edge, Position, Wanted
+from .windows import LATE, SURE_SECONDS, WARM_UP_SECONDS, AuditLane, Edge, Position, Wanted
 
 WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds calls from all of that hour
 # The fewest hours a window counts: its warm-up costs at most half as much again. A window is worth its warm-up when
@@ -276,6 +276,7 @@ class FileWindow:
     problems: list[tuple[Position, str]] = field(default_factory=list)  # the first MOST_SKIPPED_LISTED
     skipped: int = 0
     lately: int = 0  # records the last `count` read
+    warmed_from: float = math.inf  # when the earliest call of its warm-up was made
     reader: _Reader | None = field(default=None, repr=False, compare=False)  # the file being read, between tasks
 
     def __sizeof__(self) -> int:
@@ -367,6 +368,7 @@ def start(warm_up: list[Piece], options: Options, access: S3Access | None) -> Fi
             for position, record in _records(window, piece, access):
                 if not isinstance(record, Problem):
                     window.lane(part(record)).add((position, record), counted=False)
+                    window.warmed_from = min(window.warmed_from, record.at)
     return window
 
 
@@ -388,6 +390,9 @@ def count(window: FileWindow, counted: list[Piece], access: S3Access | None) -> 
                 if name not in window.began:
                     window.began[name] = (record.at, mine.state(record.at))
                     mine.inherit(record.at)
+                first = window.began[name][0]
+                if record.at < min(first - WARM_UP_SECONDS, window.warmed_from) + SURE_SECONDS:
+                    window.began[name] = (first, LATE)  # logged late: the window before carries on through it
                 mine.add((position, record))
                 window.counted[name] = window.counted.get(name, 0) + 1
     return window

@@ -46,6 +46,11 @@ from .spend import Handover, Key, Open, Spend
 # warm-up writes it as a 1h one: measured on one account's 100,000 generated calls, twice the longest TTL fell short
 # for the shape setup (1h where the previous user message ends), four times held.
 WARM_UP_SECONDS = 4 * max(TTL_SECONDS.values())
+# The join compares a lane at its first call in the window; a call logged late, made before it, reads the cache of its
+# own time, which the warm-up rebuilt only as far as the calls before it let it. One with less than this much of the
+# warm-up before it (calls logged over hours late, into a later window's files) has its lane joined instead.
+SURE_SECONDS = WARM_UP_SECONDS - max(TTL_SECONDS.values())
+LATE = "a call before what the warm-up rebuilt"  # a lane's state that no lane's state is equal to: it is joined
 
 Item = TypeVar(
     "Item", contravariant=True

@@ -336,3 +336,41 @@ def test_a_window_s_warm_up_reaches_back_for_a_call_logged_late_in_its_account_a
     assert planned is not None and [p.counted[0].first for p in planned] == [0, 200]
     assert planned[1].warm_up == (file_windows.Piece(0, one, 120, 200),)  # where it began at 170
     assert times[119] < float(late) - WARM_UP_SECONDS <= times[129]
+
+
+@pytest.fixture(scope="module")
+def busy_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """The lines of test_cluster_windows' busy logs (ten hours of calls about two minutes apart), in time order."""
+    from .test_cluster_windows import busy_logs
+
+    logs = busy_logs(tmp_path_factory.mktemp("busy") / "logs")
+    return b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
+
+
+@pytest.mark.parametrize(("moved", "joined"), [(20, True), (120, False)])
+def test_a_call_logged_hours_late_into_a_window_has_its_lane_joined(
+    tmp_path: Path, busy_lines: list[bytes], moved: int, joined: bool
+) -> None:
+    """A window counts the busy agent's calls from the 151st (about 5.7 hours in), after a warm-up on those before.
+    The 21st call (46 minutes in), logged among them, has less than SURE_SECONDS (three hours) of the warm-up before
+    it: the cache of its own time may not be rebuilt, so its lane begins in a state no window before can match, and
+    is joined (files of an hour take no plan that reaches back for such a call). The 121st (4.6 hours in) has more."""
+    from datetime import datetime
+
+    from caching.audit import file_windows
+    from caching.audit.windows import LATE, SURE_SECONDS
+
+    assert SURE_SECONDS == 3 * 3_600
+    lines = list(busy_lines)
+    lines.insert(200, lines.pop(moved))
+    path = tmp_path / "late.json"
+    path.write_bytes(b"".join(lines))
+    times = [
+        datetime.fromisoformat(json.loads(line)["timestamp"].replace("Z", "+00:00")).timestamp() for line in lines[:5]
+    ]
+    file = LogFile(str(path))
+    window = file_windows.start([file_windows.Piece(0, file, 0, 150)], (False, None, None), None)
+    window = file_windows.count(window, [file_windows.Piece(0, file, 150, None)], None)
+    assert window.warmed_from == times[0]
+    busy = max(window.began, key=lambda name: window.counted[name])
+    assert (window.began[busy][1] == LATE) is joined
