@@ -35,8 +35,8 @@ def audit_flags(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--jobs",
         type=positive,
-        help="run on a local Dask cluster of N worker processes: hourly log files in time windows, other logs "
-        "by account and model (default: one process, no Dask)",
+        help="run on a local Dask cluster of N worker processes: hourly log files, or one large file of one busy "
+        "account, in time windows; other logs by account and model (default: one process, no Dask)",
     )
     where.add_argument(
         "--scheduler",
