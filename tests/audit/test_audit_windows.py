@@ -159,8 +159,17 @@ def test_a_file_under_an_hour_folder_named_like_no_date_is_a_file_without_its_ho
     assert file_windows.plan([*good, LogFile(f"{folder}/2083/13/01/00/x.json")], 2) is None
 
 
+@pytest.fixture(scope="module")
+def busy_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """The lines of test_cluster_windows' busy logs (ten hours of calls about two minutes apart), in time order."""
+    from .test_cluster_windows import busy_logs
+
+    logs = busy_logs(tmp_path_factory.mktemp("busy") / "logs")
+    return b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
+
+
 def test_a_window_of_one_large_file_reads_it_once_from_task_to_task(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes]
 ) -> None:
     """A window's warm-up and its tasks read runs of one gzipped file one after the other: the window opens the file
     once and goes on where the last task stopped (reading it again from its start for every task would cost as much
@@ -170,11 +179,8 @@ def test_a_window_of_one_large_file_reads_it_once_from_task_to_task(
     from caching.audit import file_windows
     from caching.audit.sources import LogFile
 
-    from .test_cluster_windows import busy_logs
-
-    logs = busy_logs(tmp_path / "logs")
     one_file = tmp_path / "all.json.gz"
-    one_file.write_bytes(gzip.compress(b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*")))))
+    one_file.write_bytes(gzip.compress(b"".join(busy_lines)))
     monkeypatch.setattr(file_windows, "WINDOW_HOURS", 4)
     monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
     monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
@@ -336,15 +342,6 @@ def test_a_window_s_warm_up_reaches_back_for_a_call_logged_late_in_its_account_a
     assert planned is not None and [p.counted[0].first for p in planned] == [0, 200]
     assert planned[1].warm_up == (file_windows.Piece(0, one, 120, 200),)  # where it began at 170
     assert times[119] < float(late) - WARM_UP_SECONDS <= times[129]
-
-
-@pytest.fixture(scope="module")
-def busy_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
-    """The lines of test_cluster_windows' busy logs (ten hours of calls about two minutes apart), in time order."""
-    from .test_cluster_windows import busy_logs
-
-    logs = busy_logs(tmp_path_factory.mktemp("busy") / "logs")
-    return b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
 
 
 @pytest.mark.parametrize(("moved", "joined"), [(20, True), (120, False)])
