@@ -380,7 +380,7 @@ def _by_window(
         for done in as_completed(reads):
             if progress is not None and done.status == "finished":
                 progress(done.result())
-    lanes = _Lanes(client, files, runs, homes, sent, skipped)
+    lanes = _Lanes(client, planned, runs, homes, sent, skipped)
     joiner = windows.Joiner[int](lanes)
     for at, plan in enumerate(planned):
         run = runs[at]
@@ -394,29 +394,27 @@ def _by_window(
             runs[at] = None
             continue
         skipped.add(summary.problems, summary.skipped)
-        lanes.counted[at] = list(plan.counted)
         joiner.add(at, summary.began, summary.counted)
     back = joiner.finish()
     return lanes.results(), lanes.oracle(), back, joiner.joined
 
 
 class _Lanes:
-    """The windows on the cluster, as the Joiner (windows.py) asks for them: each a chain of tasks on its worker
-    (`runs`, by window number); the lanes finished, and the oracle of each account and model, handed from lane to
+    """The windows on the cluster, as the Joiner (windows.py) asks for them: each planned, and a chain of tasks on its
+    worker (`runs`, by window number); the lanes finished, and the oracle of each account and model, handed from lane to
     lane; a lane lost with its worker is one line."""
 
     def __init__(
         self,
         client: Client,
-        files: list[LogFile],
+        planned: list[file_windows.Planned],
         runs: list[Future[Any] | None],
         homes: list[dict[str, Any]],
         sent: S3Access | None,
         skipped: _Skipped,
     ) -> None:
-        self.client, self.files, self.runs, self.homes, self.sent = client, files, runs, homes, sent
+        self.client, self.planned, self.runs, self.homes, self.sent = client, planned, runs, homes, sent
         self.skipped = skipped
-        self.counted: dict[int, list[file_windows.Piece]] = {}  # each window's pieces
         self.finished: list[tuple[str, int, Future[Any]]] = []
         self.oracles: dict[str, Future[Any] | None] = {}
 
@@ -435,7 +433,7 @@ class _Lanes:
 
     def carry(self, before: int, window: int, names: set[str]) -> None:
         self.runs[before] = self.client.submit(
-            file_windows.extend, self.runs[before], names, self.counted[window], self.sent, pure=False,
+            file_windows.extend, self.runs[before], names, list(self.planned[window].counted), self.sent, pure=False,
             **self.homes[before],
         )  # fmt: skip
         self.runs[window] = self.client.submit(

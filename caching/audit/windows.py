@@ -52,38 +52,9 @@ WARM_UP_SECONDS = 4 * max(TTL_SECONDS.values())
 SURE_SECONDS = WARM_UP_SECONDS - max(TTL_SECONDS.values())
 LATE = "a call before what the warm-up rebuilt"  # a lane's state that no lane's state is equal to: it is joined
 
-Item = TypeVar(
-    "Item", contravariant=True
-)  # what a lane takes: a logged record with its place in the input (or, in tests, a call)
-R = TypeVar("R", covariant=True)  # what it gives
 W = TypeVar("W", bound=Hashable)  # how a host names a window: its number on a cluster, the window itself in tests
 Window = TypeVar("Window", bound=Hashable, contravariant=True)  # ... as a host takes it
 Wanted = dict[str, tuple[float, dict[str, set[Key]]]]  # per lane: when its next call is made, the entries followed
-
-
-class Lane(Protocol[Item, R]):
-    """What a window runs: items added in order, counted or only seen; its state at a time, to compare; and what it
-    hands over about the waste of writes read across windows."""
-
-    def at(self, item: Item) -> float | None:
-        """When an item's call was made (None: a skipped record, which has no time)."""
-        ...
-
-    def add(self, item: Item, counted: bool = True) -> None: ...
-
-    def state(self, now: float) -> object: ...
-
-    def inherit(self, now: float) -> None:
-        """The window begins counting at `now` (see Replay.inherit)."""
-        ...
-
-    def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
-        """Each setting's handover to the window that begins at `now` (see Replays.handover)."""
-        ...
-
-    def finish(self) -> R:
-        """What it counted (it may not be added to after)."""
-        ...
 
 
 Position = tuple[int, int]  # where a record is in the input (see Audit.position)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from caching import limits
 from caching.audit import windows
@@ -23,8 +23,33 @@ WARM_UP_CALLS = REMEMBERED  # a warm-up has at least as many calls as the doctor
 
 Call = tuple[LoggedCall, Prepared]
 Settings = dict[str, tuple[str | None, str]]
-Item = TypeVar("Item")
-R = TypeVar("R")
+Item = TypeVar("Item")  # what a lane takes: a logged record with its place in the input, or a call made ready
+R = TypeVar("R")  # what it gives
+
+
+class Lane(Protocol[Item, R]):
+    """What a window runs: items added in order, counted or only seen; its state at a time, to compare; and what it
+    hands over about the waste of writes read across windows."""
+
+    def at(self, item: Item) -> float | None:
+        """When an item's call was made (None: a skipped record, which has no time)."""
+        ...
+
+    def add(self, item: Item, counted: bool = True) -> None: ...
+
+    def state(self, now: float) -> object: ...
+
+    def inherit(self, now: float) -> None:
+        """The window begins counting at `now` (see Replay.inherit)."""
+        ...
+
+    def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
+        """Each setting's handover to the window that begins at `now` (see Replays.handover)."""
+        ...
+
+    def finish(self) -> R:
+        """What it counted (it may not be added to after)."""
+        ...
 
 
 class ReplayLane:
@@ -54,13 +79,13 @@ class ReplayLane:
 
 @dataclass(eq=False)  # a window is itself: the Joiner keys its lanes by it
 class Window(Generic[Item, R]):
-    lane: windows.Lane[Item, R]
+    lane: Lane[Item, R]
     counted: Sequence[Item]
     began: dict[str, tuple[float, object]]
 
 
 def window(
-    lane: windows.Lane[Item, R], before: Sequence[Item], counted: Sequence[Item], warm_up: float | None = None
+    lane: Lane[Item, R], before: Sequence[Item], counted: Sequence[Item], warm_up: float | None = None
 ) -> Window[Item, R]:
     """The items `counted`, in `lane`, after a warm-up on the items `before` them (of `warm_up` seconds, by default
     WARM_UP_SECONDS, and at least WARM_UP_CALLS calls)."""
