@@ -3,10 +3,12 @@
 
 Logs AWS delivers name their hour (sources.HOURLY). A window counts the files of a run of hours, after a warm-up on
 the files of the WARM_UP_HOURS before it, each account and model in its own lane (windows.AuditLane). One large file
-(a download, an export) is cut in runs of its records instead, planned from their times (`plan_records`), unless its
-accounts and models spread the work as well. A worker reads a window's pieces itself (an S3 object by its key, a
+(a download, an export) is cut in runs of its records instead, planned from their times (`plan_records`); or, if
+its accounts and models spread the work as well, every worker reads all of it and audits the accounts and models
+dealt to it (`shares`), with nothing to join. A worker reads a window's pieces itself (an S3 object by its key, a
 local file by its path; a run of a large file from where its last task stopped), so no window's records wait in
-memory for a worker to be free. The plans are made on the client, the rest runs on the workers; none imports Dask.
+memory for a worker to be free, and none are sent to it. The plans are made on the client, the rest runs on the
+workers; none imports Dask.
 """
 
 from __future__ import annotations
@@ -110,13 +112,22 @@ class Piece(NamedTuple):
 
 @dataclass(frozen=True)
 class Planned:
-    """One window: the pieces of its warm-up and the pieces it counts, in the input's order."""
+    """One window: the pieces of its warm-up and the pieces it counts, in the input's order. Or, with `share`
+    (k, n), a share of one large file dealt by account and model: the whole file, of which it counts the records of
+    the accounts and models `slice_of` deals to k of n (the damaged ones in share 0), from the first record on."""
 
     warm_up: tuple[Piece, ...]
     counted: tuple[Piece, ...]
+    share: tuple[int, int] | None = None
 
     def tasks(self) -> Iterator[list[Piece]]:
-        """The pieces it counts, a task's at a time: FILES_A_TASK whole files, or one run of a large file."""
+        """The pieces it counts, a task's at a time: FILES_A_TASK whole files, or one run of a large file. A share's
+        runs of RECORDS_A_TASK records go on without end (its file's length is not known): the client stops asking
+        once one finds the end (see `lately`)."""
+        if self.share is not None:
+            file = self.counted[0].file
+            for first in itertools.count(0, RECORDS_A_TASK):
+                yield [Piece(0, file, first, first + RECORDS_A_TASK)]
         task: list[Piece] = []
         for piece in self.counted:
             if task and (len(task) == FILES_A_TASK or piece.stop is not None or task[-1].stop is not None):
@@ -128,6 +139,9 @@ class Planned:
 
     def __str__(self) -> str:
         """Its counted pieces, in words (for a window lost with its worker)."""
+        if self.share is not None:
+            worker, workers = self.share
+            return f"the accounts and models of {self.counted[0].file.name} dealt to worker {worker + 1} of {workers}"
         if not self.counted:
             return "no file"
         whole = all(piece.first == 0 and piece.stop is None for piece in self.counted)
@@ -164,10 +178,10 @@ def plan_records(
     """One large file (or S3 object) in windows of runs of its records, as `plan` cuts files of an hour: each window
     about as many records, at least WINDOW_HOURS long on average; its warm-up, the runs of RECORDS_A_BLOCK records
     before it with a call in the WARM_UP_SECONDS before its first. Read once here, for the earliest and latest time
-    of each block (read from each line's text, see `time_of`); None when there would be fewer than two windows, or
-    when dealing the accounts and models to the workers (`slice_of`) keeps each as busy as the others, within
-    BALANCED: told by the first RECORDS_SAMPLED records, which spares reading a file of many accounts twice.
-    `progress` is told of the records read, a block at a time."""
+    of each block (read from each line's text, see `time_of`); None when there would be fewer than two windows.
+    When dealing the accounts and models to the workers (`slice_of`) keeps each as busy as the others, within
+    BALANCED, the file's `shares` instead: told by the first RECORDS_SAMPLED records, which spares reading a file of
+    many accounts twice. `progress` is told of the records read, a block at a time."""
     # Each block's earliest and latest time (inf, -inf: none has a time), and the earliest of its calls logged after
     # a later call of their account and model (inf: none was).
     blocks: list[tuple[float, float, float]] = []
@@ -194,11 +208,11 @@ def plan_records(
             if progress is not None:
                 progress(RECORDS_A_BLOCK)
         if number == RECORDS_SAMPLED and _even(loads):
-            return None  # audited account and model by account and model, with no warm-up to pay and nothing to join
+            return shares(file, workers)  # with no warm-up to pay and nothing to join
     if number % RECORDS_A_BLOCK:
         blocks.append((low, high, late))
     if _even(loads):
-        return None
+        return shares(file, workers)
     earliest = min((low for low, _, _ in blocks), default=math.inf)
     latest = max((high for _, high, _ in blocks), default=-math.inf)
     if earliest > latest:
@@ -229,6 +243,11 @@ def plan_records(
         warm_up = (Piece(0, file, back * RECORDS_A_BLOCK, begin * RECORDS_A_BLOCK),) if back < begin else ()
         planned.append(Planned(warm_up, counted))
     return planned
+
+
+def shares(file: LogFile, workers: int) -> list[Planned]:
+    """One large file dealt by account and model: each worker reads it all, and audits its share (see Planned)."""
+    return [Planned((), (Piece(0, file),), (worker, workers)) for worker in range(workers)]
 
 
 def _even(loads: list[int]) -> bool:
@@ -277,6 +296,8 @@ class FileWindow:
     skipped: int = 0
     lately: int = 0  # records the last `count` read
     warmed_from: float = math.inf  # when the earliest call of its warm-up was made
+    share: tuple[int, int] | None = None  # a share of one file (see Planned): its lanes are alone, never joined
+    ended: bool = False  # whether the last `count` found the end of its file before the end of its run
     reader: _Reader | None = field(default=None, repr=False, compare=False)  # the file being read, between tasks
 
     def __sizeof__(self) -> int:
@@ -293,7 +314,7 @@ class FileWindow:
         """The lane of an account and model, new if it has none."""
         found = self.lanes.get(name)
         if found is None:
-            found = self.lanes[name] = AuditLane.new(*self.options)
+            found = self.lanes[name] = AuditLane.new(*self.options, alone=self.share is not None)
         return found
 
 
@@ -344,25 +365,46 @@ def _items(file: LogFile, access: S3Access | None) -> Iterator[Any]:
 def _records(
     window: FileWindow, piece: Piece, access: S3Access | None, only: set[str] | None = None
 ) -> Iterator[tuple[Position, LoggedCall | Problem]]:
-    """Every record of a piece, decoded, with where it is in the input (`only`: those of these accounts and models,
-    the others' lines not decoded when their account and model can be read without); read by the window's reader
-    where it stopped at the piece's start."""
+    """Every record of a piece, decoded, with where it is in the input (`only`: those of these accounts and models; a
+    window's `share`: those of its share; the others' lines not decoded when their account and model can be read
+    without); read by the window's reader where it stopped at the piece's start."""
     reader = window.reader
     if reader is None or reader.index != piece.file_index or reader.number > piece.first:
         reader = _Reader(piece.file_index, _items(piece.file, access))
     window.reader = reader if piece.stop is not None else None
+    share = window.share
     for number, item in reader.until(piece.stop):
         if number < piece.first:
             continue  # before the piece: passed over, not decoded
-        if only is not None and isinstance(item, Line) and (name := part_of(item)) is not None and name not in only:
+        name = part_of(item) if (only is not None or share is not None) and isinstance(item, Line) else None
+        if name is not None and (name not in only if only is not None else not _mine(name, share)):
             continue
         for each in decode(item) if isinstance(item, Line) else (item,):
+            # A share's line that did not plainly say whose it is: the record tells (a damaged one, no one's).
+            if (
+                share is not None
+                and name is None
+                and not _mine(None if isinstance(each, Problem) else part(each), share)
+            ):
+                continue
             yield (piece.file_index, number), each
+    window.ended = piece.stop is not None and reader.number < piece.stop
 
 
-def start(warm_up: list[Piece], options: Options, access: S3Access | None) -> FileWindow:
-    """Runs on a worker: a window warmed up on the `warm_up` pieces, counting nothing."""
-    window = FileWindow(options=options)
+def _mine(name: str | None, share: tuple[int, int] | None) -> bool:
+    """Whether a share of a file (None: a window, which counts every record) counts the records of an account and
+    model (None: a record whose line tells neither, such as a damaged one, which the first share counts)."""
+    if share is None:
+        return True
+    worker, workers = share
+    return worker == 0 if name is None else slice_of(name, workers) == worker
+
+
+def start(
+    warm_up: list[Piece], options: Options, access: S3Access | None, share: tuple[int, int] | None = None
+) -> FileWindow:
+    """Runs on a worker: a window warmed up on the `warm_up` pieces, counting nothing (a `share` of a file: none)."""
+    window = FileWindow(options=options, share=share)
     with fewer_collections():
         for piece in warm_up:
             for position, record in _records(window, piece, access):
@@ -398,10 +440,10 @@ def count(window: FileWindow, counted: list[Piece], access: S3Access | None) -> 
     return window
 
 
-def lately(window: FileWindow) -> int:
-    """The records the window's last `count` read."""
+def lately(window: FileWindow) -> tuple[int, bool]:
+    """The records the window's last `count` read, and whether it found the end of its file before its run's end."""
     with window.guard:
-        return window.lately
+        return window.lately, window.ended
 
 
 def summary(window: FileWindow) -> Summary:
@@ -439,7 +481,10 @@ def finish(window: FileWindow, name: str, oracle: Oracle | None) -> tuple[AuditR
     """A lane's result, its calls taken by the oracle of its account and model (the calls before, in the lanes
     finished before it, taken already); the lane is let go. The oracle travels, not the calls."""
     with window.guard:
-        result, uses = window.lanes.pop(name).finish()
+        lane = window.lanes.pop(name)
+        result, uses = lane.finish()
+    if window.share is not None:  # its lane is its account and model's only one: it priced the oracle itself
+        return result, lane.audit.oracle
     oracle = copy.deepcopy(oracle) if oracle is not None else Oracle()  # the one given stays as it was (a retry)
     for use in uses:
         oracle.take(use)

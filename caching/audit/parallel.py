@@ -367,19 +367,35 @@ def _by_window(
         {"workers": [addresses[at % len(addresses)]], "allow_other_workers": True} if addresses else {}
         for at in range(len(planned))
     ]
-    runs: list[Future[Any] | None] = []
-    reads: list[Future[Any]] = []  # how many records each task read, for the progress
-    for at, plan in enumerate(planned):
-        home = homes[at]
-        chain = client.submit(file_windows.start, list(plan.warm_up), options, sent, pure=False, **home)
-        for task in plan.tasks():
-            chain = client.submit(file_windows.count, chain, task, sent, pure=False, **home)
-            reads.append(client.submit(file_windows.lately, chain, pure=False, **home))
-        runs.append(chain)
+    runs: list[Future[Any] | None] = [
+        client.submit(file_windows.start, list(plan.warm_up), options, sent, plan.share, pure=False, **homes[at])
+        for at, plan in enumerate(planned)
+    ]
+    # Each window's tasks are asked for AHEAD at a time, until it has none left or one finds the end of its file (a
+    # share's runs go on without end); each task's records read are told to `progress` as it ends.
+    tasks = [plan.tasks() for plan in planned]
+    reads: dict[Future[Any], int] = {}  # how many records a task read: of which window
+
+    def ask(at: int) -> Future[Any] | None:
+        task = next(tasks[at], None)
+        if task is None:
+            return None
+        runs[at] = client.submit(file_windows.count, runs[at], task, sent, pure=False, **homes[at])
+        read = client.submit(file_windows.lately, runs[at], pure=False, **homes[at])
+        reads[read] = at
+        return read
+
     with client.as_current():  # `as_completed` asks for the current client: this one, not a default one
-        for done in as_completed(reads):
-            if progress is not None and done.status == "finished":
-                progress(done.result())
+        flow = as_completed([read for at in range(len(planned)) for _ in range(AHEAD) if (read := ask(at))])
+        for done in flow:
+            at = reads.pop(done)
+            if done.status != "finished":
+                continue  # the window is lost: its summary says so below
+            count, ended = done.result()
+            if progress is not None:
+                progress(count)
+            if not ended and (read := ask(at)) is not None:
+                flow.add(read)
     lanes = _Lanes(client, planned, runs, homes, sent, skipped)
     joiner = windows.Joiner[int](lanes)
     for at, plan in enumerate(planned):

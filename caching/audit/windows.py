@@ -69,8 +69,12 @@ class AuditLane:
         self.audit = audit
 
     @classmethod
-    def new(cls, show_text: bool = False, since: float | None = None, until: float | None = None) -> AuditLane:
-        return cls(Audit(show_text, since, until, oracle=Uses()))
+    def new(
+        cls, show_text: bool = False, since: float | None = None, until: float | None = None, alone: bool = False
+    ) -> AuditLane:
+        """A lane of a window (`alone`: of a share of a file, the only lane of its account and model, which prices
+        its oracle itself, keeping no uses)."""
+        return cls(Audit(show_text, since, until, oracle=None if alone else Uses()))
 
     def at(self, item: Record) -> float | None:
         record = item[1]
@@ -90,10 +94,11 @@ class AuditLane:
         return self.audit.replays.handover(now, wanted)
 
     def finish(self) -> tuple[AuditResult, list[Use]]:
-        """Its result (its skipped records' words only: the notes are the whole audit's), and its oracle's uses."""
-        uses = self.audit.oracle
-        assert isinstance(uses, Uses), "a window's audit keeps its oracle's uses"
-        return replace(self.audit.result(), problems=list(self.audit.problems)), list(uses.uses)
+        """Its result (its skipped records' words only: the notes are the whole audit's), and its oracle's uses (a
+        lane alone keeps none)."""
+        oracle = self.audit.oracle
+        uses = list(oracle.uses) if isinstance(oracle, Uses) else []
+        return replace(self.audit.result(), problems=list(self.audit.problems)), uses
 
 
 @dataclass

@@ -8,8 +8,10 @@ joined to their neighbour, and the sum is still exact."""
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -204,8 +206,8 @@ def test_one_large_file_is_dealt_by_account_and_model_when_that_keeps_the_worker
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two workers, a file of 400 calls ten minutes apart (66 hours) in blocks of 10: of four accounts that two
-    workers share two and two (as crc32 deals them), it is audited account by account; of two accounts that one
-    worker would get both of, it is cut in two windows of 200 records."""
+    workers share two and two (as crc32 deals them), each worker audits the accounts dealt to it; of two accounts
+    that one worker would get both of, it is cut in two windows of 200 records."""
     import zlib
 
     from caching.audit import file_windows
@@ -228,7 +230,11 @@ def test_one_large_file_is_dealt_by_account_and_model_when_that_keeps_the_worker
         return LogFile(str(path))
 
     even = one_file("even.json", dealt[0][:2] + dealt[1][:2])
-    assert file_windows.plan_records(even, 2, None) is None
+    whole = (file_windows.Piece(0, even),)
+    assert file_windows.plan_records(even, 2, None) == [
+        file_windows.Planned((), whole, (0, 2)),
+        file_windows.Planned((), whole, (1, 2)),
+    ]
     uneven = one_file("uneven.json", dealt[0][:2])
     told: list[int] = []  # the progress: records read to plan, a block at a time
     planned = file_windows.plan_records(uneven, 2, None, told.append)
@@ -241,7 +247,7 @@ def test_one_large_file_is_dealt_by_account_and_model_when_that_keeps_the_worker
     mixed = one_file("mixed.json", dealt[0][:2] + dealt[1][:2], later=dealt[0][:1])
     assert file_windows.plan_records(mixed, 2, None) is not None  # 350 and 50: uneven, read to the end
     monkeypatch.setattr(file_windows, "RECORDS_SAMPLED", 100)
-    assert file_windows.plan_records(mixed, 2, None) is None
+    assert [plan.share for plan in file_windows.plan_records(mixed, 2, None) or []] == [(0, 2), (1, 2)]
 
 
 def calls_ten_minutes_apart(path: Path, times: list[float | str], accounts: list[str] | None = None) -> LogFile:
@@ -310,7 +316,59 @@ def test_a_damaged_line_leaves_an_even_file_dealt_by_account_and_model(tmp_path:
     path = tmp_path / "even.json"
     calls_ten_minutes_apart(path, [1_795_996_800 + 600 * n for n in range(400)], [four[n % 4] for n in range(400)])
     path.write_text(path.read_text() + "{not json\n")
-    assert file_windows.plan_records(LogFile(str(path)), 2, None) is None
+    planned = file_windows.plan_records(LogFile(str(path)), 2, None)
+    assert planned is not None and [plan.share for plan in planned] == [(0, 2), (1, 2)]
+
+
+BUSY_MODEL = "global.anthropic.claude-sonnet-4-6"  # the model of the busy logs' calls
+
+
+def four_accounts(lines: list[bytes]) -> tuple[list[bytes], list[str]]:
+    """The lines with their account changed to one of four, in turn (two dealt to each of two workers, as crc32
+    deals them, the first two to the first); and the four accounts."""
+    import zlib
+
+    def dealt(side: int) -> list[str]:
+        names = (f"1111222233{n:02d}" for n in range(40))
+        return [a for a in names if zlib.crc32(f"{a}|{BUSY_MODEL}".encode()) % 2 == side][:2]
+
+    four = dealt(0) + dealt(1)
+    changed = [
+        re.sub(rb'"accountId":"[0-9]+"', f'"accountId":"{four[n % 4]}"'.encode(), line, count=1)
+        for n, line in enumerate(lines)
+    ]
+    return changed, four
+
+
+def test_each_share_of_a_file_counts_its_accounts_and_the_first_the_damaged_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes]
+) -> None:
+    """The busy agent's file, its calls dealt to four accounts in turn, read by each of two workers in runs of 100
+    records until a run finds its end: each share counts the calls of the two accounts dealt to it, and only the
+    first counts the damaged line; the run after the end is asked for, and reads nothing."""
+    from caching.audit import file_windows
+
+    monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 100)
+    lines, four = four_accounts(busy_lines)
+    path = tmp_path / "four.json"
+    path.write_bytes(b"".join(lines))
+    damaged = next(n for n, line in enumerate(lines) if line.startswith(b"{not json"))
+    runs = -(-len(lines) // 100)
+    for plan, mine in zip(file_windows.shares(LogFile(str(path)), 2), (four[:2], four[2:]), strict=True):
+        window = file_windows.start([], (False, None, None), None, plan.share)
+        told = []
+        for task in itertools.islice(plan.tasks(), runs + 1):
+            assert [(piece.first, piece.stop) for piece in task] == [(100 * len(told), 100 * (len(told) + 1))]
+            window = file_windows.count(window, task, None)
+            told.append(file_windows.lately(window))
+        first = plan.share == (0, 2)
+        own = [n for n in range(len(lines)) if (n % 4 < 2) == first and n != damaged]
+        assert window.counted == {f"{a}|{BUSY_MODEL}": sum(1 for n in own if four[n % 4] == a) for a in mine}
+        assert window.skipped == first and [position for position, _ in window.problems] == [(0, damaged)] * first
+        ended = [False] * (runs - 1) + [True, True]
+        assert told == [
+            (sum(100 * r <= n < 100 * (r + 1) for n in own + [damaged] * first), ended[r]) for r in range(runs + 1)
+        ]
 
 
 def test_a_window_s_warm_up_reaches_back_for_a_call_logged_late_in_its_account_and_model(

@@ -145,6 +145,31 @@ def test_one_large_file_of_a_busy_agent_in_windows_of_its_records(
     assert json.loads(alone)["total"]["calls"] == HOURS * 30 + 2
 
 
+def test_one_large_file_of_four_accounts_in_shares_read_by_each_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same logs as one file, their calls dealt to four accounts in turn: two workers each read the whole file,
+    in runs of a few records, and audit the two accounts dealt to it; the one-process report to the character."""
+    import gzip
+
+    from caching.audit import file_windows, parallel
+
+    from .test_audit_windows import four_accounts
+
+    logs = busy_logs(tmp_path / "logs")
+    lines = b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
+    one_file = tmp_path / "four.json.gz"
+    one_file.write_bytes(gzip.compress(b"".join(four_accounts(lines)[0])))
+    monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
+    seen = spied(parallel, monkeypatch)
+    alone = report(str(one_file))
+    assert report(str(one_file), "--jobs", "2") == alone
+    assert seen[0] == "windows" and seen[1].rejoined == 0
+    one = json.loads(alone)
+    assert one["total"]["calls"] == HOURS * 30 + 2
+    assert one["skipped_records"][0].endswith("four.json.gz:210: not valid JSON; skipped it.")
+
+
 # A Dask worker preload: counting a file whose name begins with "dies-" kills the worker, as a crash would.
 DIES = """
 import os
