@@ -55,9 +55,10 @@ RECORDS_A_WINDOW = 2_000_000  # what a window holds until it is joined grows wit
 # for (see plan_records): bounded, so a file of a million accounts costs no more; those that share a key may look
 # late, which only makes a warm-up longer, never short.
 LATE_KEYS = 4_096
-# What a window is said to weigh for each record it counted (see FileWindow.__sizeof__): more than it holds (a
-# call's Use is about 150 bytes, the caches are bounded), so that Dask never takes moving one to be cheap.
-SIZE_A_RECORD = 1_000
+# What a window holds, about, for Dask (see FileWindow.__sizeof__): its lanes' caches and memories (bounded: a worker
+# auditing a share of a million records peaked at 111 MB), and a `Use` for each record a window's lane counted.
+WINDOW_BYTES = 100_000_000
+USE_BYTES = 250
 Options = tuple[bool, float | None, float | None]  # show_text, since, until
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
@@ -301,9 +302,11 @@ class FileWindow:
     reader: _Reader | None = field(default=None, repr=False, compare=False)  # the file being read, between tasks
 
     def __sizeof__(self) -> int:
-        """Its weight for Dask, which weighs moving a task's inputs to an idle worker against waiting for the busy
-        one: it is told a window is large, so that moving one (pickled whole) never looks cheap."""
-        return SIZE_A_RECORD * (sum(self.counted.values()) + self.lately + 1)
+        """What it holds, about, as Dask counts a worker's memory: it refuses a task whose inputs weigh more than
+        the worker's memory limit, and writes results to disk past a share of it (so a weight larger than the truth
+        lost a window of a few million records on a worker of a few GB). A share's lanes keep no `Use`."""
+        uses = 0 if self.share is not None else sum(self.counted.values())
+        return WINDOW_BYTES + USE_BYTES * uses
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
         with self.guard:  # pickled whole while no task changes it

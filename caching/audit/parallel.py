@@ -193,8 +193,11 @@ def local_cluster(workers: int) -> LocalCluster:
     """A Dask cluster of `workers` single-threaded processes on loopback, with no dashboard and quiet logs."""
     # Each worker samples its task's stack a hundred times a second, for the dashboard's profile: there is no
     # dashboard, and the sampling took a tenth of the audit's time (docs/how-fast.md). The workers take this process's
-    # Dask settings when they start.
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    # Dask settings when they start, and so does the scheduler, here. It does no work stealing: a window (or a share)
+    # stays on the worker it began on, where its file is open at the record it reached (moved, it would be sent
+    # whole and read its file again from the start), and each worker has its own.
+    settings = {"distributed.worker.profile.enabled": False, "distributed.scheduler.work-stealing": False}
+    with dask.config.set(settings):
         return LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

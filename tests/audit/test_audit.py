@@ -252,20 +252,37 @@ def test_the_skipped_records_of_one_line_are_told_in_its_order(tmp_path: Path, d
     assert audit_json(str(pages), "--scheduler", dask_scheduler) == alone
 
 
-def test_the_local_cluster_s_workers_start_without_the_dashboard_s_profiler(
+def test_the_local_cluster_starts_without_the_dashboard_s_profiler_or_work_stealing(
     parallel: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No dashboard is served, so the workers' sampling of their stacks for its profile (a tenth of the audit's time)
-    is turned off in the settings the workers start with (Dask hands them this process's)."""
+    is turned off in the settings the workers start with (Dask hands them this process's); and the scheduler, started
+    here, never moves a window's next task (and so the window) to another worker."""
     import dask
 
+    names = ("distributed.worker.profile.enabled", "distributed.scheduler.work-stealing")
     seen = []
-    monkeypatch.setattr(
-        parallel, "LocalCluster", lambda **_: seen.append(dask.config.get("distributed.worker.profile.enabled"))
-    )
+    monkeypatch.setattr(parallel, "LocalCluster", lambda **_: seen.append([dask.config.get(name) for name in names]))
     parallel.local_cluster(2)
-    assert seen == [False]
-    assert dask.config.get("distributed.worker.profile.enabled") is True  # this process's own settings as they were
+    assert seen == [[False, False]]
+    assert [dask.config.get(name) for name in names] == [True, True]  # this process's own settings as they were
+
+
+@pytest.mark.xdist_group("dask")
+def test_a_share_of_millions_of_records_goes_on_to_its_next_task(dask_scheduler: str) -> None:
+    """Dask refuses a task whose inputs weigh more than its worker's memory: a window is weighed by what it holds,
+    so a share of a file that counted 30 million records (a share keeps no `Use` of each) still goes on to its next
+    task on workers of a few GB (weighed at a kilobyte a record, it weighed 30 GB)."""
+    import functools
+
+    from distributed import Client
+
+    from caching.audit import file_windows
+
+    made = functools.partial(file_windows.FileWindow, share=(0, 2), counted={"a|m": 30_000_000}, lately=7)
+    with Client(dask_scheduler, set_as_default=False) as client:
+        window = client.submit(made, pure=False)
+        assert client.submit(file_windows.lately, window, pure=False).result(timeout=30) == (7, False)
 
 
 def test_a_line_is_dealt_by_the_account_and_model_before_its_bodies(parallel: ModuleType) -> None:
