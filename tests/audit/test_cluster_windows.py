@@ -224,6 +224,60 @@ def test_a_worker_that_dies_with_a_window_is_one_line_and_the_other_window_stand
     assert report["total"]["calls"] == alone["total"]["calls"] > 100
 
 
+# A Dask worker preload: counting the second share of a file whose name begins with "dies-" kills the worker.
+SHARE_DIES = """
+import os
+from caching.audit import file_windows
+count = getattr(file_windows, "unspoilt", file_windows.count)  # Dask may load a preload twice
+file_windows.unspoilt = count
+def dying(window, counted, access):
+    if window.share == (1, 2) and os.path.basename(counted[0].file.name).startswith("dies-"):
+        os._exit(3)
+    return count(window, counted, access)
+file_windows.count = dying
+"""
+
+
+def test_a_worker_that_dies_with_a_share_is_one_line_and_the_other_share_stands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file of four accounts, dealt two and two: the worker of the second share dies on it (Dask tries no
+    other). That share is one line; the first share's calls are audited as one process audits its accounts' lines."""
+    import gzip
+
+    import dask
+
+    from caching.audit import parallel
+
+    from .test_audit import FORKED
+    from .test_audit_windows import four_accounts
+
+    logs = busy_logs(tmp_path / "logs")
+    lines, four = four_accounts(
+        b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
+    )
+    doomed = tmp_path / "dies-four.json.gz"
+    doomed.write_bytes(gzip.compress(b"".join(lines)))
+    first = tmp_path / "first.json"  # the first share's accounts, and the damaged line (no one's: the first share's)
+    first.write_bytes(b"".join(line for line in lines if not any(f'"{a}"'.encode() in line for a in four[2:])))
+    (tmp_path / "dies.py").write_text(SHARE_DIES)
+    seen = spied(parallel, monkeypatch)
+    config = {"distributed.worker.preload": [str(tmp_path / "dies.py")], "distributed.scheduler.allowed-failures": 0}
+    with dask.config.set({**config, **FORKED}):
+        report = json.loads(report_of(str(doomed), "--jobs", "2"))
+    assert seen[0] == "windows"
+    assert report["skipped_records"][0] == (
+        f"the accounts and models of {doomed} dealt to worker 2 of 2: not audited, a Dask worker stopped while on it."
+    )
+    alone = json.loads(report_of(str(first)))
+    where = ("skipped_records", "unexplained_reads", "unexplained_misses", "out_of_order")  # name a file's lines
+    assert {key: value for key, value in report.items() if key not in where} == {
+        key: value for key, value in alone.items() if key not in where
+    }
+    assert report["total"]["calls"] == alone["total"]["calls"] > 100
+    assert report["unexplained_reads"]["calls"] == alone["unexplained_reads"]["calls"] == 1
+
+
 def report_of(*paths: str) -> str:
     return render_with(lambda console: cli(["audit", *paths, "--json"], console), width=300)
 
