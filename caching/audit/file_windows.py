@@ -60,16 +60,37 @@ LATE_KEYS = 4_096
 WINDOW_BYTES = 100_000_000
 USE_BYTES = 250
 Options = tuple[bool, float | None, float | None]  # show_text, since, until
+# A record's head (its text before the bodies) whose account and model can be read without decoding it: an object
+# of pairs whose values are strings without escapes, numbers, literals or flat objects; accountId and modelId plain
+# strings at its top (none in a flat object), and no key that makes the parser read the line another way (an `aws
+# logs filter-log-events` page: its events are the calls; a --record line: its calls are "recorded").
+_PLAIN, _WS = r'"[^"\\]*"', r"[ \t\r\n]*"
+_OTHER_KEY = r'"(?!(?:accountId|modelId|events|model_id)")[^"\\]*"'
+_SCALAR = rf"(?:{_PLAIN}|[-+.0-9eE]+|true|false|null)"
+_FLAT = rf"\{{{_WS}(?:{_OTHER_KEY}{_WS}:{_WS}{_SCALAR}{_WS}(?:,{_WS}{_OTHER_KEY}{_WS}:{_WS}{_SCALAR}{_WS})*)?\}}"
+_PAIR = rf'(?:"(?:accountId|modelId)"{_WS}:{_WS}{_PLAIN}|{_OTHER_KEY}{_WS}:{_WS}(?:{_SCALAR}|{_FLAT}))'
+PLAIN_HEAD = re.compile(rf"{_WS}\{{{_WS}(?:{_PAIR}{_WS},{_WS})*(?:{_PAIR}{_WS}\}}{_WS})?")
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
+# ... and after the head: these keys again (the last counts), or a letter escaped (no encoder writes one so: a key
+# may hide in it).
+READ_AGAIN = re.compile(r'"(?:accountId|modelId|events|model_id)"')
+ESCAPED_LETTER = re.compile(r"\\u00[4-7][0-9a-fA-F]")
 BODIES = re.compile(r'"(?:input|output)"\s*:')
 TIMESTAMP = re.compile(r'"timestamp"\s*:\s*(?:"([^"\\]*)"|([0-9][0-9.eE+]*))')  # a time, or seconds or milliseconds
 
 
 def part_of(line: Line) -> str | None:
     """The account and model of a record, read from its text before the bodies (where AWS writes them), so the line
-    need not be decoded to be split; None when they are not plainly there (then it is decoded to be sure)."""
-    bodies = BODIES.search(line.text)
-    found = HEAD_KEY.findall(line.text, 0, bodies.start() if bodies else len(line.text))
+    need not be decoded to be split; None unless they are there plainly, once, at the record's top (PLAIN_HEAD), and
+    nothing after can make the parser read the line another way: then it is decoded to be sure. The workers that
+    audit the shares of a file trust it to deal each line to the one that audits its record."""
+    text = line.text
+    bodies = BODIES.search(text)
+    head = bodies.start() if bodies else len(text)
+    plain = PLAIN_HEAD.match(text, 0, head)
+    if plain is None or plain.end() != head or READ_AGAIN.search(text, head) or ESCAPED_LETTER.search(text, head):
+        return None
+    found = HEAD_KEY.findall(text, 0, head)
     if sorted(name for name, _ in found) != ["accountId", "modelId"]:
         return None
     values = dict(found)

@@ -429,3 +429,57 @@ def test_a_call_logged_hours_late_into_a_window_has_its_lane_joined(
     assert window.warmed_from == times[0]
     busy = max(window.began, key=lambda name: window.counted[name])
     assert (window.began[busy][1] == LATE) is joined
+
+
+def test_a_line_whose_parser_reads_another_account_than_its_text_plainly_says_is_decoded_by_every_share(
+    tmp_path: Path, busy_lines: list[bytes]
+) -> None:
+    """Lines that plainly say one account (dealt to the first worker) where the parser reads another, or none: the
+    account in an object before the bodies (the record has none; or a number, 1), said again after the bodies or
+    with an escaped key (the last one counts), an `aws logs filter-log-events` page that says it too (its event is
+    another account's), a --record line that says it too (its calls are "recorded"). Each is decoded to be dealt:
+    the two shares count every account's calls exactly as one process reads them, and no account in both (a lane in
+    each: the one-process report's calls were split, and 22 of them lost)."""
+    from collections import Counter
+
+    from caching.audit import file_windows
+
+    lines, four = four_accounts(busy_lines)
+    first, second = four[0], four[2]  # dealt to the first worker, and to the second
+    said = f'"accountId":"{first}"'
+    record = json.loads(lines[4])
+    recorded = {
+        "agent": "a",
+        "at": 1_795_996_800,
+        "model_id": BUSY_MODEL,
+        "request": record["input"]["inputBodyJson"],
+        "usage": record["output"]["outputBodyJson"]["usage"],
+    }
+    shapes = {  # (the line of the first account it replaces, its text, whose call the parser reads)
+        "nested": (4, lines[4].decode().replace(said, f'"meta":{{{said}}}'), ""),
+        "a number": (8, lines[8].decode().replace(said, f'"accountId":1,"meta":{{{said}}}'), "1"),
+        "said again": (12, lines[12].decode().rstrip()[:-1] + f',"accountId":"{second}"}}', second),
+        "escaped": (16, lines[16].decode().replace(said, f'{said},"\\u0061ccountId":"{second}"'), second),
+        "recorded": (20, json.dumps({"accountId": first, "modelId": BUSY_MODEL, **recorded}), "recorded"),
+    }
+    page = {"accountId": first, "modelId": BUSY_MODEL, "events": [{"message": lines[26].decode().strip()}]}
+    changed = list(lines)
+    for at, text, _ in shapes.values():
+        assert file_windows.part_of(Line("x.json:1", text)) is None
+        changed[at] = text.encode() + b"\n"
+    changed[26] = json.dumps(page).encode() + b"\n"  # in place of the second account's call it holds
+    assert file_windows.part_of(Line("x.json:1", changed[26].decode())) is None
+    path = tmp_path / "hostile.json"
+    path.write_bytes(b"".join(changed))
+    damaged = next(n for n, line in enumerate(lines) if line.startswith(b"{not json"))
+    expected = Counter(f"{four[n % 4]}|{BUSY_MODEL}" for n in range(len(lines)) if n != damaged)
+    for _, _, account in shapes.values():
+        expected[f"{first}|{BUSY_MODEL}"] -= 1
+        expected[f"{account}|{BUSY_MODEL}"] += 1
+    counted = []
+    for side, plan in enumerate(file_windows.shares(LogFile(str(path)), 2)):
+        window = file_windows.start([], (False, None, None), None, plan.share)
+        window = file_windows.count(window, [file_windows.Piece(0, plan.counted[0].file)], None)
+        assert {file_windows.slice_of(name, 2) for name in window.counted} == {side}
+        counted.append(window.counted)
+    assert counted[0].keys().isdisjoint(counted[1]) and Counter(counted[0]) + Counter(counted[1]) == expected
