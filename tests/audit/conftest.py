@@ -97,3 +97,33 @@ def dask_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for process in reversed(processes):  # the workers first, so none waits for a scheduler that has gone
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def kept_cluster() -> Iterator[Any]:
+    """One local cluster of two workers, started as `--jobs 2` starts one (its workers forked from a server that has
+    Dask loaded, which is faster), for the run."""
+    import dask
+
+    from caching.audit import parallel
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        started = parallel.local_cluster(2)
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def jobs_2(kept_cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--jobs 2` audits on the run's cluster instead of starting one (a second or two each): for the tests that
+    compare its report with one process's, not those of a worker that dies or of Ctrl-C, which start their own."""
+    from caching.audit import parallel
+
+    class Kept:
+        def __enter__(self) -> Any:
+            return kept_cluster
+
+        def __exit__(self, *_: object) -> None:
+            return None  # kept for the next test
+
+    monkeypatch.setattr(parallel, "local_cluster", lambda workers: Kept())

@@ -75,7 +75,7 @@ def spied(parallel: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 def test_one_busy_agent_in_windows_on_a_local_cluster_and_on_s3(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: Any, dask_scheduler: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_server: Any, dask_scheduler: str, jobs_2: None
 ) -> None:
     from caching.audit import file_windows, parallel
 
@@ -101,7 +101,7 @@ def test_one_busy_agent_in_windows_on_a_local_cluster_and_on_s3(
 
 
 def test_one_large_file_of_a_busy_agent_in_windows_of_its_records(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs_2: None
 ) -> None:
     """The same logs as one file (gzipped, as a download or an export is): two windows of runs of its records, the
     second warmed up on the records of the hours before it, read in tasks of a few records each from where the last
@@ -146,7 +146,7 @@ def test_one_large_file_of_a_busy_agent_in_windows_of_its_records(
 
 
 def test_one_large_file_of_four_accounts_in_shares_read_by_each_worker(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs_2: None
 ) -> None:
     """The same logs as one file, their calls dealt to four accounts in turn: two workers each read the whole file,
     in runs of a few records, and audit the two accounts dealt to it; the one-process report to the character."""
