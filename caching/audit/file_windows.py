@@ -71,10 +71,11 @@ _FLAT = rf"\{{{_WS}(?:{_OTHER_KEY}{_WS}:{_WS}{_SCALAR}{_WS}(?:,{_WS}{_OTHER_KEY}
 _PAIR = rf'(?:"(?:accountId|modelId)"{_WS}:{_WS}{_PLAIN}|{_OTHER_KEY}{_WS}:{_WS}(?:{_SCALAR}|{_FLAT}))'
 PLAIN_HEAD = re.compile(rf"{_WS}\{{{_WS}(?:{_PAIR}{_WS},{_WS})*(?:{_PAIR}{_WS}\}}{_WS})?")
 HEAD_KEY = re.compile(r'"(accountId|modelId)"\s*:\s*"([^"\\]*)"')
-# ... and after the head: these keys again (the last counts), or a letter escaped (no encoder writes one so: a key
-# may hide in it).
+# ... and after the head: these keys again at the record's top, not in its bodies (the last counts), or a letter
+# escaped (no encoder writes one so: a key may hide in it).
 READ_AGAIN = re.compile(r'"(?:accountId|modelId|events|model_id)"')
 ESCAPED_LETTER = re.compile(r"\\u00[4-7][0-9a-fA-F]")
+STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 BODIES = re.compile(r'"(?:input|output)"\s*:')
 TIMESTAMP = re.compile(r'"timestamp"\s*:\s*(?:"([^"\\]*)"|([0-9][0-9.eE+]*))')  # a time, or seconds or milliseconds
 
@@ -88,8 +89,15 @@ def part_of(line: Line) -> str | None:
     bodies = BODIES.search(text)
     head = bodies.start() if bodies else len(text)
     plain = PLAIN_HEAD.match(text, 0, head)
-    if plain is None or plain.end() != head or READ_AGAIN.search(text, head) or ESCAPED_LETTER.search(text, head):
+    if plain is None or plain.end() != head or ESCAPED_LETTER.search(text, head):
         return None
+    depth, after = 0, head  # how deep in the bodies each key found after the head is (0: at the record's top)
+    for again in READ_AGAIN.finditer(text, head):
+        between = STRING.sub("", text[after : again.start()])
+        depth += between.count("{") + between.count("[") - between.count("}") - between.count("]")
+        if depth <= 0:
+            return None
+        after = again.end()
     found = HEAD_KEY.findall(text, 0, head)
     if sorted(name for name, _ in found) != ["accountId", "modelId"]:
         return None
