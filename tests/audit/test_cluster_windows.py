@@ -170,18 +170,24 @@ def test_one_large_file_of_four_accounts_in_shares_read_by_each_worker(
     assert one["skipped_records"][0].endswith("four.json.gz:210: not valid JSON; skipped it.")
 
 
-# A Dask worker preload: counting a file whose name begins with "dies-" kills the worker, as a crash would.
-DIES = """
+def dies_when(condition: str) -> str:
+    """A Dask worker preload: counting pieces kills the worker, as a crash would, when `condition` holds (Python,
+    of the task's `window` and its `counted` pieces)."""
+    return f"""
 import os
 from caching.audit import file_windows
 count = getattr(file_windows, "unspoilt", file_windows.count)  # Dask may load a preload twice
 file_windows.unspoilt = count
 def dying(window, counted, access):
-    if any(os.path.basename(piece.file.name).startswith("dies-") for piece in counted):
+    if {condition}:
         os._exit(3)
     return count(window, counted, access)
 file_windows.count = dying
 """
+
+
+# Counting a file whose name begins with "dies-" kills the worker.
+DIES = dies_when('any(os.path.basename(piece.file.name).startswith("dies-") for piece in counted)')
 
 
 def test_a_worker_that_dies_with_a_window_is_one_line_and_the_other_window_stands(
@@ -224,18 +230,8 @@ def test_a_worker_that_dies_with_a_window_is_one_line_and_the_other_window_stand
     assert report["total"]["calls"] == alone["total"]["calls"] > 100
 
 
-# A Dask worker preload: counting the second share of a file whose name begins with "dies-" kills the worker.
-SHARE_DIES = """
-import os
-from caching.audit import file_windows
-count = getattr(file_windows, "unspoilt", file_windows.count)  # Dask may load a preload twice
-file_windows.unspoilt = count
-def dying(window, counted, access):
-    if window.share == (1, 2) and os.path.basename(counted[0].file.name).startswith("dies-"):
-        os._exit(3)
-    return count(window, counted, access)
-file_windows.count = dying
-"""
+# Counting the second share of a file whose name begins with "dies-" kills the worker.
+SHARE_DIES = dies_when('window.share == (1, 2) and os.path.basename(counted[0].file.name).startswith("dies-")')
 
 
 def test_a_worker_that_dies_with_a_share_is_one_line_and_the_other_share_stands(
