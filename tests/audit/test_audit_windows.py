@@ -164,10 +164,9 @@ def test_a_file_under_an_hour_folder_named_like_no_date_is_a_file_without_its_ho
 @pytest.fixture(scope="module")
 def busy_lines(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
     """The lines of test_cluster_windows' busy logs (ten hours of calls about two minutes apart), in time order."""
-    from .test_cluster_windows import busy_logs
+    from .test_cluster_windows import busy_logs, one_file_of
 
-    logs = busy_logs(tmp_path_factory.mktemp("busy") / "logs")
-    return b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
+    return one_file_of(busy_logs(tmp_path_factory.mktemp("busy") / "logs")).splitlines(keepends=True)
 
 
 def test_a_window_of_one_large_file_reads_it_once_from_task_to_task(

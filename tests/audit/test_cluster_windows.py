@@ -49,6 +49,11 @@ def busy_logs(folder: Path) -> Path:
     return folder
 
 
+def one_file_of(logs: Path) -> bytes:
+    """The logs' files joined end to end, in time order (as one downloaded or exported file holds them)."""
+    return b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*")))
+
+
 def report(*args: str) -> str:
     return render_with(lambda console: cli(["audit", *args, "--json"], console), width=300)
 
@@ -114,7 +119,7 @@ def test_one_large_file_of_a_busy_agent_in_windows_of_its_records(
 
     logs = busy_logs(tmp_path / "logs")
     one_file = tmp_path / "all.json.gz"
-    one_file.write_bytes(gzip.compress(b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*")))))
+    one_file.write_bytes(gzip.compress(one_file_of(logs)))
     monkeypatch.setattr(file_windows, "WINDOW_HOURS", 4)
     monkeypatch.setattr(file_windows, "RECORDS_A_BLOCK", 10)
     monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
@@ -157,7 +162,7 @@ def test_one_large_file_of_four_accounts_in_shares_read_by_each_worker(
     from .test_audit_windows import four_accounts
 
     logs = busy_logs(tmp_path / "logs")
-    lines = b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
+    lines = one_file_of(logs).splitlines(keepends=True)
     one_file = tmp_path / "four.json.gz"
     one_file.write_bytes(gzip.compress(b"".join(four_accounts(lines)[0])))
     monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
@@ -249,9 +254,7 @@ def test_a_worker_that_dies_with_a_share_is_one_line_and_the_other_share_stands(
     from .test_audit_windows import four_accounts
 
     logs = busy_logs(tmp_path / "logs")
-    lines, four = four_accounts(
-        b"".join(file.read_bytes() for file in sorted(logs.rglob("*.json*"))).splitlines(keepends=True)
-    )
+    lines, four = four_accounts(one_file_of(logs).splitlines(keepends=True))
     doomed = tmp_path / "dies-four.json.gz"
     doomed.write_bytes(gzip.compress(b"".join(lines)))
     first = tmp_path / "first.json"  # the first share's accounts, and the damaged line (no one's: the first share's)
