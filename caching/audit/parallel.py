@@ -1,7 +1,8 @@
 """The audit on Dask: `--jobs N` starts a local cluster of N worker processes, `--scheduler ADDRESS` uses one a team
 already runs. Logs the workers can read themselves, in files of an hour or in one large file of one busy account
 and model, are audited in time windows, one per worker, joined here in order (`_by_window`; file_windows.py runs on
-the workers). Other logs are partitioned by account and model, whose caches never meet (`_by_partition`): each
+the workers); one large file of several accounts and models that spread the work, in shares the same way: each
+worker reads it all and audits those dealt to it, with nothing to join. Other logs are partitioned by account and model, whose caches never meet (`_by_partition`): each
 piece of the input (an S3 object, which a worker reads itself; or a run of a local file's lines, read here) is split
 by partition on a worker; each partition's audit then takes the pieces in input order on one worker. The results
 are added up here. Only this module imports Dask, so a plain audit never loads it."""
@@ -250,7 +251,8 @@ def audit_parallel(
     """The same result as `audit` on `read(paths)`, the work spread over the cluster's workers: in time windows
     when the logs can be read by the workers (S3 objects; local files on a cluster started here) and come in files of
     an hour (windows of whole files) or in one large file whose accounts and models would not spread the work (runs
-    of its records), so one busy account and model is spread too; else each account and model on one worker.
+    of its records), so one busy account and model is spread too; else each account and model on one worker (one
+    large file read by every worker, each auditing its share; other logs sent to the workers in pieces).
     `progress` is told of the records audited; `planning`, of those read first to plan a large file's windows."""
     options = (show_text, since, until)
     workers = max(1, len(client.scheduler_info()["workers"]))
