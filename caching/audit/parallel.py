@@ -14,7 +14,7 @@ import operator
 import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -184,7 +184,9 @@ def cluster(jobs: int | None, scheduler: str | None) -> Iterator[Client]:
                 yield client
             except BaseException:  # Ctrl-C, say: the workers' tasks are dropped, not waited for
                 for nanny in list(started.workers.values()):
-                    started.sync(nanny.close, timeout=STOP_SECONDS)
+                    # On a loaded machine a killed worker may not be collected in time (Dask raises): it ends all the same.
+                    with suppress(TimeoutError):
+                        started.sync(nanny.close, timeout=STOP_SECONDS)
                 raise
     finally:
         quiet.setLevel(level)
