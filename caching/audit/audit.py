@@ -128,7 +128,7 @@ class Audit:
         self.doctors: dict[str, Doctor] = {}
         self.causes: dict[str, Cause] = {}
         self.replays = Replays(SETTINGS)
-        self.oracle = oracle or Oracle()
+        self.oracle = oracle if oracle is not None else Oracle()
         self.problems: list[str] = []  # the first MOST_SKIPPED_LISTED skipped records, in words
         self.skipped = 0
         self.unparsed = self.unpriced = self.errors = 0

@@ -31,7 +31,7 @@ from ..words import plural
 from .audit import AuditResult
 from .collector import fewer_collections
 from .logs import LoggedCall, model_of, when_in_range
-from .oracle import Oracle
+from .oracle import USES_KEPT, Oracle
 from .s3client import S3Access
 from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
 from .windows import LATE, SURE_SECONDS, WARM_UP_SECONDS, AuditLane, Edge, Position, Wanted
@@ -39,7 +39,7 @@ from .windows import LATE, SURE_SECONDS, WARM_UP_SECONDS, AuditLane, Edge, Posit
 WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds calls from all of that hour
 # The fewest hours a window counts: its warm-up costs at most half as much again. A window is worth its warm-up when
 # the cluster has a worker for it: one per worker, unless that makes windows longer than WINDOW_MOST_HOURS (what a
-# window holds until it is joined grows with its calls: the oracle's `Use` of each).
+# window keeps until it is joined grows with its calls: the oracle's `Use` of each, on disk past USES_KEPT).
 WINDOW_HOURS = 2 * WARM_UP_HOURS
 WINDOW_MOST_HOURS = 48
 FILES_A_TASK = 6  # files a worker counts between two reports of progress to the client
@@ -50,13 +50,14 @@ RECORDS_A_TASK = 50_000  # ... or records of one large file
 BALANCED = 1.25
 RECORDS_SAMPLED = 20_000
 RECORDS_A_BLOCK = 1_000
-RECORDS_A_WINDOW = 2_000_000  # what a window holds until it is joined grows with its records (a `Use` of each call)
+RECORDS_A_WINDOW = 2_000_000  # what a window keeps until it is joined grows with its records (see WINDOW_MOST_HOURS)
 # Accounts and models told apart to find the calls logged late in theirs, which a window's warm-up must reach back
 # for (see plan_records): bounded, so a file of a million accounts costs no more; those that share a key may look
 # late, which only makes a warm-up longer, never short.
 LATE_KEYS = 4_096
 # What a window holds, about, for Dask (see FileWindow.__sizeof__): its lanes' caches and memories (bounded: a worker
-# auditing a share of a million records peaked at 111 MB), and a `Use` for each record a window's lane counted.
+# auditing a share of a million records peaked at 111 MB), and a `Use` for each record a window's lane counted, up to
+# USES_KEPT a lane (the rest are on disk, see oracle.Uses).
 WINDOW_BYTES = 100_000_000
 USE_BYTES = 250
 Options = tuple[bool, float | None, float | None]  # show_text, since, until
@@ -333,8 +334,9 @@ class FileWindow:
     def __sizeof__(self) -> int:
         """What it holds, about, as Dask counts a worker's memory: it refuses a task whose inputs weigh more than
         the worker's memory limit, and writes results to disk past a share of it (so a weight larger than the truth
-        lost a window of a few million records on a worker of a few GB). A share's lanes keep no `Use`."""
-        uses = 0 if self.share is not None else sum(self.counted.values())
+        lost a window of a few million records on a worker of a few GB). A lane keeps at most USES_KEPT of its
+        calls' `Use`s in memory (a share's lanes none)."""
+        uses = 0 if self.share is not None else sum(min(count, USES_KEPT) for count in list(self.counted.values()))
         return WINDOW_BYTES + USE_BYTES * uses
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:

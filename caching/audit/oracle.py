@@ -11,7 +11,13 @@ cluster.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import os
+import pickle
+import tempfile
+import weakref
+import zlib
+from collections.abc import Iterator
+from typing import IO, Any, NamedTuple
 
 from ..pricing import Cost, cost_of, prices_for
 from ..rules import TTL
@@ -26,6 +32,9 @@ HOUR = TTL.ONE_HOUR.seconds  # the longest an entry lives unread: a gap this lon
 # of time order still find the chain they would continue.
 RETIRE_SECONDS = 2 * HOUR
 RETIRE_EVERY = 1_000  # calls between two looks for idle chains
+# The uses a window's lane keeps in memory (about 250 bytes each): past as many, they are written to a temporary file
+# in runs of this many, compressed (about 10 bytes a use), so a window of millions of calls stays small.
+USES_KEPT = 50_000
 
 
 class Use(NamedTuple):
@@ -112,11 +121,42 @@ class Oracle:
 
 class Uses(Oracle):
     """An oracle that only keeps the uses of its calls, in order, for one that takes them all: a window of calls
-    audited apart cannot price its chains, whose cheapest path depends on the uses before it (see windows.py)."""
+    audited apart cannot price its chains, whose cheapest path depends on the uses before it (see windows.py). The
+    latest USES_KEPT are in memory, the earlier in a temporary file."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.uses: list[Use] = []
+        self.uses: list[Use] = []  # the latest
+        self._written: IO[bytes] | None = None  # the earlier, in runs of USES_KEPT or more
+        self._runs: list[tuple[int, int]] = []  # where each run is in it, and its bytes
 
     def take(self, use: Use) -> None:
         self.uses.append(use)
+        if len(self.uses) >= USES_KEPT:
+            if self._written is None:
+                self._written = tempfile.TemporaryFile(prefix="caching-uses-")  # noqa: SIM115 (open for the lane's life)
+                weakref.finalize(self, self._written.close)  # closed (and so deleted) with the lane
+            run = zlib.compress(pickle.dumps(self.uses, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            self._runs.append((self._written.tell(), len(run)))
+            self._written.write(run)  # at the end, where every read leaves it
+            self.uses = []
+
+    def __iter__(self) -> Iterator[Use]:
+        """Every use taken so far, in order (those taken after this call are not): those written, a run at a time,
+        then those in memory."""
+        return self._read(list(self._runs), list(self.uses))
+
+    def _read(self, runs: list[tuple[int, int]], latest: list[Use]) -> Iterator[Use]:
+        for offset, size in runs:
+            assert self._written is not None
+            self._written.seek(offset)
+            run = self._written.read(size)
+            self._written.seek(0, os.SEEK_END)
+            yield from pickle.loads(zlib.decompress(run))
+        yield from latest
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a window sent to another worker) with every use in memory: a file does not travel."""
+        state = dict(self.__dict__)
+        state.update(uses=list(self), _written=None, _runs=[])
+        return state

@@ -16,7 +16,8 @@ its end leaves open, and the most read of each entry it inherited alive; a `Foll
 through the windows after it, as long as its entries live, and takes back what later reads read of it.
 
 The oracle cannot be windowed so (its cheapest path over a chain depends on every use before): each lane keeps its
-calls' small `Use`s, and one oracle per account and model takes them all, lane after lane, in order.
+calls' small `Use`s (the latest in memory, the rest in a temporary file), and one oracle per account and model takes
+them all, lane after lane, in order.
 
 On a cluster (parallel.py, file_windows.py), a window is a run of whole log files of an hour, which a worker reads
 itself, so no window's records wait in memory for a worker to be free; the tests run windows in one process
@@ -28,7 +29,7 @@ windows of 45,000 calls), a warm-up of two or three times the longest TTL did no
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar
 
@@ -93,11 +94,11 @@ class AuditLane:
     def handover(self, now: float, wanted: dict[str, set[Key]] | None = None) -> dict[str, Handover]:
         return self.audit.replays.handover(now, wanted)
 
-    def finish(self) -> tuple[AuditResult, list[Use]]:
-        """Its result (its skipped records' words only: the notes are the whole audit's), and its oracle's uses (a
-        lane alone keeps none)."""
+    def finish(self) -> tuple[AuditResult, Iterator[Use]]:
+        """Its result (its skipped records' words only: the notes are the whole audit's), and its oracle's uses, in
+        order, those taken so far, to be read once (a lane alone keeps none)."""
         oracle = self.audit.oracle
-        uses = list(oracle.uses) if isinstance(oracle, Uses) else []
+        uses = iter(oracle) if isinstance(oracle, Uses) else iter(())
         return replace(self.audit.result(), problems=list(self.audit.problems)), uses
 
 

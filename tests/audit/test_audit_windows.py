@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from caching.audit import windows
+from caching.audit import oracle, windows
 from caching.audit.audit import Audit, AuditResult
 from caching.audit.logs import LoggedCall
 from caching.audit.report import as_json
@@ -96,6 +96,17 @@ def test_a_busy_agent_in_windows_is_the_audit_in_order(monkeypatch: pytest.Monke
     assert joined == 0
     monkeypatch.setattr(windows.Follower, "next", lambda self, handed: None)  # the handovers not followed:
     assert windowed(items, 20)[0].what_if != expected.what_if  # the waste later windows read is wrong
+
+
+def test_windows_whose_uses_wait_in_files_add_up_to_the_audit_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each lane keeps at most USES_KEPT of its calls' uses in memory, the rest in a file: the oracle of the joined
+    windows takes them all, in order, and costs what the one audit's does."""
+    items = records(2)
+    expected = sequential(items)
+    monkeypatch.setattr(oracle, "USES_KEPT", 4)
+    result, joined = windowed(items, 30)
+    same(result, expected)
+    assert joined == 0
 
 
 def test_a_window_of_damaged_records_only_is_counted_by_the_window_before() -> None:

@@ -3,10 +3,12 @@ keeps every conversation: memory follows the last hours of traffic, not the leng
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from caching.audit import oracle
-from caching.audit.oracle import Oracle
+from caching.audit.oracle import Oracle, Uses, use_of
 from caching.rules.oracle import Chain
 
 from .test_windows import traffic
@@ -43,3 +45,29 @@ def test_a_chain_used_again_after_an_hour_costs_what_a_new_one_costs() -> None:
         chain.use(at, 10_000)
         fresh.use(at, 10_000)
     assert chain.cost() == before + fresh.cost() == 2 * (10_000 * 1.25 + 10_000 * 0.1)
+
+
+def test_a_lane_s_uses_past_uses_kept_wait_in_a_file_and_come_back_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window's lane keeps its calls' uses for the oracle of its account and model: past USES_KEPT they are written
+    to a temporary file, so memory holds at most that many; read back (more than once, pickled too, as Dask may send
+    a window to another worker), they are every use in order, and the oracle that takes them costs what one that saw
+    the calls costs."""
+    calls = traffic(1, 100)
+    monkeypatch.setattr(oracle, "USES_KEPT", 7)
+    kept = Uses()
+    for call, prepared in calls:
+        kept.add(call, prepared)
+        assert len(kept.uses) < 7
+    made = [use_of(call, prepared) for call, prepared in calls]
+    assert len(made) == 100 and len(kept.uses) == 100 % 7
+    assert list(kept) == made and list(kept) == made
+    sent = pickle.loads(pickle.dumps(kept))
+    assert list(sent) == made and len(sent.uses) == 100
+    sent.take(made[0])  # past USES_KEPT again: a run of all 101 is written
+    assert sent.uses == [] and list(sent) == [*made, made[0]]
+    taking, seeing = Oracle(), Oracle()
+    for use in kept:
+        taking.take(use)
+    for call, prepared in calls:
+        seeing.add(call, prepared)
+    assert taking.cost() == seeing.cost()
