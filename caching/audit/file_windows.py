@@ -144,8 +144,8 @@ class Piece(NamedTuple):
 @dataclass(frozen=True)
 class Planned:
     """One window: the pieces of its warm-up and the pieces it counts, in the input's order. Or, with `share`
-    (k, n), a share of one large file dealt by account and model: the whole file, of which it counts the records of
-    the accounts and models `slice_of` deals to k of n (the damaged ones in share 0), from the first record on."""
+    (k, n), a share of the input dealt by account and model: its files, whole and in order, of which it counts the
+    records of the accounts and models `slice_of` deals to k of n (the damaged ones in share 0)."""
 
     warm_up: tuple[Piece, ...]
     counted: tuple[Piece, ...]
@@ -153,12 +153,12 @@ class Planned:
 
     def tasks(self) -> Iterator[list[Piece]]:
         """The pieces it counts, a task's at a time: FILES_A_TASK whole files, or one run of a large file. A share's
-        runs of RECORDS_A_TASK records go on without end (its file's length is not known): the client stops asking
-        once one finds the end (see `lately`)."""
+        tasks are each its files, of which it reads RECORDS_A_TASK records more from where the last task stopped
+        (their lengths are not known): they go on without end, and the client stops asking once one finds the end
+        of the last file (see `lately`)."""
         if self.share is not None:
-            file = self.counted[0].file
-            for first in itertools.count(0, RECORDS_A_TASK):
-                yield [Piece(0, file, first, first + RECORDS_A_TASK)]
+            while True:
+                yield list(self.counted)
         task: list[Piece] = []
         for piece in self.counted:
             if task and (len(task) == FILES_A_TASK or piece.stop is not None or task[-1].stop is not None):
@@ -172,7 +172,8 @@ class Planned:
         """Its counted pieces, in words (for a window lost with its worker)."""
         if self.share is not None:
             worker, workers = self.share
-            return f"the accounts and models of {self.counted[0].file.name} dealt to worker {worker + 1} of {workers}"
+            files = self.counted[0].file.name if len(self.counted) == 1 else f"{len(self.counted):,} files"
+            return f"the accounts and models of {files} dealt to worker {worker + 1} of {workers}"
         if not self.counted:
             return "no file"
         whole = all(piece.first == 0 and piece.stop is None for piece in self.counted)
@@ -223,7 +224,7 @@ def plan_records(
     low, high, late, number = math.inf, -math.inf, math.inf, 0
     for number, item in enumerate(_items(file, access), 1):
         at = time_of(item)
-        name = part_of(item) if isinstance(item, Line) else part(item) if isinstance(item, LoggedCall) else ""
+        name = _name_of(item)
         if at is not None:
             low, high = min(low, at), max(high, at)
             key = slice_of(name, LATE_KEYS) if name else -1  # those whose account and model is not plain: one key
@@ -239,11 +240,11 @@ def plan_records(
             if progress is not None:
                 progress(RECORDS_A_BLOCK)
         if number == RECORDS_SAMPLED and _even(loads):
-            return shares(file, workers)  # with no warm-up to pay and nothing to join
+            return shares([file], workers)  # with no warm-up to pay and nothing to join
     if number % RECORDS_A_BLOCK:
         blocks.append((low, high, late))
     if _even(loads):
-        return shares(file, workers)
+        return shares([file], workers)
     earliest = min((low for low, _, _ in blocks), default=math.inf)
     latest = max((high for _, high, _ in blocks), default=-math.inf)
     if earliest > latest:
@@ -276,9 +277,33 @@ def plan_records(
     return planned
 
 
-def shares(file: LogFile, workers: int) -> list[Planned]:
-    """One large file dealt by account and model: each worker reads it all, and audits its share (see Planned)."""
-    return [Planned((), (Piece(0, file),), (worker, workers)) for worker in range(workers)]
+def plan_shares(
+    files: list[LogFile], workers: int, access: S3Access | None, progress: Callable[[int], None] | None = None
+) -> list[Planned] | None:
+    """Several files (or S3 objects) not of an hour, dealt by account and model in `shares` when that keeps each
+    worker as busy as the others, within BALANCED: told by their first RECORDS_SAMPLED records, in order; else None.
+    `progress` is told of the records read."""
+    loads = [0] * workers
+    items = itertools.chain.from_iterable(_items(file, access) for file in files)
+    for number, item in enumerate(itertools.islice(items, RECORDS_SAMPLED), 1):
+        if name := _name_of(item):
+            loads[slice_of(name, workers)] += 1
+        if number % RECORDS_A_BLOCK == 0 and progress is not None:
+            progress(RECORDS_A_BLOCK)
+    return shares(files, workers) if _even(loads) else None
+
+
+def shares(files: list[LogFile], workers: int) -> list[Planned]:
+    """The input dealt by account and model: each worker reads it all, and audits its share (see Planned)."""
+    pieces = tuple(Piece(index, file) for index, file in enumerate(files))
+    return [Planned((), pieces, (worker, workers)) for worker in range(workers)]
+
+
+def _name_of(item: Line | LoggedCall | Problem) -> str:
+    """The account and model of an item read for a plan ("" where its line does not plainly tell, see `part_of`)."""
+    if isinstance(item, Line):
+        return part_of(item) or ""
+    return part(item) if isinstance(item, LoggedCall) else ""
 
 
 def _even(loads: list[int]) -> bool:
@@ -329,6 +354,7 @@ class FileWindow:
     warmed_from: float = math.inf  # when the earliest call of its warm-up was made
     share: tuple[int, int] | None = None  # a share of one file (see Planned): its lanes are alone, never joined
     ended: bool = False  # whether the last `count` found the end of its file before the end of its run
+    task_records: int = RECORDS_A_TASK  # a share's: the records its tasks each read
     reader: _Reader | None = field(default=None, repr=False, compare=False)  # the file being read, between tasks
 
     def __sizeof__(self) -> int:
@@ -399,30 +425,55 @@ def _items(file: LogFile, access: S3Access | None) -> Iterator[Any]:
 def _records(
     window: FileWindow, piece: Piece, access: S3Access | None, only: set[str] | None = None
 ) -> Iterator[tuple[Position, LoggedCall | Problem]]:
-    """Every record of a piece, decoded, with where it is in the input (`only`: those of these accounts and models; a
-    window's `share`: those of its share; the others' lines not decoded when their account and model can be read
-    without); read by the window's reader where it stopped at the piece's start."""
+    """Every record of a piece, decoded, with where it is in the input (`only`: those of these accounts and models,
+    the others' lines not decoded when their account and model can be read without); read by the window's reader
+    where it stopped at the piece's start."""
     reader = window.reader
     if reader is None or reader.index != piece.file_index or reader.number > piece.first:
         reader = _Reader(piece.file_index, _items(piece.file, access))
     window.reader = reader if piece.stop is not None else None
-    share = window.share
     for number, item in reader.until(piece.stop):
-        if number < piece.first:
-            continue  # before the piece: passed over, not decoded
-        name = part_of(item) if (only is not None or share is not None) and isinstance(item, Line) else None
-        if name is not None and (name not in only if only is not None else not _mine(name, share)):
-            continue
-        for each in decode(item) if isinstance(item, Line) else (item,):
-            # A share's line that did not plainly say whose it is: the record tells (a damaged one, no one's).
-            if (
-                share is not None
-                and name is None
-                and not _mine(None if isinstance(each, Problem) else part(each), share)
-            ):
-                continue
-            yield (piece.file_index, number), each
+        if number >= piece.first:  # those before the piece are passed over, not decoded
+            yield from _dealt((piece.file_index, number), item, only, None)
     window.ended = piece.stop is not None and reader.number < piece.stop
+
+
+def _share_records(
+    window: FileWindow, pieces: list[Piece], access: S3Access | None
+) -> Iterator[tuple[Position, LoggedCall | Problem]]:
+    """A share's records among the next `task_records` of its files (in order, read on from where its last task
+    stopped), decoded, with where each is in the input; `window.ended` once the last file's end is found."""
+    if window.ended:  # a task asked for ahead of the one that found the end
+        return
+    left, reader = window.task_records, window.reader  # None: before the first file (after the last, it has ended)
+    at = 0 if reader is None else next(n for n, piece in enumerate(pieces) if piece.file_index == reader.index)
+    while at < len(pieces) and left > 0:
+        piece = pieces[at]
+        if reader is None:
+            reader = window.reader = _Reader(piece.file_index, _items(piece.file, access))
+        before = reader.number
+        for number, item in reader.until(before + left):
+            yield from _dealt((piece.file_index, number), item, None, window.share)
+        left -= reader.number - before
+        if left > 0:  # its end: on to the next file
+            at, reader = at + 1, None
+    window.reader = reader
+    window.ended = at == len(pieces)
+
+
+def _dealt(
+    position: Position, item: Any, only: set[str] | None, share: tuple[int, int] | None
+) -> Iterator[tuple[Position, LoggedCall | Problem]]:
+    """An item's records that a window counts (`only` those of these accounts and models; a `share`, those dealt to
+    it), decoded; its line passed over undecoded when it plainly names another's account and model (`part_of`)."""
+    name = part_of(item) if (only is not None or share is not None) and isinstance(item, Line) else None
+    if name is not None and (name not in only if only is not None else not _mine(name, share)):
+        return
+    for each in decode(item) if isinstance(item, Line) else (item,):
+        # A share's line that did not plainly say whose it is: the record tells (a damaged one, no one's).
+        if share is not None and name is None and not _mine(None if isinstance(each, Problem) else part(each), share):
+            continue
+        yield position, each
 
 
 def _mine(name: str | None, share: tuple[int, int] | None) -> bool:
@@ -435,10 +486,15 @@ def _mine(name: str | None, share: tuple[int, int] | None) -> bool:
 
 
 def start(
-    warm_up: list[Piece], options: Options, access: S3Access | None, share: tuple[int, int] | None = None
+    warm_up: list[Piece],
+    options: Options,
+    access: S3Access | None,
+    share: tuple[int, int] | None = None,
+    task_records: int | None = None,
 ) -> FileWindow:
-    """Runs on a worker: a window warmed up on the `warm_up` pieces, counting nothing (a `share` of a file: none)."""
-    window = FileWindow(options=options, share=share)
+    """Runs on a worker: a window warmed up on the `warm_up` pieces, counting nothing (a `share` of the input: none,
+    and it reads `task_records` records a task, RECORDS_A_TASK unless told: the client's, which tests make small)."""
+    window = FileWindow(options=options, share=share, task_records=task_records or RECORDS_A_TASK)
     with fewer_collections():
         for piece in warm_up:
             for position, record in _records(window, piece, access):
@@ -453,24 +509,28 @@ def count(window: FileWindow, counted: list[Piece], access: S3Access | None) -> 
     see Planned.tasks: the client tells the progress task by task)."""
     with window.guard, fewer_collections():
         window.lately = 0
-        for piece in counted:
-            for position, record in _records(window, piece, access):
-                window.lately += 1
-                if isinstance(record, Problem):
-                    window.skipped += 1
-                    if len(window.problems) < limits.MOST_SKIPPED_LISTED:
-                        window.problems.append((position, str(record)))
-                    continue
-                name = part(record)
-                mine = window.lane(name)
-                if name not in window.began:
-                    window.began[name] = (record.at, mine.state(record.at))
-                    mine.inherit(record.at)
-                first = window.began[name][0]
-                if record.at < min(first - WARM_UP_SECONDS, window.warmed_from) + SURE_SECONDS:
-                    window.began[name] = (first, LATE)  # logged late: the window before carries on through it
-                mine.add((position, record))
-                window.counted[name] = window.counted.get(name, 0) + 1
+        read = (
+            _share_records(window, counted, access)
+            if window.share is not None
+            else (each for piece in counted for each in _records(window, piece, access))
+        )
+        for position, record in read:
+            window.lately += 1
+            if isinstance(record, Problem):
+                window.skipped += 1
+                if len(window.problems) < limits.MOST_SKIPPED_LISTED:
+                    window.problems.append((position, str(record)))
+                continue
+            name = part(record)
+            mine = window.lane(name)
+            if name not in window.began:
+                window.began[name] = (record.at, mine.state(record.at))
+                mine.inherit(record.at)
+            first = window.began[name][0]
+            if record.at < min(first - WARM_UP_SECONDS, window.warmed_from) + SURE_SECONDS:
+                window.began[name] = (first, LATE)  # logged late: the window before carries on through it
+            mine.add((position, record))
+            window.counted[name] = window.counted.get(name, 0) + 1
     return window
 
 

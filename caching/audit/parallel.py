@@ -1,8 +1,9 @@
 """The audit on Dask: `--jobs N` starts a local cluster of N worker processes, `--scheduler ADDRESS` uses one a team
 already runs. Logs the workers can read themselves, in files of an hour or in one large file of one busy account
 and model, are audited in time windows, one per worker, joined here in order (`_by_window`; file_windows.py runs on
-the workers); one large file of several accounts and models that spread the work, in shares the same way: each
-worker reads it all and audits those dealt to it, with nothing to join. Other logs are partitioned by account and model, whose caches never meet (`_by_partition`): each
+the workers); one large file, or several local ones without their hour on a local cluster, of accounts and models
+that spread the work evenly, in shares the same way: each worker reads them all and audits those dealt to it, with nothing to join. Other logs are
+partitioned by account and model, whose caches never meet (`_by_partition`): each
 piece of the input (an S3 object, which a worker reads itself; or a run of a local file's lines, read here) is split
 by partition on a worker; each partition's audit then takes the pieces in input order on one worker. The results
 are added up here. Only this module imports Dask, so a plain audit never loads it."""
@@ -254,7 +255,8 @@ def audit_parallel(
     when the logs can be read by the workers (S3 objects; local files on a cluster started here) and come in files of
     an hour (windows of whole files) or in one large file whose accounts and models would not spread the work (runs
     of its records), so one busy account and model is spread too; else each account and model on one worker (one
-    large file read by every worker, each auditing its share; other logs sent to the workers in pieces).
+    large file, or several local ones without their hour on a local cluster, read by every worker, each auditing its
+    share, when that spreads the work evenly; other logs sent to the workers in pieces).
     `progress` is told of the records audited; `planning`, of those read first to plan a large file's windows."""
     options = (show_text, since, until)
     workers = max(1, len(client.scheduler_info()["workers"]))
@@ -262,9 +264,15 @@ def audit_parallel(
     files = [found for found in listed if isinstance(found, LogFile)]
     readable = all(file.s3 is not None for file in files) or client.cluster is not None
     planned = file_windows.plan(files, workers) if readable and len(files) == len(listed) else None
-    if planned is None and readable and len(files) == len(listed) == 1 and workers > 1:
-        access = S3Access.here() if files[0].s3 else None
-        planned = file_windows.plan_records(files[0], workers, access, planning)
+    if planned is None and readable and len(files) == len(listed) and workers > 1:
+        access = S3Access.here() if any(file.s3 for file in files) else None
+        if len(files) == 1:
+            planned = file_windows.plan_records(files[0], workers, access, planning)
+        elif client.cluster is not None and access is None:
+            # Local files on a cluster started here, whose other way is this process reading them for the workers
+            # on the same cores. (S3 objects are each read by one worker that way; each worker reading all of
+            # them, and passing over most, would cost more as workers are added.)
+            planned = file_windows.plan_shares(files, workers, access, planning)
     skipped = _Skipped()
     if planned is None:
         total = merge(_by_partition(listed, client, options, progress, skipped))
@@ -375,7 +383,16 @@ def _by_window(
         for at in range(len(planned))
     ]
     runs: list[Future[Any] | None] = [
-        client.submit(file_windows.start, list(plan.warm_up), options, sent, plan.share, pure=False, **homes[at])
+        client.submit(
+            file_windows.start,
+            list(plan.warm_up),
+            options,
+            sent,
+            plan.share,
+            file_windows.RECORDS_A_TASK,
+            pure=False,
+            **homes[at],
+        )
         for at, plan in enumerate(planned)
     ]
     # Each window's tasks are asked for AHEAD at a time, until it has none left or one finds the end of its file (a

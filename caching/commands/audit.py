@@ -73,7 +73,7 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
             task = progress.add_task("Auditing", total=None)
             options = (args.show_text, bounds["since"], bounds["until"])
 
-            planned = [False]  # a large file was read first, to cut it in time windows
+            planned = [False]  # the logs were read first, to plan how the workers share them
 
             def step(records: int) -> None:
                 if planned[0]:
@@ -83,7 +83,7 @@ def audit_command(args: argparse.Namespace, console: Console) -> int:
 
             def planning(records: int) -> None:
                 planned[0] = True
-                progress.update(task, description="Planning time windows", advance=records)
+                progress.update(task, description="Planning the work", advance=records)
 
             if (args.jobs or 1) > 1 or args.scheduler:  # Dask is loaded only here: a plain audit stays small
                 from ..audit.parallel import audit_parallel, cluster

@@ -350,31 +350,38 @@ def four_accounts(lines: list[bytes]) -> tuple[list[bytes], list[str]]:
     return changed, four
 
 
-def test_each_share_of_a_file_counts_its_accounts_and_the_first_the_damaged_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes]
+@pytest.mark.parametrize("cuts", [(), (150, 150, 260)], ids=["one_file", "four_files_one_empty"])
+def test_each_share_of_the_input_counts_its_accounts_and_the_first_the_damaged_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes], cuts: tuple[int, ...]
 ) -> None:
-    """The busy agent's file, its calls dealt to four accounts in turn, read by each of two workers in runs of 100
-    records until a run finds its end: each share counts the calls of the two accounts dealt to it, and only the
-    first counts the damaged line; the run after the end is asked for, and reads nothing."""
+    """The busy agent's file, its calls dealt to four accounts in turn (or its lines cut in files at `cuts`), read by
+    each of two workers in runs of 100 records (a run goes on into the next file) until a run finds the end: each
+    share counts the calls of the two accounts dealt to it, and only the first counts the damaged line; the run after
+    the end is asked for, and reads nothing."""
     from caching.audit import file_windows
 
     monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 100)
     lines, four = four_accounts(busy_lines)
-    path = tmp_path / "four.json"
-    path.write_bytes(b"".join(lines))
+    edges = list(itertools.pairwise((0, *cuts, len(lines))))
+    files = []
+    for index, (begin, end) in enumerate(edges):
+        path = tmp_path / f"four-{index}.json"
+        path.write_bytes(b"".join(lines[begin:end]))
+        files.append(LogFile(str(path)))
+    where = [(index, n - begin) for index, (begin, end) in enumerate(edges) for n in range(begin, end)]
     damaged = next(n for n, line in enumerate(lines) if line.startswith(b"{not json"))
     runs = -(-len(lines) // 100)
-    for plan, mine in zip(file_windows.shares(LogFile(str(path)), 2), (four[:2], four[2:]), strict=True):
+    for plan, mine in zip(file_windows.shares(files, 2), (four[:2], four[2:]), strict=True):
         window = file_windows.start([], (False, None, None), None, plan.share)
         told = []
         for task in itertools.islice(plan.tasks(), runs + 1):
-            assert [(piece.first, piece.stop) for piece in task] == [(100 * len(told), 100 * (len(told) + 1))]
+            assert task == [file_windows.Piece(n, file) for n, file in enumerate(files)]  # read on where it stopped
             window = file_windows.count(window, task, None)
             told.append(file_windows.lately(window))
         first = plan.share == (0, 2)
         own = [n for n in range(len(lines)) if (n % 4 < 2) == first and n != damaged]
         assert window.counted == {f"{a}|{BUSY_MODEL}": sum(1 for n in own if four[n % 4] == a) for a in mine}
-        assert window.skipped == first and [position for position, _ in window.problems] == [(0, damaged)] * first
+        assert window.skipped == first and [position for position, _ in window.problems] == [where[damaged]] * first
         ended = [False] * (runs - 1) + [True, True]
         assert told == [
             (sum(100 * r <= n < 100 * (r + 1) for n in own + [damaged] * first), ended[r]) for r in range(runs + 1)
@@ -487,7 +494,7 @@ def test_a_line_whose_parser_reads_another_account_than_its_text_plainly_says_is
         expected[f"{first}|{BUSY_MODEL}"] -= 1
         expected[f"{account}|{BUSY_MODEL}"] += 1
     counted = []
-    for side, plan in enumerate(file_windows.shares(LogFile(str(path)), 2)):
+    for side, plan in enumerate(file_windows.shares([LogFile(str(path))], 2)):
         window = file_windows.start([], (False, None, None), None, plan.share)
         window = file_windows.count(window, [file_windows.Piece(0, plan.counted[0].file)], None)
         assert {file_windows.slice_of(name, 2) for name in window.counted} == {side}

@@ -175,6 +175,33 @@ def test_one_large_file_of_four_accounts_in_shares_read_by_each_worker(
     assert one["skipped_records"][0].endswith("four.json.gz:210: not valid JSON; skipped it.")
 
 
+def test_several_files_of_four_accounts_in_shares_read_by_each_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs_2: None
+) -> None:
+    """The four accounts' lines in three files (one gzipped, one empty between): each worker reads them all in
+    order, in runs of a few records that go on from one file into the next, and audits the two accounts dealt to
+    it; the one-process report to the character."""
+    import gzip
+
+    from caching.audit import file_windows, parallel
+
+    from .test_audit_windows import four_accounts
+
+    lines = four_accounts(one_file_of(busy_logs(tmp_path / "logs")).splitlines(keepends=True))[0]
+    paths = [tmp_path / "a.json.gz", tmp_path / "b.json", tmp_path / "c.json"]
+    paths[0].write_bytes(gzip.compress(b"".join(lines[:130])))
+    paths[1].write_bytes(b"")
+    paths[2].write_bytes(b"".join(lines[130:]))
+    monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
+    seen = spied(parallel, monkeypatch)
+    alone = report(*map(str, paths))
+    assert report(*map(str, paths), "--jobs", "2") == alone
+    assert seen[0] == "windows" and seen[1].rejoined == 0
+    one = json.loads(alone)
+    assert one["total"]["calls"] == HOURS * 30 + 2
+    assert one["skipped_records"][0].endswith("c.json:80: not valid JSON; skipped it.")  # line 210 of the whole
+
+
 def dies_when(condition: str) -> str:
     """A Dask worker preload: counting pieces kills the worker, as a crash would, when `condition` holds (Python,
     of the task's `window` and its `counted` pieces)."""
