@@ -85,7 +85,7 @@ def part_of(line: Line) -> str | None:
     """The account and model of a record, read from its text before the bodies (where AWS writes them), so the line
     need not be decoded to be split; None unless they are there plainly, once, at the record's top (PLAIN_HEAD), and
     nothing after can make the parser read the line another way: then it is decoded to be sure. The workers that
-    audit the shares of a file trust it to deal each line to the one that audits its record."""
+    audit the shares of the input trust it to deal each line to the one that audits its record."""
     text = line.text
     bodies = BODIES.search(text)
     head = bodies.start() if bodies else len(text)
@@ -352,7 +352,7 @@ class FileWindow:
     skipped: int = 0
     lately: int = 0  # records the last `count` read
     warmed_from: float = math.inf  # when the earliest call of its warm-up was made
-    share: tuple[int, int] | None = None  # a share of one file (see Planned): its lanes are alone, never joined
+    share: tuple[int, int] | None = None  # a share of the input (see Planned): its lanes are alone, never joined
     ended: bool = False  # whether the last `count` found the end of its file before the end of its run
     task_records: int = RECORDS_A_TASK  # a share's: the records its tasks each read
     reader: _Reader | None = field(default=None, repr=False, compare=False)  # the file being read, between tasks
@@ -477,7 +477,7 @@ def _dealt(
 
 
 def _mine(name: str | None, share: tuple[int, int] | None) -> bool:
-    """Whether a share of a file (None: a window, which counts every record) counts the records of an account and
+    """Whether a share of the input (None: a window, which counts every record) counts the records of an account and
     model (None: a record whose line tells neither, such as a damaged one, which the first share counts)."""
     if share is None:
         return True
