@@ -355,6 +355,7 @@ class FileWindow:
     share: tuple[int, int] | None = None  # a share of the input (see Planned): its lanes are alone, never joined
     ended: bool = False  # whether the last `count` found the end of its file before the end of its run
     task_records: int = RECORDS_A_TASK  # a share's: the records its tasks each read
+    resume: tuple[int, int] = (0, 0)  # a share's: the file (of its pieces) and record its next task reads from
     reader: _Reader | None = field(default=None, repr=False, compare=False)  # the file being read, between tasks
 
     def __sizeof__(self) -> int:
@@ -423,18 +424,22 @@ def _items(file: LogFile, access: S3Access | None) -> Iterator[Any]:
 
 
 def _records(
-    window: FileWindow, piece: Piece, access: S3Access | None, only: set[str] | None = None
+    window: FileWindow,
+    piece: Piece,
+    access: S3Access | None,
+    only: set[str] | None = None,
+    share: tuple[int, int] | None = None,
 ) -> Iterator[tuple[Position, LoggedCall | Problem]]:
-    """Every record of a piece, decoded, with where it is in the input (`only`: those of these accounts and models,
-    the others' lines not decoded when their account and model can be read without); read by the window's reader
-    where it stopped at the piece's start."""
+    """Every record of a piece, decoded, with where it is in the input (`only`: those of these accounts and models;
+    a `share`, those dealt to it; the others' lines not decoded when their account and model can be read without);
+    read by the window's reader where it stopped at the piece's start, else from the file's start again."""
     reader = window.reader
     if reader is None or reader.index != piece.file_index or reader.number > piece.first:
         reader = _Reader(piece.file_index, _items(piece.file, access))
     window.reader = reader if piece.stop is not None else None
     for number, item in reader.until(piece.stop):
         if number >= piece.first:  # those before the piece are passed over, not decoded
-            yield from _dealt((piece.file_index, number), item, only, None)
+            yield from _dealt((piece.file_index, number), item, only, share)
     window.ended = piece.stop is not None and reader.number < piece.stop
 
 
@@ -442,22 +447,22 @@ def _share_records(
     window: FileWindow, pieces: list[Piece], access: S3Access | None
 ) -> Iterator[tuple[Position, LoggedCall | Problem]]:
     """A share's records among the next `task_records` of its files (in order, read on from where its last task
-    stopped), decoded, with where each is in the input; `window.ended` once the last file's end is found."""
+    stopped, `window.resume`), decoded, with where each is in the input; `window.ended` once the last file's end is
+    found. Where is kept apart from the open file: a window Dask pickles (to spill it, or send it to another worker)
+    has none, and reads its file again up to there."""
     if window.ended:  # a task asked for ahead of the one that found the end
         return
-    left, reader = window.task_records, window.reader  # None: before the first file (after the last, it has ended)
-    at = 0 if reader is None else next(n for n, piece in enumerate(pieces) if piece.file_index == reader.index)
+    left, (at, first) = window.task_records, window.resume
     while at < len(pieces) and left > 0:
         piece = pieces[at]
-        if reader is None:
-            reader = window.reader = _Reader(piece.file_index, _items(piece.file, access))
-        before = reader.number
-        for number, item in reader.until(before + left):
-            yield from _dealt((piece.file_index, number), item, None, window.share)
-        left -= reader.number - before
-        if left > 0:  # its end: on to the next file
-            at, reader = at + 1, None
-    window.reader = reader
+        yield from _records(
+            window, Piece(piece.file_index, piece.file, first, first + left), access, None, window.share
+        )
+        read = max(0, window.reader.number - first) if window.reader is not None else 0
+        left, first = left - read, first + read
+        if window.ended:  # its end, before the run's: on to the next file
+            at, first = at + 1, 0
+    window.resume = (at, first)
     window.ended = at == len(pieces)
 
 

@@ -388,6 +388,34 @@ def test_each_share_of_the_input_counts_its_accounts_and_the_first_the_damaged_l
         ]
 
 
+def test_a_share_pickled_between_its_tasks_goes_on_where_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes]
+) -> None:
+    """A share's window that Dask pickles between two tasks (to spill it to disk, or send it to another worker)
+    loses its open file: the next task reads its files again up to where the last one stopped, so each record is
+    counted once and a run finds the end (it once read them again from the first file's start: the second share
+    counted 160 records in 8 runs of 40, not 151, and never found the end: the client kept asking for runs)."""
+    import pickle
+
+    from caching.audit import file_windows
+
+    monkeypatch.setattr(file_windows, "RECORDS_A_TASK", 40)
+    lines, four = four_accounts(busy_lines)
+    files = []
+    for name, part in (("a.json", lines[:130]), ("b.json", lines[130:])):
+        (tmp_path / name).write_bytes(b"".join(part))
+        files.append(LogFile(str(tmp_path / name)))
+    plan = file_windows.shares(files, 2)[1]
+    window = file_windows.start([], (False, None, None), None, plan.share)
+    runs = -(-len(lines) // 40)
+    for task in itertools.islice(plan.tasks(), runs):
+        window = pickle.loads(pickle.dumps(file_windows.count(window, task, None)))
+    mine = [n for n in range(len(lines)) if n % 4 >= 2]  # the damaged line (in an even place) is the first share's
+    assert len(lines) == 303 and lines[209].startswith(b"{not json")
+    assert window.counted == {f"{a}|{BUSY_MODEL}": sum(four[n % 4] == a for n in mine) for a in four[2:]}
+    assert sum(window.counted.values()) == 151 and file_windows.lately(window)[1]
+
+
 def test_a_window_s_warm_up_reaches_back_for_a_call_logged_late_in_its_account_and_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
