@@ -196,7 +196,7 @@ class Audit:
                 self.outside.add(call.at)
             return
         if call.disagreement and counted:
-            self.disagreeing.add(f"{call.where}: {call.disagreement}")
+            self.disagreeing.add(f"{call.where}: {call.disagreement}", self.position)
         if call.error:
             self.errors += counted
             return

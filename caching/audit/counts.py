@@ -116,14 +116,19 @@ class Disagreeing:
 
     records: int = 0
     first: str = ""
+    first_at: tuple[int, int] = (0, 0)  # where the first is in the input, when it is audited in parts (Audit.position)
 
-    def add(self, told: str) -> None:
+    def add(self, told: str, at: tuple[int, int] = (0, 0)) -> None:
         self.records += 1
-        self.first = self.first or told
+        if not self.first:
+            self.first, self.first_at = told, at
 
     def absorb(self, other: Disagreeing) -> None:
+        """Add the records of other accounts and models: the first is the earlier in the input, as one audit of
+        them all would name it (not the least in words: "a.json:153" given after "z.json:1")."""
         self.records += other.records
-        self.first = min(filter(None, (self.first, other.first)), default="")  # the same whatever the order
+        if other.first and (not self.first or other.first_at < self.first_at):
+            self.first, self.first_at = other.first, other.first_at
 
     def told(self) -> list[str]:
         """The one line that names them, if any."""

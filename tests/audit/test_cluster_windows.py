@@ -202,6 +202,35 @@ def test_several_files_of_four_accounts_in_shares_read_by_each_worker(
     assert one["skipped_records"][0].endswith("c.json:80: not valid JSON; skipped it.")  # line 210 of the whole
 
 
+def test_the_first_disagreeing_record_of_the_shares_is_the_first_in_the_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs_2: None
+) -> None:
+    """Two files of two accounts (dealt one to each worker), each file a record of each whose cache counts disagree:
+    the report names the first of them in the input, in z.json, as one process does (the shares once named the
+    least in words, in a.json)."""
+    import zlib
+
+    from caching.audit import parallel
+
+    from .test_record_shapes import disagreeing
+
+    names = (f"1111222233{n:02d}" for n in range(40))
+    one, other = (next(a for a in names if zlib.crc32(f"{a}|{SONNET}".encode()) % 2 == side) for side in (0, 1))
+    for name, hours, accounts in (("z.json", [0], [one]), ("a.json", [1, 2, 3], [other, one, other])):
+        at = (f"2026-11-30T0{hour}:00:00Z" for hour in hours)
+        records = [{**disagreeing(next(at), 0), "accountId": account} for account in accounts]
+        (tmp_path / name).write_text("".join(json.dumps(each) + "\n" for each in records))
+    paths = [str(tmp_path / "z.json"), str(tmp_path / "a.json")]
+    seen = spied(parallel, monkeypatch)
+    alone = report(*paths)
+    assert report(*paths, "--jobs", "2") == alone
+    assert seen[0] == "windows"
+    assert json.loads(alone)["skipped_records"] == [
+        "4 records whose cache counts disagree between the metadata, the body and the invocation metrics: counted "
+        f"as the first of those says (the first record, {paths[0]}:1: tokens read: the metadata 0, the body 2,500)."
+    ]
+
+
 def dies_when(condition: str) -> str:
     """A Dask worker preload: counting pieces kills the worker, as a crash would, when `condition` holds (Python,
     of the task's `window` and its `counted` pieces)."""
