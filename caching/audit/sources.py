@@ -19,6 +19,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -355,11 +356,21 @@ def _s3_listing(url: str, client: Any, given: int) -> Iterator[tuple[str, LogFil
         raise SourceError(f"Cannot reach S3 for {url!r} ({exc}): check your network and credentials.") from None
 
 
+LOGS = "invocation logs"  # what a local file should hold, for the sentence that refuses a FIFO or a device
+
+
+def refuse_special(log: LogFile) -> None:
+    """The FileError that reading a local file raises when it is not a regular file (a FIFO, a device); nothing
+    else is read, and a file that cannot be opened is left for the read to name."""
+    with suppress(OSError), open_regular(log.name, LOGS):
+        pass
+
+
 def local_file(log: LogFile, defer: bool = False) -> Iterator[Item | Line]:
     """Every call in one local log file."""
     file = Path(log.name)
     try:
-        with open_regular(file, "invocation logs") as stream:  # a FIFO or a device is refused, not waited on
+        with open_regular(file, LOGS) as stream:  # a FIFO or a device is refused, not waited on
             yield from records(stream, log.name, _local_fetch(file, Path(log.root)), defer)
     except OSError as exc:
         yield Problem(f"{log.name}: cannot be read ({exc.strerror}); skipped it.")

@@ -20,7 +20,7 @@ from caching.audit import oracle, windows
 from caching.audit.audit import Audit, AuditResult
 from caching.audit.logs import LoggedCall
 from caching.audit.report import as_json
-from caching.audit.sources import Line, LogFile
+from caching.audit.sources import Line, LogFile, read
 from caching.check.recording import Problem
 
 from . import windowing
@@ -386,6 +386,33 @@ def test_each_share_of_the_input_counts_its_accounts_and_the_first_the_damaged_l
         assert told == [
             (sum(100 * r <= n < 100 * (r + 1) for n in own + [damaged] * first), ended[r]) for r in range(runs + 1)
         ]
+
+
+def test_a_fifo_past_the_records_sampled_is_refused_when_the_shares_are_planned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes]
+) -> None:
+    """A FIFO given among files whose first records are sampled to plan the shares, past those records: the plan
+    refuses it in the sentence one process ends with (each worker once failed on it: "not audited, a Dask worker
+    failed on it" twice, then "No model invocation log record was found")."""
+    import os
+
+    from caching.audit import file_windows
+    from caching.files import FileError
+
+    monkeypatch.setattr(file_windows, "RECORDS_SAMPLED", 100)
+    lines = four_accounts(busy_lines)[0]
+    (tmp_path / "a.json").write_bytes(b"".join(lines[:150]))
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "b.json").write_bytes(b"".join(lines[150:]))
+    files = [LogFile(str(tmp_path / name)) for name in ("a.json", "pipe.json", "b.json")]
+    told = f"{str(tmp_path / 'pipe.json')!r} is a FIFO (named pipe), not a regular file: pass a file holding invocation logs."
+    with pytest.raises(FileError) as refused:
+        file_windows.plan_shares(files, 2, None)
+    assert str(refused.value) == told
+    with pytest.raises(FileError) as alone:
+        list(read([str(file.name) for file in files]))
+    assert str(alone.value) == told
+    assert file_windows.plan_shares([files[0], files[2]], 2, None) == file_windows.shares([files[0], files[2]], 2)
 
 
 def test_a_share_pickled_between_its_tasks_goes_on_where_it_stopped(
