@@ -33,7 +33,7 @@ from .collector import fewer_collections
 from .logs import LoggedCall, model_of, when_in_range
 from .oracle import USES_KEPT, Oracle
 from .s3client import S3Access
-from .sources import HOURLY, Line, LogFile, decode, local_file, refuse_special, s3_object
+from .sources import HOURLY, Line, LogFile, decode, local_file, s3_object
 from .windows import LATE, SURE_SECONDS, WARM_UP_SECONDS, AuditLane, Edge, Position, Wanted
 
 WARM_UP_HOURS = math.ceil(WARM_UP_SECONDS / 3_600) + 1  # an hour's file holds calls from all of that hour
@@ -282,11 +282,7 @@ def plan_shares(
 ) -> list[Planned] | None:
     """Several files (or S3 objects) not of an hour, dealt by account and model in `shares` when that keeps each
     worker as busy as the others, within BALANCED: told by their first RECORDS_SAMPLED records, in order; else None.
-    `progress` is told of the records read. A local file that is no regular file (a FIFO) is refused here, as one
-    process refuses it, even past the records sampled (each worker would fail on it)."""
-    for file in files:
-        if file.s3 is None:
-            refuse_special(file)
+    `progress` is told of the records read."""
     loads = [0] * workers
     items = itertools.chain.from_iterable(_items(file, access) for file in files)
     for number, item in enumerate(itertools.islice(items, RECORDS_SAMPLED), 1):

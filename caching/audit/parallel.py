@@ -35,7 +35,7 @@ from .file_windows import part_of, slice_of
 from .logs import LoggedCall
 from .oracle import Oracle
 from .s3client import S3Access
-from .sources import Line, LogFile, decode, local_file, log_files, s3_object
+from .sources import Line, LogFile, decode, local_file, log_files, refuse_special, s3_object
 
 Position = tuple[int, int]  # (piece, item in the piece): the input order, whichever worker audits what
 PIECE_CHARACTERS = 16_000_000  # a local file goes to the cluster in runs of about this much record text
@@ -263,6 +263,10 @@ def audit_parallel(
     listed = log_files(paths, lambda: S3Access.here().client())
     files = [found for found in listed if isinstance(found, LogFile)]
     readable = all(file.s3 is not None for file in files) or client.cluster is not None
+    if readable:  # a local file that is no regular file (a FIFO) is refused here, as one process refuses it
+        for file in files:  # (read by the workers, it would be a worker's failure)
+            if file.s3 is None:
+                refuse_special(file)
     planned = file_windows.plan(files, workers) if readable and len(files) == len(listed) else None
     if planned is None and readable and len(files) == len(listed) and workers > 1:
         access = S3Access.here() if any(file.s3 for file in files) else None

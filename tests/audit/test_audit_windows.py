@@ -13,6 +13,7 @@ import json
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -388,31 +389,45 @@ def test_each_share_of_the_input_counts_its_accounts_and_the_first_the_damaged_l
         ]
 
 
-def test_a_fifo_past_the_records_sampled_is_refused_when_the_shares_are_planned(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes]
+@pytest.mark.parametrize(
+    "folder", ["", "AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/30/0"], ids=["shares", "hourly_windows"]
+)
+def test_a_fifo_among_files_the_workers_would_read_is_refused_before_any_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_lines: list[bytes], folder: str
 ) -> None:
-    """A FIFO given among files whose first records are sampled to plan the shares, past those records: the plan
-    refuses it in the sentence one process ends with (each worker once failed on it: "not audited, a Dask worker
-    failed on it" twice, then "No model invocation log record was found")."""
+    """A FIFO given among files that the workers would read themselves (in shares, past the records sampled to plan
+    them; or in windows of files of an hour) is refused in the sentence one process ends with, before the cluster
+    reads anything (each worker once failed on it: "not audited, a Dask worker failed on it" twice, then "No model
+    invocation log record was found")."""
     import os
 
-    from caching.audit import file_windows
+    from caching.audit import file_windows, parallel
     from caching.files import FileError
+
+    class Client:  # a local cluster of two workers, as far as the audit asks before it plans
+        cluster = object()
+
+        def scheduler_info(self) -> dict[str, Any]:
+            return {"workers": {"tcp://127.0.0.1:1": {}, "tcp://127.0.0.1:2": {}}}
 
     monkeypatch.setattr(file_windows, "RECORDS_SAMPLED", 100)
     lines = four_accounts(busy_lines)[0]
-    (tmp_path / "a.json").write_bytes(b"".join(lines[:150]))
-    os.mkfifo(tmp_path / "pipe.json")
-    (tmp_path / "b.json").write_bytes(b"".join(lines[150:]))
-    files = [LogFile(str(tmp_path / name)) for name in ("a.json", "pipe.json", "b.json")]
-    told = f"{str(tmp_path / 'pipe.json')!r} is a FIFO (named pipe), not a regular file: pass a file holding invocation logs."
+    names = [
+        f"{folder}{hour}/{name}" if folder else name for hour, name in enumerate(("a.json", "pipe.json", "b.json"))
+    ]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / names[0]).write_bytes(b"".join(lines[:150]))
+    os.mkfifo(tmp_path / names[1])
+    (tmp_path / names[2]).write_bytes(b"".join(lines[150:]))
+    paths = [str(tmp_path / name) for name in names]
+    told = f"{paths[1]!r} is a FIFO (named pipe), not a regular file: pass a file holding invocation logs."
     with pytest.raises(FileError) as refused:
-        file_windows.plan_shares(files, 2, None)
+        parallel.audit_parallel(paths, Client())  # type: ignore[arg-type]
     assert str(refused.value) == told
     with pytest.raises(FileError) as alone:
-        list(read([str(file.name) for file in files]))
+        list(read(paths))
     assert str(alone.value) == told
-    assert file_windows.plan_shares([files[0], files[2]], 2, None) == file_windows.shares([files[0], files[2]], 2)
 
 
 def test_a_share_pickled_between_its_tasks_goes_on_where_it_stopped(
