@@ -134,7 +134,8 @@ class Uses(Oracle):
         self.uses.append(use)
         if len(self.uses) >= USES_KEPT:
             if self._written is None:
-                self._written = tempfile.TemporaryFile(prefix="caching-uses-")  # noqa: SIM115 (open for the lane's life)
+                # Open for the lane's life, not a `with` block's.
+                self._written = tempfile.TemporaryFile(prefix="caching-uses-")  # noqa: SIM115
                 weakref.finalize(self, self._written.close)  # closed (and so deleted) with the lane
             run = zlib.compress(pickle.dumps(self.uses, protocol=pickle.HIGHEST_PROTOCOL), 1)
             self._runs.append((self._written.tell(), len(run)))

@@ -2,8 +2,8 @@
 already runs. Logs the workers can read themselves, in files of an hour or in one large file of one busy account
 and model, are audited in time windows, one per worker, joined here in order (`_by_window`; file_windows.py runs on
 the workers); one large file, or several local ones without their hour on a local cluster, of accounts and models
-that spread the work evenly, in shares the same way: each worker reads them all and audits those dealt to it, with nothing to join. Other logs are
-partitioned by account and model, whose caches never meet (`_by_partition`): each
+that spread the work evenly, in shares the same way: each worker reads them all and audits those dealt to it, with
+nothing to join. Other logs are partitioned by account and model, whose caches never meet (`_by_partition`): each
 piece of the input (an S3 object, which a worker reads itself; or a run of a local file's lines, read here) is split
 by partition on a worker; each partition's audit then takes the pieces in input order on one worker. The results
 are added up here. Only this module imports Dask, so a plain audit never loads it."""
@@ -185,7 +185,7 @@ def cluster(jobs: int | None, scheduler: str | None) -> Iterator[Client]:
                 yield client
             except BaseException:  # Ctrl-C, say: the workers' tasks are dropped, not waited for
                 for nanny in list(started.workers.values()):
-                    # On a loaded machine a killed worker may not be collected in time (Dask raises): it ends all the same.
+                    # On a loaded machine a killed worker may not be collected in time (Dask raises): it ends anyway.
                     with suppress(TimeoutError):
                         started.sync(nanny.close, timeout=STOP_SECONDS)
                 raise
